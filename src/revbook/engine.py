@@ -1,0 +1,68 @@
+"""Where the metric definitions run.
+
+Every definition in :mod:`revbook.ledger` and :mod:`revbook.metrics` is written once, as SQL in
+the DuckDB dialect restricted to constructs SQLGlot transpiles (no DuckDB-only functions,
+no ASOF joins, no ``range()`` table functions: period spines are registered from Python).
+An :class:`Engine` runs that SQL; :func:`portable` translates it for another engine.
+
+Why SQL + SQLGlot rather than Ibis expressions: measured on this project's change-point plan,
+both run the same SQL on DuckDB, but Ibis adds ~0.3 s of import, ~0.7 s for its first query
+(pandas), and builds each expression in Python at every call; SQLGlot imports in ~0.14 s and
+is only needed when the target is not DuckDB.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["DuckDBEngine", "Engine", "portable"]
+
+REFERENCE_DIALECT = "duckdb"
+
+
+def portable(sql: str, dialect: str) -> str:
+    """Translate a definition from the reference dialect to ``dialect``."""
+    if dialect == REFERENCE_DIALECT:
+        return sql
+    import sqlglot
+
+    return ";\n".join(sqlglot.transpile(sql, read=REFERENCE_DIALECT, write=dialect))
+
+
+class Engine(Protocol):
+    dialect: str
+
+    def execute(self, sql: str) -> None: ...
+
+    def arrow(self, sql: str) -> pa.Table: ...
+
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+
+class DuckDBEngine:
+    """The embedded reference engine, over an open DuckDB connection."""
+
+    dialect = REFERENCE_DIALECT
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.execute(sql).fetch_arrow_table()
+
+    def scalar(self, sql: str) -> object:
+        row = self.con.execute(sql).fetchone()
+        return None if row is None else row[0]
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.con.register(f"_{name}_view", table)
+        self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _{name}_view")
+        self.con.unregister(f"_{name}_view")

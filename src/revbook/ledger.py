@@ -1,0 +1,208 @@
+"""The ledger: each account's MRR as a step function of time, in the reporting currency.
+
+Stages (each a temp table, each a definition in portable SQL; see docs/definitions.md):
+
+1. ``rb_priced``: every source line with its exact monthly price before rounding, as a
+   numerator ``x`` (local currency x FX rate x 10^minor units, exact DECIMAL) and a denominator
+   ``d`` (billing months, or an invoice's service period in calendar months fractional by days,
+   multiplied out so that ``d`` is exact).
+2. ``rb_lines``: one row per ledger line: its MRR in minor units of the reporting currency,
+   rounded once, half-even, then constant for the line's life (DESIGN.md "money").
+   Lines are clipped to the as-of date: nothing that starts later is read, and a line
+   still running on that date is open-ended.
+3. ``rb_bridges``: churn-grace bridges, lines that fill a gap of at most N days at the MRR the
+   account had on the gap's eve; added to ``rb_lines`` with ``source = 'grace'``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import LedgerError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .engine import DuckDBEngine
+
+__all__ = ["build_ledger", "div_half_even", "month_index"]
+
+FAR_FUTURE = "DATE '9999-12-31'"
+
+
+def month_index(date_sql: str) -> str:
+    """Months since year 0: consecutive integers, so period arithmetic is integer arithmetic."""
+    return f"(year({date_sql}) * 12 + month({date_sql}) - 1)"
+
+
+def div_half_even(x: str, d: str) -> str:
+    """x / d rounded half to even, exactly, for DECIMAL x and d > 0.
+
+    A DOUBLE estimate of the quotient is corrected with exact DECIMAL products, so the result
+    never depends on floating point (DuckDB's DECIMAL division returns DOUBLE).
+    """
+    q0 = f"CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT)"
+    q1 = (
+        f"({q0} - CASE WHEN {q0} * {d} > {x} THEN 1 ELSE 0 END"
+        f" + CASE WHEN ({q0} + 1) * {d} <= {x} THEN 1 ELSE 0 END)"
+    )
+    return f"({q1} + CASE WHEN 2 * ({x} - {q1} * {d}) > {d} OR (2 * ({x} - {q1} * {d}) = {d} AND {q1} % 2 <> 0) THEN 1 ELSE 0 END)"
+
+
+def _anchor(start: str, k: str) -> str:
+    """start + k calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    mi = f"({month_index(start)} + {k})"
+    first = f"make_date(CAST({mi} // 12 AS INT), CAST({mi} % 12 + 1 AS INT), 1)"
+    return f"make_date(CAST({mi} // 12 AS INT), CAST({mi} % 12 + 1 AS INT), CAST(least(day({start}), day(last_day({first}))) AS INT))"
+
+
+def _subscription_lines_sql(config: Config) -> str:
+    rep = config.reporting_currency
+    return f"""
+    SELECT account_id, 'subscription' AS source, subscription_id,
+           coalesce(line_id, CAST(_row AS VARCHAR)) AS line_id, product, plan, pricing_model,
+           start_date, end_date, upper(coalesce(currency, '{rep}')) AS currency,
+           coalesce(is_trial, false) AS is_trial, _file, _row,
+           CASE WHEN mrr IS NOT NULL THEN CAST(mrr AS DECIMAL(38, 8))
+                WHEN amount IS NOT NULL THEN CAST(amount AS DECIMAL(38, 8))
+                ELSE CAST(CAST(unit_price AS DECIMAL(38, 4)) * quantity AS DECIMAL(38, 8)) END AS gross,
+           CASE WHEN mrr IS NOT NULL THEN CAST(1 AS DECIMAL(38, 4))
+                ELSE CAST(billing_period_months AS DECIMAL(38, 4)) END AS months,
+           CAST(coalesce(discount_percent, 0) AS DECIMAL(38, 4)) AS discount_percent,
+           CAST(coalesce(discount_amount, 0) AS DECIMAL(38, 4)) AS discount_amount,
+           CAST(1 AS DECIMAL(38, 4)) AS spread_factor
+    FROM subscriptions
+    """
+
+
+def _invoice_lines_sql(config: Config) -> str:
+    rep = config.reporting_currency
+    # An invoice line covers service_start .. service_end inclusive; its length in calendar
+    # months is m whole months from service_start plus the remaining days over the length of
+    # the month that follows: MRR = amount / (m + rem / dim) = amount * dim / (m * dim + rem).
+    end_x = "(service_end + 1)"
+    k0 = f"({month_index(end_x)} - {month_index('service_start')})"
+    m = f"({k0} - CASE WHEN {_anchor('service_start', k0)} > {end_x} THEN 1 ELSE 0 END)"
+    return f"""
+    SELECT account_id, 'invoice' AS source, coalesce(invoice_id, CAST(_row AS VARCHAR)) AS subscription_id,
+           coalesce(line_id, CAST(_row AS VARCHAR)) AS line_id, product, plan, NULL AS pricing_model,
+           service_start AS start_date, service_end + 1 AS end_date,
+           upper(coalesce(currency, '{rep}')) AS currency, false AS is_trial, _file, _row,
+           CAST(amount AS DECIMAL(38, 8)) AS gross,
+           CAST(m * dim + date_diff('day', a_m, end_x) AS DECIMAL(38, 4)) AS months,
+           CAST(0 AS DECIMAL(38, 4)) AS discount_percent, CAST(0 AS DECIMAL(38, 4)) AS discount_amount,
+           CAST(dim AS DECIMAL(38, 4)) AS spread_factor
+    FROM (
+        SELECT *, date_diff('day', a_m, {_anchor('service_start', 'm + 1')}) AS dim
+        FROM (
+            SELECT *, {_anchor('service_start', 'm')} AS a_m
+            FROM (SELECT *, {m} AS m, {end_x} AS end_x FROM invoices
+                  WHERE service_start IS NOT NULL AND service_end IS NOT NULL) i0
+        ) i1
+    ) i2
+    """
+
+
+def build_ledger(engine: DuckDBEngine, config: Config) -> None:
+    """Build ``rb_lines`` (and the stages before it) from the workspace's canonical tables."""
+    as_of = config.snapshot_date().isoformat()
+    scale = 10**config.minor_units
+    source = _subscription_lines_sql(config) if config.mrr_source == "subscriptions" else _invoice_lines_sql(config)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE rb_source AS {source}")
+
+    bad = engine.con.execute(
+        """SELECT _file, _row, CASE WHEN gross IS NULL THEN 'mrr' ELSE 'billing_period_months' END
+           FROM rb_source WHERE gross IS NULL OR months IS NULL OR months <= 0 ORDER BY _file, _row LIMIT 1"""
+    ).fetchone()
+    if bad:
+        what = "a price" if bad[2] == "mrr" else "a billing_period_months above 0"
+        raise LedgerError(
+            f"the line has no {what}",
+            file=bad[0],
+            row=bad[1],
+            column=bad[2],
+            hint="give mrr, or amount with billing_period_months, or unit_price, quantity and billing_period_months",
+        )
+
+    # FX: the latest rate on or before the line's start date, fixed for the line's life.
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rb_priced AS
+        SELECT s.*, CASE WHEN s.currency = '{config.reporting_currency}' THEN CAST(1 AS DECIMAL(18, 8))
+                         ELSE fx.rate_to_reporting END AS fx_rate
+        FROM rb_source s
+        LEFT JOIN (
+            SELECT s2._file, s2._row, f.rate_to_reporting,
+                   row_number() OVER (PARTITION BY s2._file, s2._row ORDER BY f.date DESC) AS rn
+            FROM rb_source s2 JOIN fx_rates f ON f.currency = s2.currency AND f.date <= s2.start_date
+            WHERE s2.currency <> '{config.reporting_currency}'
+        ) fx ON fx._file = s._file AND fx._row = s._row AND fx.rn = 1
+        WHERE s.start_date <= DATE '{as_of}'
+        """
+    )
+    missing = engine.con.execute(
+        "SELECT currency, start_date, _file, _row FROM rb_priced WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1"
+    ).fetchone()
+    if missing:
+        raise LedgerError(
+            f"no FX rate for {missing[0]} on or before {missing[1]}",
+            file=missing[2],
+            row=missing[3],
+            column="currency",
+            hint=f"load fx_rates with a {missing[0]} rate dated on or before {missing[1]}",
+        )
+
+    x = (
+        "CAST(CAST(CAST(gross * (100 - discount_percent) * 0.01 AS DECIMAL(38, 14)) - discount_amount * spread_factor"
+        f" AS DECIMAL(38, 14)) * spread_factor * fx_rate * {scale} AS DECIMAL(38, 22))"
+    )
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rb_lines AS
+        SELECT account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial,
+               start_date,
+               CASE WHEN end_date > DATE '{as_of}' THEN NULL ELSE end_date END AS end_date,
+               end_date AS end_date_recorded,
+               fx_rate,
+               CASE WHEN is_trial THEN CAST(0 AS BIGINT) ELSE {div_half_even("x", "months")} END AS mrr,
+               _file, _row
+        FROM (SELECT *, {x} AS x FROM rb_priced) p
+        WHERE end_date IS NULL OR end_date > start_date
+        """
+    )
+    if config.churn_grace_days > 0:
+        _add_grace_bridges(engine, config.churn_grace_days)
+
+
+def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
+    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rb_bridges AS
+        WITH paid AS (
+            SELECT account_id, start_date, coalesce(end_date, {FAR_FUTURE}) AS end_date
+            FROM rb_lines WHERE mrr > 0
+        ),
+        ordered AS (
+            SELECT *, max(end_date) OVER (PARTITION BY account_id ORDER BY start_date, end_date
+                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_to
+            FROM paid
+        ),
+        gaps AS (
+            SELECT account_id, covered_to AS gap_start, start_date AS gap_end
+            FROM ordered
+            WHERE covered_to IS NOT NULL AND start_date > covered_to
+              AND date_diff('day', covered_to, start_date) <= {days}
+        )
+        SELECT g.account_id, 'grace' AS source, NULL AS subscription_id,
+               'grace:' || CAST(g.gap_start AS VARCHAR) AS line_id, NULL AS product, NULL AS plan,
+               NULL AS pricing_model, NULL AS currency, false AS is_trial,
+               g.gap_start AS start_date, g.gap_end AS end_date, g.gap_end AS end_date_recorded,
+               CAST(NULL AS DECIMAL(18, 8)) AS fx_rate,
+               CAST(sum(l.mrr) AS BIGINT) AS mrr, NULL AS _file, CAST(NULL AS BIGINT) AS _row
+        FROM gaps g JOIN rb_lines l
+          ON l.account_id = g.account_id AND l.start_date <= g.gap_start - 1
+         AND coalesce(l.end_date, {FAR_FUTURE}) > g.gap_start - 1
+        GROUP BY g.account_id, g.gap_start, g.gap_end
+        """
+    )
+    engine.execute("INSERT INTO rb_lines SELECT * FROM rb_bridges")

@@ -1,0 +1,278 @@
+"""The shared stages under every metric: periods, change points, snapshots and slices.
+
+- ``rb_changes_<grain>``: per account, only the periods where its period-end MRR changes
+  (DESIGN.md "change points"): each ledger line adds its MRR in the period it starts and
+  removes it in the period it ends; summed per account and period and running-summed per
+  account, they give the account's MRR at every period end as a step function.
+- ``rb_snap_<grain>``: account x period rows where the account's period-end MRR is above zero,
+  expanded from the step function (the grain of mrr-playbook, built from change points).
+- ``rb_slice_<grain>_<dims>``: the slice values of each such row, as of that period's
+  snapshot date (owners, account_history, the largest line's plan, cohort, ARR band).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ..errors import ConfigError
+from ..ledger import FAR_FUTURE, build_ledger, month_index
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..engine import DuckDBEngine
+
+__all__ = ["DIMENSIONS", "GRAINS", "Book"]
+
+GRAINS = {"month": 1, "quarter": 3, "year": 12}
+DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
+UNASSIGNED = "(none)"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    grain: str
+    fiscal_start: int  # 1..12
+
+    @property
+    def months(self) -> int:
+        return GRAINS[self.grain]
+
+    @property
+    def offset(self) -> int:
+        return 0 if self.grain == "month" else self.fiscal_start - 1
+
+    def period_sql(self, date_sql: str) -> str:
+        mi = month_index(date_sql)
+        if self.months == 1:
+            return mi
+        return f"(({mi} - {self.offset}) // {self.months})"
+
+    def first_month(self, p: int) -> int:
+        return p * self.months + self.offset
+
+    def period_of(self, d: dt.date) -> int:
+        return (d.year * 12 + d.month - 1 - self.offset) // self.months
+
+    def label(self, p: int) -> str:
+        first = self.first_month(p)
+        y, m = divmod(first, 12)
+        if self.grain == "month":
+            return f"{y}-{m + 1:02d}"
+        if self.offset == 0:
+            return f"{y}" if self.grain == "year" else f"{y}-Q{m // 3 + 1}"
+        # A fiscal year that does not start in January is named by the calendar year it ends in.
+        fiscal_year = (first - self.offset) // 12 + 1
+        if self.grain == "year":
+            return f"FY{fiscal_year}"
+        return f"FY{fiscal_year}-Q{((first - self.offset) % 12) // 3 + 1}"
+
+    def bounds(self, p: int, as_of: dt.date) -> tuple[dt.date, dt.date]:
+        first = self.first_month(p)
+        last = first + self.months - 1
+        start = dt.date(first // 12, first % 12 + 1, 1)
+        ly, lm = divmod(last, 12)
+        end = dt.date(ly, lm + 1, calendar.monthrange(ly, lm + 1)[1])
+        return start, min(end, as_of)
+
+
+def band_labels(edges: Sequence[int]) -> list[str]:
+    def k(v: int) -> str:
+        return f"{v // 1000}k" if v % 1000 == 0 else f"{v:,}"
+
+    labels = [f"< {k(edges[0])}"]
+    labels += [f"{k(a)}-{k(b)}" for a, b in zip(edges, edges[1:], strict=False)]
+    labels.append(f"{k(edges[-1])}+")
+    return labels
+
+
+class Book:
+    """Builds and caches the shared stages of one workspace connection."""
+
+    def __init__(self, engine: DuckDBEngine, config: Config) -> None:
+        self.engine = engine
+        self.config = config
+        self.as_of = config.snapshot_date()
+        self._built: set[str] = set()
+
+    # -- ledger -----------------------------------------------------------------------------
+    def ledger(self) -> str:
+        if "ledger" not in self._built:
+            build_ledger(self.engine, self.config)
+            self._built.add("ledger")
+        return "rb_lines"
+
+    def calendar(self, grain: str) -> Calendar:
+        if grain not in GRAINS:
+            raise ConfigError(f"unknown grain '{grain}'", hint=f"use one of: {', '.join(GRAINS)}")
+        return Calendar(grain, self.config.fiscal_year_start_month)
+
+    # -- change points ---------------------------------------------------------------------
+    def changes(self, grain: str) -> str:
+        name = f"rb_changes_{grain}"
+        if name in self._built:
+            return name
+        lines = self.ledger()
+        cal = self.calendar(grain)
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {name} AS
+            WITH events AS (
+                SELECT account_id, {cal.period_sql("start_date")} AS period, mrr AS delta
+                FROM {lines} WHERE mrr <> 0
+                UNION ALL
+                SELECT account_id, {cal.period_sql("end_date")} AS period, -mrr AS delta
+                FROM {lines} WHERE mrr <> 0 AND end_date IS NOT NULL
+            ),
+            steps AS (
+                SELECT account_id, period, sum(delta) AS delta FROM events GROUP BY account_id, period
+            ),
+            levels AS (
+                SELECT account_id, period,
+                       sum(delta) OVER (PARTITION BY account_id ORDER BY period
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
+                FROM steps
+            )
+            SELECT account_id, period, CAST(greatest(level, 0) AS BIGINT) AS mrr,
+                   lead(period) OVER (PARTITION BY account_id ORDER BY period) AS next_period
+            FROM levels
+            """
+        )
+        self._built.add(name)
+        return name
+
+    def spine(self, grain: str) -> tuple[str, int, int]:
+        """The period table (period, label, period_start, period_end) from the first change to as-of."""
+        name = f"rb_periods_{grain}"
+        cal = self.calendar(grain)
+        last = cal.period_of(self.as_of)
+        changes = self.changes(grain)
+        first = self.engine.scalar(f"SELECT min(period) FROM {changes} WHERE mrr > 0")
+        first = last if first is None else min(int(first), last)  # type: ignore[call-overload]
+        if name not in self._built:
+            periods = list(range(first, last + 1))
+            bounds = [cal.bounds(p, self.as_of) for p in periods]
+            self.engine.register(
+                name,
+                pa.table(
+                    {
+                        "period": pa.array(periods, pa.int64()),
+                        "label": [cal.label(p) for p in periods],
+                        "period_start": [b[0] for b in bounds],
+                        "period_end": [b[1] for b in bounds],
+                    }
+                ),
+            )
+            self._built.add(name)
+        return name, first, last
+
+    def snapshots(self, grain: str) -> str:
+        """Account x period rows with period-end MRR above zero."""
+        name = f"rb_snap_{grain}"
+        if name in self._built:
+            return name
+        changes = self.changes(grain)
+        periods, _, _ = self.spine(grain)
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {name} AS
+            SELECT c.account_id, p.period, p.period_end, c.mrr
+            FROM {changes} c JOIN {periods} p
+              ON p.period >= c.period AND (c.next_period IS NULL OR p.period < c.next_period)
+            WHERE c.mrr > 0
+            """
+        )
+        self._built.add(name)
+        return name
+
+    # -- slices ----------------------------------------------------------------------------
+    def slices(self, grain: str, dims: Sequence[str]) -> str:
+        """Each snapshot row's slice values as of its period's snapshot date."""
+        for d in dims:
+            if d not in DIMENSIONS:
+                raise ConfigError(f"unknown slice '{d}'", hint=f"slice by one of: {', '.join(DIMENSIONS)}")
+        name = f"rb_slice_{grain}_{'_'.join(dims) or 'all'}"
+        if name in self._built:
+            return name
+        snap = self.snapshots(grain)
+        selects, joins = [], []
+        for d in dims:
+            expr, join = self._dimension(d, snap)
+            selects.append(f"{expr} AS {d}")
+            joins.extend(j for j in join if j not in joins)
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT s.account_id, s.period{''.join(', ' + c for c in selects)} FROM {snap} s {' '.join(joins)}"
+        )
+        self._built.add(name)
+        return name
+
+    @staticmethod
+    def _latest(alias: str, snap: str, source: str, on: str, order: str, value: str) -> str:
+        """A join to the latest row of ``source`` valid at each snapshot row's date."""
+        return f"""LEFT JOIN (
+            SELECT s2.account_id, s2.period, {value} AS value,
+                   row_number() OVER (PARTITION BY s2.account_id, s2.period ORDER BY {order}) AS rn
+            FROM {snap} s2 JOIN {source} ON {on}
+        ) {alias} ON {alias}.account_id = s.account_id AND {alias}.period = s.period AND {alias}.rn = 1"""
+
+    def _dimension(self, dim: str, snap: str) -> tuple[str, list[str]]:
+        if dim in ("segment", "region", "industry"):
+            hist = self._latest(
+                f"h_{dim}",
+                snap,
+                "account_history h",
+                f"h.account_id = s2.account_id AND h.attribute = '{dim}' AND h.valid_from <= s2.period_end",
+                "h.valid_from DESC",
+                "h.value",
+            )
+            acc = "LEFT JOIN accounts a ON a.account_id = s.account_id"
+            return f"coalesce(h_{dim}.value, a.{dim}, '{UNASSIGNED}')", [hist, acc]
+        if dim in ("owner", "team"):
+            csm = self._latest(
+                "csm",
+                snap,
+                "owners o",
+                "o.account_id = s2.account_id AND o.role = 'csm' AND o.start_date <= s2.period_end"
+                f" AND coalesce(o.end_date, {FAR_FUTURE}) > s2.period_end",
+                "o.start_date DESC, o.owner_id",
+                "o.owner_id",
+            )
+            if dim == "owner":
+                return f"coalesce(csm.value, '{UNASSIGNED}')", [csm]
+            people = "LEFT JOIN people pe ON pe.owner_id = csm.value"
+            return f"coalesce(pe.team, '{UNASSIGNED}')", [csm, people]
+        if dim == "plan":
+            plan = self._latest(
+                "pl",
+                snap,
+                "rb_lines l",
+                "l.account_id = s2.account_id AND l.mrr > 0 AND l.start_date <= s2.period_end"
+                f" AND coalesce(l.end_date, {FAR_FUTURE}) > s2.period_end",
+                "l.mrr DESC, l.plan",
+                "l.plan",
+            )
+            return f"coalesce(pl.value, '{UNASSIGNED}')", [plan]
+        if dim == "cohort":
+            first = (
+                f"LEFT JOIN (SELECT account_id, min(period) AS first_month FROM {self.snapshots('month')}"
+                " GROUP BY account_id) co ON co.account_id = s.account_id"
+            )
+            year = "CAST(co.first_month // 12 AS VARCHAR)"
+            if self.config.cohort_slice == "year":
+                return year, [first]
+            return f"{year} || '-Q' || CAST((co.first_month % 12) // 3 + 1 AS VARCHAR)", [first]
+        if dim == "arr_band":
+            edges = self.config.arr_bands
+            scale = 10**self.config.minor_units
+            labels = band_labels(edges)
+            whens = " ".join(
+                f"WHEN 12 * s.mrr < {edge * scale} THEN '{label}'" for edge, label in zip(edges, labels, strict=False)
+            )
+            return f"CASE {whens} ELSE '{labels[-1]}' END", []
+        raise AssertionError(dim)

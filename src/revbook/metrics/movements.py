@@ -1,0 +1,151 @@
+"""MRR movements per period and slice: new, reactivation, expansion, contraction, churn.
+
+An account's movement in a period compares its snapshot MRR at the period's end with its
+snapshot at the previous period's end (DESIGN.md). Each account-period row is sliced at the
+period's start (its previous snapshot), or, when it had no MRR then, at its end snapshot. An
+account whose slice differs from the one it was counted in for the previous period is a
+transfer out of the old slice and into the new one, so both identities hold exactly:
+
+    start + new + reactivation + expansion - contraction - churn = end      (every period, slice)
+    start(p) = end(p - 1) + transfer_in(p) - transfer_out(p)               (every slice)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movements_sql"]
+
+MOVEMENT_KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+def money(expr: str, minor_units: int) -> str:
+    """Minor units (BIGINT) to a DECIMAL amount of the reporting currency, exactly."""
+    if minor_units == 0:
+        return f"CAST({expr} AS DECIMAL(18, 0))"
+    unit = "0." + "0" * (minor_units - 1) + "1"
+    return f"CAST(CAST({expr} AS DECIMAL(18, 0)) * {unit} AS DECIMAL(18, {minor_units}))"
+
+
+def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """One row per account and period in which it had MRR at the start or the end, classified."""
+    snap = book.snapshots(grain)
+    slices = book.slices(grain, dims)
+    _, _, last = book.spine(grain)
+    months = book.calendar(grain).months
+    as_new = book.config.reactivation_as_new_after_months
+    new_rule = "c.prev_period IS NULL"
+    if as_new > 0:
+        new_rule += f" OR (c.period - c.prev_period - 1) * {months} >= {as_new}"
+    dim_cols = "".join(f", sl.{d}" for d in dims)
+    lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
+    moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
+    return f"""
+    WITH snap AS (
+        SELECT account_id, period, mrr,
+               lag(period) OVER (PARTITION BY account_id ORDER BY period) AS prev_period
+        FROM {snap}
+    ),
+    pairs AS (
+        SELECT coalesce(c.account_id, p.account_id) AS account_id,
+               coalesce(c.period, p.period + 1) AS period,
+               coalesce(p.mrr, 0) AS start_mrr, coalesce(c.mrr, 0) AS end_mrr,
+               CASE WHEN p.mrr IS NOT NULL OR c.mrr IS NULL THEN NULL
+                    WHEN {new_rule} THEN 'new' ELSE 'reactivation' END AS arrival
+        FROM snap c FULL OUTER JOIN snap p ON p.account_id = c.account_id AND p.period + 1 = c.period
+    ),
+    classified AS (
+        SELECT r.account_id, r.period, r.start_mrr, r.end_mrr{dim_cols},
+               CASE WHEN r.arrival IS NOT NULL THEN r.arrival
+                    WHEN r.end_mrr = 0 THEN 'churn'
+                    WHEN r.end_mrr > r.start_mrr THEN 'expansion'
+                    WHEN r.end_mrr < r.start_mrr THEN 'contraction' END AS movement
+        FROM pairs r JOIN {slices} sl
+          ON sl.account_id = r.account_id
+         AND sl.period = CASE WHEN r.start_mrr > 0 THEN r.period - 1 ELSE r.period END
+        WHERE r.period <= {last}
+    )
+    SELECT *, start_mrr > 0 AND prev_period = period - 1 AND ({moved}) AS transferred
+    FROM (
+        SELECT *, lag(period) OVER w AS prev_period{lag_cols}
+        FROM classified
+        WINDOW w AS (PARTITION BY account_id ORDER BY period)
+    ) t
+    """
+
+
+def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None, end: str | None) -> str:
+    periods, _, _ = book.spine(grain)
+    mu = book.config.minor_units
+    rows = account_movements_sql(book, grain, dims)
+    dim_list = "".join(f", {d}" for d in dims)
+    prev_list = "".join(f", prev_{d} AS {d}" for d in dims)
+
+    def amount(kind: str) -> str:
+        if kind in ("new", "reactivation", "expansion"):
+            delta = "end_mrr - start_mrr"
+        else:
+            delta = "start_mrr - end_mrr"
+        return f"sum(CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END)"
+
+    def count(kind: str) -> str:
+        return f"sum(CASE WHEN movement = '{kind}' THEN 1 ELSE 0 END)"
+
+    plural = {"new": "new", "reactivation": "reactivated", "expansion": "expanded",
+              "contraction": "contracted", "churn": "churned"}
+    amounts = ",\n".join(f"{money(amount(k), mu)} AS {k}_mrr" for k in MOVEMENT_KINDS)
+    counts = ",\n".join(f"CAST({count(k)} AS BIGINT) AS {plural[k]}_accounts" for k in MOVEMENT_KINDS)
+    transfers = ""
+    if dims:
+        transfers = (
+            f", {money('sum(transfer_in)', mu)} AS transfer_in_mrr, {money('sum(transfer_out)', mu)} AS transfer_out_mrr"
+            ", CAST(sum(CASE WHEN transfer_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_in_accounts"
+            ", CAST(sum(CASE WHEN transfer_out > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_out_accounts"
+        )
+    where = []
+    if start:
+        where.append(f"p.period_end >= DATE '{start}'")
+    if end:
+        where.append(f"p.period_end <= DATE '{end}'")
+    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    join = "LEFT JOIN" if not dims else "JOIN"
+    return f"""
+    WITH rows AS ({rows}),
+    flows AS (
+        SELECT period{dim_list}, start_mrr, end_mrr, movement,
+               CASE WHEN transferred THEN start_mrr ELSE 0 END AS transfer_in, 0 AS transfer_out,
+               CASE WHEN start_mrr > 0 THEN 1 ELSE 0 END AS start_n, CASE WHEN end_mrr > 0 THEN 1 ELSE 0 END AS end_n
+        FROM rows
+        UNION ALL
+        SELECT period{prev_list}, 0, 0, NULL, 0, start_mrr, 0, 0 FROM rows WHERE transferred
+    ),
+    agg AS (
+        SELECT period{dim_list},
+               {money('sum(start_mrr)', mu)} AS start_mrr,
+               {amounts},
+               {money('sum(end_mrr)', mu)} AS end_mrr,
+               CAST(sum(start_n) AS BIGINT) AS start_accounts,
+               {counts},
+               CAST(sum(end_n) AS BIGINT) AS end_accounts
+               {transfers}
+        FROM flows GROUP BY period{dim_list}
+    )
+    SELECT p.label AS period, p.period_start, p.period_end{"".join(f", a.{d}" for d in dims)},
+           {", ".join(f"coalesce(a.{c}, 0) AS {c}" for c in _columns(dims))}
+    FROM {periods} p {join} agg a ON a.period = p.period
+    {where_sql}
+    ORDER BY p.period{"".join(f", a.{d}" for d in dims)}
+    """
+
+
+def _columns(dims: Sequence[str]) -> list[str]:
+    cols = ["start_mrr", *(f"{k}_mrr" for k in MOVEMENT_KINDS), "end_mrr", "start_accounts",
+            "new_accounts", "reactivated_accounts", "expanded_accounts", "contracted_accounts",
+            "churned_accounts", "end_accounts"]
+    if dims:
+        cols += ["transfer_in_mrr", "transfer_out_mrr", "transfer_in_accounts", "transfer_out_accounts"]
+    return cols

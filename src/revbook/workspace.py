@@ -1,0 +1,402 @@
+"""The workspace: one DuckDB file holding the canonical tables, and the metrics over them.
+
+Loading is atomic: every table of one ``load`` call is read, parsed and checked inside one
+transaction; any error rolls it back, so the workspace is exactly as it was. A load replaces
+the table's rows with the files' rows, so loading the same files twice gives the same
+workspace (and is skipped when their bytes and mapping did not change).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Config, SourceConfig, load_config
+from .contract import LOADABLE_TABLES, TABLES
+from .errors import ConfigError, RevbookError, WorkspaceError
+from .frame import Frame
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .metrics.book import Book
+
+__all__ = ["LoadResult", "Workspace", "open_workspace"]
+
+META_TABLE = "_revbook_loads"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    rows: int
+    files: tuple[str, ...]
+    skipped: bool  # True when the same files were already loaded
+
+
+def _fingerprint(source: SourceConfig) -> str:
+    h = hashlib.sha256()
+    for p in source.paths:
+        h.update(str(p.name).encode())
+        try:
+            with open(p, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            return ""  # let the reader raise its clear error
+    options = {k: v for k, v in vars(source).items() if k not in ("paths", "table")}
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [b.strip() for b in by.split(",") if b.strip()]
+    return list(by)
+
+
+def _date_option(value: str | dt.date | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ConfigError(f"{name} must be a date like 2025-01-31", value=value) from None
+
+
+class Workspace:
+    """An open workspace. Use it as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path | None = None, *, config: Config | None = None, read_only: bool = False):
+        import duckdb
+
+        self.config = config or load_config()
+        if path is not None:
+            self.config = self.config.with_(workspace=Path(path))
+        self.path = Path(self.config.workspace)
+        if read_only and not self.path.exists():
+            raise WorkspaceError(
+                f"no workspace at {self.path}", hint="run `revbook load` (or `revbook demo`) to create one"
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con: duckdb.DuckDBPyConnection = duckdb.connect(
+                str(self.path),
+                read_only=read_only,
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": True},
+            )
+        except duckdb.Error as exc:
+            raise WorkspaceError(
+                f"cannot open workspace {self.path}: {exc}",
+                hint="is another revbook process using it? close it and try again",
+            ) from None
+        if not read_only:
+            self._create_schema()
+        self._book: Book | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.path}>"
+
+    def _create_schema(self) -> None:
+        for t in TABLES.values():
+            cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{t.name}" ({cols}, _file VARCHAR, _row BIGINT)')
+        self.con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {META_TABLE} (
+                table_name VARCHAR PRIMARY KEY, files VARCHAR, fingerprint VARCHAR, rows BIGINT,
+                loaded_at TIMESTAMP)"""
+        )
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(
+        self,
+        sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None = None,
+        *,
+        force: bool = False,
+    ) -> list[LoadResult]:
+        """Load tables from files, atomically: all of them, or none if any fails.
+
+        ``sources`` maps table names to a :class:`SourceConfig`, or simply to file path(s) (then
+        the mapping of revbook.toml for that table, if any, applies). Default: every
+        ``[sources.*]`` of revbook.toml.
+        """
+        from .sources.files import SourceOptions, read_table
+
+        resolved = self._resolve_sources(sources)
+        if not resolved:
+            raise ConfigError(
+                "nothing to load", hint="add [sources.<table>] sections to revbook.toml or pass files"
+            )
+        results: list[LoadResult] = []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name, src in resolved.items():
+                fingerprint = _fingerprint(src)
+                files = tuple(str(p) for p in src.paths)
+                prev = self.con.execute(
+                    f"SELECT fingerprint, rows FROM {META_TABLE} WHERE table_name = ?", [name]
+                ).fetchone()
+                if not force and prev and fingerprint and prev[0] == fingerprint:
+                    results.append(LoadResult(name, int(prev[1]), files, skipped=True))
+                    continue
+                options = SourceOptions(
+                    columns=dict(src.columns),
+                    date_format=src.date_format,
+                    decimal=src.decimal,
+                    delimiter=src.delimiter,
+                    encoding=src.encoding,
+                    sheet=src.sheet,
+                    default_currency=self.config.reporting_currency,
+                )
+                stage = f"_stage_{name}"
+                rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage)
+                self.con.execute(f'DELETE FROM "{name}"')
+                self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM {stage}')
+                self.con.execute(f"DROP TABLE {stage}")
+                self.con.execute(
+                    f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, now())",
+                    [name, json.dumps(files), fingerprint, rows],
+                )
+                results.append(LoadResult(name, rows, files, skipped=False))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self._book = None
+        return results
+
+    def _resolve_sources(
+        self, sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None
+    ) -> dict[str, SourceConfig]:
+        if sources is None:
+            return dict(self.config.sources)
+        out: dict[str, SourceConfig] = {}
+        for name, spec in sources.items():
+            if name not in LOADABLE_TABLES:
+                raise ConfigError(f"cannot load table '{name}'", hint=f"load one of: {', '.join(LOADABLE_TABLES)}")
+            if isinstance(spec, SourceConfig):
+                out[name] = spec
+                continue
+            paths = (spec,) if isinstance(spec, (str, Path)) else tuple(spec)
+            base = self.config.sources.get(name)
+            out[name] = SourceConfig(
+                table=name,
+                paths=tuple(Path(p) for p in paths),
+                columns=base.columns if base else {},
+                date_format=base.date_format if base else None,
+                decimal=base.decimal if base else None,
+                delimiter=base.delimiter if base else None,
+                encoding=base.encoding if base else None,
+                sheet=base.sheet if base else None,
+            )
+        return out
+
+    def loads(self) -> Frame:
+        """What was loaded, from which files, when."""
+        return Frame("loads", self.con.execute(f"SELECT * FROM {META_TABLE} ORDER BY table_name").fetch_arrow_table())
+
+    def table(self, name: str) -> Frame:
+        """A canonical table as loaded (without the _file and _row bookkeeping columns)."""
+        t = TABLES.get(name)
+        if t is None:
+            raise ConfigError(f"unknown table '{name}'", hint=f"tables: {', '.join(TABLES)}")
+        cols = ", ".join(f'"{c}"' for c in t.names)
+        return Frame(name, self.con.execute(f'SELECT {cols} FROM "{name}" ORDER BY _file, _row').fetch_arrow_table())
+
+    def row_counts(self) -> dict[str, int]:
+        return {
+            name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in LOADABLE_TABLES
+        }
+
+    # -- metrics ---------------------------------------------------------------------------
+    @property
+    def book(self) -> Book:
+        if self._book is None:
+            from .engine import DuckDBEngine
+            from .metrics.book import Book
+
+            if self.row_counts()["accounts"] == 0 and self.row_counts()[self.config.mrr_source] == 0:
+                raise WorkspaceError(
+                    f"the workspace {self.path} has no {self.config.mrr_source} loaded",
+                    hint="run `revbook load` first (or `revbook demo` for a sample company)",
+                )
+            self._book = Book(DuckDBEngine(self.con), self.config)
+        return self._book
+
+    def _frame(self, name: str, sql: str) -> Frame:
+        try:
+            return Frame(name, self.book.engine.arrow(sql))
+        except RevbookError:
+            raise
+
+    def ledger(self) -> Frame:
+        """The ledger lines: each line's MRR in the reporting currency, constant over its life."""
+        lines = self.book.ledger()
+        mu = self.config.minor_units
+        from .metrics.movements import money
+
+        return self._frame(
+            "ledger",
+            f"""SELECT account_id, source, subscription_id, line_id, product, plan, currency, is_trial,
+                       start_date, end_date, end_date_recorded, fx_rate, {money("mrr", mu)} AS mrr,
+                       _file AS source_file, _row AS source_row
+                FROM {lines} ORDER BY account_id, start_date, line_id""",
+        )
+
+    def mrr(
+        self,
+        *,
+        grain: str = "month",
+        by: str | Sequence[str] | None = None,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        accounts: bool = False,
+    ) -> Frame:
+        """MRR and ARR at each period's snapshot, per slice; ``accounts=True`` gives one row per account."""
+        from .metrics.movements import money
+
+        dims = _as_list(by)
+        snap = self.book.snapshots(grain)
+        periods, _, _ = self.book.spine(grain)
+        sl = self.book.slices(grain, dims)
+        mu = self.config.minor_units
+        filters = ["true"]
+        if (s := _date_option(start, "start")) is not None:
+            filters.append(f"p.period_end >= DATE '{s}'")
+        if (e := _date_option(end, "end")) is not None:
+            filters.append(f"p.period_end <= DATE '{e}'")
+        d_sel = "".join(f", sl.{d}" for d in dims)
+        if accounts:
+            sql = f"""SELECT p.label AS period, p.period_end, s.account_id{d_sel}, {money("s.mrr", mu)} AS mrr,
+                             {money("12 * s.mrr", mu)} AS arr
+                      FROM {snap} s JOIN {periods} p ON p.period = s.period
+                      JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
+                      WHERE {" AND ".join(filters)} ORDER BY s.period, s.account_id"""
+        else:
+            sql = f"""SELECT p.label AS period, p.period_start, p.period_end{d_sel},
+                             CAST(count(s.account_id) AS BIGINT) AS accounts,
+                             {money("coalesce(sum(s.mrr), 0)", mu)} AS mrr,
+                             {money("12 * coalesce(sum(s.mrr), 0)", mu)} AS arr
+                      FROM {periods} p LEFT JOIN {snap} s ON s.period = p.period
+                      {"LEFT" if not dims else ""} JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
+                      WHERE {" AND ".join(filters)}
+                      GROUP BY p.period, p.label, p.period_start, p.period_end{d_sel}
+                      ORDER BY p.period{d_sel}"""
+        return self._frame("mrr", sql)
+
+    def movements(
+        self,
+        *,
+        grain: str = "month",
+        by: str | Sequence[str] | None = None,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> Frame:
+        """New, reactivation, expansion, contraction and churn per period (and slice), with counts."""
+        from .metrics.movements import movements_sql
+
+        return self._frame(
+            "movements",
+            movements_sql(
+                self.book, grain, _as_list(by), _date_option(start, "start"), _date_option(end, "end")
+            ),
+        )
+
+    def account_movements(self, *, grain: str = "month", by: str | Sequence[str] | None = None) -> Frame:
+        """One row per account and period it had MRR in, with its movement (the detail behind movements)."""
+        from .metrics.movements import account_movements_sql, money
+
+        dims = _as_list(by)
+        periods, _, _ = self.book.spine(grain)
+        mu = self.config.minor_units
+        sql = f"""SELECT p.label AS period, p.period_end, r.account_id{"".join(f", r.{d}" for d in dims)},
+                         {money("r.start_mrr", mu)} AS start_mrr, {money("r.end_mrr", mu)} AS end_mrr,
+                         r.movement
+                  FROM ({account_movements_sql(self.book, grain, dims)}) r JOIN {periods} p ON p.period = r.period
+                  ORDER BY r.period, r.account_id"""
+        return self._frame("account_movements", sql)
+
+    def retention(
+        self,
+        *,
+        window: int | Sequence[int] = (1, 3, 12),
+        by: str | Sequence[str] | None = None,
+        grain: str = "month",
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> Frame:
+        """NRR, GRR, logo retention and the movement measures over trailing windows (months)."""
+        from .metrics.retention import retention_sql
+
+        windows = [window] if isinstance(window, int) else list(window)
+        return self._frame(
+            "retention",
+            retention_sql(
+                self.book, windows, _as_list(by), grain, _date_option(start, "start"), _date_option(end, "end")
+            ),
+        )
+
+    def cohorts(self, *, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Frame:
+        """Vintage triangles (long form): logo retention and NRR by months since first MRR."""
+        from .metrics.cohorts import cohorts_sql
+
+        return self._frame(
+            "cohorts", cohorts_sql(self.book, _date_option(start, "start"), _date_option(end, "end"))
+        )
+
+    def check(self) -> Frame:
+        """Data-quality findings with severities (error, warning, info)."""
+        from .checks import run_checks
+
+        return Frame("check", run_checks(self))
+
+    def headline(self) -> dict[str, Any]:
+        """The figures a CS leader asks for first, at the as-of date."""
+        mrr = self.mrr().to_arrow().to_pylist()
+        last = mrr[-1] if mrr else {"mrr": 0, "arr": 0, "accounts": 0, "period_end": self.config.snapshot_date()}
+        ret = [
+            r
+            for r in self.retention(window=12).to_arrow().to_pylist()
+            if r["period_end"] == last["period_end"]
+        ]
+        r12 = ret[0] if ret else {}
+        return {
+            "as_of": self.config.snapshot_date(),
+            "currency": self.config.reporting_currency,
+            "mrr": last["mrr"],
+            "arr": last["arr"],
+            "accounts": last["accounts"],
+            "nrr_12m": r12.get("nrr"),
+            "grr_12m": r12.get("grr"),
+            "logo_retention_12m": r12.get("logo_retention"),
+            "quick_ratio_12m": r12.get("quick_ratio"),
+        }
+
+
+def open_workspace(
+    path: str | Path | None = None, *, config: Config | str | Path | None = None, read_only: bool = False
+) -> Workspace:
+    """Open (or create) a workspace. ``config`` is a :class:`Config` or the path of a revbook.toml."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    return Workspace(path, config=config, read_only=read_only)
