@@ -14,9 +14,9 @@ from typing import Literal
 
 __all__ = [
     "CURRENCY_MINOR_UNITS",
-    "Column",
     "LOADABLE_TABLES",
     "TABLES",
+    "Column",
     "Table",
     "table",
 ]
@@ -287,12 +287,11 @@ LOADABLE_TABLES: tuple[str, ...] = tuple(name for name, t in TABLES.items() if t
 #: ISO 4217 currencies and their minor units (digits after the decimal point).
 CURRENCY_MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(
-        "AED ARS AUD BDT BGN BRL CAD CHF CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR MAD MXN MYR NGN NOK "
-        "NZD PEN PHP PKR PLN RON RUB SAR SEK SGD THB TRY TWD UAH USD ZAR".split(),
+        ["AED", "ARS", "AUD", "BDT", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "RON", "RUB", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD", "ZAR"],
         2,
     ),
-    **dict.fromkeys("CLP ISK JPY KRW PYG UGX VND XAF XOF".split(), 0),
-    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
+    **dict.fromkeys(["CLP", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"], 0),
+    **dict.fromkeys(["BHD", "JOD", "KWD", "OMR", "TND"], 3),
 }
 
 
@@ -306,3 +305,28 @@ def table(name: str) -> Table:
         raise ConfigError(
             f"unknown table '{name}'", hint=f"the contract's tables are: {', '.join(TABLES)}"
         ) from None
+
+
+def markdown() -> str:
+    """The data contract as the Markdown page docs/data-contract.md (a test keeps them equal)."""
+    out = [
+        "# The data contract",
+        "",
+        "Generated from `revbook/contract.py`. Every source is mapped into these tables; only `accounts`",
+        "and one of `subscriptions` / `invoices` are required. Dates are calendar dates; money is a decimal",
+        "amount with an ISO 4217 currency code. Tables marked *later* are declared for capabilities to come.",
+        "",
+    ]
+    for t in TABLES.values():
+        out += [f"## {t.name}{'' if t.loadable else ' (later)'}", "", f"One row is {t.description.removeprefix('one row is ')}.", ""]
+        if t.one_of:
+            groups = " or ".join("(" + ", ".join(g) + ")" for g in t.one_of)
+            out += [f"Price columns: at least one of {groups}.", ""]
+        out += ["| column | type | required | notes |", "|---|---|---|---|"]
+        for c in t.columns:
+            notes = c.description
+            if c.choices:
+                notes = (notes + "; " if notes else "") + "one of " + ", ".join(c.choices)
+            out.append(f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {notes} |")
+        out.append("")
+    return "\n".join(out)

@@ -7,7 +7,8 @@ Stages (each a temp table, each a definition in portable SQL; see docs/definitio
    ``d`` (billing months, or an invoice's service period in calendar months fractional by days,
    multiplied out so that ``d`` is exact).
 2. ``rb_lines``: one row per ledger line: its MRR in minor units of the reporting currency,
-   rounded once, half-even, then constant for the line's life (DESIGN.md "money").
+   rounded once, half-even, then constant for the line's life (DESIGN.md "money"); the exact
+   monthly value before rounding stays as ``value_num / value_den`` for recognised revenue.
    Lines are clipped to the as-of date: nothing that starts later is read, and a line
    still running on that date is open-ended.
 3. ``rb_bridges``: churn-grace bridges, lines that fill a gap of at most N days at the MRR the
@@ -164,6 +165,8 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
                end_date AS end_date_recorded,
                fx_rate,
                CASE WHEN is_trial THEN CAST(0 AS BIGINT) ELSE {div_half_even("x", "months")} END AS mrr,
+               CASE WHEN is_trial THEN CAST(0 AS DECIMAL(38, 22)) ELSE x END AS value_num,
+               months AS value_den,
                _file, _row
         FROM (SELECT *, {x} AS x FROM rb_priced) p
         WHERE end_date IS NULL OR end_date > start_date
@@ -198,7 +201,8 @@ def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
                NULL AS pricing_model, NULL AS currency, false AS is_trial,
                g.gap_start AS start_date, g.gap_end AS end_date, g.gap_end AS end_date_recorded,
                CAST(NULL AS DECIMAL(18, 8)) AS fx_rate,
-               CAST(sum(l.mrr) AS BIGINT) AS mrr, NULL AS _file, CAST(NULL AS BIGINT) AS _row
+               CAST(sum(l.mrr) AS BIGINT) AS mrr, CAST(0 AS DECIMAL(38, 22)) AS value_num,
+               CAST(1 AS DECIMAL(38, 4)) AS value_den, NULL AS _file, CAST(NULL AS BIGINT) AS _row
         FROM gaps g JOIN rb_lines l
           ON l.account_id = g.account_id AND l.start_date <= g.gap_start - 1
          AND coalesce(l.end_date, {FAR_FUTURE}) > g.gap_start - 1

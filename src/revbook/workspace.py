@@ -184,6 +184,30 @@ class Workspace:
         self._book = None
         return results
 
+    def load_frames(self, frames: Mapping[str, Any], *, force: bool = False) -> list[LoadResult]:
+        """Load in-memory tables (Arrow, Polars or pandas), with the same checks as files, atomically.
+
+        Column names are the canonical ones (or mapped by revbook.toml's [sources.<table>.columns]).
+        """
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with tempfile.TemporaryDirectory(prefix="revbook-frames-") as tmp:
+            paths: dict[str, SourceConfig | str | Path | Sequence[str | Path]] = {}
+            for name, frame in frames.items():
+                if hasattr(frame, "to_arrow") and not isinstance(frame, pa.Table):
+                    table = frame.to_arrow()
+                elif isinstance(frame, pa.Table):
+                    table = frame
+                else:
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                path = Path(tmp) / f"{name}.parquet"
+                pq.write_table(table, path)
+                paths[name] = path
+            return self.load(paths, force=force)
+
     def _resolve_sources(
         self, sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None
     ) -> dict[str, SourceConfig]:
@@ -302,7 +326,7 @@ class Workspace:
                       WHERE {" AND ".join(filters)}
                       GROUP BY p.period, p.label, p.period_start, p.period_end{d_sel}
                       ORDER BY p.period{d_sel}"""
-        return self._frame("mrr", sql)
+        return self._frame("accounts" if accounts else "mrr", sql)
 
     def movements(
         self,
@@ -355,6 +379,40 @@ class Workspace:
                 self.book, windows, _as_list(by), grain, _date_option(start, "start"), _date_option(end, "end")
             ),
         )
+
+    def revenue(
+        self,
+        *,
+        grain: str = "month",
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        accounts: bool = False,
+    ) -> Frame:
+        """Recognised revenue per period (day by day, exact), beside MRR; for finance."""
+        from .metrics.movements import money
+        from .metrics.revenue import recognised_revenue
+
+        book = self.book
+        if "rb_revenue" not in book._built:
+            book.engine.register("rb_revenue", recognised_revenue(book))
+            book._built.add("rb_revenue")
+        cal = book.calendar(grain)
+        periods, _, _ = book.spine(grain)
+        period = "r.month" if cal.months == 1 else f"((r.month - {cal.offset}) // {cal.months})"
+        filters = ["true"]
+        if (s := _date_option(start, "start")) is not None:
+            filters.append(f"p.period_end >= DATE '{s}'")
+        if (e := _date_option(end, "end")) is not None:
+            filters.append(f"p.period_end <= DATE '{e}'")
+        account = ", r.account_id" if accounts else ""
+        mu = self.config.minor_units
+        sql = f"""SELECT p.label AS period, p.period_start, p.period_end{account},
+                         {money("sum(r.revenue)", mu)} AS recognised_revenue
+                  FROM rb_revenue r JOIN {periods} p ON p.period = {period}
+                  WHERE {" AND ".join(filters)}
+                  GROUP BY p.period, p.label, p.period_start, p.period_end{account}
+                  ORDER BY p.period{account}"""
+        return self._frame("revenue", sql)
 
     def cohorts(self, *, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Frame:
         """Vintage triangles (long form): logo retention and NRR by months since first MRR."""

@@ -1,0 +1,219 @@
+"""Data-quality checks over a loaded workspace, each finding with a severity and what to do.
+
+Severities: ``error`` (a number would be wrong or cannot be computed), ``warning`` (a number
+may not mean what a reader thinks), ``info`` (worth knowing). Each finding counts the rows
+concerned and shows one example, with the file and row it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from .ledger import FAR_FUTURE
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+__all__ = ["CHECKS", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str
+    table: str
+    #: SQL returning (example TEXT, file, row) per offending row; may use {as_of}, {rep}
+    sql: str
+    message: str
+    hint: str
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "unknown_account",
+        "error",
+        "subscriptions",
+        """SELECT 'account_id ' || t.account_id, t._file, t._row FROM {table} t
+           WHERE t.account_id NOT IN (SELECT account_id FROM accounts)""",
+        "rows refer to an account_id that is not in accounts",
+        "load the missing accounts, or fix the ids in the child table",
+    ),
+    Check(
+        "overlapping_lines",
+        "warning",
+        "subscriptions",
+        f"""SELECT a.account_id || ': ' || coalesce(a.product, '?') || ' lines ' || a.line_key || ' and ' || b.line_key,
+                  a._file, a._row
+           FROM (SELECT *, subscription_id || '/' || coalesce(line_id, CAST(_row AS VARCHAR)) AS line_key
+                 FROM subscriptions) a
+           JOIN (SELECT *, subscription_id || '/' || coalesce(line_id, CAST(_row AS VARCHAR)) AS line_key
+                 FROM subscriptions) b
+             ON a.account_id = b.account_id AND coalesce(a.product, '') = coalesce(b.product, '')
+            AND coalesce(a.plan, '') = coalesce(b.plan, '') AND a._row < b._row AND a._file = b._file
+            AND a.start_date < coalesce(b.end_date, {FAR_FUTURE}) AND b.start_date < coalesce(a.end_date, {FAR_FUTURE})
+            AND NOT coalesce(a.is_trial, false) AND NOT coalesce(b.is_trial, false)""",
+        "lines of the same account, product and plan overlap in time, so both count in MRR",
+        "if one replaces the other, end the first where the second starts (end_date is exclusive)",
+    ),
+    Check(
+        "gap_reads_as_churn",
+        "warning",
+        "subscriptions",
+        """SELECT account_id || ': ' || CAST(gap_days AS VARCHAR) || ' days without a line from '
+                  || CAST(covered_to AS VARCHAR), _file, _row
+           FROM (
+             SELECT *, date_diff('day', covered_to, start_date) AS gap_days FROM (
+               SELECT account_id, start_date, _file, _row,
+                      max(coalesce(end_date, DATE '9999-12-31')) OVER (PARTITION BY account_id ORDER BY start_date, _row
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_to
+               FROM subscriptions WHERE NOT coalesce(is_trial, false)) o
+             WHERE covered_to IS NOT NULL AND start_date > covered_to) g
+           WHERE gap_days <= 31""",
+        "short gaps between an account's lines read as churn then reactivation (late renewals?)",
+        "set churn_grace_days in revbook.toml [workspace] to bridge gaps up to that many days",
+    ),
+    Check(
+        "negative_mrr",
+        "error",
+        "subscriptions",
+        """SELECT account_id || ': ' || coalesce(CAST(mrr AS VARCHAR), CAST(amount AS VARCHAR), CAST(unit_price AS VARCHAR)),
+                  _file, _row
+           FROM subscriptions WHERE coalesce(mrr, amount, unit_price) < 0""",
+        "lines with a negative price",
+        "record credits as invoices with a service period; fix the line's price",
+    ),
+    Check(
+        "zero_mrr",
+        "info",
+        "subscriptions",
+        """SELECT account_id || ': ' || subscription_id, _file, _row FROM subscriptions
+           WHERE NOT coalesce(is_trial, false) AND (coalesce(mrr, amount, unit_price * quantity) = 0
+                 OR coalesce(discount_percent, 0) >= 100)""",
+        "paid lines at zero price count as no MRR (an account with only these is not a customer yet)",
+        "mark free trials with is_trial = true",
+    ),
+    Check(
+        "missing_fx_rate",
+        "error",
+        "subscriptions",
+        """SELECT account_id || ': ' || upper(currency) || ' on ' || CAST(start_date AS VARCHAR), _file, _row
+           FROM subscriptions s
+           WHERE currency IS NOT NULL AND upper(currency) <> '{rep}'
+             AND NOT EXISTS (SELECT 1 FROM fx_rates f WHERE f.currency = upper(s.currency)
+                             AND f.date <= s.start_date)""",
+        "lines in a currency with no FX rate on or before their start date",
+        "load fx_rates (date, currency, rate_to_reporting) covering these dates",
+    ),
+    Check(
+        "future_dates",
+        "info",
+        "subscriptions",
+        """SELECT account_id || ': starts ' || CAST(start_date AS VARCHAR), _file, _row FROM subscriptions
+           WHERE start_date > DATE '{as_of}'""",
+        "lines start after the as-of date and are not counted yet",
+        "set as_of in revbook.toml [workspace] if the data is newer than it",
+    ),
+    Check(
+        "duplicate_rows",
+        "warning",
+        "subscriptions",
+        """SELECT account_id || ': ' || subscription_id || ' x' || CAST(n AS VARCHAR), f, r FROM (
+             SELECT account_id, subscription_id, count(*) AS n, min(_file) AS f, min(_row) AS r
+             FROM subscriptions
+             GROUP BY account_id, subscription_id, line_id, product, plan, start_date, end_date, mrr, amount,
+                      unit_price, quantity, billing_period_months, currency
+             HAVING count(*) > 1) d""",
+        "identical lines appear more than once and are counted each time",
+        "remove the duplicates from the export",
+    ),
+    Check(
+        "duplicate_accounts",
+        "error",
+        "accounts",
+        """SELECT account_id || ' x' || CAST(count(*) AS VARCHAR), min(_file), min(_row) FROM accounts
+           GROUP BY account_id HAVING count(*) > 1""",
+        "account_id appears more than once in accounts",
+        "keep one row per account; put attribute changes over time in account_history",
+    ),
+    Check(
+        "no_owner",
+        "info",
+        "owners",
+        f"""SELECT a.account_id, a._file, a._row FROM accounts a
+           WHERE a.account_id IN (SELECT account_id FROM subscriptions WHERE start_date <= DATE '{{as_of}}'
+                                  AND coalesce(end_date, {FAR_FUTURE}) > DATE '{{as_of}}')
+             AND a.account_id NOT IN (SELECT account_id FROM owners WHERE role = 'csm'
+                                      AND start_date <= DATE '{{as_of}}'
+                                      AND coalesce(end_date, {FAR_FUTURE}) > DATE '{{as_of}}')""",
+        "active accounts with no CSM on the as-of date (pooled or tech-touch, or a gap in owners)",
+        "load owners with role = 'csm' if these accounts are managed",
+    ),
+    Check(
+        "overlapping_owners",
+        "warning",
+        "owners",
+        f"""SELECT a.account_id || ': ' || a.owner_id || ' and ' || b.owner_id, a._file, a._row
+           FROM owners a JOIN owners b ON a.account_id = b.account_id AND a.role = b.role AND a._row < b._row
+            AND a.start_date < coalesce(b.end_date, {FAR_FUTURE}) AND b.start_date < coalesce(a.end_date, {FAR_FUTURE})""",
+        "an account has two owners of the same role at once; the later start wins in slices",
+        "end the earlier assignment where the next one starts (end_date is exclusive)",
+    ),
+    Check(
+        "unknown_owner",
+        "warning",
+        "owners",
+        """SELECT owner_id, min(_file), min(_row) FROM owners
+           WHERE owner_id NOT IN (SELECT owner_id FROM people) AND (SELECT count(*) FROM people) > 0
+           GROUP BY owner_id""",
+        "owners are not in people, so they have no name or team",
+        "add them to the people table",
+    ),
+)
+
+CHILD_TABLES = ("subscriptions", "invoices", "owners", "account_history")
+
+
+def run_checks(ws: Workspace) -> pa.Table:
+    as_of = ws.config.snapshot_date().isoformat()
+    rep = ws.config.reporting_currency
+    counts = ws.row_counts()
+    findings: list[dict[str, object]] = []
+    for check in CHECKS:
+        tables = CHILD_TABLES if check.name == "unknown_account" else (check.table,)
+        for table in tables:
+            if counts.get(table, 0) == 0 and table != "owners":
+                continue
+            sql = check.sql.format(as_of=as_of, rep=rep, table=table)
+            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q LIMIT 1").fetchall()
+            if not rows:
+                continue
+            n, example, file, row = rows[0]
+            findings.append(
+                {
+                    "severity": check.severity,
+                    "check": check.name,
+                    "table": table,
+                    "rows": int(n),
+                    "message": check.message,
+                    "example": f"{example} ({Path(file).name}, row {row})" if file else str(example),
+                    "hint": check.hint,
+                }
+            )
+    order = {"error": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (order[str(f["severity"])], str(f["check"])))
+    schema = pa.schema(
+        [
+            ("severity", pa.string()),
+            ("check", pa.string()),
+            ("table", pa.string()),
+            ("rows", pa.int64()),
+            ("message", pa.string()),
+            ("example", pa.string()),
+            ("hint", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(findings, schema=schema)

@@ -1,0 +1,410 @@
+"""The `revbook` command: thin, it parses, calls the library and prints.
+
+Library errors become one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .frame import Frame
+    from .workspace import Workspace
+
+app = typer.Typer(
+    name="revbook",
+    help="Exact revenue retention for Customer Success: MRR movements, NRR/GRR, cohorts, from your billing data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="revbook.toml (default: ./revbook.toml)")]
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="the workspace DuckDB file")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="snapshot date YYYY-MM-DD (default: config, else today)")]
+
+
+class Kind(str, Enum):
+    mrr = "mrr"
+    movements = "movements"
+    retention = "retention"
+    cohorts = "cohorts"
+    ledger = "ledger"
+    accounts = "accounts"
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+def _clean_errors(func: Callable[..., None]) -> Callable[..., None]:
+    """Library errors become one line on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from rich.markup import escape
+
+        from .errors import RevbookError
+
+        try:
+            func(*args, **kwargs)
+        except RevbookError as exc:
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _config(config: Path | None, workspace: Path | None, as_of: str | None) -> Config:
+    from .config import load_config
+    from .errors import ConfigError
+
+    cfg = load_config(config)
+    if workspace is not None:
+        cfg = cfg.with_(workspace=workspace)
+    if as_of:
+        try:
+            cfg = cfg.with_(as_of=dt.date.fromisoformat(as_of))
+        except ValueError:
+            raise ConfigError("--as-of must be a date like 2026-10-31", value=as_of) from None
+    return cfg
+
+
+def _open(cfg: Config, *, read_only: bool = False) -> Workspace:
+    from .workspace import Workspace
+
+    return Workspace(config=cfg, read_only=read_only)
+
+
+def _fmt(value: Any) -> str:
+    from decimal import Decimal
+
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+#: the columns a terminal table shows by default (every column goes to csv, parquet and json)
+TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "movements": ("period", "start_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr",
+                  "churn_mrr", "end_mrr", "transfer_in_mrr", "transfer_out_mrr"),
+    "retention": ("period", "window_months", "start_accounts", "start_mrr", "nrr", "grr", "logo_retention",
+                  "movement_nrr", "quick_ratio"),
+    "mrr": ("period", "accounts", "mrr", "arr"),
+    "accounts": ("period", "account_id", "mrr", "arr"),
+    "cohorts": ("cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention", "nrr"),
+    "ledger": ("account_id", "subscription_id", "line_id", "plan", "currency", "start_date", "end_date", "mrr"),
+    "check": ("severity", "check", "rows", "message", "example", "hint"),
+}
+RATIO_COLUMNS = {"nrr", "grr", "logo_retention", "movement_nrr", "gross_revenue_churn", "net_revenue_churn",
+                 "expansion_rate"}
+
+
+def print_frame(
+    frame: Frame, *, title: str | None = None, limit: int = 200, dims: Sequence[str] = (), all_columns: bool = False
+) -> None:
+    from rich.table import Table
+
+    data = frame.to_arrow()
+    preferred = TERMINAL_COLUMNS.get(frame.name)
+    names = [c for c in data.column_names if all_columns or preferred is None or c in preferred or c in dims]
+    # slices right after the period, the rest in the table's order
+    names = [n for n in names if n in ("period", "cohort")] + [n for n in dims if n in names] + [
+        n for n in names if n not in ("period", "cohort") and n not in dims
+    ]
+    table = Table(title=title, header_style="bold")
+    for name in names:
+        pa_type = str(data.schema.field(name).type)
+        numeric = pa_type.startswith(("decimal", "int", "double", "float"))
+        prose = name in ("message", "example", "hint")
+        table.add_column(
+            name.removesuffix("_mrr"), justify="right" if numeric else "left", no_wrap=not prose, overflow="fold"
+        )
+    rows = data.select(names).to_pylist()
+    for row in rows[-limit:]:
+        table.add_row(*(_pct(v) if k in RATIO_COLUMNS and v is not None else _fmt(v) for k, v in row.items()))
+    console = _console()
+    console.print(table)
+    hidden = len(data.column_names) - len(names)
+    notes = []
+    if len(rows) > limit:
+        notes.append(f"showing the last {limit} of {len(rows)} rows")
+    if hidden:
+        notes.append(f"{hidden} more columns with --all-columns")
+    if notes:
+        console.print(f"[dim]{'; '.join(notes)}; --format csv --out FILE writes everything[/]")
+
+
+def print_headline(ws: Workspace) -> None:
+    from rich.table import Table
+
+    h = ws.headline()
+    t = Table(title=f"Headline as of {h['as_of']} ({h['currency']})", header_style="bold")
+    for c in ("ARR", "MRR", "accounts", "NRR 12m", "GRR 12m", "logo retention 12m", "quick ratio 12m"):
+        t.add_column(c, justify="right")
+    t.add_row(
+        _fmt(h["arr"]),
+        _fmt(h["mrr"]),
+        str(h["accounts"]),
+        _pct(h["nrr_12m"]),
+        _pct(h["grr_12m"]),
+        _pct(h["logo_retention_12m"]),
+        "–" if h["quick_ratio_12m"] is None else f"{h['quick_ratio_12m']:.2f}",
+    )
+    _console().print(t)
+
+
+def print_movements(ws: Workspace, months: int = 12) -> None:
+    from rich.table import Table
+
+    rows = ws.movements().to_pylist()[-months:]
+    t = Table(title=f"MRR movements, last {len(rows)} months", header_style="bold")
+    cols = ("period", "start_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr",
+            "end_mrr", "churned_accounts")
+    for c in cols:
+        t.add_column(c.replace("_mrr", "").replace("_", " "), justify="left" if c == "period" else "right")
+    for r in rows:
+        t.add_row(*(_fmt(r[c]) if c not in ("contraction_mrr", "churn_mrr") else f"-{_fmt(r[c])}" for c in cols))
+    _console().print(t)
+
+
+def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
+    """Every metric table, as CSV and Parquet, into ``out``."""
+    frames = {
+        "mrr_monthly": ws.mrr(),
+        "mrr_by_account": ws.mrr(accounts=True),
+        "movements_monthly": ws.movements(),
+        "movements_quarterly": ws.movements(grain="quarter"),
+        "movements_yearly": ws.movements(grain="year"),
+        "movements_by_segment": ws.movements(by="segment"),
+        "movements_by_owner": ws.movements(by="owner"),
+        "retention": ws.retention(),
+        "retention_by_segment": ws.retention(by="segment"),
+        "retention_by_owner": ws.retention(by="owner"),
+        "retention_by_team": ws.retention(by="team"),
+        "retention_by_plan": ws.retention(by="plan"),
+        "retention_by_region": ws.retention(by="region"),
+        "retention_by_cohort": ws.retention(by="cohort"),
+        "retention_by_arr_band": ws.retention(by="arr_band"),
+        "cohorts": ws.cohorts(),
+        "ledger": ws.ledger(),
+        "data_quality": ws.check(),
+    }
+    for name, frame in frames.items():
+        frame.write(out / "csv" / f"{name}.csv")
+        frame.write(out / "parquet" / f"{name}.parquet")
+    return frames
+
+
+@app.command()
+@_clean_errors
+def demo(
+    accounts: Annotated[int, typer.Option(help="size of the sample company")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed of the sample")] = 7,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("revbook-demo"),
+) -> None:
+    """Build the sample company into a workspace, print the headline figures, write every metric table."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from . import sample
+    from .config import Config
+    from .workspace import Workspace
+
+    started = time.perf_counter()
+    out = out.resolve()
+    cfg = Config(workspace=out / "revbook.duckdb", as_of=sample.SampleConfig().as_of)
+    if cfg.workspace.exists():
+        cfg.workspace.unlink()
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"generating a sample company of {accounts:,} accounts", total=None)
+        paths = sample.write(out / "data", accounts=accounts, seed=seed)
+        progress.update(task, description="loading it into the workspace")
+        ws = Workspace(config=cfg)
+        ws.load({name: path for name, path in paths.items()})
+        progress.update(task, description="computing and writing the metric tables")
+        with ws:
+            write_metric_tables(ws, out / "metrics")
+            progress.stop()
+            print_headline(ws)
+            print_movements(ws)
+    console = _console()
+    console.print(f"workspace:     {cfg.workspace}")
+    console.print(f"metric tables: {out / 'metrics'} (csv/ and parquet/)")
+    console.print(f"sample data:   {out / 'data'}")
+    console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
+
+
+@app.command()
+@_clean_errors
+def load(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="TABLE=FILE pairs, e.g. subscriptions=subs.csv (default: revbook.toml)")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='column mapping TABLE.COLUMN="their column", e.g. subscriptions.mrr="MRR"'),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="re-read files even if unchanged")] = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Load your exports (CSV, Parquet, Excel) into the workspace, atomically."""
+    from .config import SourceConfig
+    from .errors import ConfigError
+
+    cfg = _config(config, workspace, None)
+    sources: dict[str, SourceConfig] | None = None
+    if files or map_:
+        mapping: dict[str, dict[str, str]] = {}
+        for m in map_ or []:
+            left, sep, theirs = m.partition("=")
+            table, dot, column = left.partition(".")
+            if not sep or not dot:
+                raise ConfigError(f"--map expects TABLE.COLUMN=NAME, got '{m}'")
+            mapping.setdefault(table, {})[column] = theirs.strip().strip('"')
+        sources = {}
+        grouped: dict[str, list[Path]] = {}
+        for spec in files or []:
+            table, sep, path = spec.partition("=")
+            if not sep:
+                raise ConfigError(f"expected TABLE=FILE, got '{spec}'", hint="e.g. subscriptions=exports/subs.csv")
+            grouped.setdefault(table, []).append(Path(path))
+        if not grouped:
+            grouped = {t: list(s.paths) for t, s in cfg.sources.items()}
+        for table, paths in grouped.items():
+            base = cfg.sources.get(table)
+            sources[table] = SourceConfig(
+                table=table,
+                paths=tuple(paths),
+                columns={**(base.columns if base else {}), **mapping.get(table, {})},
+                date_format=base.date_format if base else None,
+                decimal=base.decimal if base else None,
+                delimiter=base.delimiter if base else None,
+                encoding=base.encoding if base else None,
+                sheet=base.sheet if base else None,
+            )
+    with _open(cfg) as ws:
+        results = ws.load(sources, force=force)
+    console = _console()
+    for r in results:
+        state = "unchanged, skipped" if r.skipped else "loaded"
+        console.print(f"{r.table:<16} {r.rows:>10,} rows  {state}  ({', '.join(r.files)})")
+    console.print(f"workspace: {cfg.workspace}")
+
+
+@app.command()
+@_clean_errors
+def check(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: AsOfOpt = None) -> None:
+    """Report data-quality findings; exits 1 when any is an error."""
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        findings = ws.check()
+    if len(findings) == 0:
+        _console().print("no data-quality findings")
+        return
+    print_frame(findings, title=f"Data quality of {cfg.workspace.name}")
+    if any(f["severity"] == "error" for f in findings.to_pylist()):
+        raise typer.Exit(1)
+
+
+@app.command()
+@_clean_errors
+def metrics(
+    kind: Annotated[Kind, typer.Argument(help="which table")] = Kind.movements,
+    grain: Annotated[str, typer.Option(help="month, quarter or year")] = "month",
+    window: Annotated[list[int] | None, typer.Option(help="retention window(s) in months: 1, 3, 12")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="slice(s), comma-separated: segment, region, industry, owner, team, plan, "
+                                 "cohort, arr_band")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="first period end date to show (YYYY-MM-DD)")] = None,
+    to: Annotated[str | None, typer.Option(help="last period end date to show (YYYY-MM-DD)")] = None,
+    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="write to this file (default: stdout)")] = None,
+    all_columns: Annotated[bool, typer.Option("--all-columns", help="show every column in the terminal")] = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts."""
+    from .errors import ConfigError
+
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        if kind is Kind.mrr:
+            frame = ws.mrr(grain=grain, by=by, start=from_, end=to)
+        elif kind is Kind.accounts:
+            frame = ws.mrr(grain=grain, by=by, start=from_, end=to, accounts=True)
+        elif kind is Kind.movements:
+            frame = ws.movements(grain=grain, by=by, start=from_, end=to)
+        elif kind is Kind.retention:
+            frame = ws.retention(window=window or (1, 3, 12), by=by, grain=grain, start=from_, end=to)
+        elif kind is Kind.cohorts:
+            frame = ws.cohorts(start=from_, end=to)
+        else:
+            frame = ws.ledger()
+    if out is not None:
+        if format is Format.table:
+            raise ConfigError("--out needs --format csv, parquet or json")
+        frame.write(out, format=format.value)
+        _console(stderr=True).print(f"wrote {len(frame):,} rows to {out}")
+    elif format is Format.table:
+        dims = [d.strip() for d in (by or "").split(",") if d.strip()]
+        print_frame(frame, title=f"{kind.value} ({grain})", dims=dims, all_columns=all_columns)
+    elif format is Format.parquet:
+        raise ConfigError("parquet needs --out FILE")
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = frame.write(Path(tmp) / f"out.{format.value}", format=format.value)
+            sys.stdout.write(path.read_text(encoding="utf-8"))
+
+
+@app.command()
+@_clean_errors
+def headline(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: AsOfOpt = None) -> None:
+    """The headline figures and the last 12 months' movements."""
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        print_headline(ws)
+        print_movements(ws)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The command line, in-process through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from revbook.cli import app
+from support import write
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    assert result.exit_code == 0
+    for cmd in ("demo", "load", "check", "metrics", "headline"):
+        assert cmd in result.output
+
+
+def test_demo_prints_headline_and_writes_tables(tmp_path: Path):
+    result = run("demo", "--accounts", "150", "--out", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    assert "Headline as of" in result.output
+    assert "MRR movements, last 12 months" in result.output
+    metrics = tmp_path / "demo" / "metrics"
+    assert str(metrics) in result.output.replace("\n", "")
+    for name in ("movements_monthly", "retention", "cohorts", "mrr_by_account"):
+        assert (metrics / "csv" / f"{name}.csv").stat().st_size > 100
+        assert pq.read_table(metrics / "parquet" / f"{name}.parquet").num_rows > 0
+
+
+def _workspace(tmp_path: Path, small_files: dict[str, Path]) -> list[str]:
+    ws = tmp_path / "cli.duckdb"
+    args = [f"{table}={path}" for table, path in small_files.items()]
+    result = run("load", *args, "--workspace", str(ws))
+    assert result.exit_code == 0, result.output
+    assert "subscriptions" in result.output and "4 rows" in result.output
+    return ["--workspace", str(ws), "--as-of", "2024-12-31"]
+
+
+def test_load_then_metrics_in_every_format(tmp_path, small_files):
+    opts = _workspace(tmp_path, small_files)
+    table = run("metrics", "movements", *opts)
+    assert table.exit_code == 0 and "2024-12" in table.output
+    as_json = run("metrics", "retention", "--window", "3", "--by", "segment", "--format", "json", *opts)
+    rows = json.loads(as_json.output)
+    assert {r["window_months"] for r in rows} == {3}
+    assert {r["segment"] for r in rows} == {"smb", "mid_market"}
+    as_csv = run("metrics", "mrr", "--grain", "quarter", "--format", "csv", *opts)
+    assert as_csv.output.splitlines()[0].startswith('"period"')
+    assert len(as_csv.output.splitlines()) == 1 + 4  # 2024-Q1 .. 2024-Q4
+    out = tmp_path / "m.parquet"
+    written = run("metrics", "movements", "--from", "2024-06-30", "--format", "parquet", "--out", str(out), *opts)
+    assert written.exit_code == 0
+    assert pq.read_table(out).column("period").to_pylist() == [f"2024-{m:02d}" for m in range(6, 13)]
+
+
+def test_load_with_mapping_on_the_command_line(tmp_path):
+    subs = write(tmp_path / "s.csv", "Customer,Sub,Start,MRR\nA,S1,2024-01-01,10\n")
+    acc = write(tmp_path / "a.csv", "account_id\nA\n")
+    result = run(
+        "load",
+        f"subscriptions={subs}",
+        f"accounts={acc}",
+        "--workspace",
+        str(tmp_path / "m.duckdb"),
+        "--map",
+        "subscriptions.account_id=Customer",
+        "--map",
+        "subscriptions.subscription_id=Sub",
+        "--map",
+        "subscriptions.start_date=Start",
+        "--map",
+        "subscriptions.mrr=MRR",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, small_files):
+    bad = write(tmp_path / "bad.csv", "account_id,subscription_id,start_date,mrr\nA,S1,yesterday,10\n")
+    result = runner.invoke(app, ["load", f"subscriptions={bad}", "--workspace", str(tmp_path / "e.duckdb")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "bad.csv, row 1, column 'start_date'" in text
+    missing = runner.invoke(app, ["metrics", "--workspace", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2 and "revbook load" in missing.output
+    grain = runner.invoke(app, ["metrics", "--grain", "week", *_workspace(tmp_path, small_files)])
+    assert grain.exit_code == 2 and "unknown grain 'week'" in grain.output
+
+
+def test_check_exit_code_follows_severity(tmp_path, small_files):
+    opts = _workspace(tmp_path, small_files)
+    ok = run("check", *opts)
+    assert ok.exit_code == 0
+    orphan = write(tmp_path / "orph.csv", "account_id,subscription_id,start_date,mrr\nQ,S9,2024-01-01,10\n")
+    run("load", f"subscriptions={orphan}", "--workspace", opts[1])
+    bad = runner.invoke(app, ["check", *opts])
+    assert bad.exit_code == 1
+    assert "unknown_account" in bad.output

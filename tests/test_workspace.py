@@ -1,0 +1,221 @@
+"""Loading: atomic, idempotent, bad input rejected with file, row and column; and the Python API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from revbook import Config, LedgerError, SourceConfig, SourceError, Workspace, WorkspaceError, open
+from support import AS_OF, write
+
+
+def dump(ws: Workspace) -> dict[str, list]:
+    """Every canonical table's rows, to compare a workspace before and after."""
+    return {name: ws.table(name).to_pylist() for name in ws.row_counts()}
+
+
+def test_load_and_read_metrics(ws, small_files):
+    results = ws.load(small_files)
+    assert {r.table: r.rows for r in results} == {
+        "accounts": 3,
+        "subscriptions": 4,
+        "fx_rates": 2,
+        "owners": 3,
+        "people": 2,
+    }
+    mrr = {r["period"]: r["mrr"] for r in ws.mrr().to_pylist()}
+    # B: 12,000.00 EUR a year = 1,000 EUR a month at 1.10 (the rate on its start date) = 1,100.00 USD,
+    # fixed for the line's life even after the rate moves to 1.20 in June.
+    assert mrr["2024-01"] == Decimal("100.00")
+    assert mrr["2024-02"] == Decimal("1200.00")
+    assert mrr["2024-03"] == Decimal("1250.00")
+    assert mrr["2024-04"] == Decimal("1300.00")
+    assert mrr["2024-06"] == Decimal("1250.00")
+    assert mrr["2024-12"] == Decimal("1250.00")
+
+
+def test_reload_same_files_is_idempotent(ws, small_files):
+    ws.load(small_files)
+    before = dump(ws)
+    again = ws.load(small_files)
+    assert all(r.skipped for r in again)
+    assert dump(ws) == before
+    forced = ws.load(small_files, force=True)
+    assert not any(r.skipped for r in forced)
+    assert dump(ws) == before
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "column", "fragment"),
+    [
+        ("D,S9,core,basic,2024-13-45,,10,1,USD", "start_date", "2024-13-45"),
+        ("D,S9,core,basic,2024-01-01,,ten,1,USD", "amount", "ten"),
+        ("D,S9,core,basic,2024-01-01,,10,1,XYZ", "currency", "XYZ"),
+        ("D,S9,core,basic,2024-05-01,2024-01-01,10,1,USD", "end_date", "before"),
+    ],
+)
+def test_bad_input_leaves_workspace_unchanged(ws, small_files, bad_line, column, fragment):
+    ws.load(small_files)
+    before = dump(ws)
+    text = small_files["subscriptions"].read_text() + bad_line + "\n"
+    bad = write(small_files["subscriptions"].parent / "bad.csv", text)
+    new_accounts = write(small_files["accounts"].parent / "acc2.csv", "account_id,name\nZ,Zed\n")
+    with pytest.raises(SourceError) as info:
+        # accounts would load fine on its own: the failing subscriptions roll it back too
+        ws.load({"accounts": new_accounts, "subscriptions": bad})
+    err = info.value
+    assert err.file and err.file.endswith("bad.csv")
+    assert err.row == 5
+    assert err.column == column
+    assert fragment in str(err)
+    assert dump(ws) == before
+
+
+def test_missing_column_names_the_fix(ws, small_files, tmp_path):
+    bad = write(
+        tmp_path / "subs.csv", "account_id,subscription_id,begin,amount,billing_period_months\nA,S,2024-01-01,5,1\n"
+    )
+    with pytest.raises(SourceError) as info:
+        ws.load({"subscriptions": bad})
+    msg = str(info.value)
+    assert "start_date" in msg and "begin" in msg
+    assert "[sources.subscriptions.columns]" in msg
+    assert ws.row_counts()["subscriptions"] == 0
+
+
+def test_column_mapping_from_config(tmp_path):
+    subs = write(
+        tmp_path / "export.csv",
+        "Customer;Sub;Begins;Ends;Monthly Amount\nA;S1;03/02/2024;;1.234,50\nB;S2;15/01/2024;15/03/2024;99,90\n",
+    )
+    accounts = write(tmp_path / "accounts.csv", "account_id\nA\nB\n")
+    cfg_path = write(
+        tmp_path / "revbook.toml",
+        """
+[workspace]
+path = "ws.duckdb"
+as_of = "2024-06-30"
+
+[sources.accounts]
+path = "accounts.csv"
+
+[sources.subscriptions]
+path = "export.csv"
+date_format = "%d/%m/%Y"
+
+[sources.subscriptions.columns]
+account_id = "Customer"
+subscription_id = "Sub"
+start_date = "Begins"
+end_date = "Ends"
+mrr = "Monthly Amount"
+""",
+    )
+    with open(config=cfg_path) as w:
+        w.load()
+        lines = w.ledger().to_pylist()
+        assert w.path == tmp_path / "ws.duckdb"
+    assert [(r["account_id"], r["start_date"], r["mrr"]) for r in lines] == [
+        ("A", dt.date(2024, 2, 3), Decimal("1234.50")),
+        ("B", dt.date(2024, 1, 15), Decimal("99.90")),
+    ]
+
+
+def test_missing_fx_rate_is_a_clear_ledger_error(ws, small_files):
+    files = dict(small_files)
+    files["fx_rates"] = write(small_files["fx_rates"].parent / "fx2.csv", "date,currency,rate_to_reporting\n")
+    ws.load(files)
+    with pytest.raises(LedgerError) as info:
+        ws.movements()
+    assert "no FX rate for EUR on or before 2024-02-15" in str(info.value)
+    assert info.value.row == 3
+
+
+def test_frames_in_every_flavour_and_keyword_only(ws, small_files):
+    ws.load(small_files)
+    frame = ws.movements(grain="quarter", by="segment")
+    assert isinstance(frame.to_polars(), pl.DataFrame)
+    assert list(frame.to_pandas().columns) == frame.columns
+    assert frame.to_arrow().num_rows == len(frame)
+    assert pl.from_arrow(frame.to_arrow()).height == len(frame)
+    with pytest.raises(TypeError):
+        ws.movements("quarter")  # type: ignore[misc]
+
+
+def test_read_only_workspace_must_exist(tmp_path):
+    with pytest.raises(WorkspaceError) as info:
+        Workspace(tmp_path / "nope.duckdb", config=Config(as_of=AS_OF), read_only=True)
+    assert "revbook load" in str(info.value)
+
+
+def test_metrics_on_empty_workspace_say_what_to_do(ws):
+    with pytest.raises(WorkspaceError) as info:
+        ws.movements()
+    assert "revbook load" in str(info.value)
+
+
+def test_excel_and_parquet_sources(ws, small_files, tmp_path):
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["account_id", "subscription_id", "start_date", "mrr"])
+    sheet.append(["A", "S1", dt.date(2024, 1, 1), 100.5])
+    sheet.append(["B", "S2", dt.date(2024, 2, 1), 200])
+    wb.save(tmp_path / "subs.xlsx")
+    pq.write_table(pa.table({"account_id": ["A", "B"]}), tmp_path / "accounts.parquet")
+    ws.load({"subscriptions": tmp_path / "subs.xlsx", "accounts": tmp_path / "accounts.parquet"})
+    assert [r["mrr"] for r in ws.ledger().to_pylist()] == [Decimal("100.50"), Decimal("200.00")]
+
+
+def test_source_config_paths(ws, small_files):
+    src = SourceConfig(table="accounts", paths=(small_files["accounts"],))
+    (result,) = ws.load({"accounts": src})
+    assert result.rows == 3 and not result.skipped
+
+
+def test_check_reports_each_problem_with_its_row(ws, tmp_path):
+    accounts = write(tmp_path / "a.csv", "account_id\nA\nB\n")
+    subs = write(
+        tmp_path / "s.csv",
+        "account_id,subscription_id,product,start_date,end_date,mrr,currency\n"
+        "A,S1,core,2024-01-01,2024-06-01,100,USD\n"
+        "A,S2,core,2024-05-01,,100,USD\n"  # overlaps S1
+        "B,S3,core,2024-01-01,2024-03-30,50,USD\n"
+        "B,S4,core,2024-04-02,,50,GBP\n"  # 3-day gap; no GBP rate
+        "X,S5,core,2024-01-01,,10,USD\n"  # unknown account
+        "X,S5,core,2024-01-01,,10,USD\n",  # duplicate
+    )
+    ws.load({"accounts": accounts, "subscriptions": subs})
+    findings = {f["check"]: f for f in ws.check().to_pylist()}
+    assert findings["unknown_account"]["severity"] == "error"
+    assert findings["unknown_account"]["rows"] == 2
+    assert findings["missing_fx_rate"]["rows"] == 1 and "row 4" in findings["missing_fx_rate"]["example"]
+    assert findings["overlapping_lines"]["rows"] >= 1
+    assert "3 days" in findings["gap_reads_as_churn"]["example"]
+    assert findings["duplicate_rows"]["rows"] == 1
+    assert findings["no_owner"]["severity"] == "info"
+    assert "churn_grace_days" in findings["gap_reads_as_churn"]["hint"]
+
+
+def test_workspace_file_persists(tmp_path, small_files):
+    path = tmp_path / "persist.duckdb"
+    with Workspace(path, config=Config(as_of=AS_OF)) as w:
+        w.load(small_files)
+    with Workspace(path, config=Config(as_of=AS_OF), read_only=True) as w:
+        assert w.row_counts()["subscriptions"] == 4
+        assert w.headline()["mrr"] == Decimal("1250.00")
+
+
+def test_paths_are_reported_as_given(ws, tmp_path):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(SourceError) as info:
+        ws.load({"accounts": missing})
+    assert "nope.csv" in str(info.value)
+    assert isinstance(Path(info.value.file or ""), Path)
