@@ -15,12 +15,31 @@ def test_docs_page_matches_the_contract():
 
 def test_every_design_table_is_declared():
     design = {
-        "accounts", "subscriptions", "invoices", "owners", "people", "account_history", "usage", "tickets",
-        "activities", "milestones", "surveys", "churn_reasons", "opportunities", "notes", "fx_rates",
+        "accounts",
+        "subscriptions",
+        "invoices",
+        "owners",
+        "people",
+        "account_history",
+        "usage",
+        "tickets",
+        "activities",
+        "milestones",
+        "surveys",
+        "churn_reasons",
+        "opportunities",
+        "notes",
+        "fx_rates",
     }
     assert set(contract.TABLES) == design
     assert set(contract.LOADABLE_TABLES) == {
-        "accounts", "subscriptions", "invoices", "owners", "people", "fx_rates", "account_history",
+        "accounts",
+        "subscriptions",
+        "invoices",
+        "owners",
+        "people",
+        "fx_rates",
+        "account_history",
     }
 
 

@@ -88,11 +88,11 @@ def test_missing_column_names_the_fix(ws, small_files, tmp_path):
 
 
 def test_column_mapping_from_config(tmp_path):
-    subs = write(
+    write(
         tmp_path / "export.csv",
         "Customer;Sub;Begins;Ends;Monthly Amount\nA;S1;03/02/2024;;1.234,50\nB;S2;15/01/2024;15/03/2024;99,90\n",
     )
-    accounts = write(tmp_path / "accounts.csv", "account_id\nA\nB\n")
+    write(tmp_path / "accounts.csv", "account_id\nA\nB\n")
     cfg_path = write(
         tmp_path / "revbook.toml",
         """

@@ -80,8 +80,7 @@ CHECKS: tuple[Check, ...] = (
         "negative_mrr",
         "error",
         "subscriptions",
-        """SELECT account_id || ': ' || coalesce(CAST(mrr AS VARCHAR), CAST(amount AS VARCHAR), CAST(unit_price AS VARCHAR)),
-                  _file, _row
+        """SELECT account_id || ': ' || CAST(coalesce(mrr, amount, unit_price) AS VARCHAR), _file, _row
            FROM subscriptions WHERE coalesce(mrr, amount, unit_price) < 0""",
         "lines with a negative price",
         "record credits as invoices with a service period; fix the line's price",
@@ -158,7 +157,8 @@ CHECKS: tuple[Check, ...] = (
         "owners",
         f"""SELECT a.account_id || ': ' || a.owner_id || ' and ' || b.owner_id, a._file, a._row
            FROM owners a JOIN owners b ON a.account_id = b.account_id AND a.role = b.role AND a._row < b._row
-            AND a.start_date < coalesce(b.end_date, {FAR_FUTURE}) AND b.start_date < coalesce(a.end_date, {FAR_FUTURE})""",
+            AND a.start_date < coalesce(b.end_date, {FAR_FUTURE})
+            AND b.start_date < coalesce(a.end_date, {FAR_FUTURE})""",
         "an account has two owners of the same role at once; the later start wins in slices",
         "end the earlier assignment where the next one starts (end_date is exclusive)",
     ),

@@ -10,7 +10,7 @@ import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,7 +34,7 @@ WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="th
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="snapshot date YYYY-MM-DD (default: config, else today)")]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     mrr = "mrr"
     movements = "movements"
     retention = "retention"
@@ -43,7 +43,7 @@ class Kind(str, Enum):
     accounts = "accounts"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     parquet = "parquet"
@@ -113,18 +113,44 @@ def _pct(value: float | None) -> str:
 
 #: the columns a terminal table shows by default (every column goes to csv, parquet and json)
 TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "movements": ("period", "start_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr",
-                  "churn_mrr", "end_mrr", "transfer_in_mrr", "transfer_out_mrr"),
-    "retention": ("period", "window_months", "start_accounts", "start_mrr", "nrr", "grr", "logo_retention",
-                  "movement_nrr", "quick_ratio"),
+    "movements": (
+        "period",
+        "start_mrr",
+        "new_mrr",
+        "reactivation_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churn_mrr",
+        "end_mrr",
+        "transfer_in_mrr",
+        "transfer_out_mrr",
+    ),
+    "retention": (
+        "period",
+        "window_months",
+        "start_accounts",
+        "start_mrr",
+        "nrr",
+        "grr",
+        "logo_retention",
+        "movement_nrr",
+        "quick_ratio",
+    ),
     "mrr": ("period", "accounts", "mrr", "arr"),
     "accounts": ("period", "account_id", "mrr", "arr"),
     "cohorts": ("cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention", "nrr"),
     "ledger": ("account_id", "subscription_id", "line_id", "plan", "currency", "start_date", "end_date", "mrr"),
     "check": ("severity", "check", "rows", "message", "example", "hint"),
 }
-RATIO_COLUMNS = {"nrr", "grr", "logo_retention", "movement_nrr", "gross_revenue_churn", "net_revenue_churn",
-                 "expansion_rate"}
+RATIO_COLUMNS = {
+    "nrr",
+    "grr",
+    "logo_retention",
+    "movement_nrr",
+    "gross_revenue_churn",
+    "net_revenue_churn",
+    "expansion_rate",
+}
 
 
 def print_frame(
@@ -136,9 +162,11 @@ def print_frame(
     preferred = TERMINAL_COLUMNS.get(frame.name)
     names = [c for c in data.column_names if all_columns or preferred is None or c in preferred or c in dims]
     # slices right after the period, the rest in the table's order
-    names = [n for n in names if n in ("period", "cohort")] + [n for n in dims if n in names] + [
-        n for n in names if n not in ("period", "cohort") and n not in dims
-    ]
+    names = (
+        [n for n in names if n in ("period", "cohort")]
+        + [n for n in dims if n in names]
+        + [n for n in names if n not in ("period", "cohort") and n not in dims]
+    )
     table = Table(title=title, header_style="bold")
     for name in names:
         pa_type = str(data.schema.field(name).type)
@@ -186,8 +214,17 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
 
     rows = ws.movements().to_pylist()[-months:]
     t = Table(title=f"MRR movements, last {len(rows)} months", header_style="bold")
-    cols = ("period", "start_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr",
-            "end_mrr", "churned_accounts")
+    cols = (
+        "period",
+        "start_mrr",
+        "new_mrr",
+        "reactivation_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churn_mrr",
+        "end_mrr",
+        "churned_accounts",
+    )
     for c in cols:
         t.add_column(c.replace("_mrr", "").replace("_", " "), justify="left" if c == "period" else "right")
     for r in rows:
@@ -342,8 +379,8 @@ def metrics(
     grain: Annotated[str, typer.Option(help="month, quarter or year")] = "month",
     window: Annotated[list[int] | None, typer.Option(help="retention window(s) in months: 1, 3, 12")] = None,
     by: Annotated[
-        str | None, typer.Option(help="slice(s), comma-separated: segment, region, industry, owner, team, plan, "
-                                 "cohort, arr_band")
+        str | None,
+        typer.Option(help="slice(s), comma-separated: segment, region, industry, owner, team, plan, cohort, arr_band"),
     ] = None,
     from_: Annotated[str | None, typer.Option("--from", help="first period end date to show (YYYY-MM-DD)")] = None,
     to: Annotated[str | None, typer.Option(help="last period end date to show (YYYY-MM-DD)")] = None,

@@ -197,7 +197,12 @@ TABLES: dict[str, Table] = {
         Table(
             "usage",
             "a measured use on a day",
-            (_c("account_id", required=True), _c("date", "date", required=True), _c("metric", required=True), _c("value", "decimal", required=True)),
+            (
+                _c("account_id", required=True),
+                _c("date", "date", required=True),
+                _c("metric", required=True),
+                _c("value", "decimal", required=True),
+            ),
             key=("account_id", "date", "metric"),
         ),
         Table(
@@ -217,7 +222,12 @@ TABLES: dict[str, Table] = {
         Table(
             "activities",
             "a touchpoint",
-            (_c("account_id", required=True), _c("date", "date", required=True), _c("type", required=True), _c("outcome")),
+            (
+                _c("account_id", required=True),
+                _c("date", "date", required=True),
+                _c("type", required=True),
+                _c("outcome"),
+            ),
             key=("account_id", "date", "type"),
         ),
         Table(
@@ -287,7 +297,49 @@ LOADABLE_TABLES: tuple[str, ...] = tuple(name for name, t in TABLES.items() if t
 #: ISO 4217 currencies and their minor units (digits after the decimal point).
 CURRENCY_MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(
-        ["AED", "ARS", "AUD", "BDT", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "RON", "RUB", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD", "ZAR"],
+        [
+            "AED",
+            "ARS",
+            "AUD",
+            "BDT",
+            "BGN",
+            "BRL",
+            "CAD",
+            "CHF",
+            "CNY",
+            "COP",
+            "CZK",
+            "DKK",
+            "EGP",
+            "EUR",
+            "GBP",
+            "HKD",
+            "HUF",
+            "IDR",
+            "ILS",
+            "INR",
+            "MAD",
+            "MXN",
+            "MYR",
+            "NGN",
+            "NOK",
+            "NZD",
+            "PEN",
+            "PHP",
+            "PKR",
+            "PLN",
+            "RON",
+            "RUB",
+            "SAR",
+            "SEK",
+            "SGD",
+            "THB",
+            "TRY",
+            "TWD",
+            "UAH",
+            "USD",
+            "ZAR",
+        ],
         2,
     ),
     **dict.fromkeys(["CLP", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"], 0),
@@ -302,9 +354,7 @@ def table(name: str) -> Table:
     except KeyError:
         from .errors import ConfigError
 
-        raise ConfigError(
-            f"unknown table '{name}'", hint=f"the contract's tables are: {', '.join(TABLES)}"
-        ) from None
+        raise ConfigError(f"unknown table '{name}'", hint=f"the contract's tables are: {', '.join(TABLES)}") from None
 
 
 def markdown() -> str:
@@ -318,7 +368,12 @@ def markdown() -> str:
         "",
     ]
     for t in TABLES.values():
-        out += [f"## {t.name}{'' if t.loadable else ' (later)'}", "", f"One row is {t.description.removeprefix('one row is ')}.", ""]
+        out += [
+            f"## {t.name}{'' if t.loadable else ' (later)'}",
+            "",
+            f"One row is {t.description.removeprefix('one row is ')}.",
+            "",
+        ]
         if t.one_of:
             groups = " or ".join("(" + ", ".join(g) + ")" for g in t.one_of)
             out += [f"Price columns: at least one of {groups}.", ""]

@@ -42,18 +42,17 @@ def div_half_even(x: str, d: str) -> str:
     never depends on floating point (DuckDB's DECIMAL division returns DOUBLE).
     """
     q0 = f"CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT)"
-    q1 = (
-        f"({q0} - CASE WHEN {q0} * {d} > {x} THEN 1 ELSE 0 END"
-        f" + CASE WHEN ({q0} + 1) * {d} <= {x} THEN 1 ELSE 0 END)"
-    )
-    return f"({q1} + CASE WHEN 2 * ({x} - {q1} * {d}) > {d} OR (2 * ({x} - {q1} * {d}) = {d} AND {q1} % 2 <> 0) THEN 1 ELSE 0 END)"
+    q1 = f"({q0} - CASE WHEN {q0} * {d} > {x} THEN 1 ELSE 0 END + CASE WHEN ({q0} + 1) * {d} <= {x} THEN 1 ELSE 0 END)"
+    twice_r = f"2 * ({x} - {q1} * {d})"
+    return f"({q1} + CASE WHEN {twice_r} > {d} OR ({twice_r} = {d} AND {q1} % 2 <> 0) THEN 1 ELSE 0 END)"
 
 
 def _anchor(start: str, k: str) -> str:
     """start + k calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
     mi = f"({month_index(start)} + {k})"
-    first = f"make_date(CAST({mi} // 12 AS INT), CAST({mi} % 12 + 1 AS INT), 1)"
-    return f"make_date(CAST({mi} // 12 AS INT), CAST({mi} % 12 + 1 AS INT), CAST(least(day({start}), day(last_day({first}))) AS INT))"
+    y, m = f"CAST({mi} // 12 AS INT)", f"CAST({mi} % 12 + 1 AS INT)"
+    day = f"CAST(least(day({start}), day(last_day(make_date({y}, {m}, 1)))) AS INT)"
+    return f"make_date({y}, {m}, {day})"
 
 
 def _subscription_lines_sql(config: Config) -> str:
@@ -93,9 +92,9 @@ def _invoice_lines_sql(config: Config) -> str:
            CAST(0 AS DECIMAL(38, 4)) AS discount_percent, CAST(0 AS DECIMAL(38, 4)) AS discount_amount,
            CAST(dim AS DECIMAL(38, 4)) AS spread_factor
     FROM (
-        SELECT *, date_diff('day', a_m, {_anchor('service_start', 'm + 1')}) AS dim
+        SELECT *, date_diff('day', a_m, {_anchor("service_start", "m + 1")}) AS dim
         FROM (
-            SELECT *, {_anchor('service_start', 'm')} AS a_m
+            SELECT *, {_anchor("service_start", "m")} AS a_m
             FROM (SELECT *, {m} AS m, {end_x} AS end_x FROM invoices
                   WHERE service_start IS NOT NULL AND service_end IS NOT NULL) i0
         ) i1

@@ -143,9 +143,7 @@ class Workspace:
 
         resolved = self._resolve_sources(sources)
         if not resolved:
-            raise ConfigError(
-                "nothing to load", hint="add [sources.<table>] sections to revbook.toml or pass files"
-            )
+            raise ConfigError("nothing to load", hint="add [sources.<table>] sections to revbook.toml or pass files")
         results: list[LoadResult] = []
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -341,9 +339,7 @@ class Workspace:
 
         return self._frame(
             "movements",
-            movements_sql(
-                self.book, grain, _as_list(by), _date_option(start, "start"), _date_option(end, "end")
-            ),
+            movements_sql(self.book, grain, _as_list(by), _date_option(start, "start"), _date_option(end, "end")),
         )
 
     def account_movements(self, *, grain: str = "month", by: str | Sequence[str] | None = None) -> Frame:
@@ -418,9 +414,7 @@ class Workspace:
         """Vintage triangles (long form): logo retention and NRR by months since first MRR."""
         from .metrics.cohorts import cohorts_sql
 
-        return self._frame(
-            "cohorts", cohorts_sql(self.book, _date_option(start, "start"), _date_option(end, "end"))
-        )
+        return self._frame("cohorts", cohorts_sql(self.book, _date_option(start, "start"), _date_option(end, "end")))
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
@@ -432,11 +426,7 @@ class Workspace:
         """The figures a CS leader asks for first, at the as-of date."""
         mrr = self.mrr().to_arrow().to_pylist()
         last = mrr[-1] if mrr else {"mrr": 0, "arr": 0, "accounts": 0, "period_end": self.config.snapshot_date()}
-        ret = [
-            r
-            for r in self.retention(window=12).to_arrow().to_pylist()
-            if r["period_end"] == last["period_end"]
-        ]
+        ret = [r for r in self.retention(window=12).to_arrow().to_pylist() if r["period_end"] == last["period_end"]]
         r12 = ret[0] if ret else {}
         return {
             "as_of": self.config.snapshot_date(),

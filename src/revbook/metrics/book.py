@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,7 +87,7 @@ def band_labels(edges: Sequence[int]) -> list[str]:
         return f"{v // 1000}k" if v % 1000 == 0 else f"{v:,}"
 
     labels = [f"< {k(edges[0])}"]
-    labels += [f"{k(a)}-{k(b)}" for a, b in zip(edges, edges[1:], strict=False)]
+    labels += [f"{k(a)}-{k(b)}" for a, b in itertools.pairwise(edges)]
     labels.append(f"{k(edges[-1])}+")
     return labels
 

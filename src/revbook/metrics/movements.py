@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movements_sql"]
+__all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movement_amount", "movements_sql"]
 
 MOVEMENT_KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
 
@@ -29,6 +29,12 @@ def money(expr: str, minor_units: int) -> str:
         return f"CAST({expr} AS DECIMAL(18, 0))"
     unit = "0." + "0" * (minor_units - 1) + "1"
     return f"CAST(CAST({expr} AS DECIMAL(18, 0)) * {unit} AS DECIMAL(18, {minor_units}))"
+
+
+def movement_amount(kind: str) -> str:
+    """An account-period row's amount of one movement kind (positive), else 0."""
+    delta = "end_mrr - start_mrr" if kind in ("new", "reactivation", "expansion") else "start_mrr - end_mrr"
+    return f"CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END"
 
 
 def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
@@ -86,23 +92,25 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
     prev_list = "".join(f", prev_{d} AS {d}" for d in dims)
 
     def amount(kind: str) -> str:
-        if kind in ("new", "reactivation", "expansion"):
-            delta = "end_mrr - start_mrr"
-        else:
-            delta = "start_mrr - end_mrr"
-        return f"sum(CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END)"
+        return f"sum({movement_amount(kind)})"
 
     def count(kind: str) -> str:
         return f"sum(CASE WHEN movement = '{kind}' THEN 1 ELSE 0 END)"
 
-    plural = {"new": "new", "reactivation": "reactivated", "expansion": "expanded",
-              "contraction": "contracted", "churn": "churned"}
+    plural = {
+        "new": "new",
+        "reactivation": "reactivated",
+        "expansion": "expanded",
+        "contraction": "contracted",
+        "churn": "churned",
+    }
     amounts = ",\n".join(f"{money(amount(k), mu)} AS {k}_mrr" for k in MOVEMENT_KINDS)
     counts = ",\n".join(f"CAST({count(k)} AS BIGINT) AS {plural[k]}_accounts" for k in MOVEMENT_KINDS)
     transfers = ""
     if dims:
         transfers = (
-            f", {money('sum(transfer_in)', mu)} AS transfer_in_mrr, {money('sum(transfer_out)', mu)} AS transfer_out_mrr"
+            f", {money('sum(transfer_in)', mu)} AS transfer_in_mrr"
+            f", {money('sum(transfer_out)', mu)} AS transfer_out_mrr"
             ", CAST(sum(CASE WHEN transfer_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_in_accounts"
             ", CAST(sum(CASE WHEN transfer_out > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_out_accounts"
         )
@@ -125,9 +133,9 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
     ),
     agg AS (
         SELECT period{dim_list},
-               {money('sum(start_mrr)', mu)} AS start_mrr,
+               {money("sum(start_mrr)", mu)} AS start_mrr,
                {amounts},
-               {money('sum(end_mrr)', mu)} AS end_mrr,
+               {money("sum(end_mrr)", mu)} AS end_mrr,
                CAST(sum(start_n) AS BIGINT) AS start_accounts,
                {counts},
                CAST(sum(end_n) AS BIGINT) AS end_accounts
@@ -143,9 +151,18 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
 
 
 def _columns(dims: Sequence[str]) -> list[str]:
-    cols = ["start_mrr", *(f"{k}_mrr" for k in MOVEMENT_KINDS), "end_mrr", "start_accounts",
-            "new_accounts", "reactivated_accounts", "expanded_accounts", "contracted_accounts",
-            "churned_accounts", "end_accounts"]
+    cols = [
+        "start_mrr",
+        *(f"{k}_mrr" for k in MOVEMENT_KINDS),
+        "end_mrr",
+        "start_accounts",
+        "new_accounts",
+        "reactivated_accounts",
+        "expanded_accounts",
+        "contracted_accounts",
+        "churned_accounts",
+        "end_accounts",
+    ]
     if dims:
         cols += ["transfer_in_mrr", "transfer_out_mrr", "transfer_in_accounts", "transfer_out_accounts"]
     return cols

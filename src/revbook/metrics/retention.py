@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .movements import account_movements_sql, money
+from .movements import account_movements_sql, money, movement_amount
 
 if TYPE_CHECKING:
     from .book import Book
@@ -61,8 +61,7 @@ def retention_sql(
     d_coalesce = "".join(f", coalesce(c.{d}, m.{d}) AS {d}" for d in dims)
 
     def mv(kind: str) -> str:
-        delta = "end_mrr - start_mrr" if kind in ("new", "reactivation", "expansion") else "start_mrr - end_mrr"
-        return f"sum(CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END) AS {kind}"
+        return f"sum({movement_amount(kind)}) AS {kind}"
 
     filters = [f"x.end_period <= {last}"]
     if cal.months > 1:
