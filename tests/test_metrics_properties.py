@@ -411,3 +411,239 @@ def test_segment_slices_reconcile_and_match_reference(led: Ledger) -> None:
 
         # retention with the segment fixed at each window's start
         check_retention(ws, snap, slicer, "segment")
+
+
+# -- worked examples ---------------------------------------------------------------------------
+def by_period(frame: Any, key: str = "period") -> dict[Any, dict[str, Any]]:
+    return {r[key]: r for r in frame.to_pylist()}
+
+
+def ledger_mrr(ws: Workspace) -> dict[str, Decimal]:
+    return {r["account_id"]: r["mrr"] for r in ws.ledger().to_pylist()}
+
+
+def test_normalisation_to_a_month_rounded_once_half_even() -> None:
+    rows = numbered([
+        # an annual line of 12,000.00: 12,000 / 12 = 1,000.00
+        sub("annual", date(2024, 1, 1), None, amount=D("12000"), billing_period_months=D(12)),
+        # 36 months for 100,000.00: 2,777.777... -> 2,777.78 (half-even, the third decimal is 7)
+        sub("three_years", date(2024, 1, 1), date(2027, 1, 1), amount=D("100000"), billing_period_months=D(36)),
+        # a tie: 0.25 every 2 months = 0.125 -> 0.12 (to the even cent; half-up would give 0.13)
+        sub("tie_down", date(2024, 1, 1), None, amount=D("0.25"), billing_period_months=D(2)),
+        # the other tie: 0.75 every 2 months = 0.375 -> 0.38 (to the even cent)
+        sub("tie_up", date(2024, 1, 1), None, amount=D("0.75"), billing_period_months=D(2)),
+        # 10% off a 1,200.00 annual line: 1,200 * 0.9 / 12 = 90.00
+        sub("discount", date(2024, 1, 1), None, amount=D("1200"), billing_period_months=D(12),
+            discount_percent=D(10)),
+        # 7 seats at 50.00 a month: 50 * 7 / 1 = 350.00
+        sub("seats", date(2024, 1, 1), None, unit_price=D(50), quantity=D(7), billing_period_months=D(1)),
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 12, 31)) as ws:
+        assert ledger_mrr(ws) == {
+            "annual": D("1000.00"),
+            "three_years": D("2777.78"),
+            "tie_down": D("0.12"),
+            "tie_up": D("0.38"),
+            "discount": D("90.00"),
+            "seats": D("350.00"),
+        }
+        # constant over the line's life: no remainder spread as 1-cent expansions or contractions
+        months = ws.movements().to_pylist()
+        assert len(months) == 12
+        assert months[0]["new_mrr"] == D("4218.28")  # 1000 + 2777.78 + 0.12 + 0.38 + 90 + 350
+        assert all(m["expansion_mrr"] == m["contraction_mrr"] == D(0) for m in months)
+        assert months[-1]["end_mrr"] == D("4218.28")
+        assert by_period(ws.mrr())["2024-12"]["arr"] == D("50619.36")  # 12 * 4218.28
+
+
+def test_a_line_inside_one_month_shows_no_movement() -> None:
+    rows = numbered([
+        sub("A", date(2024, 3, 5), date(2024, 3, 20), "500"),  # paid 5th-19th March only
+        sub("B", date(2024, 1, 1), None, "100"),  # keeps the months running
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30)) as ws:
+        march = by_period(ws.movements())["2024-03"]
+        # March's snapshot (31st) has only B at 100: nothing new, nothing churned
+        assert (march["start_mrr"], march["new_mrr"], march["churn_mrr"], march["end_mrr"]) == (
+            D(100), D(0), D(0), D(100))
+        assert all(r["account_id"] == "B" for r in ws.account_movements().to_pylist())
+        assert all(r["account_id"] == "B" for r in ws.mrr(accounts=True).to_pylist())
+
+
+@pytest.mark.parametrize(
+    ("grace", "first_end", "bridged"),
+    [
+        (0, date(2024, 3, 31), False),  # one unpaid day, March 31st, the snapshot day: churn
+        (5, date(2024, 3, 31), True),  # one day <= 5: bridged at 100
+        (5, date(2024, 3, 27), True),  # unpaid 27th-31st: 5 days <= 5, bridged
+        (5, date(2024, 3, 26), False),  # unpaid 26th-31st: 6 days > 5, churn
+    ],
+)
+def test_churn_grace_bridges_short_gaps(grace: int, first_end: date, bridged: bool) -> None:
+    rows = numbered([
+        sub("A", date(2023, 10, 1), first_end, "100"),
+        sub("A", date(2024, 4, 1), None, "120"),  # renewed on April 1st at a higher price
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30), churn_grace_days=grace) as ws:
+        m = by_period(ws.movements())
+        if bridged:
+            # March snapshot still 100 (the eve's MRR); April: 100 -> 120 is an expansion of 20
+            assert (m["2024-03"]["churn_mrr"], m["2024-03"]["end_mrr"]) == (D(0), D(100))
+            assert (m["2024-04"]["reactivation_mrr"], m["2024-04"]["expansion_mrr"]) == (D(0), D(20))
+        else:
+            # March snapshot 0: churn of 100; April: back at 120, a reactivation of 120
+            assert (m["2024-03"]["churn_mrr"], m["2024-03"]["churned_accounts"]) == (D(100), 1)
+            assert (m["2024-04"]["reactivation_mrr"], m["2024-04"]["expansion_mrr"]) == (D(120), D(0))
+        assert m["2024-04"]["end_mrr"] == D(120)
+
+
+@pytest.mark.parametrize("as_new_after", [0, 3])
+def test_return_after_long_gap_can_count_as_new(as_new_after: int) -> None:
+    rows = numbered([
+        # each account pays for January 2024 only, then returns
+        sub("A", date(2024, 1, 1), date(2024, 2, 1), "100"),
+        sub("A", date(2024, 6, 1), None, "100"),  # zero Feb, Mar, Apr, May: 4 months
+        sub("B", date(2024, 1, 1), date(2024, 2, 1), "10"),
+        sub("B", date(2024, 4, 1), None, "10"),  # zero Feb, Mar: 2 months
+        sub("C", date(2024, 1, 1), date(2024, 2, 1), "1"),
+        sub("C", date(2024, 5, 1), None, "1"),  # zero Feb, Mar, Apr: exactly 3 months
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 7, 31),
+                   reactivation_as_new_after_months=as_new_after) as ws:
+        m = by_period(ws.movements())
+        assert m["2024-01"]["new_mrr"] == D(111)  # all three are new in January
+        assert (m["2024-02"]["churn_mrr"], m["2024-02"]["churned_accounts"]) == (D(111), 3)
+        # B after 2 months: a reactivation either way
+        assert (m["2024-04"]["new_mrr"], m["2024-04"]["reactivation_mrr"]) == (D(0), D(10))
+        if as_new_after == 3:
+            # C after 3 months (3 >= 3) and A after 4 months (4 >= 3): new
+            assert (m["2024-05"]["new_mrr"], m["2024-05"]["reactivation_mrr"]) == (D(1), D(0))
+            assert (m["2024-06"]["new_mrr"], m["2024-06"]["new_accounts"], m["2024-06"]["reactivation_mrr"]) == (
+                D(100), 1, D(0))
+        else:
+            assert (m["2024-05"]["new_mrr"], m["2024-05"]["reactivation_mrr"]) == (D(0), D(1))
+            assert (m["2024-06"]["new_mrr"], m["2024-06"]["reactivation_mrr"], m["2024-06"]["reactivated_accounts"]) == (
+                D(0), D(100), 1)
+
+
+def test_as_of_inside_a_month_is_the_last_snapshot_and_nothing_later_is_read() -> None:
+    rows = numbered([
+        sub("A", date(2024, 1, 1), None, "100"),
+        sub("B", date(2024, 5, 20), None, "200"),  # starts after as-of: not read
+        sub("C", date(2024, 2, 1), date(2024, 5, 10), "50"),  # ended before as-of: churn in May
+        sub("D", date(2024, 3, 1), date(2024, 5, 20), "70"),  # still running on May 15th
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 5, 15)) as ws:
+        mrr = ws.mrr().to_pylist()
+        assert (mrr[-1]["period"], mrr[-1]["period_end"], mrr[-1]["mrr"]) == ("2024-05", date(2024, 5, 15), D(170))
+        may = by_period(ws.movements())["2024-05"]
+        # April 30th: A 100 + C 50 + D 70 = 220; May 15th: A 100 + D 70 = 170
+        assert (may["start_mrr"], may["new_mrr"], may["churn_mrr"], may["end_mrr"]) == (D(220), D(0), D(50), D(170))
+        led = {r["account_id"]: r for r in ws.ledger().to_pylist()}
+        assert "B" not in led
+        assert (led["D"]["end_date"], led["D"]["end_date_recorded"]) == (None, date(2024, 5, 20))
+
+
+def test_fx_rate_is_fixed_at_the_line_start() -> None:
+    rows = numbered([
+        sub("A", date(2024, 1, 15), None, "1000", currency="EUR"),  # 1,000 EUR at 1.10 = 1,100.00 USD
+        sub("A", date(2024, 4, 1), None, "100", currency="EUR"),  # 100 EUR at 1.20 = 120.00 USD
+    ])
+    fx = [
+        {"date": date(2024, 1, 1), "currency": "EUR", "rate_to_reporting": D("1.10")},
+        {"date": date(2024, 3, 1), "currency": "EUR", "rate_to_reporting": D("1.20")},
+    ]
+    with workspace({"subscriptions": rows, "fx_rates": fx}, as_of=date(2024, 6, 30)) as ws:
+        m = by_period(ws.movements())
+        assert m["2024-01"]["new_mrr"] == D("1100.00")
+        # the rate moving to 1.20 on March 1st changes nothing on the running line
+        assert (m["2024-03"]["expansion_mrr"], m["2024-03"]["end_mrr"]) == (D(0), D("1100.00"))
+        # April: only the new line's 120.00 (not 100 re-rated lines)
+        assert (m["2024-04"]["expansion_mrr"], m["2024-04"]["end_mrr"]) == (D("120.00"), D("1220.00"))
+        assert sorted(r["mrr"] for r in ws.ledger().to_pylist()) == [D("120.00"), D("1100.00")]
+
+
+def test_quarter_grain_nets_a_leave_and_return_inside_the_quarter() -> None:
+    rows = numbered([
+        sub("A", date(2023, 10, 1), date(2024, 2, 1), "100"),  # unpaid on Feb 29th
+        sub("A", date(2024, 3, 1), None, "100"),
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30)) as ws:
+        m = by_period(ws.movements())
+        assert (m["2024-02"]["churn_mrr"], m["2024-03"]["reactivation_mrr"]) == (D(100), D(100))
+        q1 = by_period(ws.movements(grain="quarter"))["2024-Q1"]
+        # Dec 31st 100 -> Mar 31st 100: no movement at quarter grain
+        assert (q1["start_mrr"], q1["churn_mrr"], q1["reactivation_mrr"], q1["end_mrr"]) == (D(100), D(0), D(0), D(100))
+
+
+def test_csm_book_expansion_hides_churn() -> None:
+    """DESIGN.md: a 5,000,000 ARR book renews at 4,600,000 and expands by 700,000: NRR 106%, GRR 92%.
+
+    Annual lines (amount = ARR, billed every 12 months), window Jan 2023 -> Jan 2024:
+      big   2,000,000 -> 2,700,000 (+700,000 expansion)   MRR 166,666.67 -> 225,000.00
+      mid   1,500,000 -> 1,400,000 (-100,000 contraction) MRR 125,000.00 -> 116,666.67
+      steady 1,200,000 unchanged                          MRR 100,000.00
+      gone    300,000 -> churned (-300,000)               MRR  25,000.00 -> 0
+    A 2,000,000 / 12 MRR is not a whole number of cents, so the ratios are exact in cents and
+    1.06 / 0.92 to 8 decimals.
+    """
+    annual = {"billing_period_months": D(12)}
+    rows = numbered([
+        sub("big", date(2023, 1, 1), date(2024, 1, 1), amount=D(2_000_000), **annual),
+        sub("big", date(2024, 1, 1), None, amount=D(2_700_000), **annual),
+        sub("mid", date(2023, 1, 1), date(2024, 1, 1), amount=D(1_500_000), **annual),
+        sub("mid", date(2024, 1, 1), None, amount=D(1_400_000), **annual),
+        sub("steady", date(2023, 1, 1), None, amount=D(1_200_000), **annual),
+        sub("gone", date(2023, 1, 1), date(2023, 9, 1), amount=D(300_000), **annual),
+        # another CSM's account that csm-1 takes over mid-window: not in csm-1's window
+        sub("moved", date(2023, 1, 1), None, amount=D(120_000), **annual),
+    ])
+    owners = [
+        {"account_id": a, "owner_id": "csm-1", "role": "csm", "start_date": date(2022, 12, 1)}
+        for a in ("big", "mid", "steady", "gone")
+    ] + [
+        {"account_id": "moved", "owner_id": "csm-2", "role": "csm", "start_date": date(2022, 12, 1),
+         "end_date": date(2023, 6, 1)},
+        {"account_id": "moved", "owner_id": "csm-1", "role": "csm", "start_date": date(2023, 6, 1)},
+    ]
+    people = [{"owner_id": "csm-1", "name": "Ada", "team": "Enterprise"},
+              {"owner_id": "csm-2", "name": "Bo", "team": "Enterprise"}]
+    tables = {"subscriptions": rows, "owners": owners, "people": people}
+    with workspace(tables, as_of=date(2024, 1, 31)) as ws:
+        rows_12 = {(r["period"], r["owner"]): r for r in ws.retention(window=12, by="owner").to_pylist()}
+        r = rows_12[("2024-01", "csm-1")]
+        # start: 166,666.67 + 125,000 + 100,000 + 25,000 = 416,666.67 (ARR 5,000,000.04)
+        assert (r["start_accounts"], r["start_mrr"]) == (4, D("416666.67"))
+        # end: 225,000 + 116,666.67 + 100,000 + 0 = 441,666.67
+        assert (r["retained_accounts"], r["end_mrr"]) == (3, D("441666.67"))
+        # capped: min(225,000, 166,666.67) + 116,666.67 + 100,000 + 0 = 383,333.34
+        assert r["retained_mrr"] == D("383333.34")
+        assert r["nrr"] == pytest.approx(44_166_667 / 41_666_667, rel=1e-12)
+        assert r["grr"] == pytest.approx(38_333_334 / 41_666_667, rel=1e-12)
+        assert (round(r["nrr"], 8), round(r["grr"], 8), r["logo_retention"]) == (1.06, 0.92, 0.75)
+        # the account taken over mid-window stays in csm-2's cohort (slice fixed at the window start)
+        r2 = rows_12[("2024-01", "csm-2")]
+        assert (r2["start_accounts"], r2["start_mrr"], r2["nrr"]) == (1, D("10000.00"), 1.0)
+
+
+def test_cohort_nrr_and_movement_nrr_differ() -> None:
+    """docs/definitions.md: A churns in month 1 and returns in month 3; B expands 100 -> 150.
+
+    Window of 3 months from the Jan 2024 snapshot to the Apr 2024 snapshot:
+      cohort NRR = (100 + 150) / 200 = 1.25, GRR = (100 + 100) / 200 = 1.0, logos 2 / 2
+      movement NRR = (200 + 50 expansion - 0 contraction - 100 churn) / 200 = 0.75
+    """
+    rows = numbered([
+        sub("A", date(2023, 12, 1), date(2024, 2, 1), "100"),  # zero on Feb 29th: churn in February
+        sub("A", date(2024, 4, 1), None, "100"),  # back for the April snapshot: reactivation
+        sub("B", date(2023, 12, 1), None, "100"),
+        sub("B", date(2024, 3, 1), None, "50"),  # expansion in March
+    ])
+    with workspace({"subscriptions": rows}, as_of=date(2024, 4, 30)) as ws:
+        r = by_period(ws.retention(window=3))["2024-04"]
+        assert (r["start_mrr"], r["end_mrr"], r["retained_mrr"]) == (D(200), D(250), D(200))
+        assert (r["nrr"], r["grr"], r["logo_retention"]) == (1.25, 1.0, 1.0)
+        assert (r["churn_mrr"], r["reactivation_mrr"], r["expansion_mrr"]) == (D(100), D(100), D(50))
+        assert r["movement_nrr"] == 0.75
+        assert r["gross_revenue_churn"] == 0.5  # (100 churn + 0 contraction) / 200
+        assert r["quick_ratio"] == 1.5  # (0 new + 100 reactivation + 50 expansion) / (0 + 100)

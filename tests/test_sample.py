@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 
 import numpy as np
@@ -268,7 +269,7 @@ def test_planted_trials_gaps_and_reactivations(tables: dict[str, pa.Table]) -> N
 def test_owners_never_overlap(tables: dict[str, pa.Table]) -> None:
     owners = tables["owners"].sort_by([("account_id", "ascending"), ("role", "ascending"), ("start_date", "ascending")])
     rows = owners.to_pylist()
-    for prev, cur in zip(rows, rows[1:], strict=False):
+    for prev, cur in itertools.pairwise(rows):
         if (prev["account_id"], prev["role"]) == (cur["account_id"], cur["role"]):
             assert prev["end_date"] is not None and prev["end_date"] <= cur["start_date"], (prev, cur)
     people = tables["people"]
@@ -367,7 +368,8 @@ def test_write(tmp_path, fmt: str) -> None:
         assert back.column_names == expected[name].column_names
         if fmt == "parquet":
             assert back.equals(expected[name])
-    names = pacsv.read_csv(paths["accounts"])["name"].to_pylist()
-    assert names == expected["accounts"]["name"].to_pylist()
+    if fmt == "csv":  # names with "&", accents and apostrophes survive the round trip
+        names = pacsv.read_csv(paths["accounts"])["name"].to_pylist()
+        assert names == expected["accounts"]["name"].to_pylist()
     with pytest.raises(ConfigError):
         sample.write(tmp_path / "x", format="xlsx")  # type: ignore[arg-type]

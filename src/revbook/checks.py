@@ -96,6 +96,15 @@ CHECKS: tuple[Check, ...] = (
         "mark free trials with is_trial = true",
     ),
     Check(
+        "empty_lines",
+        "info",
+        "subscriptions",
+        """SELECT account_id || ': ' || subscription_id || ' on ' || CAST(start_date AS VARCHAR), _file, _row
+           FROM subscriptions WHERE end_date = start_date""",
+        "lines that end on the day they start cover no day and are ignored",
+        "end_date is exclusive: a one-day line ends the day after it starts",
+    ),
+    Check(
         "missing_fx_rate",
         "error",
         "subscriptions",

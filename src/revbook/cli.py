@@ -69,9 +69,14 @@ def _clean_errors(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _console(stderr: bool = False) -> Any:
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # piped or captured output has no width: give tables room rather than truncating figures
+    wide = None if stream.isatty() or "COLUMNS" in os.environ else 140
+    return Console(stderr=stderr, highlight=False, width=wide)
 
 
 def _config(config: Path | None, workspace: Path | None, as_of: str | None) -> Config:
@@ -190,30 +195,46 @@ def print_frame(
         console.print(f"[dim]{'; '.join(notes)}; --format csv --out FILE writes everything[/]")
 
 
+def _whole(value: Any) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
 def print_headline(ws: Workspace) -> None:
+    from rich import box
     from rich.table import Table
 
     h = ws.headline()
-    t = Table(title=f"Headline as of {h['as_of']} ({h['currency']})", header_style="bold")
-    for c in ("ARR", "MRR", "accounts", "NRR 12m", "GRR 12m", "logo retention 12m", "quick ratio 12m"):
-        t.add_column(c, justify="right")
+    t = Table(title=f"Headline as of {h['as_of']}", box=box.SIMPLE_HEAD, show_header=False)
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_column("definition", style="dim")
+    cur = h["currency"]
+    t.add_row("ARR", f"{_fmt(h['arr'])} {cur}", "12 x MRR on the as-of date")
+    t.add_row("MRR", f"{_fmt(h['mrr'])} {cur}", "sum of active lines, normalised to a month")
+    t.add_row("paying accounts", f"{h['accounts']:,}", "MRR above zero")
+    t.add_row("NRR, 12 months", _pct(h["nrr_12m"]), "MRR now of accounts paying 12 months ago / their MRR then")
+    t.add_row("GRR, 12 months", _pct(h["grr_12m"]), "the same, each account capped at its MRR then")
+    t.add_row("logo retention, 12 months", _pct(h["logo_retention_12m"]), "share of those accounts still paying")
+    quick = h["quick_ratio_12m"]
     t.add_row(
-        _fmt(h["arr"]),
-        _fmt(h["mrr"]),
-        str(h["accounts"]),
-        _pct(h["nrr_12m"]),
-        _pct(h["grr_12m"]),
-        _pct(h["logo_retention_12m"]),
-        "–" if h["quick_ratio_12m"] is None else f"{h['quick_ratio_12m']:.2f}",
+        "quick ratio, 12 months",
+        "–" if quick is None else f"{quick:.2f}",
+        "(new + reactivation + expansion) / (contraction + churn)",
     )
     _console().print(t)
 
 
 def print_movements(ws: Workspace, months: int = 12) -> None:
+    from rich import box
     from rich.table import Table
 
     rows = ws.movements().to_pylist()[-months:]
-    t = Table(title=f"MRR movements, last {len(rows)} months", header_style="bold")
+    cur = ws.config.reporting_currency
+    t = Table(
+        title=f"MRR movements, last {len(rows)} months ({cur}, whole units; exact in the files)",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+    )
     cols = (
         "period",
         "start_mrr",
@@ -225,10 +246,15 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
         "end_mrr",
         "churned_accounts",
     )
-    for c in cols:
-        t.add_column(c.replace("_mrr", "").replace("_", " "), justify="left" if c == "period" else "right")
+    heads = ("period", "start", "new", "reactiv.", "expansion", "contract.", "churn", "end", "churned")
+    for c, head in zip(cols, heads, strict=True):
+        t.add_column(head, justify="left" if c == "period" else "right", no_wrap=True)
     for r in rows:
-        t.add_row(*(_fmt(r[c]) if c not in ("contraction_mrr", "churn_mrr") else f"-{_fmt(r[c])}" for c in cols))
+        cells = [r["period"]]
+        for c in cols[1:-1]:
+            cells.append(("-" if c in ("contraction_mrr", "churn_mrr") and r[c] else "") + _whole(r[c]))
+        cells.append(f"{r['churned_accounts']:,}")
+        t.add_row(*cells)
     _console().print(t)
 
 
@@ -251,6 +277,7 @@ def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
         "retention_by_cohort": ws.retention(by="cohort"),
         "retention_by_arr_band": ws.retention(by="arr_band"),
         "cohorts": ws.cohorts(),
+        "recognised_revenue": ws.revenue(),
         "ledger": ws.ledger(),
         "data_quality": ws.check(),
     }

@@ -71,7 +71,7 @@ import pyarrow.compute as pc
 
 from .errors import ConfigError
 
-__all__ = ["TABLE_BUILDERS", "Book", "SampleConfig", "generate", "write"]
+__all__ = ["TABLE_BUILDERS", "Book", "SampleConfig", "build", "generate", "write"]
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 REGIONS = ("na", "emea", "apac")

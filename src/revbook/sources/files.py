@@ -38,7 +38,7 @@ _TYPED = "\x1f"
 _MARK = "chr(31)"
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?)?"
 _SLASH = r"^(\d{1,2})/(\d{1,2})/\d{4}" + _TIME + "$"
-_TRIM = r"^[\s\x{00A0}\x{FEFF}]+|[\s\x{00A0}\x{FEFF}]+$"
+_BLANKS = " \t\r\n\u00a0\ufeff"
 _SYMBOLS = r"\s\x{00A0}\x{202F}'$€£¥₹₩₽₺₪₫₱₦₴"
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _NUMERIC_TYPES += ("UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -314,7 +314,7 @@ def _project(
             text = f"CAST({src} AS VARCHAR)"
         else:
             text = f"ltrim(CAST({src} AS VARCHAR), {_MARK})"
-        text = f"regexp_replace({text}, {_lit(_TRIM)}, '', 'g')"
+        text = f"trim({text}, {_lit(_BLANKS)})"
         cols.append(f"CASE WHEN lower({text}) IN {_in(_NULLS)} THEN NULL ELSE {text} END AS {_ident(col.name)}")
     return f"SELECT {index} AS _fi, {_lit(file)} AS _file, {row} AS _row, {', '.join(cols)} FROM {_ident(stage)}"
 
@@ -338,8 +338,9 @@ def _parse(
     for col in present:
         v = _ident(col.name)
         if col.type == "decimal":
-            prep.append(_amount_prep(v, col) + f' AS "{col.name}:s"')
-            prep.append(f"regexp_matches({v}, '^\\(.*\\)$') AS \"{col.name}:paren\"")
+            plain = f"TRY_CAST({v} AS {col.sql_type}) IS NULL" if options.decimal != "," else "true"
+            prep.append(f'CASE WHEN {plain} THEN {_amount_prep(v, col)} END AS "{col.name}:s"')
+            prep.append(f"{v} LIKE '(%)' AS \"{col.name}:paren\"")
         exprs.append(f'{_value_sql(col, v, options, slash.get(col.name))} AS "{col.name}:p"')
     prep_sql = ", " + ", ".join(prep) if prep else ""
     con.execute(f"CREATE TEMP TABLE {parsed} AS SELECT *, {', '.join(exprs)} FROM (SELECT *{prep_sql} FROM {raw})")
@@ -470,7 +471,8 @@ def _date_sql(v: str, date_format: str | None, slash: str) -> str:
         f"THEN TRY_CAST(try_strptime(regexp_extract({v}, {_lit('^(' + d + ')')}, 1), {fmt}) AS DATE)"
         for d, t, fmt in shapes
     ]
-    return f"CASE {typed} {' '.join(whens)} END"
+    iso = f"WHEN length({v}) = 10 AND substr({v}, 5, 1) = '-' THEN TRY_CAST({v} AS DATE)"
+    return f"CASE {typed} {iso} {' '.join(whens)} END"
 
 
 def _amount_prep(v: str, col: Column) -> str:
@@ -505,7 +507,7 @@ def _amount_sql(col: Column, decimal: str | None) -> str:
     text = f"CASE WHEN {negative} THEN '-' ELSE '' END || {plain}"
     return (
         f"CASE WHEN starts_with({v}, {_MARK}) THEN TRY_CAST(substr({v}, 2) AS {col.sql_type}) "
-        f"WHEN {valid} THEN TRY_CAST({text} AS {col.sql_type}) END"
+        f"WHEN {s} IS NULL THEN TRY_CAST({v} AS {col.sql_type}) WHEN {valid} THEN TRY_CAST({text} AS {col.sql_type}) END"
     )
 
 
