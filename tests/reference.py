@@ -185,7 +185,9 @@ def account_movements(
                 continue
             if start == 0:
                 zero_months = None if last_positive is None else (p - last_positive - 1) * snap.grain.months
-                if zero_months is None or (reactivation_as_new_after_months > 0 and zero_months >= reactivation_as_new_after_months):
+                if zero_months is None or (
+                    reactivation_as_new_after_months > 0 and zero_months >= reactivation_as_new_after_months
+                ):
                     kind = "new"
                 else:
                     kind = "reactivation"

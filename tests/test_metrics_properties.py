@@ -10,6 +10,7 @@ Two kinds of tests:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import tempfile
 from collections import defaultdict
@@ -167,7 +168,7 @@ def check_chain(rows: dict[tuple[date, Any], dict[str, Any]], sliced: bool) -> N
     dates = sorted({d for d, _ in rows})
     slices = {s for _, s in rows}
     zero = dict.fromkeys(AMOUNTS + TRANSFERS, D(0))
-    for prev, cur in zip(dates, dates[1:], strict=False):
+    for prev, cur in itertools.pairwise(dates):
         for s in slices:
             a, b = rows.get((prev, s), zero), rows.get((cur, s), zero)
             tin, tout = (b["transfer_in_mrr"], b["transfer_out_mrr"]) if sliced else (D(0), D(0))
@@ -424,21 +425,29 @@ def ledger_mrr(ws: Workspace) -> dict[str, Decimal]:
 
 
 def test_normalisation_to_a_month_rounded_once_half_even() -> None:
-    rows = numbered([
-        # an annual line of 12,000.00: 12,000 / 12 = 1,000.00
-        sub("annual", date(2024, 1, 1), None, amount=D("12000"), billing_period_months=D(12)),
-        # 36 months for 100,000.00: 2,777.777... -> 2,777.78 (half-even, the third decimal is 7)
-        sub("three_years", date(2024, 1, 1), date(2027, 1, 1), amount=D("100000"), billing_period_months=D(36)),
-        # a tie: 0.25 every 2 months = 0.125 -> 0.12 (to the even cent; half-up would give 0.13)
-        sub("tie_down", date(2024, 1, 1), None, amount=D("0.25"), billing_period_months=D(2)),
-        # the other tie: 0.75 every 2 months = 0.375 -> 0.38 (to the even cent)
-        sub("tie_up", date(2024, 1, 1), None, amount=D("0.75"), billing_period_months=D(2)),
-        # 10% off a 1,200.00 annual line: 1,200 * 0.9 / 12 = 90.00
-        sub("discount", date(2024, 1, 1), None, amount=D("1200"), billing_period_months=D(12),
-            discount_percent=D(10)),
-        # 7 seats at 50.00 a month: 50 * 7 / 1 = 350.00
-        sub("seats", date(2024, 1, 1), None, unit_price=D(50), quantity=D(7), billing_period_months=D(1)),
-    ])
+    rows = numbered(
+        [
+            # an annual line of 12,000.00: 12,000 / 12 = 1,000.00
+            sub("annual", date(2024, 1, 1), None, amount=D("12000"), billing_period_months=D(12)),
+            # 36 months for 100,000.00: 2,777.777... -> 2,777.78 (half-even, the third decimal is 7)
+            sub("three_years", date(2024, 1, 1), date(2027, 1, 1), amount=D("100000"), billing_period_months=D(36)),
+            # a tie: 0.25 every 2 months = 0.125 -> 0.12 (to the even cent; half-up would give 0.13)
+            sub("tie_down", date(2024, 1, 1), None, amount=D("0.25"), billing_period_months=D(2)),
+            # the other tie: 0.75 every 2 months = 0.375 -> 0.38 (to the even cent)
+            sub("tie_up", date(2024, 1, 1), None, amount=D("0.75"), billing_period_months=D(2)),
+            # 10% off a 1,200.00 annual line: 1,200 * 0.9 / 12 = 90.00
+            sub(
+                "discount",
+                date(2024, 1, 1),
+                None,
+                amount=D("1200"),
+                billing_period_months=D(12),
+                discount_percent=D(10),
+            ),
+            # 7 seats at 50.00 a month: 50 * 7 / 1 = 350.00
+            sub("seats", date(2024, 1, 1), None, unit_price=D(50), quantity=D(7), billing_period_months=D(1)),
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 12, 31)) as ws:
         assert ledger_mrr(ws) == {
             "annual": D("1000.00"),
@@ -458,15 +467,21 @@ def test_normalisation_to_a_month_rounded_once_half_even() -> None:
 
 
 def test_a_line_inside_one_month_shows_no_movement() -> None:
-    rows = numbered([
-        sub("A", date(2024, 3, 5), date(2024, 3, 20), "500"),  # paid 5th-19th March only
-        sub("B", date(2024, 1, 1), None, "100"),  # keeps the months running
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2024, 3, 5), date(2024, 3, 20), "500"),  # paid 5th-19th March only
+            sub("B", date(2024, 1, 1), None, "100"),  # keeps the months running
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30)) as ws:
         march = by_period(ws.movements())["2024-03"]
         # March's snapshot (31st) has only B at 100: nothing new, nothing churned
         assert (march["start_mrr"], march["new_mrr"], march["churn_mrr"], march["end_mrr"]) == (
-            D(100), D(0), D(0), D(100))
+            D(100),
+            D(0),
+            D(0),
+            D(100),
+        )
         assert all(r["account_id"] == "B" for r in ws.account_movements().to_pylist())
         assert all(r["account_id"] == "B" for r in ws.mrr(accounts=True).to_pylist())
 
@@ -481,10 +496,12 @@ def test_a_line_inside_one_month_shows_no_movement() -> None:
     ],
 )
 def test_churn_grace_bridges_short_gaps(grace: int, first_end: date, bridged: bool) -> None:
-    rows = numbered([
-        sub("A", date(2023, 10, 1), first_end, "100"),
-        sub("A", date(2024, 4, 1), None, "120"),  # renewed on April 1st at a higher price
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2023, 10, 1), first_end, "100"),
+            sub("A", date(2024, 4, 1), None, "120"),  # renewed on April 1st at a higher price
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30), churn_grace_days=grace) as ws:
         m = by_period(ws.movements())
         if bridged:
@@ -500,17 +517,20 @@ def test_churn_grace_bridges_short_gaps(grace: int, first_end: date, bridged: bo
 
 @pytest.mark.parametrize("as_new_after", [0, 3])
 def test_return_after_long_gap_can_count_as_new(as_new_after: int) -> None:
-    rows = numbered([
-        # each account pays for January 2024 only, then returns
-        sub("A", date(2024, 1, 1), date(2024, 2, 1), "100"),
-        sub("A", date(2024, 6, 1), None, "100"),  # zero Feb, Mar, Apr, May: 4 months
-        sub("B", date(2024, 1, 1), date(2024, 2, 1), "10"),
-        sub("B", date(2024, 4, 1), None, "10"),  # zero Feb, Mar: 2 months
-        sub("C", date(2024, 1, 1), date(2024, 2, 1), "1"),
-        sub("C", date(2024, 5, 1), None, "1"),  # zero Feb, Mar, Apr: exactly 3 months
-    ])
-    with workspace({"subscriptions": rows}, as_of=date(2024, 7, 31),
-                   reactivation_as_new_after_months=as_new_after) as ws:
+    rows = numbered(
+        [
+            # each account pays for January 2024 only, then returns
+            sub("A", date(2024, 1, 1), date(2024, 2, 1), "100"),
+            sub("A", date(2024, 6, 1), None, "100"),  # zero Feb, Mar, Apr, May: 4 months
+            sub("B", date(2024, 1, 1), date(2024, 2, 1), "10"),
+            sub("B", date(2024, 4, 1), None, "10"),  # zero Feb, Mar: 2 months
+            sub("C", date(2024, 1, 1), date(2024, 2, 1), "1"),
+            sub("C", date(2024, 5, 1), None, "1"),  # zero Feb, Mar, Apr: exactly 3 months
+        ]
+    )
+    with workspace(
+        {"subscriptions": rows}, as_of=date(2024, 7, 31), reactivation_as_new_after_months=as_new_after
+    ) as ws:
         m = by_period(ws.movements())
         assert m["2024-01"]["new_mrr"] == D(111)  # all three are new in January
         assert (m["2024-02"]["churn_mrr"], m["2024-02"]["churned_accounts"]) == (D(111), 3)
@@ -520,20 +540,25 @@ def test_return_after_long_gap_can_count_as_new(as_new_after: int) -> None:
             # C after 3 months (3 >= 3) and A after 4 months (4 >= 3): new
             assert (m["2024-05"]["new_mrr"], m["2024-05"]["reactivation_mrr"]) == (D(1), D(0))
             assert (m["2024-06"]["new_mrr"], m["2024-06"]["new_accounts"], m["2024-06"]["reactivation_mrr"]) == (
-                D(100), 1, D(0))
+                D(100),
+                1,
+                D(0),
+            )
         else:
             assert (m["2024-05"]["new_mrr"], m["2024-05"]["reactivation_mrr"]) == (D(0), D(1))
-            assert (m["2024-06"]["new_mrr"], m["2024-06"]["reactivation_mrr"], m["2024-06"]["reactivated_accounts"]) == (
-                D(0), D(100), 1)
+            june = m["2024-06"]
+            assert (june["new_mrr"], june["reactivation_mrr"], june["reactivated_accounts"]) == (D(0), D(100), 1)
 
 
 def test_as_of_inside_a_month_is_the_last_snapshot_and_nothing_later_is_read() -> None:
-    rows = numbered([
-        sub("A", date(2024, 1, 1), None, "100"),
-        sub("B", date(2024, 5, 20), None, "200"),  # starts after as-of: not read
-        sub("C", date(2024, 2, 1), date(2024, 5, 10), "50"),  # ended before as-of: churn in May
-        sub("D", date(2024, 3, 1), date(2024, 5, 20), "70"),  # still running on May 15th
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2024, 1, 1), None, "100"),
+            sub("B", date(2024, 5, 20), None, "200"),  # starts after as-of: not read
+            sub("C", date(2024, 2, 1), date(2024, 5, 10), "50"),  # ended before as-of: churn in May
+            sub("D", date(2024, 3, 1), date(2024, 5, 20), "70"),  # still running on May 15th
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 5, 15)) as ws:
         mrr = ws.mrr().to_pylist()
         assert (mrr[-1]["period"], mrr[-1]["period_end"], mrr[-1]["mrr"]) == ("2024-05", date(2024, 5, 15), D(170))
@@ -546,10 +571,12 @@ def test_as_of_inside_a_month_is_the_last_snapshot_and_nothing_later_is_read() -
 
 
 def test_fx_rate_is_fixed_at_the_line_start() -> None:
-    rows = numbered([
-        sub("A", date(2024, 1, 15), None, "1000", currency="EUR"),  # 1,000 EUR at 1.10 = 1,100.00 USD
-        sub("A", date(2024, 4, 1), None, "100", currency="EUR"),  # 100 EUR at 1.20 = 120.00 USD
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2024, 1, 15), None, "1000", currency="EUR"),  # 1,000 EUR at 1.10 = 1,100.00 USD
+            sub("A", date(2024, 4, 1), None, "100", currency="EUR"),  # 100 EUR at 1.20 = 120.00 USD
+        ]
+    )
     fx = [
         {"date": date(2024, 1, 1), "currency": "EUR", "rate_to_reporting": D("1.10")},
         {"date": date(2024, 3, 1), "currency": "EUR", "rate_to_reporting": D("1.20")},
@@ -565,10 +592,12 @@ def test_fx_rate_is_fixed_at_the_line_start() -> None:
 
 
 def test_quarter_grain_nets_a_leave_and_return_inside_the_quarter() -> None:
-    rows = numbered([
-        sub("A", date(2023, 10, 1), date(2024, 2, 1), "100"),  # unpaid on Feb 29th
-        sub("A", date(2024, 3, 1), None, "100"),
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2023, 10, 1), date(2024, 2, 1), "100"),  # unpaid on Feb 29th
+            sub("A", date(2024, 3, 1), None, "100"),
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30)) as ws:
         m = by_period(ws.movements())
         assert (m["2024-02"]["churn_mrr"], m["2024-03"]["reactivation_mrr"]) == (D(100), D(100))
@@ -589,26 +618,35 @@ def test_csm_book_expansion_hides_churn() -> None:
     1.06 / 0.92 to 6 decimals.
     """
     annual = {"billing_period_months": D(12)}
-    rows = numbered([
-        sub("big", date(2023, 1, 1), date(2024, 1, 1), amount=D(2_000_000), **annual),
-        sub("big", date(2024, 1, 1), None, amount=D(2_700_000), **annual),
-        sub("mid", date(2023, 1, 1), date(2024, 1, 1), amount=D(1_500_000), **annual),
-        sub("mid", date(2024, 1, 1), None, amount=D(1_400_000), **annual),
-        sub("steady", date(2023, 1, 1), None, amount=D(1_200_000), **annual),
-        sub("gone", date(2023, 1, 1), date(2023, 9, 1), amount=D(300_000), **annual),
-        # another CSM's account that csm-1 takes over mid-window: not in csm-1's window
-        sub("moved", date(2023, 1, 1), None, amount=D(120_000), **annual),
-    ])
+    rows = numbered(
+        [
+            sub("big", date(2023, 1, 1), date(2024, 1, 1), amount=D(2_000_000), **annual),
+            sub("big", date(2024, 1, 1), None, amount=D(2_700_000), **annual),
+            sub("mid", date(2023, 1, 1), date(2024, 1, 1), amount=D(1_500_000), **annual),
+            sub("mid", date(2024, 1, 1), None, amount=D(1_400_000), **annual),
+            sub("steady", date(2023, 1, 1), None, amount=D(1_200_000), **annual),
+            sub("gone", date(2023, 1, 1), date(2023, 9, 1), amount=D(300_000), **annual),
+            # another CSM's account that csm-1 takes over mid-window: not in csm-1's window
+            sub("moved", date(2023, 1, 1), None, amount=D(120_000), **annual),
+        ]
+    )
     owners = [
         {"account_id": a, "owner_id": "csm-1", "role": "csm", "start_date": date(2022, 12, 1)}
         for a in ("big", "mid", "steady", "gone")
     ] + [
-        {"account_id": "moved", "owner_id": "csm-2", "role": "csm", "start_date": date(2022, 12, 1),
-         "end_date": date(2023, 6, 1)},
+        {
+            "account_id": "moved",
+            "owner_id": "csm-2",
+            "role": "csm",
+            "start_date": date(2022, 12, 1),
+            "end_date": date(2023, 6, 1),
+        },
         {"account_id": "moved", "owner_id": "csm-1", "role": "csm", "start_date": date(2023, 6, 1)},
     ]
-    people = [{"owner_id": "csm-1", "name": "Ada", "team": "Enterprise"},
-              {"owner_id": "csm-2", "name": "Bo", "team": "Enterprise"}]
+    people = [
+        {"owner_id": "csm-1", "name": "Ada", "team": "Enterprise"},
+        {"owner_id": "csm-2", "name": "Bo", "team": "Enterprise"},
+    ]
     tables = {"subscriptions": rows, "owners": owners, "people": people}
     with workspace(tables, as_of=date(2024, 1, 31)) as ws:
         rows_12 = {(r["period"], r["owner"]): r for r in ws.retention(window=12, by="owner").to_pylist()}
@@ -634,12 +672,14 @@ def test_cohort_nrr_and_movement_nrr_differ() -> None:
       cohort NRR = (100 + 150) / 200 = 1.25, GRR = (100 + 100) / 200 = 1.0, logos 2 / 2
       movement NRR = (200 + 50 expansion - 0 contraction - 100 churn) / 200 = 0.75
     """
-    rows = numbered([
-        sub("A", date(2023, 12, 1), date(2024, 2, 1), "100"),  # zero on Feb 29th: churn in February
-        sub("A", date(2024, 4, 1), None, "100"),  # back for the April snapshot: reactivation
-        sub("B", date(2023, 12, 1), None, "100"),
-        sub("B", date(2024, 3, 1), None, "50"),  # expansion in March
-    ])
+    rows = numbered(
+        [
+            sub("A", date(2023, 12, 1), date(2024, 2, 1), "100"),  # zero on Feb 29th: churn in February
+            sub("A", date(2024, 4, 1), None, "100"),  # back for the April snapshot: reactivation
+            sub("B", date(2023, 12, 1), None, "100"),
+            sub("B", date(2024, 3, 1), None, "50"),  # expansion in March
+        ]
+    )
     with workspace({"subscriptions": rows}, as_of=date(2024, 4, 30)) as ws:
         r = by_period(ws.retention(window=3))["2024-04"]
         assert (r["start_mrr"], r["end_mrr"], r["retained_mrr"]) == (D(200), D(250), D(200))

@@ -38,6 +38,8 @@ class Engine(Protocol):
 
     def execute(self, sql: str) -> None: ...
 
+    def materialize(self, name: str, select: str) -> None: ...
+
     def arrow(self, sql: str) -> pa.Table: ...
 
     def register(self, name: str, table: pa.Table) -> None: ...
@@ -53,6 +55,10 @@ class DuckDBEngine:
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
+
+    def materialize(self, name: str, select: str) -> None:
+        """Keep a definition's result as a named temporary table for the stages after it."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.execute(sql).fetch_arrow_table()

@@ -107,7 +107,7 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
     as_of = config.snapshot_date().isoformat()
     scale = 10**config.minor_units
     source = _subscription_lines_sql(config) if config.mrr_source == "subscriptions" else _invoice_lines_sql(config)
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE rb_source AS {source}")
+    engine.materialize("rb_source", source)
 
     bad = engine.con.execute(
         """SELECT _file, _row, CASE WHEN gross IS NULL THEN 'mrr' ELSE 'billing_period_months' END
@@ -124,9 +124,9 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
         )
 
     # FX: the latest rate on or before the line's start date, fixed for the line's life.
-    engine.execute(
+    engine.materialize(
+        "rb_priced",
         f"""
-        CREATE OR REPLACE TEMP TABLE rb_priced AS
         SELECT s.*, CASE WHEN s.currency = '{config.reporting_currency}' THEN CAST(1 AS DECIMAL(18, 8))
                          ELSE fx.rate_to_reporting END AS fx_rate
         FROM rb_source s
@@ -137,7 +137,7 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
             WHERE s2.currency <> '{config.reporting_currency}'
         ) fx ON fx._file = s._file AND fx._row = s._row AND fx.rn = 1
         WHERE s.start_date <= DATE '{as_of}'
-        """
+        """,
     )
     missing = engine.con.execute(
         "SELECT currency, start_date, _file, _row FROM rb_priced WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1"
@@ -155,9 +155,10 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
         "CAST(CAST(CAST(gross * (100 - discount_percent) * 0.01 AS DECIMAL(38, 14)) - discount_amount * spread_factor"
         f" AS DECIMAL(38, 14)) * spread_factor * fx_rate * {scale} AS DECIMAL(38, 22))"
     )
-    engine.execute(
+    grace = config.churn_grace_days > 0
+    engine.materialize(
+        "rb_lines_unbridged" if grace else "rb_lines",
         f"""
-        CREATE OR REPLACE TEMP TABLE rb_lines AS
         SELECT account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial,
                start_date,
                CASE WHEN end_date > DATE '{as_of}' THEN NULL ELSE end_date END AS end_date,
@@ -169,20 +170,20 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
                _file, _row
         FROM (SELECT *, {x} AS x FROM rb_priced) p
         WHERE end_date IS NULL OR end_date > start_date
-        """
+        """,
     )
-    if config.churn_grace_days > 0:
+    if grace:
         _add_grace_bridges(engine, config.churn_grace_days)
 
 
 def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
     """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
-    engine.execute(
+    engine.materialize(
+        "rb_bridges",
         f"""
-        CREATE OR REPLACE TEMP TABLE rb_bridges AS
         WITH paid AS (
             SELECT account_id, start_date, coalesce(end_date, {FAR_FUTURE}) AS end_date
-            FROM rb_lines WHERE mrr > 0
+            FROM rb_lines_unbridged WHERE mrr > 0
         ),
         ordered AS (
             SELECT *, max(end_date) OVER (PARTITION BY account_id ORDER BY start_date, end_date
@@ -202,10 +203,10 @@ def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
                CAST(NULL AS DECIMAL(18, 8)) AS fx_rate,
                CAST(sum(l.mrr) AS BIGINT) AS mrr, CAST(0 AS DECIMAL(38, 22)) AS value_num,
                CAST(1 AS DECIMAL(38, 4)) AS value_den, NULL AS _file, CAST(NULL AS BIGINT) AS _row
-        FROM gaps g JOIN rb_lines l
+        FROM gaps g JOIN rb_lines_unbridged l
           ON l.account_id = g.account_id AND l.start_date <= g.gap_start - 1
          AND coalesce(l.end_date, {FAR_FUTURE}) > g.gap_start - 1
         GROUP BY g.account_id, g.gap_start, g.gap_end
-        """
+        """,
     )
-    engine.execute("INSERT INTO rb_lines SELECT * FROM rb_bridges")
+    engine.materialize("rb_lines", "SELECT * FROM rb_lines_unbridged UNION ALL SELECT * FROM rb_bridges")

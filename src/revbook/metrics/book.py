@@ -120,9 +120,9 @@ class Book:
             return name
         lines = self.ledger()
         cal = self.calendar(grain)
-        self.engine.execute(
+        self.engine.materialize(
+            name,
             f"""
-            CREATE OR REPLACE TEMP TABLE {name} AS
             WITH events AS (
                 SELECT account_id, {cal.period_sql("start_date")} AS period, mrr AS delta
                 FROM {lines} WHERE mrr <> 0
@@ -142,7 +142,7 @@ class Book:
             SELECT account_id, period, CAST(greatest(level, 0) AS BIGINT) AS mrr,
                    lead(period) OVER (PARTITION BY account_id ORDER BY period) AS next_period
             FROM levels
-            """
+            """,
         )
         self._built.add(name)
         return name
@@ -179,14 +179,14 @@ class Book:
             return name
         changes = self.changes(grain)
         periods, _, _ = self.spine(grain)
-        self.engine.execute(
+        self.engine.materialize(
+            name,
             f"""
-            CREATE OR REPLACE TEMP TABLE {name} AS
             SELECT c.account_id, p.period, p.period_end, c.mrr
             FROM {changes} c JOIN {periods} p
               ON p.period >= c.period AND (c.next_period IS NULL OR p.period < c.next_period)
             WHERE c.mrr > 0
-            """
+            """,
         )
         self._built.add(name)
         return name
@@ -206,9 +206,8 @@ class Book:
             expr, join = self._dimension(d, snap)
             selects.append(f"{expr} AS {d}")
             joins.extend(j for j in join if j not in joins)
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS "
-            f"SELECT s.account_id, s.period{''.join(', ' + c for c in selects)} FROM {snap} s {' '.join(joins)}"
+        self.engine.materialize(
+            name, f"SELECT s.account_id, s.period{''.join(', ' + c for c in selects)} FROM {snap} s {' '.join(joins)}"
         )
         self._built.add(name)
         return name

@@ -151,14 +151,14 @@ def _stage(
             return "_rb_row"
         if suffix in PARQUET_EXTENSIONS:
             con.execute(f"CREATE TEMP TABLE {_ident(stage)} AS SELECT * FROM read_parquet(?)", [str(path)])
-            return "row_number() OVER (ORDER BY rowid)"
+            return _row_sql(con, stage)
         csv = _as_utf8(path, options.encoding, scratch, table)
         args, params = "all_varchar=true, header=true, comment=''", [str(csv)]
         delim = options.delimiter or ("\t" if suffix == ".tsv" else None)
         if delim:
             args, params = args + ", delim=?", [*params, delim]
         con.execute(f"CREATE TEMP TABLE {_ident(stage)} AS SELECT * FROM read_csv(?, {args})", params)
-        return "row_number() OVER (ORDER BY rowid)"
+        return _row_sql(con, stage)
     except SourceError:
         raise
     except Exception as exc:
@@ -169,6 +169,12 @@ def _stage(
             table=table.name,
             hint=f"set delimiter / encoding in revbook.toml [sources.{table.name}] if they were guessed wrong",
         ) from exc
+
+
+def _row_sql(con: duckdb.DuckDBPyConnection, stage: str) -> str:
+    """Rowids follow file order but start high inside a transaction; number by them."""
+    low, high, n = con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {_ident(stage)}").fetchone()  # type: ignore[misc]
+    return f"rowid - {low} + 1" if n and high - low + 1 == n else "row_number() OVER (ORDER BY rowid)"
 
 
 def _as_utf8(path: Path, declared: str | None, scratch: Path, table: Table) -> Path:
@@ -314,9 +320,13 @@ def _project(
             text = f"CAST({src} AS VARCHAR)"
         else:
             text = f"ltrim(CAST({src} AS VARCHAR), {_MARK})"
-        text = f"trim({text}, {_lit(_BLANKS)})"
-        cols.append(f"CASE WHEN lower({text}) IN {_in(_NULLS)} THEN NULL ELSE {text} END AS {_ident(col.name)}")
-    return f"SELECT {index} AS _fi, {_lit(file)} AS _file, {row} AS _row, {', '.join(cols)} FROM {_ident(stage)}"
+        cols.append(f"trim({text}, {_lit(_BLANKS)}) AS {_ident(col.name)}")
+    nulls = [
+        f"CASE WHEN lower({_ident(c.name)}) IN {_in(_NULLS)} THEN NULL ELSE {_ident(c.name)} END AS {_ident(c.name)}"
+        for c in present
+    ]
+    inner = f"SELECT {index} AS _fi, {_lit(file)} AS _file, {row} AS _row, {', '.join(cols)} FROM {_ident(stage)}"
+    return f"SELECT _fi, _file, _row, {', '.join(nulls)} FROM ({inner})"
 
 
 def _in(values: Sequence[str]) -> str:
@@ -507,7 +517,8 @@ def _amount_sql(col: Column, decimal: str | None) -> str:
     text = f"CASE WHEN {negative} THEN '-' ELSE '' END || {plain}"
     return (
         f"CASE WHEN starts_with({v}, {_MARK}) THEN TRY_CAST(substr({v}, 2) AS {col.sql_type}) "
-        f"WHEN {s} IS NULL THEN TRY_CAST({v} AS {col.sql_type}) WHEN {valid} THEN TRY_CAST({text} AS {col.sql_type}) END"
+        f"WHEN {s} IS NULL THEN TRY_CAST({v} AS {col.sql_type}) "
+        f"WHEN {valid} THEN TRY_CAST({text} AS {col.sql_type}) END"
     )
 
 
