@@ -237,18 +237,23 @@ def test_tab_and_quoted_fields(con, tmp_path):
 
 def test_null_tokens_and_trimming(con, tmp_path):
     path = write(
-        tmp_path, "n.csv", "account_id,name,segment,region,industry\n  A1 ,NULL,n/a, None ,na\nA2,,null,NA,x\n"
+        tmp_path,
+        "n.csv",
+        "account_id,name,segment,region,industry,created_at\n  A1 ,NULL,n/a, None ,na,N/A\nA2,,null,NA,x,none\n",
     )
     rows = load(con, "accounts", path)
+    # in text columns only an empty cell or NULL is missing: "NA" is North America, "n/a" a value
     assert [(r["account_id"], r["name"], r["segment"], r["region"]) for r in rows] == [
-        ("A1", None, None, None),
-        ("A2", None, None, None),
+        ("A1", None, "n/a", "None"),
+        ("A2", None, None, "NA"),
     ]
-    assert [r["industry"] for r in rows] == [None, "x"]
+    assert [r["industry"] for r in rows] == ["na", "x"]
+    # in typed columns the usual tokens are missing values
+    assert [r["created_at"] for r in rows] == [None, None]
 
 
 def test_required_null(con, tmp_path):
-    path = write(tmp_path, "r.csv", "account_id,invoice_date,amount\nA,2024-01-01,1\nN/A,2024-01-01,2\n")
+    path = write(tmp_path, "r.csv", "account_id,invoice_date,amount\nA,2024-01-01,1\n,2024-01-01,2\n")
     err = fails(con, "invoices", path)
     assert (err.row, err.column) == (2, "account_id") and "required column 'account_id' is empty" in str(err)
 

@@ -30,6 +30,8 @@ EXCEL_EXTENSIONS = (".xlsx", ".xls", ".xlsm")
 SUPPORTED_EXTENSIONS = CSV_EXTENSIONS + PARQUET_EXTENSIONS + EXCEL_EXTENSIONS
 
 _NULLS = ("", "null", "na", "n/a", "none")
+#: in text columns "NA" is a value (North America, Namibia): only an empty cell or NULL is missing
+_TEXT_NULLS = ("", "null")
 _TRUE = ("true", "yes", "y", "1", "t")
 _FALSE = ("false", "no", "n", "0", "f")
 #: prefix of a value that arrived typed (an Excel number or date, a Parquet number or date):
@@ -106,8 +108,7 @@ def read_table(
         ]
         raw = f"{tag}_raw"
         temps.append(raw)
-        nonempty = " OR ".join(f"{_ident(c.name)} IS NOT NULL" for c in present)
-        con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM ({' UNION ALL '.join(selects)}) WHERE {nonempty}")
+        con.execute(f"CREATE TEMP TABLE {raw} AS {' UNION ALL '.join(selects)}")
         for stage, _, _ in parts:
             con.execute(f"DROP TABLE IF EXISTS {_ident(stage)}")
         parsed = f"{tag}_parsed"
@@ -322,7 +323,8 @@ def _project(
             text = f"ltrim(CAST({src} AS VARCHAR), {_MARK})"
         cols.append(f"trim({text}, {_lit(_BLANKS)}) AS {_ident(col.name)}")
     nulls = [
-        f"CASE WHEN lower({_ident(c.name)}) IN {_in(_NULLS)} THEN NULL ELSE {_ident(c.name)} END AS {_ident(c.name)}"
+        f"CASE WHEN lower({_ident(c.name)}) IN {_in(_TEXT_NULLS if c.type == 'string' else _NULLS)} THEN NULL"
+        f" ELSE {_ident(c.name)} END AS {_ident(c.name)}"
         for c in present
     ]
     inner = f"SELECT {index} AS _fi, {_lit(file)} AS _file, {row} AS _row, {', '.join(cols)} FROM {_ident(stage)}"
@@ -352,8 +354,12 @@ def _parse(
             prep.append(f'CASE WHEN {plain} THEN {_amount_prep(v, col)} END AS "{col.name}:s"')
             prep.append(f"{v} LIKE '(%)' AS \"{col.name}:paren\"")
         exprs.append(f'{_value_sql(col, v, options, slash.get(col.name))} AS "{col.name}:p"')
+    nonempty = " OR ".join(f"{_ident(c.name)} IS NOT NULL" for c in present)
     prep_sql = ", " + ", ".join(prep) if prep else ""
-    con.execute(f"CREATE TEMP TABLE {parsed} AS SELECT *, {', '.join(exprs)} FROM (SELECT *{prep_sql} FROM {raw})")
+    con.execute(
+        f"CREATE TEMP TABLE {parsed} AS SELECT *, {', '.join(exprs)} "
+        f"FROM (SELECT *{prep_sql} FROM {raw} WHERE {nonempty})"
+    )
 
     def first(where: str, column: str) -> tuple[str, int, int, str | None] | None:
         value = f"ltrim({_ident(column)}, {_MARK})"
