@@ -147,6 +147,15 @@ TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger": ("account_id", "subscription_id", "line_id", "plan", "currency", "start_date", "end_date", "mrr"),
     "check": ("severity", "check", "rows", "message", "example", "hint"),
 }
+HEADINGS = {
+    "window_months": "window",
+    "logo_retention": "logo ret.",
+    "movement_nrr": "mvmt NRR",
+    "quick_ratio": "quick",
+    "months_since_start": "month",
+    "nrr": "NRR",
+    "grr": "GRR",
+}
 RATIO_COLUMNS = {
     "nrr",
     "grr",
@@ -173,15 +182,22 @@ def print_frame(
         + [n for n in names if n not in ("period", "cohort") and n not in dims]
     )
     table = Table(title=title, header_style="bold")
+    rows = data.select(names).to_pylist()
+    shown = rows[-limit:]
     for name in names:
         pa_type = str(data.schema.field(name).type)
         numeric = pa_type.startswith(("decimal", "int", "double", "float"))
         prose = name in ("message", "example", "hint")
+        head = HEADINGS.get(name, name.removesuffix("_mrr").replace("_accounts", " accts").replace("_", " "))
+        cells = [len(_fmt(r[name])) for r in shown[:50]] or [0]
         table.add_column(
-            name.removesuffix("_mrr"), justify="right" if numeric else "left", no_wrap=not prose, overflow="fold"
+            head,
+            justify="right" if numeric else "left",
+            no_wrap=not prose,
+            overflow="fold",
+            min_width=None if prose else min(max(cells), 24),
         )
-    rows = data.select(names).to_pylist()
-    for row in rows[-limit:]:
+    for row in shown:
         table.add_row(*(_pct(v) if k in RATIO_COLUMNS and v is not None else _fmt(v) for k, v in row.items()))
     console = _console()
     console.print(table)
@@ -441,7 +457,9 @@ def metrics(
         frame.write(out, format=format.value)
         _console(stderr=True).print(f"wrote {len(frame):,} rows to {out}")
     elif format is Format.table:
-        dims = [d.strip() for d in (by or "").split(",") if d.strip()]
+        from .metrics.book import expand_dimensions
+
+        dims = expand_dimensions([d.strip() for d in (by or "").split(",") if d.strip()])
         print_frame(frame, title=f"{kind.value} ({grain})", dims=dims, all_columns=all_columns)
     elif format is Format.parquet:
         raise ConfigError("parquet needs --out FILE")

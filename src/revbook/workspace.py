@@ -55,11 +55,14 @@ def _fingerprint(source: SourceConfig) -> str:
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    """The slice columns asked for, with their companions (owner -> owner, owner_name)."""
+    from .metrics.book import expand_dimensions
+
     if by is None:
         return []
     if isinstance(by, str):
-        return [b.strip() for b in by.split(",") if b.strip()]
-    return list(by)
+        return expand_dimensions([b.strip() for b in by.split(",") if b.strip()])
+    return expand_dimensions(list(by))
 
 
 def _date_option(value: str | dt.date | None, name: str) -> str | None:

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..engine import DuckDBEngine
 
-__all__ = ["DIMENSIONS", "GRAINS", "Book"]
+__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "expand_dimensions"]
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
+#: columns that come with a dimension, for reading (the owner's name beside their id)
+COMPANIONS = {"owner": "owner_name"}
 UNASSIGNED = "(none)"
 
 
@@ -80,6 +82,18 @@ class Calendar:
         ly, lm = divmod(last, 12)
         end = dt.date(ly, lm + 1, calendar.monthrange(ly, lm + 1)[1])
         return start, min(end, as_of)
+
+
+def expand_dimensions(dims: Sequence[str]) -> list[str]:
+    """The slice columns of a result: each dimension, followed by its companion if it has one."""
+    out: list[str] = []
+    for d in dims:
+        if d not in DIMENSIONS:
+            raise ConfigError(f"unknown slice '{d}'", hint=f"slice by one of: {', '.join(DIMENSIONS)}")
+        out.append(d)
+        if d in COMPANIONS:
+            out.append(COMPANIONS[d])
+    return out
 
 
 def band_labels(edges: Sequence[int]) -> list[str]:
@@ -195,7 +209,7 @@ class Book:
     def slices(self, grain: str, dims: Sequence[str]) -> str:
         """Each snapshot row's slice values as of its period's snapshot date."""
         for d in dims:
-            if d not in DIMENSIONS:
+            if d not in DIMENSIONS and d not in COMPANIONS.values():
                 raise ConfigError(f"unknown slice '{d}'", hint=f"slice by one of: {', '.join(DIMENSIONS)}")
         name = f"rb_slice_{grain}_{'_'.join(dims) or 'all'}"
         if name in self._built:
@@ -233,7 +247,7 @@ class Book:
             )
             acc = "LEFT JOIN accounts a ON a.account_id = s.account_id"
             return f"coalesce(h_{dim}.value, a.{dim}, '{UNASSIGNED}')", [hist, acc]
-        if dim in ("owner", "team"):
+        if dim in ("owner", "team", "owner_name"):
             csm = self._latest(
                 "csm",
                 snap,
@@ -246,6 +260,8 @@ class Book:
             if dim == "owner":
                 return f"coalesce(csm.value, '{UNASSIGNED}')", [csm]
             people = "LEFT JOIN people pe ON pe.owner_id = csm.value"
+            if dim == "owner_name":
+                return f"coalesce(pe.name, csm.value, '{UNASSIGNED}')", [csm, people]
             return f"coalesce(pe.team, '{UNASSIGNED}')", [csm, people]
         if dim == "plan":
             plan = self._latest(
