@@ -28,7 +28,7 @@ import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
 KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
@@ -54,12 +54,15 @@ def line_mrr_cents(
     discount_percent: Decimal | str | int = 0,
     discount_amount: Decimal | str | int = 0,
     fx: Decimal | str | int = 1,
+    minor_units: int = 2,
 ) -> int:
-    """A line's monthly price in cents, rounded once, half to even."""
+    """A line's monthly price in minor units (cents), rounded once, half to even."""
     price, months = Decimal(price), Decimal(months)
-    gross = price * (100 - Decimal(discount_percent)) / 100 - Decimal(discount_amount)
-    exact = gross * Decimal(fx) * 100 / months
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    with localcontext() as ctx:
+        ctx.prec = 80  # exact for any realistic input
+        gross = price * (100 - Decimal(discount_percent)) / 100 - Decimal(discount_amount)
+        exact = gross * Decimal(fx) * 10**minor_units / months
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def cents(amount: int) -> Decimal:
@@ -309,5 +312,21 @@ def attribute_slicer(
             if acc == account and valid_from <= day:
                 value = v
         return unassigned if value is None else value
+
+    return slice_of
+
+
+def owner_slicer(owners: Iterable[tuple[str, str, dt.date, dt.date | None]], unassigned: str = "(none)") -> SliceOf:
+    """The CSM on a date: of the rows (account, owner, start, end exclusive) running then, the latest start
+    (then the smallest owner id)."""
+    rows = list(owners)
+
+    def slice_of(account: str, day: dt.date) -> str:
+        running = [(start, owner) for acc, owner, start, end in rows
+                   if acc == account and start <= day and (end is None or day < end)]
+        if not running:
+            return unassigned
+        latest = max(start for start, _ in running)
+        return min(owner for start, owner in running if start == latest)
 
     return slice_of

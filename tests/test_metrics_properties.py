@@ -230,6 +230,7 @@ def check_retention(ws: Workspace, snap: ref.Snapshots, slicer: ref.SliceOf | No
 # -- random ledgers ----------------------------------------------------------------------------
 FIRST, LAST = date(2022, 1, 1), date(2024, 12, 31)
 SEGMENTS = ("smb", "mid", "ent")
+CSMS = ("csm-1", "csm-2", "csm-3")
 
 
 def month_end(d: date) -> date:
@@ -276,6 +277,7 @@ class Ledger:
     as_of: date
     segments: dict[str, str | None]
     history: list[tuple[str, date, str]]
+    owners: list[tuple[str, str, date, date | None]]
     grace_days: int
     as_new_after: int
     fiscal_start: int
@@ -287,7 +289,11 @@ class Ledger:
         ]
         accounts = [{"account_id": a, "segment": s} for a, s in self.segments.items()]
         history = [{"account_id": a, "attribute": "segment", "value": v, "valid_from": d} for a, d, v in self.history]
-        return {"subscriptions": subs, "accounts": accounts, "account_history": history}
+        owners = [
+            {"account_id": a, "owner_id": o, "role": "csm", "start_date": start, "end_date": end}
+            for a, o, start, end in self.owners
+        ]
+        return {"subscriptions": subs, "accounts": accounts, "account_history": history, "owners": owners}
 
     def config(self) -> dict[str, Any]:
         return {
@@ -307,18 +313,23 @@ def ledgers(draw: st.DrawFn) -> Ledger:
     lines: list[ref.Line] = []
     segments: dict[str, str | None] = {}
     history: list[tuple[str, date, str]] = []
+    owners: list[tuple[str, str, date, date | None]] = []
     for i in range(n):
         a = f"A{i}"
         lines += draw(st.lists(a_line(a), min_size=1, max_size=5))
         segments[a] = draw(st.sampled_from((*SEGMENTS, None)))
         for d in draw(st.sets(a_date(), max_size=2)):
             history.append((a, d, draw(st.sampled_from(SEGMENTS))))
+        for d in draw(st.sets(a_date(), max_size=2)):
+            end = draw(st.one_of(st.none(), st.integers(1, 400).map(lambda k, d=d: d + dt.timedelta(days=k))))
+            owners.append((a, d, draw(st.sampled_from(CSMS)), end))
     as_of = draw(a_date(date(2022, 3, 1), date(2025, 3, 31)))
     return Ledger(
         lines,
         as_of,
         segments,
         history,
+        [(a, o, d, end) for a, d, o, end in owners],
         grace_days=draw(st.sampled_from((0, 0, 0, 2, 31))),
         as_new_after=draw(st.sampled_from((0, 0, 2))),
         fiscal_start=draw(st.sampled_from((1, 1, 2, 4, 11))),
@@ -385,34 +396,91 @@ def test_unsliced_movements_retention_and_quarters_match_reference(led: Ledger) 
 
 @PROPS
 @given(ledgers())
-def test_segment_slices_reconcile_and_match_reference(led: Ledger) -> None:
+def test_slices_reconcile_and_match_reference(led: Ledger) -> None:
     snap = led.snapshots()
-    slicer = ref.attribute_slicer(led.segments, led.history)
+    slicers = {
+        "segment": ref.attribute_slicer(led.segments, led.history),
+        "owner": ref.owner_slicer(led.owners),
+    }
     with workspace(led.tables(), **led.config()) as ws:
-        got = rb_movements(ws, by="segment")
-        want = ref_movements(snap, by=True, reactivation_as_new_after_months=led.as_new_after, slice_of=slicer)
-        assert got == want
-        check_identity(got)
-        check_chain(got, sliced=True)
-
-        # the slices add up to the unsliced row, transfers cancel out
         total = rb_movements(ws)
-        summed: dict[date, dict[str, Any]] = {}
-        for (d, _), r in got.items():
-            acc = summed.setdefault(d, dict.fromkeys(AMOUNTS + COUNTS + TRANSFERS, 0))
-            for c in acc:
-                acc[c] += r[c]
-        for (d, _), row in total.items():
-            s = summed.get(d)
-            if s is None:  # no account in any slice that period
-                assert all(v == 0 for v in row.values()), row
-                continue
-            assert s["transfer_in_mrr"] == s["transfer_out_mrr"], (d, s)
-            assert {c: s[c] for c in AMOUNTS + COUNTS} == row, d
-        assert set(summed) <= {d for d, _ in total}
+        for by, slicer in slicers.items():
+            got = rb_movements(ws, by=by)
+            want = ref_movements(snap, by=True, reactivation_as_new_after_months=led.as_new_after, slice_of=slicer)
+            assert got == want, by
+            check_identity(got)
+            check_chain(got, sliced=True)
 
-        # retention with the segment fixed at each window's start
-        check_retention(ws, snap, slicer, "segment")
+            # the slices add up to the unsliced row, transfers cancel out
+            summed: dict[date, dict[str, Any]] = {}
+            for (d, _), r in got.items():
+                acc = summed.setdefault(d, dict.fromkeys(AMOUNTS + COUNTS + TRANSFERS, 0))
+                for c in acc:
+                    acc[c] += r[c]
+            for (d, _), row in total.items():
+                s = summed.get(d)
+                if s is None:  # no account in any slice that period
+                    assert all(v == 0 for v in row.values()), row
+                    continue
+                assert s["transfer_in_mrr"] == s["transfer_out_mrr"], (by, d, s)
+                assert {c: s[c] for c in AMOUNTS + COUNTS} == row, (by, d)
+            assert set(summed) <= {d for d, _ in total}
+
+            # retention with the slice fixed at each window's start
+            check_retention(ws, snap, slicer, by)
+
+
+MINOR_UNITS = {"USD": 2, "JPY": 0, "KWD": 3}
+
+
+@st.composite
+def priced_lines(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]], list[int]]:
+    """Lines priced every way the contract allows, with their MRR in minor units by the reference."""
+    reporting = draw(st.sampled_from(sorted(MINOR_UNITS)))
+    fx: dict[str, list[tuple[date, Decimal]]] = {}
+    for cur in ("EUR", "GBP"):
+        dates = [date(2020, 1, 1), *draw(st.sets(st.dates(date(2022, 1, 1), date(2024, 12, 31)), max_size=3))]
+        fx[cur] = [(d, draw(st.decimals(D("0.001"), D(500), places=8))) for d in sorted(dates)]
+    money_st = st.one_of(st.decimals(0, 10**7, places=4), st.sampled_from([D("0.25"), D("0.75"), D("0.0050")]))
+    rows, want = [], []
+    for i in range(draw(st.integers(1, 20))):
+        start = draw(st.dates(date(2022, 1, 1), date(2024, 12, 31)))
+        row = sub(f"A{i % 3}", start, None, subscription_id=f"S{i}")
+        kind = draw(st.integers(0, 2))
+        months = D(1)
+        if kind == 0:
+            price = row["mrr"] = draw(money_st)
+        else:
+            months = row["billing_period_months"] = draw(st.sampled_from([D(m) for m in (1, 2, 3, 5, 7, 12, 24, 36)]))
+            if kind == 1:
+                price = row["amount"] = draw(money_st)
+            else:
+                row["unit_price"] = draw(money_st)
+                row["quantity"] = draw(st.integers(0, 500).map(D))
+                price = row["unit_price"] * row["quantity"]
+        pct = row["discount_percent"] = draw(st.one_of(st.just(D(0)), st.decimals(0, 100, places=2)))
+        off = row["discount_amount"] = draw(st.one_of(st.just(D(0)), st.decimals(0, 100, places=2)))
+        cur = row["currency"] = draw(st.sampled_from((reporting, "EUR", "GBP")))
+        rate = D(1) if cur == reporting else [r for d, r in fx[cur] if d <= start][-1]
+        rows.append(row)
+        want.append(
+            ref.line_mrr_cents(
+                price, months, discount_percent=pct, discount_amount=off, fx=rate, minor_units=MINOR_UNITS[reporting]
+            )
+        )
+    fx_rows = [{"date": d, "currency": c, "rate_to_reporting": r} for c, rs in fx.items() for d, r in rs]
+    return reporting, rows, fx_rows, want
+
+
+@PROPS
+@given(priced_lines())
+def test_line_mrr_is_rounded_once_half_even_like_the_reference(case: Any) -> None:
+    reporting, rows, fx_rows, want = case
+    mu = MINOR_UNITS[reporting]
+    tables = {"subscriptions": rows, "fx_rates": fx_rows}
+    with workspace(tables, as_of=date(2024, 12, 31), reporting_currency=reporting) as ws:
+        got = {r["subscription_id"]: r["mrr"] for r in ws.ledger().to_pylist()}
+        assert got == {r["subscription_id"]: D(w).scaleb(-mu) for r, w in zip(rows, want, strict=True)}
 
 
 # -- worked examples ---------------------------------------------------------------------------
