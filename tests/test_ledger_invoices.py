@@ -81,3 +81,39 @@ def test_recognised_revenue_is_exact_where_mrr_is_rounded(invoiced):
     assert sum(years.values()) == Decimal("100000.00")  # revenue is the exact amount
     # 2024 is a leap year but revenue accrues by month: each month 1/36 of the amount
     assert years["2024"] == Decimal("33333.33")
+
+
+def test_reconcile_shows_where_invoices_and_subscriptions_disagree(tmp_path):
+    with Workspace(tmp_path / "r.duckdb", config=Config(as_of=D(2024, 4, 30))) as ws:
+        ws.load_frames(
+            {
+                "accounts": pa.table({"account_id": ["A", "B"]}),
+                "subscriptions": pa.table(
+                    {
+                        "account_id": ["A", "B"],
+                        "subscription_id": ["S1", "S2"],
+                        "start_date": [D(2024, 1, 1), D(2024, 1, 1)],
+                        "mrr": ["100", "70"],
+                    }
+                ),
+                # A is invoiced every month but March was billed at 90; B has no invoices at all
+                "invoices": pa.table(
+                    {
+                        "account_id": ["A"] * 4,
+                        "invoice_date": [D(2024, m, 1) for m in (1, 2, 3, 4)],
+                        "service_start": [D(2024, m, 1) for m in (1, 2, 3, 4)],
+                        "service_end": [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31), D(2024, 4, 30)],
+                        "amount": ["100", "100", "90", "100"],
+                    }
+                ),
+            }
+        )
+        rows = ws.reconcile().to_pylist()
+    assert {r["account_id"] for r in rows} == {"A"}  # only accounts in both sources
+    diffs = {r["period"]: r["difference"] for r in rows}
+    assert diffs == {
+        "2024-01": Decimal("0.00"),
+        "2024-02": Decimal("0.00"),
+        "2024-03": Decimal("10.00"),
+        "2024-04": Decimal("0.00"),  # service_end is inclusive: April's invoice covers the as-of date
+    }

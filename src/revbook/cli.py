@@ -41,6 +41,8 @@ class Kind(StrEnum):
     cohorts = "cohorts"
     ledger = "ledger"
     accounts = "accounts"
+    revenue = "revenue"
+    reconcile = "reconcile"
 
 
 class Format(StrEnum):
@@ -434,7 +436,7 @@ def metrics(
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts."""
+    """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts, revenue, reconcile."""
     from .errors import ConfigError
 
     cfg = _config(config, workspace, as_of)
@@ -449,6 +451,10 @@ def metrics(
             frame = ws.retention(window=window or (1, 3, 12), by=by, grain=grain, start=from_, end=to)
         elif kind is Kind.cohorts:
             frame = ws.cohorts(start=from_, end=to)
+        elif kind is Kind.revenue:
+            frame = ws.revenue(grain=grain, start=from_, end=to)
+        elif kind is Kind.reconcile:
+            frame = ws.reconcile(grain=grain)
         else:
             frame = ws.ledger()
     if out is not None:

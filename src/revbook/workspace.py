@@ -413,6 +413,53 @@ class Workspace:
                   ORDER BY p.period{account}"""
         return self._frame("revenue", sql)
 
+    def reconcile(self, *, grain: str = "month") -> Frame:
+        """Subscription MRR against invoice MRR, per account and period, for accounts in both.
+
+        The workspace's ``mrr_source`` feeds every metric; the other source is read here only, to
+        show where the two disagree (a missing invoice, a price the contract does not show).
+        """
+        from .engine import DuckDBEngine
+        from .metrics.book import Book
+        from .metrics.movements import money
+
+        counts = self.row_counts()
+        if not (counts["subscriptions"] and counts["invoices"]):
+            raise WorkspaceError(
+                "reconciliation needs both subscriptions and invoices", hint="load the table that is empty"
+            )
+        main = self.book
+        other_source = "invoices" if self.config.mrr_source == "subscriptions" else "subscriptions"
+        # temp tables are per connection: the other source's stages live on a cursor of their own
+        cursor = self.con.cursor()
+        try:
+            other = Book(DuckDBEngine(cursor), self.config.with_(mrr_source=other_source))
+            theirs = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots(grain)}").fetch_arrow_table()
+        finally:
+            cursor.close()
+        main.engine.register("rb_reconcile_other", theirs)
+        periods, _, _ = main.spine(grain)
+        mu = self.config.minor_units
+        ours, their = (
+            ("s", "o") if self.config.mrr_source == "subscriptions" else ("o", "s")
+        )  # which side is subscriptions
+        sql = f"""
+            WITH both_sources AS (
+                SELECT DISTINCT s.account_id FROM subscriptions s JOIN invoices i ON i.account_id = s.account_id
+            ),
+            s AS (SELECT account_id, period, mrr FROM {main.snapshots(grain)}),
+            o AS (SELECT account_id, period, mrr FROM rb_reconcile_other)
+            SELECT p.label AS period, p.period_end, coalesce(s.account_id, o.account_id) AS account_id,
+                   {money(f"coalesce({ours}.mrr, 0)", mu)} AS subscriptions_mrr,
+                   {money(f"coalesce({their}.mrr, 0)", mu)} AS invoices_mrr,
+                   {money(f"coalesce({ours}.mrr, 0) - coalesce({their}.mrr, 0)", mu)} AS difference
+            FROM s FULL OUTER JOIN o ON o.account_id = s.account_id AND o.period = s.period
+            JOIN {periods} p ON p.period = coalesce(s.period, o.period)
+            WHERE coalesce(s.account_id, o.account_id) IN (SELECT account_id FROM both_sources)
+            ORDER BY coalesce(s.period, o.period), 3
+        """
+        return self._frame("reconcile", sql)
+
     def cohorts(self, *, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Frame:
         """Vintage triangles (long form): logo retention and NRR by months since first MRR."""
         from .metrics.cohorts import cohorts_sql
