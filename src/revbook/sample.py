@@ -206,8 +206,8 @@ def _dom_of(days: np.ndarray) -> np.ndarray:
 class _Lines:
     """Subscription lines as they are emitted, one block of numpy arrays per event."""
 
-    COLUMNS = ("acct", "life", "kind", "start", "end", "product", "plan", "unit", "qty", "bp", "amount", "mrr")
-    COLUMNS += ("disc", "ce", "cancel")
+    COLUMNS: tuple[str, ...] = ("acct", "life", "kind", "start", "end", "product", "plan", "unit", "qty", "bp")
+    COLUMNS += ("amount", "mrr", "disc", "ce", "cancel")
 
     def __init__(self) -> None:
         self.blocks: list[dict[str, np.ndarray]] = []

@@ -215,7 +215,8 @@ class Book:
         if name in self._built:
             return name
         snap = self.snapshots(grain)
-        selects, joins = [], []
+        selects: list[str] = []
+        joins: list[str] = []
         for d in dims:
             expr, join = self._dimension(d, snap)
             selects.append(f"{expr} AS {d}")

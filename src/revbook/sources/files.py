@@ -42,7 +42,7 @@ _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-
 _SLASH = r"^(\d{1,2})/(\d{1,2})/\d{4}" + _TIME + "$"
 _BLANKS = " \t\r\n\u00a0\ufeff"
 _SYMBOLS = r"\s\x{00A0}\x{202F}'$€£¥₹₩₽₺₪₫₱₦₴"
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_NUMERIC_TYPES: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _NUMERIC_TYPES += ("UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
@@ -245,7 +245,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, stage: str, options
         name = (_cell(cell) or "").lstrip(_TYPED) or f"column{j + 1}"
         header.append(name if name not in header else f"{name}_{j + 1}")
     data = {name: [_cell(r[j]) if j < len(r) else None for r in rows[1:]] for j, name in enumerate(header)}
-    data["_rb_row"] = list(range(1, len(rows)))  # type: ignore[assignment]
+    data["_rb_row"] = list(range(1, len(rows)))  # type: ignore[arg-type]
     view = f"{stage}_arrow"
     con.register(view, pa.table(data))
     try:
