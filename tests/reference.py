@@ -322,8 +322,11 @@ def owner_slicer(owners: Iterable[tuple[str, str, dt.date, dt.date | None]], una
     rows = list(owners)
 
     def slice_of(account: str, day: dt.date) -> str:
-        running = [(start, owner) for acc, owner, start, end in rows
-                   if acc == account and start <= day and (end is None or day < end)]
+        running = [
+            (start, owner)
+            for acc, owner, start, end in rows
+            if acc == account and start <= day and (end is None or day < end)
+        ]
         if not running:
             return unassigned
         latest = max(start for start, _ in running)

@@ -11,11 +11,12 @@ import pytest
 from revbook import Config, Workspace
 
 D = dt.date
+JUNE_2025 = D(2025, 6, 30)
 
 
 @pytest.fixture
 def invoiced(tmp_path):
-    def build(rows, as_of=D(2025, 6, 30)):
+    def build(rows, as_of=JUNE_2025):
         ws = Workspace(tmp_path / "inv.duckdb", config=Config(as_of=as_of, mrr_source="invoices"))
         ws.load_frames(
             {

@@ -462,6 +462,8 @@ def priced_lines(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], list[dict[
         off = row["discount_amount"] = draw(st.one_of(st.just(D(0)), st.decimals(0, 100, places=2)))
         cur = row["currency"] = draw(st.sampled_from((reporting, "EUR", "GBP")))
         rate = D(1) if cur == reporting else [r for d, r in fx[cur] if d <= start][-1]
+        if price * rate * 10 ** MINOR_UNITS[reporting] >= 10**11:
+            continue  # past what revbook's DECIMAL(38, 22) ledger holds: see test_line_of_a_billion_in_minor_units
         rows.append(row)
         want.append(
             ref.line_mrr_cents(
@@ -472,15 +474,32 @@ def priced_lines(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], list[dict[
     return reporting, rows, fx_rows, want
 
 
-@PROPS
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(priced_lines())
 def test_line_mrr_is_rounded_once_half_even_like_the_reference(case: Any) -> None:
     reporting, rows, fx_rows, want = case
+    if not rows:
+        return
     mu = MINOR_UNITS[reporting]
     tables = {"subscriptions": rows, "fx_rates": fx_rows}
     with workspace(tables, as_of=date(2024, 12, 31), reporting_currency=reporting) as ws:
         got = {r["subscription_id"]: r["mrr"] for r in ws.ledger().to_pylist()}
         assert got == {r["subscription_id"]: D(w).scaleb(-mu) for r, w in zip(rows, want, strict=True)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="revbook bug: the ledger's exact price overflows DECIMAL(38) once price x FX x 10^minor units"
+    " reaches 10^12 (an intermediate of scale 26), e.g. a 1,000,000 USD annual line reported in IDR",
+)
+def test_line_of_a_billion_in_minor_units() -> None:
+    # 1,000,000 USD a year at 16,000 IDR per USD: 16,000,000,000 / 12 = 1,333,333,333.333... -> 1,333,333,333.33
+    rows = numbered(
+        [sub("A", date(2024, 1, 1), None, amount=D(1_000_000), billing_period_months=D(12), currency="USD")]
+    )
+    fx = [{"date": date(2024, 1, 1), "currency": "USD", "rate_to_reporting": D(16_000)}]
+    with workspace({"subscriptions": rows, "fx_rates": fx}, as_of=date(2024, 6, 30), reporting_currency="IDR") as ws:
+        assert ledger_mrr(ws) == {"A": D("1333333333.33")}
 
 
 # -- worked examples ---------------------------------------------------------------------------
@@ -756,3 +775,21 @@ def test_cohort_nrr_and_movement_nrr_differ() -> None:
         assert r["movement_nrr"] == 0.75
         assert r["gross_revenue_churn"] == 0.5  # (100 churn + 0 contraction) / 200
         assert r["quick_ratio"] == 1.5  # (0 new + 100 reactivation + 50 expansion) / (0 + 100)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="revbook bug: a churn-grace bridge line has no plan, so the bridged snapshot's plan is '(none)'"
+    " and the account shows as transfers pro -> (none) -> pro",
+)
+def test_plan_slice_is_kept_across_a_grace_bridge() -> None:
+    rows = numbered(
+        [
+            sub("A", date(2023, 10, 1), date(2024, 3, 31), "100", plan="pro"),  # unpaid on March 31st only
+            sub("A", date(2024, 4, 1), None, "100", plan="pro"),
+        ]
+    )
+    with workspace({"subscriptions": rows}, as_of=date(2024, 6, 30), churn_grace_days=5) as ws:
+        # bridged at the eve's MRR (100, plan pro): the March snapshot is pro, and nothing moves between plans
+        assert {(r["period"], r["plan"]) for r in ws.mrr(by="plan").to_pylist()} >= {("2024-03", "pro")}
+        assert all(r["transfer_in_mrr"] == 0 for r in ws.movements(by="plan").to_pylist())

@@ -42,7 +42,16 @@ _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-
 _SLASH = r"^(\d{1,2})/(\d{1,2})/\d{4}" + _TIME + "$"
 _BLANKS = " \t\r\n\u00a0\ufeff"
 _SYMBOLS = r"\s\x{00A0}\x{202F}'$€£¥₹₩₽₺₪₫₱₦₴"
-_NUMERIC_TYPES: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_NUMERIC_TYPES: tuple[str, ...] = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+)
 _NUMERIC_TYPES += ("UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
