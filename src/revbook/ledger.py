@@ -151,10 +151,11 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
             hint=f"load fx_rates with a {missing[0]} rate dated on or before {missing[1]}",
         )
 
-    x = (
-        "CAST(CAST(CAST(gross * (100 - discount_percent) * 0.01 AS DECIMAL(38, 14)) - discount_amount * spread_factor"
-        f" AS DECIMAL(38, 14)) * spread_factor * fx_rate * {scale} AS DECIMAL(38, 22))"
-    )
+    # Exact at every step: the price after discounts has scale 14, times the (whole) spread factor
+    # and the FX rate (scale 8) it has scale 22, leaving 16 digits for the minor units.
+    net = "CAST(CAST(gross * (100 - discount_percent) * 0.01 AS DECIMAL(38, 14)) - discount_amount AS DECIMAL(38, 14))"
+    spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
+    x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
     engine.materialize(
         "rb_lines_unbridged" if grace else "rb_lines",
@@ -197,7 +198,8 @@ def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
               AND date_diff('day', covered_to, start_date) <= {days}
         )
         SELECT g.account_id, 'grace' AS source, NULL AS subscription_id,
-               'grace:' || CAST(g.gap_start AS VARCHAR) AS line_id, NULL AS product, NULL AS plan,
+               'grace:' || CAST(g.gap_start AS VARCHAR) AS line_id,
+               arg_max(l.product, l.mrr) AS product, arg_max(l.plan, l.mrr) AS plan,
                NULL AS pricing_model, NULL AS currency, false AS is_trial,
                g.gap_start AS start_date, g.gap_end AS end_date, g.gap_end AS end_date_recorded,
                CAST(NULL AS DECIMAL(18, 8)) AS fx_rate,
