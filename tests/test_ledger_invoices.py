@@ -118,3 +118,20 @@ def test_reconcile_shows_where_invoices_and_subscriptions_disagree(tmp_path):
         "2024-03": Decimal("10.00"),
         "2024-04": Decimal("0.00"),  # service_end is inclusive: April's invoice covers the as-of date
     }
+
+
+def test_a_price_too_large_to_hold_exactly_is_a_clear_error(tmp_path):
+    from revbook import LedgerError
+
+    with Workspace(tmp_path / "big.duckdb", config=Config(as_of=D(2024, 6, 30), reporting_currency="IDR")) as ws:
+        ws.load_frames(
+            {
+                "accounts": pa.table({"account_id": ["A"]}),
+                "subscriptions": pa.table(
+                    {"account_id": ["A"], "subscription_id": ["S"], "start_date": [D(2024, 1, 1)], "mrr": ["1e13"]}
+                ),
+            }
+        )
+        with pytest.raises(LedgerError) as info:
+            ws.movements()
+    assert info.value.row == 1 and "15 digits" in str(info.value)

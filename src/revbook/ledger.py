@@ -157,6 +157,19 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
     spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
+    # a line's price in minor units must fit 16 digits (DECIMAL(38, 22)): find the first that does not
+    too_big = engine.con.execute(
+        f"""SELECT _file, _row FROM rb_priced
+            WHERE abs(CAST(gross AS DOUBLE) * CAST(fx_rate AS DOUBLE) * {scale}) >= 1e15
+            ORDER BY _file, _row LIMIT 1"""
+    ).fetchone()
+    if too_big:
+        raise LedgerError(
+            "the line's price in the reporting currency's minor units has more than 15 digits",
+            file=too_big[0],
+            row=too_big[1],
+            hint="check the amount and its currency; revbook holds prices up to 10^15 minor units exactly",
+        )
     engine.materialize(
         "rb_lines_unbridged" if grace else "rb_lines",
         f"""
