@@ -72,3 +72,29 @@ def test_fiscal_quarter_movements_compare_quarter_end_snapshots(tmp_path):
     assert rows["FY2025-Q2"]["churn_mrr"] == Decimal("70.00")
     assert rows["FY2025-Q2"]["period_end"] == dt.date(2024, 7, 31)
     assert rows["FY2025-Q2"]["end_mrr"] == Decimal("100.00")
+
+
+def test_cohort_triangle(tmp_path):
+    # A and B start in January (A leaves at the end of February), C starts in February.
+    with Workspace(tmp_path / "c.duckdb", config=Config(as_of=dt.date(2024, 3, 31))) as ws:
+        ws.load_frames(
+            {
+                "accounts": pa.table({"account_id": ["A", "B", "C"]}),
+                "subscriptions": pa.table(
+                    {
+                        "account_id": ["A", "B", "C"],
+                        "subscription_id": ["S1", "S2", "S3"],
+                        "start_date": [dt.date(2024, 1, 1), dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+                        "end_date": [dt.date(2024, 3, 1), None, None],
+                        "mrr": ["100", "300", "50"],
+                    }
+                ),
+            }
+        )
+        logo = ws.cohorts(triangle="logo_retention").to_pylist()
+        nrr = ws.cohorts(triangle="nrr").to_pylist()
+    assert logo == [
+        {"cohort": "2024-01", "cohort_accounts": 2, "m0": 1.0, "m1": 1.0, "m2": 0.5},
+        {"cohort": "2024-02", "cohort_accounts": 1, "m0": 1.0, "m1": 1.0, "m2": None},
+    ]
+    assert [r["m2"] for r in nrr] == [0.75, None]  # 300 / 400

@@ -295,6 +295,8 @@ def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
         "retention_by_cohort": ws.retention(by="cohort"),
         "retention_by_arr_band": ws.retention(by="arr_band"),
         "cohorts": ws.cohorts(),
+        "cohorts_logo_retention_triangle": ws.cohorts(triangle="logo_retention"),
+        "cohorts_nrr_triangle": ws.cohorts(triangle="nrr"),
         "recognised_revenue": ws.revenue(),
         "ledger": ws.ledger(),
         "data_quality": ws.check(),
@@ -393,7 +395,7 @@ def load(
                 encoding=base.encoding if base else None,
                 sheet=base.sheet if base else None,
             )
-    with _open(cfg) as ws:
+    with _open(cfg) as ws, _console(stderr=True).status("loading (all tables or none)..."):
         results = ws.load(sources, force=force)
     console = _console()
     for r in results:
@@ -432,6 +434,9 @@ def metrics(
     format: Annotated[Format, typer.Option(help="output format")] = Format.table,
     out: Annotated[Path | None, typer.Option(help="write to this file (default: stdout)")] = None,
     all_columns: Annotated[bool, typer.Option("--all-columns", help="show every column in the terminal")] = False,
+    triangle: Annotated[
+        str | None, typer.Option(help="cohorts as a triangle of logo_retention or nrr (one column per month)")
+    ] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -450,7 +455,7 @@ def metrics(
         elif kind is Kind.retention:
             frame = ws.retention(window=window or (1, 3, 12), by=by, grain=grain, start=from_, end=to)
         elif kind is Kind.cohorts:
-            frame = ws.cohorts(start=from_, end=to)
+            frame = ws.cohorts(start=from_, end=to, triangle=triangle)
         elif kind is Kind.revenue:
             frame = ws.revenue(grain=grain, start=from_, end=to)
         elif kind is Kind.reconcile:

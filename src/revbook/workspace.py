@@ -460,11 +460,26 @@ class Workspace:
         """
         return self._frame("reconcile", sql)
 
-    def cohorts(self, *, start: str | dt.date | None = None, end: str | dt.date | None = None) -> Frame:
-        """Vintage triangles (long form): logo retention and NRR by months since first MRR."""
-        from .metrics.cohorts import cohorts_sql
+    def cohorts(
+        self,
+        *,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        triangle: str | None = None,
+    ) -> Frame:
+        """Vintage triangles: logo retention and NRR by months since first MRR.
 
-        return self._frame("cohorts", cohorts_sql(self.book, _date_option(start, "start"), _date_option(end, "end")))
+        Long form by default (one row per cohort and age); ``triangle="logo_retention"`` or
+        ``"nrr"`` gives the familiar shape: one row per cohort, one column per month of age.
+        """
+        from .metrics.cohorts import cohorts_sql, pivot
+
+        long = self._frame("cohorts", cohorts_sql(self.book, _date_option(start, "start"), _date_option(end, "end")))
+        if triangle is None:
+            return long
+        if triangle not in ("logo_retention", "nrr"):
+            raise ConfigError(f"unknown triangle '{triangle}'", hint="use logo_retention or nrr")
+        return Frame(f"cohorts_{triangle}", pivot(long.to_arrow(), triangle))
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from .movements import money
 
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["cohorts_sql"]
+__all__ = ["cohorts_sql", "pivot"]
 
 
 def cohorts_sql(book: Book, start: str | None, end: str | None) -> str:
@@ -54,3 +56,20 @@ def cohorts_sql(book: Book, start: str | None, end: str | None) -> str:
     {where}
     ORDER BY g.cohort, g.age
     """
+
+
+def pivot(long: pa.Table, measure: str) -> pa.Table:
+    """The long cohort table as a triangle: cohort, its size, then ``m0``, ``m1``, ... of ``measure``."""
+    rows = long.to_pylist()
+    ages = max((r["months_since_start"] for r in rows), default=-1) + 1
+    cohorts: dict[str, dict[str, object]] = {}
+    for r in rows:
+        row = cohorts.setdefault(r["cohort"], {"cohort": r["cohort"], "cohort_accounts": r["cohort_accounts"]})
+        row[f"m{r['months_since_start']}"] = r[measure]
+    columns: dict[str, list[object]] = {"cohort": [], "cohort_accounts": []}
+    columns.update({f"m{k}": [] for k in range(ages)})
+    for row in cohorts.values():
+        for name, values in columns.items():
+            values.append(row.get(name))
+    types = {"cohort": pa.string(), "cohort_accounts": pa.int64()}
+    return pa.table({name: pa.array(values, types.get(name, pa.float64())) for name, values in columns.items()})
