@@ -5,6 +5,7 @@ Library errors become one clear line on stderr and exit status 2, never a traceb
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import sys
@@ -383,18 +384,12 @@ def load(
             grouped.setdefault(table, []).append(Path(path))
         if not grouped:
             grouped = {t: list(s.paths) for t, s in cfg.sources.items()}
+        if unknown := set(mapping) - set(grouped):
+            raise ConfigError(f"--map names {', '.join(sorted(unknown))}, which this load does not read")
         for table, paths in grouped.items():
-            base = cfg.sources.get(table)
-            sources[table] = SourceConfig(
-                table=table,
-                paths=tuple(paths),
-                columns={**(base.columns if base else {}), **mapping.get(table, {})},
-                date_format=base.date_format if base else None,
-                decimal=base.decimal if base else None,
-                delimiter=base.delimiter if base else None,
-                encoding=base.encoding if base else None,
-                sheet=base.sheet if base else None,
-            )
+            base = cfg.sources.get(table) or SourceConfig(table=table, paths=())
+            columns = {**base.columns, **mapping.get(table, {})}
+            sources[table] = dataclasses.replace(base, paths=tuple(paths), columns=columns)
     with _open(cfg) as ws, _console(stderr=True).status("loading (all tables or none)..."):
         results = ws.load(sources, force=force)
     console = _console()

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -222,17 +222,8 @@ class Workspace:
                 out[name] = spec
                 continue
             paths = (spec,) if isinstance(spec, (str, Path)) else tuple(spec)
-            base = self.config.sources.get(name)
-            out[name] = SourceConfig(
-                table=name,
-                paths=tuple(Path(p) for p in paths),
-                columns=base.columns if base else {},
-                date_format=base.date_format if base else None,
-                decimal=base.decimal if base else None,
-                delimiter=base.delimiter if base else None,
-                encoding=base.encoding if base else None,
-                sheet=base.sheet if base else None,
-            )
+            base = self.config.sources.get(name) or SourceConfig(table=name, paths=())
+            out[name] = replace(base, paths=tuple(Path(p) for p in paths))
         return out
 
     def loads(self) -> Frame:
