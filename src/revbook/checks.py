@@ -117,6 +117,15 @@ CHECKS: tuple[Check, ...] = (
         "load fx_rates (date, currency, rate_to_reporting) covering these dates",
     ),
     Check(
+        "duplicate_fx_rates",
+        "warning",
+        "fx_rates",
+        """SELECT currency || ' on ' || CAST(date AS VARCHAR), min(_file), min(_row)
+           FROM fx_rates GROUP BY currency, date HAVING count(DISTINCT rate_to_reporting) > 1""",
+        "a currency has two different rates on the same date; the higher one is used",
+        "keep one rate per currency and date",
+    ),
+    Check(
         "future_dates",
         "info",
         "subscriptions",

@@ -131,11 +131,12 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
                          ELSE fx.rate_to_reporting END AS fx_rate
         FROM rb_source s
         LEFT JOIN (
-            SELECT s2._file, s2._row, f.rate_to_reporting,
-                   row_number() OVER (PARTITION BY s2._file, s2._row ORDER BY f.date DESC) AS rn
-            FROM rb_source s2 JOIN fx_rates f ON f.currency = s2.currency AND f.date <= s2.start_date
-            WHERE s2.currency <> '{config.reporting_currency}'
-        ) fx ON fx._file = s._file AND fx._row = s._row AND fx.rn = 1
+            SELECT currency, date AS valid_from, rate_to_reporting,
+                   lead(date) OVER (PARTITION BY currency ORDER BY date) AS valid_to
+            FROM (SELECT currency, date, max(rate_to_reporting) AS rate_to_reporting
+                  FROM fx_rates GROUP BY currency, date) r
+        ) fx ON fx.currency = s.currency AND s.currency <> '{config.reporting_currency}'
+            AND fx.valid_from <= s.start_date AND (fx.valid_to IS NULL OR s.start_date < fx.valid_to)
         WHERE s.start_date <= DATE '{as_of}'
         """,
     )
