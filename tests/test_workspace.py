@@ -219,3 +219,27 @@ def test_paths_are_reported_as_given(ws, tmp_path):
         ws.load({"accounts": missing})
     assert "nope.csv" in str(info.value)
     assert isinstance(Path(info.value.file or ""), Path)
+
+
+def test_fx_rate_in_force_and_duplicate_rates(ws, tmp_path):
+    accounts = write(tmp_path / "a.csv", "account_id\nA\nB\nC\n")
+    subs = write(
+        tmp_path / "s.csv",
+        "account_id,subscription_id,start_date,mrr,currency\n"
+        "A,S1,2024-01-31,100,EUR\n"  # the January rate is in force until February's
+        "B,S2,2024-02-01,100,EUR\n"  # February's rate, from its first day
+        "C,S3,2024-03-15,100,EUR\n",  # two rates on 2024-03-01: the higher one, and a warning
+    )
+    fx = write(
+        tmp_path / "fx.csv",
+        "date,currency,rate_to_reporting\n2024-01-01,EUR,1.10\n2024-02-01,EUR,1.20\n"
+        "2024-03-01,EUR,1.30\n2024-03-01,EUR,1.25\n",
+    )
+    ws.load({"accounts": accounts, "subscriptions": subs, "fx_rates": fx})
+    assert {r["account_id"]: r["mrr"] for r in ws.ledger().to_pylist()} == {
+        "A": Decimal("110.00"),
+        "B": Decimal("120.00"),
+        "C": Decimal("130.00"),
+    }
+    findings = {f["check"]: f for f in ws.check().to_pylist()}
+    assert findings["duplicate_fx_rates"]["rows"] == 1
