@@ -61,7 +61,7 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
 
     def arrow(self, sql: str) -> pa.Table:
-        return self.con.execute(sql).fetch_arrow_table()
+        return self.con.execute(sql).to_arrow_table()
 
     def scalar(self, sql: str) -> object:
         row = self.con.execute(sql).fetchone()

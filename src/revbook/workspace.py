@@ -228,7 +228,7 @@ class Workspace:
 
     def loads(self) -> Frame:
         """What was loaded, from which files, when."""
-        return Frame("loads", self.con.execute(f"SELECT * FROM {META_TABLE} ORDER BY table_name").fetch_arrow_table())
+        return Frame("loads", self.con.execute(f"SELECT * FROM {META_TABLE} ORDER BY table_name").to_arrow_table())
 
     def table(self, name: str) -> Frame:
         """A canonical table as loaded (without the _file and _row bookkeeping columns)."""
@@ -236,7 +236,7 @@ class Workspace:
         if t is None:
             raise ConfigError(f"unknown table '{name}'", hint=f"tables: {', '.join(TABLES)}")
         cols = ", ".join(f'"{c}"' for c in t.names)
-        return Frame(name, self.con.execute(f'SELECT {cols} FROM "{name}" ORDER BY _file, _row').fetch_arrow_table())
+        return Frame(name, self.con.execute(f'SELECT {cols} FROM "{name}" ORDER BY _file, _row').to_arrow_table())
 
     def row_counts(self) -> dict[str, int]:
         return {
@@ -425,7 +425,7 @@ class Workspace:
         cursor = self.con.cursor()
         try:
             other = Book(DuckDBEngine(cursor), self.config.with_(mrr_source=other_source))
-            theirs = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots(grain)}").fetch_arrow_table()
+            theirs = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots(grain)}").to_arrow_table()
         finally:
             cursor.close()
         main.engine.register("rb_reconcile_other", theirs)
