@@ -243,3 +243,13 @@ def test_fx_rate_in_force_and_duplicate_rates(ws, tmp_path):
     }
     findings = {f["check"]: f for f in ws.check().to_pylist()}
     assert findings["duplicate_fx_rates"]["rows"] == 1
+
+
+def test_account_filters_are_parameters(ws, small_files):
+    ws.load(small_files)
+    assert {r["account_id"] for r in ws.ledger(account="A").to_pylist()} == {"A"}
+    assert {r["account_id"] for r in ws.mrr(account=["A", "C"]).to_pylist()} == {"A", "C"}
+    moves = ws.account_movements(account="B").to_pylist()
+    assert [(r["period"], r["movement"]) for r in moves][:1] == [("2024-02", "new")]
+    # an id is data, never SQL
+    assert len(ws.ledger(account="A' OR '1'='1")) == 0

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load_config
 from .contract import LOADABLE_TABLES, TABLES
-from .errors import ConfigError, RevbookError, WorkspaceError
+from .errors import ConfigError, WorkspaceError
 from .frame import Frame
 
 if TYPE_CHECKING:
@@ -63,6 +63,16 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
     if isinstance(by, str):
         return expand_dimensions([b.strip() for b in by.split(",") if b.strip()])
     return expand_dimensions(list(by))
+
+
+def _account_filter(account: str | Sequence[str] | None, column: str) -> tuple[str, list[object]]:
+    """A WHERE condition keeping the given account ids, as bound parameters (never pasted into SQL)."""
+    if account is None:
+        return "true", []
+    ids = [account] if isinstance(account, str) else list(account)
+    if not ids:
+        return "false", []
+    return f"{column} IN ({', '.join('?' for _ in ids)})", ids
 
 
 def _date_option(value: str | dt.date | None, name: str) -> str | None:
@@ -259,24 +269,25 @@ class Workspace:
             self._book = Book(DuckDBEngine(self.con), self.config)
         return self._book
 
-    def _frame(self, name: str, sql: str) -> Frame:
-        try:
-            return Frame(name, self.book.engine.arrow(sql))
-        except RevbookError:
-            raise
+    def _frame(self, name: str, sql: str, params: Sequence[object] = ()) -> Frame:
+        if params:
+            return Frame(name, self.book.engine.con.execute(sql, list(params)).to_arrow_table())
+        return Frame(name, self.book.engine.arrow(sql))
 
-    def ledger(self) -> Frame:
+    def ledger(self, *, account: str | Sequence[str] | None = None) -> Frame:
         """The ledger lines: each line's MRR in the reporting currency, constant over its life."""
         lines = self.book.ledger()
         mu = self.config.minor_units
         from .metrics.movements import money
 
+        where, params = _account_filter(account, "account_id")
         return self._frame(
             "ledger",
             f"""SELECT account_id, source, subscription_id, line_id, product, plan, currency, is_trial,
                        start_date, end_date, end_date_recorded, fx_rate, {money("mrr", mu)} AS mrr,
                        _file AS source_file, _row AS source_row
-                FROM {lines} ORDER BY account_id, start_date, line_id""",
+                FROM {lines} WHERE {where} ORDER BY account_id, start_date, line_id""",
+            params,
         )
 
     def mrr(
@@ -287,8 +298,10 @@ class Workspace:
         start: str | dt.date | None = None,
         end: str | dt.date | None = None,
         accounts: bool = False,
+        account: str | Sequence[str] | None = None,
     ) -> Frame:
-        """MRR and ARR at each period's snapshot, per slice; ``accounts=True`` gives one row per account."""
+        """MRR and ARR at each period's snapshot, per slice; ``accounts=True`` gives one row per account
+        (``account=`` keeps only the given account ids, and implies ``accounts=True``)."""
         from .metrics.movements import money
 
         dims = _as_list(by)
@@ -302,7 +315,10 @@ class Workspace:
         if (e := _date_option(end, "end")) is not None:
             filters.append(f"p.period_end <= DATE '{e}'")
         d_sel = "".join(f", sl.{d}" for d in dims)
-        if accounts:
+        params: list[object] = []
+        if accounts or account is not None:
+            where, params = _account_filter(account, "s.account_id")
+            filters.append(where)
             sql = f"""SELECT p.label AS period, p.period_end, s.account_id{d_sel}, {money("s.mrr", mu)} AS mrr,
                              {money("12 * s.mrr", mu)} AS arr
                       FROM {snap} s JOIN {periods} p ON p.period = s.period
@@ -318,7 +334,7 @@ class Workspace:
                       WHERE {" AND ".join(filters)}
                       GROUP BY p.period, p.label, p.period_start, p.period_end{d_sel}
                       ORDER BY p.period{d_sel}"""
-        return self._frame("accounts" if accounts else "mrr", sql)
+        return self._frame("accounts" if accounts or account is not None else "mrr", sql, params)
 
     def movements(
         self,
@@ -336,19 +352,27 @@ class Workspace:
             movements_sql(self.book, grain, _as_list(by), _date_option(start, "start"), _date_option(end, "end")),
         )
 
-    def account_movements(self, *, grain: str = "month", by: str | Sequence[str] | None = None) -> Frame:
+    def account_movements(
+        self,
+        *,
+        grain: str = "month",
+        by: str | Sequence[str] | None = None,
+        account: str | Sequence[str] | None = None,
+    ) -> Frame:
         """One row per account and period it had MRR in, with its movement (the detail behind movements)."""
         from .metrics.movements import account_movements_sql, money
 
         dims = _as_list(by)
         periods, _, _ = self.book.spine(grain)
         mu = self.config.minor_units
+        where, params = _account_filter(account, "r.account_id")
         sql = f"""SELECT p.label AS period, p.period_end, r.account_id{"".join(f", r.{d}" for d in dims)},
                          {money("r.start_mrr", mu)} AS start_mrr, {money("r.end_mrr", mu)} AS end_mrr,
                          r.movement
                   FROM ({account_movements_sql(self.book, grain, dims)}) r JOIN {periods} p ON p.period = r.period
+                  WHERE {where}
                   ORDER BY r.period, r.account_id"""
-        return self._frame("account_movements", sql)
+        return self._frame("account_movements", sql, params)
 
     def retention(
         self,
