@@ -69,7 +69,7 @@ def _account_filter(account: str | Sequence[str] | None, column: str) -> tuple[s
     """A WHERE condition keeping the given account ids, as bound parameters (never pasted into SQL)."""
     if account is None:
         return "true", []
-    ids = [account] if isinstance(account, str) else list(account)
+    ids: list[object] = [account] if isinstance(account, str) else list(account)
     if not ids:
         return "false", []
     return f"{column} IN ({', '.join('?' for _ in ids)})", ids
