@@ -107,7 +107,7 @@ def read_table(
                 temps.append(stage)
                 row_expr = _stage(con, table, f, stage, options, Path(tmp) / f"{i}.csv")
                 described = con.execute(f"DESCRIBE {_ident(stage)}").fetchall()
-                types = {r[0]: str(r[1]) for r in described if r[0] != "_rb_row"}
+                types = {r[0]: str(r[1]) for r in described if r[0] not in ("_rb_row", "file_row_number")}
                 found.append(_resolve(table, list(types), options, str(f)))
                 parts.append((stage, row_expr, types))
         present = [c for c in table.columns if any(c.name in m for m in found)]
@@ -118,21 +118,18 @@ def read_table(
         raw = f"{tag}_raw"
         temps.append(raw)
         con.execute(f"CREATE TEMP TABLE {raw} AS {' UNION ALL '.join(selects)}")
-        for stage, _, _ in parts:
-            con.execute(f"DROP TABLE IF EXISTS {_ident(stage)}")
         parsed = f"{tag}_parsed"
         temps.append(parsed)
         _parse(con, table, present, options, raw, parsed, found)
         cols = ", ".join(f'CAST("{c.name}:p" AS {c.sql_type}) AS {_ident(c.name)}' for c in present)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_ident(target)} AS SELECT {cols}, _file, CAST(_row AS BIGINT) AS _row "
-            f"FROM {parsed} ORDER BY _fi, _row"
+            f"FROM {parsed}"
         )
         return int(con.execute(f"SELECT count(*) FROM {_ident(target)}").fetchone()[0])  # type: ignore[index]
     finally:
-        for name in temps:
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"DROP TABLE IF EXISTS {_ident(name)}")
+        for name in reversed(temps):
+            _drop(con, name)
 
 
 def _stage(
@@ -160,8 +157,12 @@ def _stage(
             _stage_excel(con, path, stage, options)
             return "_rb_row"
         if suffix in PARQUET_EXTENSIONS:
-            con.execute(f"CREATE TEMP TABLE {_ident(stage)} AS SELECT * FROM read_parquet(?)", [str(path)])
-            return _row_sql(con, stage)
+            # a view, not a copy: Parquet numbers its rows itself
+            con.execute(
+                f"CREATE TEMP VIEW {_ident(stage)} AS SELECT * FROM read_parquet({_lit(str(path))}, "
+                "file_row_number = true)"
+            )
+            return "file_row_number + 1"
         csv = _as_utf8(path, options.encoding, scratch, table)
         args, params = "all_varchar=true, header=true, comment=''", [str(csv)]
         delim = options.delimiter or ("\t" if suffix == ".tsv" else None)
@@ -179,6 +180,12 @@ def _stage(
             table=table.name,
             hint=f"set delimiter / encoding in revbook.toml [sources.{table.name}] if they were guessed wrong",
         ) from exc
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    for kind in ("VIEW", "TABLE"):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP {kind} IF EXISTS {_ident(name)}")
 
 
 def _row_sql(con: duckdb.DuckDBPyConnection, stage: str) -> str:
