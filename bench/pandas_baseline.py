@@ -70,7 +70,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
         if pa.types.is_decimal(f.type):
             c = c.cast(pa.float64())
         cols.append(c)
-    return pa.table(cols, names=t.column_names).to_pandas()
+    return pa.table(cols, names=t.column_names).to_pandas(date_as_object=False)
 
 
 class Book:
@@ -121,7 +121,7 @@ class Book:
         rated = pd.merge_asof(foreign, fx, left_on="start_date", right_on="date", by="currency",
                               direction="backward")
         s["_fx"] = 100_000_000
-        s.loc[rated.index if False else foreign.index, "_fx"] = _units(rated["rate_to_reporting"], 100_000_000)
+        s.loc[foreign.index, "_fx"] = _units(rated["rate_to_reporting"], 100_000_000)  # merge_asof keeps the left order
         if (s.loc[foreign.index, "_fx"] == 0).any():
             raise ValueError("no FX rate for a line's currency on or before its start")
 
@@ -209,7 +209,7 @@ class Book:
                 label = f"{y}-{mo + 1:02d}" if grain == "month" else (f"{y}-Q{mo // 3 + 1}" if grain == "quarter" else f"{y}")
                 rows.append((p, label, start, end))
             df = pd.DataFrame(rows, columns=["period", "label", "period_start", "period_end"])
-            df["period_end_ts"] = pd.to_datetime(df["period_end"])
+            df["period_end_ts"] = pd.to_datetime(df["period_end"]).astype("datetime64[ms]")
             return df
         return self._cached(("spine", grain), build)
 

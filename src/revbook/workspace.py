@@ -261,7 +261,7 @@ class Workspace:
             from .engine import DuckDBEngine
             from .metrics.book import Book
 
-            if self.row_counts()["accounts"] == 0 and self.row_counts()[self.config.mrr_source] == 0:
+            if self.row_counts()[self.config.mrr_source] == 0:
                 raise WorkspaceError(
                     f"the workspace {self.path} has no {self.config.mrr_source} loaded",
                     hint="run `revbook load` first (or `revbook demo` for a sample company)",
