@@ -40,6 +40,8 @@ def test_every_design_table_is_declared():
         "people",
         "fx_rates",
         "account_history",
+        "churn_reasons",
+        "notes",
     }
 
 

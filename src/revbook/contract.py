@@ -259,6 +259,7 @@ TABLES: dict[str, Table] = {
                 _c("comment"),
             ),
             key=("account_id", "date"),
+            loadable=True,
         ),
         Table(
             "opportunities",
@@ -288,6 +289,7 @@ TABLES: dict[str, Table] = {
                 _c("text", required=True),
             ),
             key=("account_id", "date", "author"),
+            loadable=True,
         ),
     )
 }

@@ -1,0 +1,415 @@
+"""What the HTML report and the web dashboard share: number formats, the glossary, Vega-Lite specs.
+
+Every spec is built from rows the library returned (``ws.mrr()``, ``ws.movements()``,
+``ws.retention()``, ``ws.cohorts()``, ...): nothing here computes a metric, it only lays out
+figures the library computed. A spec is a plain dict (Vega-Lite 5); its ``$schema`` URL is an
+identifier, never fetched. ``href`` functions make a mark a link to the accounts behind it
+(the dashboard passes them; the report, a file, does not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "GLOSSARY",
+    "MOVEMENT_COLORS",
+    "account_timeline",
+    "arr_trend",
+    "cohort_heatmap",
+    "money",
+    "money_compact",
+    "movement_bars",
+    "pct",
+    "retention_by_slice",
+    "retention_trend",
+    "spec_json",
+    "waterfall",
+]
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+MOVEMENT_COLORS = {
+    "start": "#78909c",
+    "new": "#2e7d32",
+    "reactivation": "#7cb342",
+    "expansion": "#1e88e5",
+    "contraction": "#fb8c00",
+    "churn": "#e53935",
+    "end": "#455a64",
+}
+MEASURE_COLORS = {"NRR": "#1e88e5", "GRR": "#8e24aa", "Logo retention": "#00897b"}
+
+#: key -> (label, definition); the text follows docs/definitions.md, which has the worked examples
+GLOSSARY: dict[str, tuple[str, str]] = {
+    "arr": ("ARR", "Annual recurring revenue: 12 × MRR on the period's snapshot (the as-of date for the last period)."),
+    "mrr": (
+        "MRR",
+        "Sum of an account's subscription lines active on the snapshot date (start ≤ d < end), each normalised "
+        "to a month, after discounts, before tax, in the reporting currency, rounded once (half-even).",
+    ),
+    "accounts": ("Paying accounts", "Accounts with MRR above zero on the snapshot. Trials are not paying."),
+    "nrr": (
+        "NRR",
+        "Net revenue retention (cohort): the accounts paying at the window's start; their MRR at the window's "
+        "end over their MRR at the start, whatever happened between.",
+    ),
+    "grr": (
+        "GRR",
+        "Gross revenue retention: as NRR, with each account capped at its start MRR, so expansion cannot hide "
+        "churn or contraction (GRR ≤ 100% and GRR ≤ NRR).",
+    ),
+    "logo_retention": ("Logo retention", "The share of the window's starting accounts still paying at its end."),
+    "quick_ratio": ("Quick ratio", "(new + reactivation + expansion) / (contraction + churn) over the window."),
+    "window": (
+        "Window",
+        "Retention is measured over trailing windows of 1, 3 or 12 months; 12 is the headline. Each account "
+        "is counted in the slice (segment, CSM, ...) it had when the window opened.",
+    ),
+    "new": ("New", "An account's first MRR ever: 0 at the previous snapshot, never positive before."),
+    "reactivation": ("Reactivation", "MRR again after a snapshot at zero, having paid before."),
+    "expansion": ("Expansion", "MRR higher than at the previous snapshot."),
+    "contraction": ("Contraction", "MRR lower than at the previous snapshot, still above zero."),
+    "churn": ("Churn", "MRR to zero, dated when the paid service ends, not when cancellation is asked for."),
+    "movements": (
+        "MRR movements",
+        "Each account's snapshot compared with its previous one. Identity, exact to the cent: start + new + "
+        "reactivation + expansion − contraction − churn = end.",
+    ),
+    "slice": (
+        "Slice",
+        "Segment, region, industry, CSM (owner), team, plan, cohort or ARR band, as of the period's start "
+        "(a new account: its first snapshot). An account that changes slice is a transfer out of one and into "
+        "the other.",
+    ),
+    "cohort": (
+        "Cohort",
+        "The month of an account's first MRR (not its created date). A triangle's cell at age k: the cohort's "
+        "logo retention (accounts paying k months later / cohort size) or NRR (their MRR then / cohort MRR).",
+    ),
+    "tenure": ("Tenure", "Months from the account's first MRR to the period's snapshot."),
+    "data_quality": (
+        "Data-quality findings",
+        "Checks of the loaded data: error (a number would be wrong), warning (a number may not mean what a "
+        "reader thinks), info (worth knowing).",
+    ),
+}
+
+
+# -- formats -------------------------------------------------------------------------------
+def money(value: Decimal | float | int | None, decimals: int = 0) -> str:
+    """1234567.891 -> '1,234,568' (decimals=0) or '1,234,567.89' (decimals=2); None -> '–'."""
+    if value is None:
+        return "–"
+    return f"{Decimal(str(value)):,.{decimals}f}"
+
+
+def money_compact(value: Decimal | float | int | None) -> str:
+    """89274130.08 -> '89.27M'; for headline cards (the exact figure goes beside it)."""
+    if value is None:
+        return "–"
+    v = float(value)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:,.2f}{suffix}"
+    return f"{v:,.0f}"
+
+
+def pct(value: float | None, decimals: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{decimals}f}%"
+
+
+def spec_json(spec: Mapping[str, Any]) -> str:
+    """A spec as JSON that is safe inside ``<script type="application/json">`` (no ``</script>`` break-out)."""
+
+    def default(v: object) -> object:
+        if isinstance(v, Decimal):
+            return float(v)
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return str(v)
+
+    text = json.dumps(spec, default=default, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _num(v: Decimal | float | int | None) -> float | None:
+    return None if v is None else float(v)
+
+
+def _base(title: str | None = None, **extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "$schema": SCHEMA,
+        "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "config": {
+            "font": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            "axis": {"labelColor": "#37474f", "titleColor": "#37474f", "gridColor": "#eceff1"},
+            "view": {"stroke": None},
+        },
+    }
+    if title:
+        spec["title"] = {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600}
+    spec.update(extra)
+    return spec
+
+
+def _with_href(encoding: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    if rows and "url" in rows[0]:
+        encoding["href"] = {"field": "url", "type": "nominal"}
+    return encoding
+
+
+# -- specs ---------------------------------------------------------------------------------
+def arr_trend(
+    rows: Iterable[Mapping[str, Any]], *, currency: str, href: Callable[[Mapping[str, Any]], str] | None = None
+) -> dict[str, Any]:
+    """ARR at each period's snapshot (rows of ``ws.mrr()``: period, period_end, arr, accounts)."""
+    values = []
+    for r in rows:
+        v = {"period": r["period"], "arr": _num(r["arr"]), "label": f"{money(r['arr'])} {currency}"}
+        v["accounts"] = r.get("accounts")
+        if href:
+            v["url"] = href(r)
+        values.append(v)
+    enc = {
+        "x": {"field": "period", "type": "ordinal", "title": None, "axis": {"labelAngle": -45, "labelOverlap": True}},
+        "y": {"field": "arr", "type": "quantitative", "title": f"ARR ({currency})", "axis": {"format": "~s"}},
+        "tooltip": [
+            {"field": "period", "title": "period"},
+            {"field": "label", "title": "ARR"},
+            {"field": "accounts", "title": "paying accounts", "format": ","},
+        ],
+    }
+    return _base(
+        f"ARR ({currency})",
+        height=180,
+        data={"values": values},
+        layer=[
+            {"mark": {"type": "area", "color": "#bbdefb", "line": {"color": "#1e88e5"}}, "encoding": enc},
+            {"mark": {"type": "point", "filled": True, "size": 30, "color": "#1e88e5"}, "encoding": _with_href(
+                dict(enc), values
+            )},
+        ],
+    )
+
+
+def retention_trend(
+    rows: Iterable[Mapping[str, Any]], *, window: int, href: Callable[[Mapping[str, Any]], str] | None = None
+) -> dict[str, Any]:
+    """NRR, GRR and logo retention over time (rows of ``ws.retention()`` for one window and slice)."""
+    values = []
+    for r in rows:
+        if r.get("nrr") is None:
+            continue
+        for key, name in (("nrr", "NRR"), ("grr", "GRR"), ("logo_retention", "Logo retention")):
+            v = {"period": r["period"], "measure": name, "value": r[key], "label": pct(r[key])}
+            if href:
+                v["url"] = href(r)
+            values.append(v)
+    enc: dict[str, Any] = {
+        "x": {"field": "period", "type": "ordinal", "title": None, "axis": {"labelAngle": -45, "labelOverlap": True}},
+        "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
+              "scale": {"zero": False}},
+        "color": {"field": "measure", "type": "nominal", "title": None,
+                  "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
+                  "legend": {"orient": "top"}},
+        "tooltip": [{"field": "period"}, {"field": "measure"}, {"field": "label", "title": "value"}],
+    }
+    return _base(
+        f"Retention, trailing {window}-month windows",
+        height=180,
+        data={"values": values},
+        layer=[
+            {"mark": {"type": "line", "strokeWidth": 2}, "encoding": enc},
+            {"mark": {"type": "point", "filled": True, "size": 25}, "encoding": _with_href(dict(enc), values)},
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"y": {"datum": 1}}},
+        ],
+    )
+
+
+def waterfall(
+    row: Mapping[str, Any], *, currency: str, href: Callable[[str], str | None] | None = None
+) -> dict[str, Any]:
+    """One period's movements (a row of ``ws.movements()``) as a waterfall from start to end MRR."""
+    steps = [
+        ("start", "Start MRR", row["start_mrr"], None),
+        ("new", "New", row["new_mrr"], row.get("new_accounts")),
+        ("reactivation", "Reactivation", row["reactivation_mrr"], row.get("reactivated_accounts")),
+        ("expansion", "Expansion", row["expansion_mrr"], row.get("expanded_accounts")),
+        ("contraction", "Contraction", -row["contraction_mrr"], row.get("contracted_accounts")),
+        ("churn", "Churn", -row["churn_mrr"], row.get("churned_accounts")),
+    ]
+    values = []
+    level = Decimal(0)
+    for kind, label, amount, count in steps:
+        amount = Decimal(amount)
+        lo, hi = (Decimal(0), amount) if kind == "start" else sorted((level, level + amount))
+        level = amount if kind == "start" else level + amount
+        v: dict[str, Any] = {
+            "kind": kind, "step": label, "lo": float(lo), "hi": float(hi),
+            "label": ("" if kind == "start" or amount < 0 else "+") + money(amount),
+            "accounts": "" if count is None else f"{count:,}",
+        }
+        if href and (url := href(kind)):
+            v["url"] = url
+        values.append(v)
+    end = {"kind": "end", "step": "End MRR", "lo": 0.0, "hi": float(row["end_mrr"]), "label": money(row["end_mrr"]),
+           "accounts": ""}
+    if href and (url := href("end")):
+        end["url"] = url
+    values.append(end)
+    order = [v["step"] for v in values]
+    enc = {
+        "x": {"field": "step", "type": "nominal", "sort": order, "title": None, "axis": {"labelAngle": 0}},
+        "y": {"field": "lo", "type": "quantitative", "title": f"MRR ({currency})", "axis": {"format": "~s"},
+              "scale": {"zero": False}},
+        "y2": {"field": "hi"},
+        "color": {"field": "kind", "type": "nominal", "legend": None,
+                  "scale": {"domain": list(MOVEMENT_COLORS), "range": list(MOVEMENT_COLORS.values())}},
+        "tooltip": [{"field": "step"}, {"field": "label", "title": currency},
+                    {"field": "accounts", "title": "accounts"}],
+    }
+    return _base(
+        f"MRR movements, {row['period']}",
+        height=220,
+        data={"values": values},
+        layer=[
+            {"mark": {"type": "bar", "cursor": "pointer" if href else "default"}, "encoding": _with_href(enc, values)},
+            {"mark": {"type": "text", "dy": -6, "fontSize": 11, "color": "#263238"},
+             "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}}},
+        ],
+    )
+
+
+def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[str, Any]:
+    """Movements per period (rows of ``ws.movements()``), gains up and losses down."""
+    values = []
+    for r in rows:
+        for kind in ("new", "reactivation", "expansion", "contraction", "churn"):
+            amount = _num(r[f"{kind}_mrr"]) or 0.0
+            sign = -1 if kind in ("contraction", "churn") else 1
+            values.append({"period": r["period"], "kind": kind, "amount": sign * amount,
+                           "label": money(sign * amount)})
+    return _base(
+        f"MRR movements per period ({currency})",
+        height=200,
+        data={"values": values},
+        mark={"type": "bar"},
+        encoding={
+            "x": {"field": "period", "type": "ordinal", "title": None,
+                  "axis": {"labelAngle": -45, "labelOverlap": True}},
+            "y": {"field": "amount", "type": "quantitative", "title": None, "axis": {"format": "~s"},
+                  "stack": "zero"},
+            "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"},
+                      "scale": {"domain": list(MOVEMENT_COLORS)[1:6], "range": list(MOVEMENT_COLORS.values())[1:6]}},
+            "tooltip": [{"field": "period"}, {"field": "kind"}, {"field": "label", "title": currency}],
+        },
+    )
+
+
+def retention_by_slice(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    dim: str,
+    label: Callable[[Mapping[str, Any]], str],
+    window: int,
+    href: Callable[[Mapping[str, Any]], str] | None = None,
+) -> dict[str, Any]:
+    """NRR, GRR and logo retention side by side per slice value (rows of ``ws.retention(by=dim)``)."""
+    values = []
+    for r in rows:
+        for key, name in (("nrr", "NRR"), ("grr", "GRR"), ("logo_retention", "Logo retention")):
+            if r.get(key) is None:
+                continue
+            v = {"slice": label(r), "measure": name, "value": r[key], "label": pct(r[key]),
+                 "accounts": r.get("start_accounts")}
+            if href:
+                v["url"] = href(r)
+            values.append(v)
+    enc = {
+        "y": {"field": "slice", "type": "nominal", "title": None, "sort": None},
+        "yOffset": {"field": "measure", "sort": list(MEASURE_COLORS)},
+        "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"}},
+        "color": {"field": "measure", "type": "nominal", "title": None, "legend": {"orient": "top"},
+                  "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())}},
+        "tooltip": [{"field": "slice", "title": dim}, {"field": "measure"}, {"field": "label", "title": "value"},
+                    {"field": "accounts", "title": "accounts at start", "format": ","}],
+    }
+    return _base(
+        f"Retention by {dim}, trailing {window} months",
+        data={"values": values},
+        height={"step": 9},
+        layer=[
+            {"mark": {"type": "bar", "cursor": "pointer" if href else "default"}, "encoding": _with_href(enc, values)},
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"x": {"datum": 1}}},
+        ],
+    )
+
+
+def cohort_heatmap(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    measure: str,
+    href: Callable[[Mapping[str, Any]], str] | None = None,
+) -> dict[str, Any]:
+    """A vintage triangle (long rows of ``ws.cohorts()``) as a heatmap of ``measure`` (logo_retention, nrr)."""
+    values = []
+    for r in rows:
+        if r[measure] is None:
+            continue
+        v = {"cohort": r["cohort"], "age": r["months_since_start"], "value": r[measure], "label": pct(r[measure]),
+             "size": r["cohort_accounts"], "active": r["active_accounts"]}
+        if href:
+            v["url"] = href(r)
+        values.append(v)
+    title = "Logo retention by cohort" if measure == "logo_retention" else "NRR by cohort"
+    domain = [0, 1] if measure == "logo_retention" else [0, 1.5]
+    enc = {
+        "x": {"field": "age", "type": "ordinal", "title": "months since first MRR",
+              "axis": {"labelAngle": 0, "labelOverlap": True}},
+        "y": {"field": "cohort", "type": "ordinal", "title": None, "axis": {"labelOverlap": True}},
+        "color": {"field": "value", "type": "quantitative", "title": None,
+                  "scale": {"domain": domain, "scheme": "blues", "clamp": True}, "legend": {"format": ".0%"}},
+        "tooltip": [{"field": "cohort"}, {"field": "age", "title": "months since first MRR"},
+                    {"field": "label", "title": title.split(" by")[0]},
+                    {"field": "active", "title": "paying accounts"}, {"field": "size", "title": "cohort size"}],
+    }
+    return _base(
+        title,
+        data={"values": values},
+        height={"step": 8},
+        mark={"type": "rect", "cursor": "pointer" if href else "default"},
+        encoding=_with_href(enc, values),
+    )
+
+
+def account_timeline(
+    mrr_rows: Iterable[Mapping[str, Any]], movements: Iterable[Mapping[str, Any]], *, currency: str
+) -> dict[str, Any]:
+    """One account's MRR at each snapshot (``ws.mrr(account=)``) with its movements as coloured points."""
+    line = [{"period": r["period"], "mrr": _num(r["mrr"]), "label": money(r["mrr"], 2)} for r in mrr_rows]
+    points = [
+        {"period": m["period"], "mrr": _num(m["end_mrr"]), "kind": m["movement"],
+         "label": f"{m['movement']}: {money(m['start_mrr'], 2)} → {money(m['end_mrr'], 2)}"}
+        for m in movements
+    ]
+    x = {"field": "period", "type": "ordinal", "title": None, "axis": {"labelAngle": -45, "labelOverlap": True}}
+    y = {"field": "mrr", "type": "quantitative", "title": f"MRR ({currency})", "axis": {"format": "~s"}}
+    return _base(
+        f"MRR at each month-end snapshot ({currency})",
+        height=200,
+        layer=[
+            {"data": {"values": line}, "mark": {"type": "line", "interpolate": "step-after", "color": "#1e88e5"},
+             "encoding": {"x": x, "y": y, "tooltip": [{"field": "period"}, {"field": "label", "title": "MRR"}]}},
+            {"data": {"values": points}, "mark": {"type": "point", "filled": True, "size": 90},
+             "encoding": {"x": x, "y": y,
+                          "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"},
+                                    "scale": {"domain": list(MOVEMENT_COLORS)[1:6],
+                                              "range": list(MOVEMENT_COLORS.values())[1:6]}},
+                          "tooltip": [{"field": "period"}, {"field": "label", "title": "movement"}]}},
+        ],
+    )
