@@ -35,16 +35,23 @@ def month_index(date_sql: str) -> str:
     return f"(year({date_sql}) * 12 + month({date_sql}) - 1)"
 
 
-def div_half_even(x: str, d: str) -> str:
-    """x / d rounded half to even, exactly, for DECIMAL x and d > 0.
+def div_half_even(x: str, d: str, source: str) -> str:
+    """``source`` with a column ``q``: x / d rounded half to even, exactly, for DECIMAL x and d > 0.
 
     A DOUBLE estimate of the quotient is corrected with exact DECIMAL products, so the result
-    never depends on floating point (DuckDB's DECIMAL division returns DOUBLE).
+    never depends on floating point (DuckDB's DECIMAL division returns DOUBLE). Each step is a
+    layer of its own so that no expression is evaluated twice.
     """
-    q0 = f"CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT)"
-    q1 = f"({q0} - CASE WHEN {q0} * {d} > {x} THEN 1 ELSE 0 END + CASE WHEN ({q0} + 1) * {d} <= {x} THEN 1 ELSE 0 END)"
-    twice_r = f"2 * ({x} - {q1} * {d})"
-    return f"({q1} + CASE WHEN {twice_r} > {d} OR ({twice_r} = {d} AND {q1} % 2 <> 0) THEN 1 ELSE 0 END)"
+    q0 = f"SELECT *, CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT) AS q0 FROM {source}"
+    q1 = (
+        f"SELECT *, q0 - CASE WHEN q0 * {d} > {x} THEN 1 ELSE 0 END + CASE WHEN (q0 + 1) * {d} <= {x} THEN 1 ELSE 0 END"
+        f" AS q1 FROM ({q0}) l0"
+    )
+    twice_r = f"2 * ({x} - q1 * {d})"
+    return (
+        f"SELECT *, q1 + CASE WHEN {twice_r} > {d} OR ({twice_r} = {d} AND q1 % 2 <> 0) THEN 1 ELSE 0 END AS q"
+        f" FROM ({q1}) l1"
+    )
 
 
 def _anchor(start: str, k: str) -> str:
@@ -179,11 +186,11 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
                CASE WHEN end_date > DATE '{as_of}' THEN NULL ELSE end_date END AS end_date,
                end_date AS end_date_recorded,
                fx_rate,
-               CASE WHEN is_trial THEN CAST(0 AS BIGINT) ELSE {div_half_even("x", "months")} END AS mrr,
+               CASE WHEN is_trial THEN CAST(0 AS BIGINT) ELSE q END AS mrr,
                CASE WHEN is_trial THEN CAST(0 AS DECIMAL(38, 22)) ELSE x END AS value_num,
                months AS value_den,
                _file, _row
-        FROM (SELECT *, {x} AS x FROM rb_priced) p
+        FROM ({div_half_even("x", "months", f"(SELECT *, {x} AS x FROM rb_priced) p")}) r
         WHERE end_date IS NULL OR end_date > start_date
         """,
     )
