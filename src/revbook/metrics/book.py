@@ -208,21 +208,25 @@ class Book:
     # -- slices ----------------------------------------------------------------------------
     def slices(self, grain: str, dims: Sequence[str]) -> str:
         """Each snapshot row's slice values as of its period's snapshot date."""
+        return self.slices_of(self.snapshots(grain), dims)
+
+    def slices_of(self, rows: str, dims: Sequence[str]) -> str:
+        """Slice values of each row of ``rows`` (account_id, period, period_end, mrr) as of its period_end."""
         for d in dims:
             if d not in DIMENSIONS and d not in COMPANIONS.values():
                 raise ConfigError(f"unknown slice '{d}'", hint=f"slice by one of: {', '.join(DIMENSIONS)}")
-        name = f"rb_slice_{grain}_{'_'.join(dims) or 'all'}"
+        name = f"rb_slice_{rows}_{'_'.join(dims) or 'all'}"
         if name in self._built:
             return name
-        snap = self.snapshots(grain)
         selects: list[str] = []
         joins: list[str] = []
         for d in dims:
-            expr, join = self._dimension(d, snap)
+            expr, join = self._dimension(d, rows)
             selects.append(f"{expr} AS {d}")
             joins.extend(j for j in join if j not in joins)
         self.engine.materialize(
-            name, f"SELECT s.account_id, s.period{''.join(', ' + c for c in selects)} FROM {snap} s {' '.join(joins)}"
+            name,
+            f"SELECT s.account_id, s.period{''.join(', ' + c for c in selects)} FROM {rows} s {' '.join(joins)}",
         )
         self._built.add(name)
         return name
@@ -277,8 +281,8 @@ class Book:
             return f"coalesce(pl.value, '{UNASSIGNED}')", [plan]
         if dim == "cohort":
             first = (
-                f"LEFT JOIN (SELECT account_id, min(period) AS first_month FROM {self.snapshots('month')}"
-                " GROUP BY account_id) co ON co.account_id = s.account_id"
+                f"LEFT JOIN (SELECT account_id, min(period) AS first_month FROM {self.changes('month')}"
+                " WHERE mrr > 0 GROUP BY account_id) co ON co.account_id = s.account_id"
             )
             year = "CAST(co.first_month // 12 AS VARCHAR)"
             if self.config.cohort_slice == "year":

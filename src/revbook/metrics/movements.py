@@ -84,19 +84,16 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     """
 
 
-def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None, end: str | None) -> str:
-    periods, _, _ = book.spine(grain)
-    mu = book.config.minor_units
-    rows = account_movements_sql(book, grain, dims)
-    dim_list = "".join(f", {d}" for d in dims)
-    prev_list = "".join(f", prev_{d} AS {d}" for d in dims)
+def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """Per period and slice: start (the level at the previous period end), each movement, the
+    transfers, and the end by the identity; in minor units. Rows where the slice has or had
+    paying accounts, or a transfer."""
+    from .states import levels, movement_rows
 
-    def amount(kind: str) -> str:
-        return f"sum({movement_amount(kind)})"
-
-    def count(kind: str) -> str:
-        return f"sum(CASE WHEN movement = '{kind}' THEN 1 ELSE 0 END)"
-
+    rows = movement_rows(book, grain, dims)
+    lv = levels(book, grain, dims)
+    d_list = "".join(f", {d}" for d in dims)
+    on = "".join(f" AND mv.{d} = lv.{d}" for d in dims)
     plural = {
         "new": "new",
         "reactivation": "reactivated",
@@ -104,48 +101,77 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
         "contraction": "contracted",
         "churn": "churned",
     }
-    amounts = ",\n".join(f"{money(amount(k), mu)} AS {k}_mrr" for k in MOVEMENT_KINDS)
-    counts = ",\n".join(f"CAST({count(k)} AS BIGINT) AS {plural[k]}_accounts" for k in MOVEMENT_KINDS)
-    transfers = ""
+    sums = ", ".join(f"sum({movement_amount(k)}) AS {k}" for k in MOVEMENT_KINDS)
+    counts = ", ".join(f"sum(CASE WHEN movement = '{k}' THEN 1 ELSE 0 END) AS {plural[k]}_n" for k in MOVEMENT_KINDS)
+    z = {k: f"coalesce(mv.{k}, 0)" for k in MOVEMENT_KINDS}
+    zn = {k: f"coalesce(mv.{plural[k]}_n, 0)" for k in MOVEMENT_KINDS}
+    return f"""
+    WITH mv AS (
+        SELECT period{d_list}, {sums}, {counts},
+               sum(CASE WHEN kind = 'transfer_in' THEN start_mrr ELSE 0 END) AS transfer_in,
+               sum(CASE WHEN kind = 'transfer_out' THEN start_mrr ELSE 0 END) AS transfer_out,
+               sum(CASE WHEN kind = 'transfer_in' THEN 1 ELSE 0 END) AS transfer_in_n,
+               sum(CASE WHEN kind = 'transfer_out' THEN 1 ELSE 0 END) AS transfer_out_n
+        FROM ({rows}) r GROUP BY period{d_list}
+    ),
+    lv AS (SELECT period + 1 AS period{d_list}, mrr, accounts FROM {lv}),
+    x AS (
+        SELECT coalesce(mv.period, lv.period) AS period{"".join(f", coalesce(mv.{d}, lv.{d}) AS {d}" for d in dims)},
+               coalesce(lv.mrr, 0) AS start_mrr, coalesce(lv.accounts, 0) AS start_accounts,
+               {", ".join(f"{z[k]} AS {k}" for k in MOVEMENT_KINDS)},
+               {", ".join(f"{zn[k]} AS {plural[k]}_n" for k in MOVEMENT_KINDS)},
+               coalesce(mv.transfer_in, 0) AS transfer_in, coalesce(mv.transfer_out, 0) AS transfer_out,
+               coalesce(mv.transfer_in_n, 0) AS transfer_in_n, coalesce(mv.transfer_out_n, 0) AS transfer_out_n
+        FROM lv FULL OUTER JOIN mv ON mv.period = lv.period{on}
+    )
+    SELECT *, start_mrr + new + reactivation + expansion - contraction - churn AS end_mrr,
+           start_accounts + new_n + reactivated_n - churned_n AS end_accounts
+    FROM x
+    """
+
+
+def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None, end: str | None) -> str:
+    periods, _, last = book.spine(grain)
+    mu = book.config.minor_units
+    plural = {
+        "new": "new",
+        "reactivation": "reactivated",
+        "expansion": "expanded",
+        "contraction": "contracted",
+        "churn": "churned",
+    }
+
+    def v(col: str) -> str:  # periods without any row read as zero when unsliced
+        return f"a.{col}" if dims else f"coalesce(a.{col}, 0)"
+
+    cols = [
+        f"{money(v('start_mrr'), mu)} AS start_mrr",
+        *(f"{money(v(k), mu)} AS {k}_mrr" for k in MOVEMENT_KINDS),
+        f"{money(v('end_mrr'), mu)} AS end_mrr",
+        f"CAST({v('start_accounts')} AS BIGINT) AS start_accounts",
+        *(f"CAST({v(plural[k] + '_n')} AS BIGINT) AS {plural[k]}_accounts" for k in MOVEMENT_KINDS),
+        f"CAST({v('end_accounts')} AS BIGINT) AS end_accounts",
+    ]
     if dims:
-        transfers = (
-            f", {money('sum(transfer_in)', mu)} AS transfer_in_mrr"
-            f", {money('sum(transfer_out)', mu)} AS transfer_out_mrr"
-            ", CAST(sum(CASE WHEN transfer_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_in_accounts"
-            ", CAST(sum(CASE WHEN transfer_out > 0 THEN 1 ELSE 0 END) AS BIGINT) AS transfer_out_accounts"
-        )
-    where = []
+        cols += [
+            f"{money('a.transfer_in', mu)} AS transfer_in_mrr",
+            f"{money('a.transfer_out', mu)} AS transfer_out_mrr",
+            "CAST(a.transfer_in_n AS BIGINT) AS transfer_in_accounts",
+            "CAST(a.transfer_out_n AS BIGINT) AS transfer_out_accounts",
+        ]
+    where = [f"p.period <= {last}"]
+    if dims:
+        where.append("(a.start_accounts > 0 OR a.end_accounts > 0 OR a.transfer_in_n > 0 OR a.transfer_out_n > 0)")
     if start:
         where.append(f"p.period_end >= DATE '{start}'")
     if end:
         where.append(f"p.period_end <= DATE '{end}'")
-    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
-    join = "LEFT JOIN" if not dims else "JOIN"
+    select = ", ".join(cols)
+    join = "JOIN" if dims else "LEFT JOIN"
     return f"""
-    WITH rows AS ({rows}),
-    flows AS (
-        SELECT period{dim_list}, start_mrr, end_mrr, movement,
-               CASE WHEN transferred THEN start_mrr ELSE 0 END AS transfer_in, 0 AS transfer_out,
-               CASE WHEN start_mrr > 0 THEN 1 ELSE 0 END AS start_n, CASE WHEN end_mrr > 0 THEN 1 ELSE 0 END AS end_n
-        FROM rows
-        UNION ALL
-        SELECT period{prev_list}, 0, 0, NULL, 0, start_mrr, 0, 0 FROM rows WHERE transferred
-    ),
-    agg AS (
-        SELECT period{dim_list},
-               {money("sum(start_mrr)", mu)} AS start_mrr,
-               {amounts},
-               {money("sum(end_mrr)", mu)} AS end_mrr,
-               CAST(sum(start_n) AS BIGINT) AS start_accounts,
-               {counts},
-               CAST(sum(end_n) AS BIGINT) AS end_accounts
-               {transfers}
-        FROM flows GROUP BY period{dim_list}
-    )
-    SELECT p.label AS period, p.period_start, p.period_end{"".join(f", a.{d}" for d in dims)},
-           {", ".join(f"coalesce(a.{c}, 0) AS {c}" for c in _columns(dims))}
-    FROM {periods} p {join} agg a ON a.period = p.period
-    {where_sql}
+    SELECT p.label AS period, p.period_start, p.period_end{"".join(f", a.{d}" for d in dims)}, {select}
+    FROM {periods} p {join} ({slice_movements_sql(book, grain, dims)}) a ON a.period = p.period
+    WHERE {" AND ".join(where)}
     ORDER BY p.period{"".join(f", a.{d}" for d in dims)}
     """
 

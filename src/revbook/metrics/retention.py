@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from .movements import account_movements_sql, money, movement_amount
+from .movements import money, movement_amount
 
 if TYPE_CHECKING:
     from .book import Book
@@ -48,17 +48,21 @@ def retention_sql(
     for w in windows:
         if not isinstance(w, int) or w < 1:
             raise ConfigError(f"window must be a whole number of months of 1 or more, not {w!r}")
+    from .states import levels, movement_rows, states
+
     cal = book.calendar(grain)
-    snap = book.snapshots("month")
-    slices = book.slices("month", dims)
+    st = states(book, "month", dims)
+    lv = levels(book, "month", dims)
+    changes = book.changes("month")
     periods, _, last = book.spine("month")
     mu = book.config.minor_units
-    rows = account_movements_sql(book, "month", dims)
     values = ", ".join(f"({w})" for w in windows)
-    d_sl = "".join(f", sl.{d}" for d in dims)
     d_plain = "".join(f", {d}" for d in dims)
+    d_g = "".join(f", g.{d}" for d in dims)
     d_join = "".join(f" AND m.{d} = c.{d}" for d in dims)
+    d_lv = "".join(f" AND lv.{d} = e.{d}" for d in dims)
     d_coalesce = "".join(f", coalesce(c.{d}, m.{d}) AS {d}" for d in dims)
+    part = "PARTITION BY window_months" + d_plain
 
     def mv(kind: str) -> str:
         return f"sum({movement_amount(kind)}) AS {kind}"
@@ -76,21 +80,53 @@ def retention_sql(
     start_mrr = "coalesce(c.start_mrr, 0)"
     return f"""
     WITH w AS (SELECT * FROM (VALUES {values}) t(window_months)),
+    -- cohort segments: an account's paying state (MRR and slice) over [gf, gt)
+    g AS (
+        SELECT account_id, period AS gf, coalesce(next_period, {last} + 1) AS gt, mrr{d_plain}
+        FROM {st} WHERE mrr > 0
+    ),
+    -- the account's paying MRR over [jf, jt), whatever its slice
+    j AS (
+        SELECT account_id, period AS jf, coalesce(next_period, {last} + 1) AS jt, mrr
+        FROM {changes} WHERE mrr > 0
+    ),
+    -- window starts s in [lo, hi) at which the segment is the start and the interval the end
+    pairs AS (
+        SELECT w.window_months{d_g}, g.mrr AS start_mrr, j.mrr AS end_mrr,
+               greatest(g.gf, j.jf - w.window_months) AS lo,
+               least(g.gt, j.jt - w.window_months, {last} - w.window_months + 1) AS hi
+        FROM g JOIN j ON j.account_id = g.account_id CROSS JOIN w
+        WHERE j.jf < g.gt + w.window_months AND j.jt > g.gf + w.window_months
+    ),
+    steps AS (
+        SELECT lo AS s, window_months{d_plain}, end_mrr AS d_end, least(start_mrr, end_mrr) AS d_ret, 1 AS d_n
+        FROM pairs WHERE lo < hi
+        UNION ALL
+        SELECT hi, window_months{d_plain}, -end_mrr, -least(start_mrr, end_mrr), -1 FROM pairs WHERE lo < hi
+        UNION ALL
+        SELECT lv.period, w.window_months{"".join(f", lv.{d}" for d in dims)}, 0, 0, 0
+        FROM {lv} lv CROSS JOIN w WHERE lv.accounts > 0 AND lv.period + w.window_months <= {last}
+    ),
+    summed AS (
+        SELECT s, window_months{d_plain}, sum(d_end) AS d_end, sum(d_ret) AS d_ret, sum(d_n) AS d_n
+        FROM steps GROUP BY s, window_months{d_plain}
+    ),
+    ends AS (
+        SELECT s, window_months{d_plain},
+               sum(d_end) OVER v AS end_mrr, sum(d_ret) OVER v AS retained_mrr, sum(d_n) OVER v AS retained_accounts
+        FROM summed
+        WINDOW v AS ({part} ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ),
     cohort AS (
-        SELECT s.period + w.window_months AS end_period, w.window_months{d_sl},
-               count(*) AS start_accounts, sum(s.mrr) AS start_mrr, sum(coalesce(e.mrr, 0)) AS end_mrr,
-               sum(least(coalesce(e.mrr, 0), s.mrr)) AS retained_mrr,
-               sum(CASE WHEN e.mrr IS NOT NULL THEN 1 ELSE 0 END) AS retained_accounts
-        FROM {snap} s CROSS JOIN w
-        JOIN {slices} sl ON sl.account_id = s.account_id AND sl.period = s.period
-        LEFT JOIN {snap} e ON e.account_id = s.account_id AND e.period = s.period + w.window_months
-        WHERE s.period + w.window_months <= {last}
-        GROUP BY s.period + w.window_months, w.window_months{d_sl}
+        SELECT e.s + e.window_months AS end_period, e.window_months{"".join(f", e.{d}" for d in dims)},
+               lv.accounts AS start_accounts, lv.mrr AS start_mrr, e.end_mrr, e.retained_mrr, e.retained_accounts
+        FROM ends e JOIN {lv} lv ON lv.period = e.s{d_lv}
+        WHERE lv.accounts > 0 AND e.s + e.window_months <= {last}
     ),
     monthly AS (
         SELECT period{d_plain}, {mv("new")}, {mv("reactivation")}, {mv("expansion")},
                {mv("contraction")}, {mv("churn")}
-        FROM ({rows}) r GROUP BY period{d_plain}
+        FROM ({movement_rows(book, "month", dims)}) r WHERE kind = 'movement' GROUP BY period{d_plain}
     ),
     windowed AS (
         SELECT p.period AS end_period, w.window_months{"".join(f", mo.{d}" for d in dims)},

@@ -1,0 +1,184 @@
+"""Change points of an account's state: its MRR and its slice, only where either changes.
+
+DESIGN.md "Computing it fast": no account x period grid. An account's *state* at a period is
+its period-end MRR and its slice values as of that period's snapshot date. Both are step
+functions: the MRR changes only in the periods of ``rb_changes_<grain>``, and a slice only in
+the periods where an owner assignment, an account_history row or a priced line starts or
+ends. ``rb_state_<grain>_<dims>`` holds one row per account at each of those candidate
+periods where the state differs from the row before; the state holds until the next row.
+
+From the states, per slice and period:
+
+- a *level*: the slice's MRR and paying accounts at each period end, as prefix sums of each
+  state row's contribution (+ its MRR to its slice, - the previous row's MRR from the previous
+  row's slice);
+- *movements*: a state row whose MRR differs from the previous row's is a movement in its
+  period, counted in the previous row's slice when the account was paying then (the slice at
+  the period's start), else in its own;
+- *transfers*: a state row whose slice differs from the previous row's while the account pays
+  before and after moves that MRR from the old slice to the new one at the next period (when
+  the period's slice, fixed at its start, first differs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .book import Book
+
+__all__ = ["levels", "movement_rows", "states"]
+
+
+def _candidate_periods(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """(account_id, period) where a slice value may change, besides the MRR change periods."""
+    cal = book.calendar(grain)
+    as_of = f"DATE '{book.as_of.isoformat()}'"
+    parts = [f"SELECT account_id, period FROM {book.changes(grain)}"]
+    if any(d in dims for d in ("segment", "region", "industry")):
+        attrs = ", ".join(f"'{d}'" for d in dims if d in ("segment", "region", "industry"))
+        parts.append(
+            f"SELECT account_id, {cal.period_sql('valid_from')} FROM account_history"
+            f" WHERE attribute IN ({attrs}) AND valid_from <= {as_of}"
+        )
+    if any(d in dims for d in ("owner", "owner_name", "team")):
+        parts.append(
+            f"SELECT account_id, {cal.period_sql('start_date')} FROM owners"
+            f" WHERE role = 'csm' AND start_date <= {as_of}"
+        )
+        parts.append(
+            f"SELECT account_id, {cal.period_sql('end_date')} FROM owners"
+            f" WHERE role = 'csm' AND end_date IS NOT NULL AND end_date <= {as_of}"
+        )
+    if "plan" in dims:
+        lines = book.ledger()
+        parts.append(f"SELECT account_id, {cal.period_sql('start_date')} FROM {lines} WHERE mrr > 0")
+        parts.append(
+            f"SELECT account_id, {cal.period_sql('end_date')} FROM {lines} WHERE mrr > 0 AND end_date IS NOT NULL"
+        )
+    return " UNION ".join(parts)
+
+
+def states(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>)."""
+    name = f"rb_state_{grain}_{'_'.join(dims) or 'all'}"
+    if name in book._built:
+        return name
+    changes = book.changes(grain)
+    periods, first, last = book.spine(grain)
+    candidates = f"rb_candidates_{grain}_{'_'.join(dims) or 'all'}"
+    # Each candidate period with the MRR of the latest change at or before it (0 before any).
+    book.engine.materialize(
+        candidates,
+        f"""
+        WITH c AS (SELECT DISTINCT account_id, period FROM ({_candidate_periods(book, grain, dims)}) u
+                   WHERE period BETWEEN {first} AND {last}),
+        tagged AS (
+            SELECT c.account_id, c.period, ch.mrr,
+                   count(ch.mrr) OVER (PARTITION BY c.account_id ORDER BY c.period
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+            FROM c LEFT JOIN {changes} ch ON ch.account_id = c.account_id AND ch.period = c.period
+        )
+        SELECT t.account_id, t.period,
+               coalesce(max(t.mrr) OVER (PARTITION BY t.account_id, t.grp), 0) AS mrr,
+               p.period_end
+        FROM tagged t JOIN {periods} p ON p.period = t.period
+        """,
+    )
+    slices = book.slices_of(candidates, dims)
+    dim_cols = "".join(f", sl.{d}" for d in dims)
+    changed = " OR ".join(["s.mrr <> s.prev_mrr", *(f"s.{d} <> s.prev_{d}" for d in dims)])
+    book.engine.materialize(
+        name,
+        f"""
+        WITH s0 AS (
+            SELECT c.account_id, c.period, c.mrr{dim_cols}
+            FROM {candidates} c JOIN {slices} sl ON sl.account_id = c.account_id AND sl.period = c.period
+        ),
+        s AS (
+            SELECT *, lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM s0 WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        ),
+        kept AS (SELECT * FROM s WHERE s.prev_mrr IS NULL AND s.mrr > 0 OR ({changed}))
+        SELECT account_id, period, mrr{"".join(f", {d}" for d in dims)},
+               lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
+               coalesce(lag(mrr) OVER w, 0) AS prev_mrr
+               {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+        FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        """,
+    )
+    book._built.add(name)
+    return name
+
+
+def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """Sparse rows: each account's movements (in the slice at the period's start) and transfers."""
+    st = states(book, grain, dims)
+    _, _, last = book.spine(grain)
+    months = book.calendar(grain).months
+    as_new = book.config.reactivation_as_new_after_months
+    new_rule = "first_paid = period"
+    if as_new > 0:
+        new_rule += f" OR (period - last_drop) * {months} >= {as_new}"
+    used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
+    moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
+    return f"""
+    WITH st AS (
+        SELECT *,
+               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY account_id) AS first_paid,
+               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
+                   OVER (PARTITION BY account_id ORDER BY period
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
+        FROM {st}
+    )
+    SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used},
+           CASE WHEN prev_mrr = 0 THEN CASE WHEN {new_rule} THEN 'new' ELSE 'reactivation' END
+                WHEN mrr = 0 THEN 'churn'
+                WHEN mrr > prev_mrr THEN 'expansion' ELSE 'contraction' END AS movement
+    FROM st WHERE mrr <> prev_mrr
+    UNION ALL
+    SELECT period + 1, 'transfer_in', mrr, mrr{"".join(f", {d}" for d in dims)}, NULL
+    FROM st WHERE prev_mrr > 0 AND mrr > 0 AND ({moved}) AND period + 1 <= {last}
+    UNION ALL
+    SELECT period + 1, 'transfer_out', mrr, mrr{"".join(f", prev_{d}" for d in dims)}, NULL
+    FROM st WHERE prev_mrr > 0 AND mrr > 0 AND ({moved}) AND period + 1 <= {last}
+    """
+
+
+def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """Each slice's MRR and paying accounts at every period end, from the states' prefix sums."""
+    name = f"rb_level_{grain}_{'_'.join(dims) or 'all'}"
+    if name in book._built:
+        return name
+    st = states(book, grain, dims)
+    periods, _, _ = book.spine(grain)
+    d = "".join(f", {x}" for x in dims)
+    g_d = "".join(f", g.{x}" for x in dims)
+    on = "".join(f" AND dl.{x} = g.{x}" for x in dims)
+    book.engine.materialize(
+        name,
+        f"""
+        WITH deltas AS (
+            SELECT period{d}, sum(mrr) AS mrr, sum(n) AS accounts
+            FROM (
+                SELECT period{d}, mrr, CASE WHEN mrr > 0 THEN 1 ELSE 0 END AS n FROM {st}
+                UNION ALL
+                SELECT period{"".join(f", prev_{x}" for x in dims)}, -prev_mrr,
+                       CASE WHEN prev_mrr > 0 THEN -1 ELSE 0 END
+                FROM {st} WHERE prev_period IS NOT NULL
+            ) c
+            GROUP BY period{d}
+        ),
+        slices AS (SELECT DISTINCT {", ".join(dims) if dims else "1 AS one"} FROM deltas),
+        grid AS (SELECT p.period{"".join(f", s.{x}" for x in dims)} FROM {periods} p CROSS JOIN slices s)
+        SELECT g.period{g_d},
+               CAST(sum(coalesce(dl.mrr, 0)) OVER w AS BIGINT) AS mrr,
+               CAST(sum(coalesce(dl.accounts, 0)) OVER w AS BIGINT) AS accounts
+        FROM grid g LEFT JOIN deltas dl ON dl.period = g.period{on}
+        WINDOW w AS ({("PARTITION BY " + ", ".join(f"g.{x}" for x in dims)) if dims else ""} ORDER BY g.period
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        """,
+    )
+    book._built.add(name)
+    return name
