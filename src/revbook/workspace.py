@@ -305,18 +305,18 @@ class Workspace:
         from .metrics.movements import money
 
         dims = _as_list(by)
-        snap = self.book.snapshots(grain)
         periods, _, _ = self.book.spine(grain)
-        sl = self.book.slices(grain, dims)
         mu = self.config.minor_units
         filters = ["true"]
         if (s := _date_option(start, "start")) is not None:
             filters.append(f"p.period_end >= DATE '{s}'")
         if (e := _date_option(end, "end")) is not None:
             filters.append(f"p.period_end <= DATE '{e}'")
-        d_sel = "".join(f", sl.{d}" for d in dims)
         params: list[object] = []
         if accounts or account is not None:
+            snap = self.book.snapshots(grain)
+            sl = self.book.slices(grain, dims)
+            d_sel = "".join(f", sl.{d}" for d in dims)
             where, params = _account_filter(account, "s.account_id")
             filters.append(where)
             sql = f"""SELECT p.label AS period, p.period_end, s.account_id{d_sel}, {money("s.mrr", mu)} AS mrr,
@@ -325,14 +325,18 @@ class Workspace:
                       JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
                       WHERE {" AND ".join(filters)} ORDER BY s.period, s.account_id"""
         else:
+            from .metrics.states import levels
+
+            lv = levels(self.book, grain, dims)
+            d_sel = "".join(f", lv.{d}" for d in dims)
+            if dims:
+                filters.append("lv.accounts > 0")
             sql = f"""SELECT p.label AS period, p.period_start, p.period_end{d_sel},
-                             CAST(count(s.account_id) AS BIGINT) AS accounts,
-                             {money("coalesce(sum(s.mrr), 0)", mu)} AS mrr,
-                             {money("12 * coalesce(sum(s.mrr), 0)", mu)} AS arr
-                      FROM {periods} p LEFT JOIN {snap} s ON s.period = p.period
-                      {"LEFT" if not dims else ""} JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
+                             CAST(coalesce(lv.accounts, 0) AS BIGINT) AS accounts,
+                             {money("coalesce(lv.mrr, 0)", mu)} AS mrr,
+                             {money("12 * coalesce(lv.mrr, 0)", mu)} AS arr
+                      FROM {periods} p {"JOIN" if dims else "LEFT JOIN"} {lv} lv ON lv.period = p.period
                       WHERE {" AND ".join(filters)}
-                      GROUP BY p.period, p.label, p.period_start, p.period_end{d_sel}
                       ORDER BY p.period{d_sel}"""
         return self._frame("accounts" if accounts or account is not None else "mrr", sql, params)
 

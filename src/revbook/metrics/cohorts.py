@@ -21,8 +21,8 @@ __all__ = ["cohorts_sql", "pivot"]
 
 
 def cohorts_sql(book: Book, start: str | None, end: str | None) -> str:
-    snap = book.snapshots("month")
-    periods, _, _ = book.spine("month")
+    changes = book.changes("month")
+    periods, _, last = book.spine("month")
     mu = book.config.minor_units
     filters = []
     if start:
@@ -30,31 +30,41 @@ def cohorts_sql(book: Book, start: str | None, end: str | None) -> str:
     if end:
         filters.append(f"pc.period_end <= DATE '{end}'")
     where = ("WHERE " + " AND ".join(filters)) if filters else ""
+    # Each paying interval [jf, jt) of an account adds 1 account and its MRR to its cohort's ages
+    # jf - cohort .. jt - cohort - 1: prefix sums over age give the triangle without a grid of accounts.
     return f"""
-    WITH first AS (SELECT account_id, min(period) AS cohort FROM {snap} GROUP BY account_id),
-    size AS (
-        SELECT f.cohort, count(*) AS cohort_accounts, sum(s.mrr) AS cohort_mrr
-        FROM first f JOIN {snap} s ON s.account_id = f.account_id AND s.period = f.cohort
-        GROUP BY f.cohort
+    WITH j AS (
+        SELECT account_id, period AS jf, coalesce(next_period, {last} + 1) AS jt, mrr,
+               min(period) OVER (PARTITION BY account_id) AS cohort
+        FROM {changes} WHERE mrr > 0
     ),
-    aged AS (
-        SELECT f.cohort, s.period - f.cohort AS age, count(*) AS active_accounts, sum(s.mrr) AS mrr
-        FROM first f JOIN {snap} s ON s.account_id = f.account_id
-        GROUP BY f.cohort, s.period - f.cohort
+    steps AS (
+        SELECT cohort, age, sum(n) AS n, sum(m) AS m FROM (
+            SELECT cohort, jf - cohort AS age, 1 AS n, mrr AS m FROM j
+            UNION ALL
+            SELECT cohort, jt - cohort, -1, -mrr FROM j WHERE jt <= {last}
+        ) e GROUP BY cohort, age
     ),
     grid AS (
-        SELECT z.cohort, p.period - z.cohort AS age FROM size z JOIN {periods} p ON p.period >= z.cohort
-    )
-    SELECT pc.label AS cohort, g.age AS months_since_start, z.cohort_accounts,
-           CAST(coalesce(a.active_accounts, 0) AS BIGINT) AS active_accounts,
-           CAST(coalesce(a.active_accounts, 0) AS DOUBLE) / CAST(z.cohort_accounts AS DOUBLE) AS logo_retention,
-           {money("z.cohort_mrr", mu)} AS cohort_mrr, {money("coalesce(a.mrr, 0)", mu)} AS mrr,
-           CAST(coalesce(a.mrr, 0) AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) AS nrr
-    FROM grid g JOIN size z ON z.cohort = g.cohort
-    JOIN {periods} pc ON pc.period = g.cohort
-    LEFT JOIN aged a ON a.cohort = g.cohort AND a.age = g.age
+        SELECT c.cohort, p.period - c.cohort AS age
+        FROM (SELECT DISTINCT cohort FROM j) c JOIN {periods} p ON p.period >= c.cohort
+    ),
+    aged AS (
+        SELECT g.cohort, g.age,
+               sum(coalesce(s.n, 0)) OVER w AS active_accounts, sum(coalesce(s.m, 0)) OVER w AS mrr
+        FROM grid g LEFT JOIN steps s ON s.cohort = g.cohort AND s.age = g.age
+        WINDOW w AS (PARTITION BY g.cohort ORDER BY g.age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ),
+    size AS (SELECT cohort, active_accounts AS cohort_accounts, mrr AS cohort_mrr FROM aged WHERE age = 0)
+    SELECT pc.label AS cohort, a.age AS months_since_start, CAST(z.cohort_accounts AS BIGINT) AS cohort_accounts,
+           CAST(a.active_accounts AS BIGINT) AS active_accounts,
+           CAST(a.active_accounts AS DOUBLE) / CAST(z.cohort_accounts AS DOUBLE) AS logo_retention,
+           {money("z.cohort_mrr", mu)} AS cohort_mrr, {money("a.mrr", mu)} AS mrr,
+           CAST(a.mrr AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) AS nrr
+    FROM aged a JOIN size z ON z.cohort = a.cohort
+    JOIN {periods} pc ON pc.period = a.cohort
     {where}
-    ORDER BY g.cohort, g.age
+    ORDER BY a.cohort, a.age
     """
 
 
