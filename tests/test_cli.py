@@ -106,3 +106,15 @@ def test_check_exit_code_follows_severity(tmp_path, small_files):
     bad = runner.invoke(app, ["check", *opts])
     assert bad.exit_code == 1
     assert "unknown_account" in bad.output
+
+
+def test_workbook_command_writes_formulas(tmp_path, small_files):
+    import openpyxl
+
+    opts = _workspace(tmp_path, small_files)
+    out = tmp_path / "book.xlsx"
+    result = run("workbook", "--out", str(out), "--no-recalc", "--months", "6", *opts)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    assert {"Checks", "Waterfall", "Retention", "Accounts"} <= set(wb.sheetnames)
+    assert str(wb["Waterfall"]["C5"].value or wb["Waterfall"]["C4"].value).startswith("=")

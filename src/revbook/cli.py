@@ -487,6 +487,40 @@ def headline(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: As
         print_movements(ws)
 
 
+@app.command()
+@_clean_errors
+def workbook(
+    out: Annotated[Path, typer.Option(help="the .xlsx file to write")] = Path("revbook.xlsx"),
+    months: Annotated[int, typer.Option(help="months of account-level data in the workbook")] = 24,
+    recalc: Annotated[
+        bool, typer.Option("--recalc/--no-recalc", help="recalculate with LibreOffice and verify the Checks sheet")
+    ] = True,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the auditable Excel workbook: live formulas over account-level data, and a Checks sheet."""
+    from .reports.excel import check_results, recalculate, write_workbook
+
+    cfg = _config(config, workspace, as_of)
+    console = _console()
+    with _open(cfg, read_only=True) as ws, _console(stderr=True).status("writing the workbook..."):
+        path = write_workbook(ws, out, months=months)
+    if not recalc:
+        console.print(f"workbook: {path} (formulas compute when Excel opens it)")
+        return
+    with _console(stderr=True).status("recalculating with LibreOffice..."):
+        path = recalculate(path)
+    results = check_results(path)
+    failed = [name for name, result in results[1:] if result != "PASS"]
+    console.print(f"workbook: {path}")
+    console.print(f"checks: {len(results) - 1 - len(failed)} of {len(results) - 1} PASS")
+    for name in failed[:20]:
+        console.print(f"[red]FAIL[/] {name}")
+    if failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()
