@@ -146,32 +146,36 @@ class Book:
                 "start_month": month_index(s["start_date"]).to_numpy(),
                 "end_month": month_index(end).fillna(self.last_month + 1).astype("int64").to_numpy(),
                 "mrr": mrr,
-                "plan": s["plan"].fillna(NONE).to_numpy(),
+                "plan": s["plan"].fillna(NONE).astype("category").values,
             }
         )
         return lines
 
     # -- the account-month grid --------------------------------------------------------------------
-    def grid(self) -> pd.DataFrame:
-        """One row per line and month whose snapshot the line is active on."""
-        return self._cached("grid", self._grid)
+    def monthly(self) -> pd.DataFrame:
+        """Month-end snapshots: (acct, period, mrr) with MRR above zero, sorted, and the plan of the
+        account's largest line that month (the ``plan`` slice), from the exploded line-month grid."""
+        return self._cached("monthly", self._monthly)
 
-    def _grid(self) -> pd.DataFrame:
+    def _monthly(self) -> pd.DataFrame:
         lines = self.ledger()
         lines = lines[lines["mrr"] != 0]
         n = (lines["end_month"] - lines["start_month"]).clip(lower=0).to_numpy()
-        g = lines.loc[lines.index.repeat(n), ["acct", "start_month", "mrr", "plan"]]
-        g["month"] = g["start_month"].to_numpy() + g.groupby(level=0).cumcount().to_numpy()
-        return g.drop(columns="start_month").reset_index(drop=True)
-
-    def monthly(self) -> pd.DataFrame:
-        """Month-end snapshots: (acct, period, mrr) with MRR above zero, sorted."""
-        def build() -> pd.DataFrame:
-            m = self.grid().groupby(["acct", "month"], as_index=False)["mrr"].sum()
-            m["mrr"] = m["mrr"].clip(lower=0)
-            m = m[m["mrr"] > 0].rename(columns={"month": "period"})
-            return m.sort_values(["acct", "period"]).reset_index(drop=True)
-        return self._cached("monthly", build)
+        # the grid: one row per line and month whose snapshot the line is active on
+        grid = lines.loc[lines.index.repeat(n), ["acct", "start_month", "mrr", "plan"]]
+        grid["month"] = grid["start_month"].to_numpy() + grid.groupby(level=0).cumcount().to_numpy()
+        grid = grid.drop(columns="start_month").reset_index(drop=True)
+        m = grid.groupby(["acct", "month"], as_index=False, sort=True)["mrr"].sum()
+        m["mrr"] = m["mrr"].clip(lower=0)
+        m = m[m["mrr"] > 0].rename(columns={"month": "period"}).reset_index(drop=True)
+        # plan: the largest active line's plan (ties: the first plan by name)
+        paid = grid[grid["mrr"] > 0]
+        top = paid.sort_values(["acct", "month", "mrr", "plan"], ascending=[True, True, False, True])
+        top = top.drop_duplicates(["acct", "month"])
+        del grid, paid
+        m = m.merge(top[["acct", "month", "plan"]].rename(columns={"month": "period"}), on=["acct", "period"],
+                    how="left")
+        return m
 
     def period_of_month(self, grain: str, month: np.ndarray | pd.Series) -> np.ndarray:
         return np.asarray(month) // GRAIN_MONTHS[grain]
@@ -216,19 +220,18 @@ class Book:
     # -- slices ------------------------------------------------------------------------------------
     def slices(self, grain: str, dims: Sequence[str]) -> pd.DataFrame:
         """The snapshot rows (acct, period, mrr) with each dimension's value on the snapshot date."""
-        key = ("slices", grain, tuple(dims))
-        if key in self._cache:
-            return self._cache[key]
         snap = self.snapshots(grain)
         out = snap[["acct", "period", "mrr"]].copy()
         for d in dims:
             for col, values in self._dimension(grain, d).items():
                 out[col] = values
-        self._cache[key] = out
         return out
 
-    def _dimension(self, grain: str, dim: str) -> dict[str, np.ndarray]:
-        return self._cached(("dim", grain, dim), lambda: self._build_dimension(grain, dim))
+    def _dimension(self, grain: str, dim: str) -> dict[str, pd.Categorical]:
+        """Kept per grain and dimension, as categoricals aligned with ``snapshots(grain)``."""
+        def build() -> dict[str, pd.Categorical]:
+            return {k: pd.Categorical(v) for k, v in self._build_dimension(grain, dim).items()}
+        return self._cached(("dim", grain, dim), build)
 
     def _rows(self, grain: str) -> pd.DataFrame:
         snap = self.snapshots(grain)
@@ -273,12 +276,10 @@ class Book:
             return {"owner": owner.fillna(NONE).to_numpy(dtype=object),
                     "owner_name": name.fillna(NONE).to_numpy(dtype=object)}
         if dim == "plan":
-            g = self.grid()
-            g = g[g["mrr"] > 0]
-            top = g.sort_values(["acct", "month", "mrr", "plan"], ascending=[True, True, False, True])
-            top = top.drop_duplicates(["acct", "month"])[["acct", "month", "plan"]]
-            r = rows[["row", "acct", "month"]].merge(top, on=["acct", "month"], how="left").sort_values("row")
-            return {"plan": r["plan"].fillna(NONE).to_numpy(dtype=object)}
+            r = rows[["row", "acct", "month"]].merge(
+                self.monthly()[["acct", "period", "plan"]].rename(columns={"period": "month"}),
+                on=["acct", "month"], how="left").sort_values("row")
+            return {"plan": r["plan"].astype(object).fillna(NONE).to_numpy(dtype=object)}
         if dim == "cohort":
             first = self.monthly().groupby("acct")["period"].min()
             return {"cohort": (rows["acct"].map(first) // 12).astype(str).to_numpy(dtype=object)}
@@ -290,47 +291,52 @@ class Book:
 
     # -- movements ---------------------------------------------------------------------------------
     def account_movements(self, grain: str, dims: Sequence[str]) -> pd.DataFrame:
+        """One row per account and period with MRR at its start or end, classified and sliced."""
         dims = expand(dims)
         key = ("am", grain, tuple(dims))
-        if key in self._cache:
-            return self._cache[key]
-        sl = self.slices(grain, [d for d in dims if d != "owner_name"])
+        if self._cache.get("am_key") == key:
+            return self._cache["am"]
+        sl = self.slices(grain, [d for d in dims if d != "owner_name"])  # sorted by account, period
         last = self.last_month // GRAIN_MONTHS[grain]
-        snap = sl.sort_values(["acct", "period"])
-        snap = snap.assign(prev_period=snap.groupby("acct")["period"].shift())
-        # this period's snapshot with the previous period's
-        cur = snap.rename(columns={"mrr": "end_mrr"})
-        prev = snap[["acct", "period", "mrr"]].assign(period=snap["period"] + 1).rename(columns={"mrr": "start_mrr"})
-        pairs = cur[["acct", "period", "end_mrr", "prev_period"]].merge(prev, on=["acct", "period"], how="outer")
-        pairs["start_mrr"] = pairs["start_mrr"].fillna(0).astype("int64")
-        pairs["end_mrr"] = pairs["end_mrr"].fillna(0).astype("int64")
-        pairs = pairs[pairs["period"] <= last]
-        start, end = pairs["start_mrr"].to_numpy(), pairs["end_mrr"].to_numpy()
-        arriving = (start == 0) & (end > 0)
-        movement = np.select(
-            [arriving & pairs["prev_period"].isna().to_numpy(), arriving, end == 0, end > start, end < start],
-            ["new", "reactivation", "churn", "expansion", "contraction"],
-            default=None,
-        )
-        pairs["movement"] = movement
-        # slice at the period's start (an arriving account: at its end)
-        pairs["slice_period"] = np.where(start > 0, pairs["period"] - 1, pairs["period"])
+        acct, period, mrr = sl["acct"].to_numpy(), sl["period"].to_numpy(), sl["mrr"].to_numpy()
+        same_prev = np.r_[False, acct[1:] == acct[:-1]]  # the row before is the same account's
+        follows = same_prev & np.r_[False, period[1:] == period[:-1] + 1]  # ... and its previous period
+        # every snapshot row: start = the previous period's MRR (if any); then a churn row after
+        # each snapshot not followed by the next period's
+        cur = pd.DataFrame({
+            "acct": acct, "period": period,
+            "start_mrr": np.where(follows, np.r_[0, mrr[:-1]], 0), "end_mrr": mrr,
+            "arrival": np.where(follows, None, np.where(same_prev, "reactivation", "new")),
+            "slice_row": np.where(follows, np.arange(len(sl)) - 1, np.arange(len(sl))),
+        })
+        followed = np.r_[follows[1:], False]
+        gone = np.flatnonzero(~followed)
+        churn = pd.DataFrame({
+            "acct": acct[gone], "period": period[gone] + 1, "start_mrr": mrr[gone], "end_mrr": 0,
+            "arrival": None, "slice_row": gone,
+        })
+        rows = pd.concat([cur, churn], ignore_index=True)
+        rows = rows[rows["period"] <= last].sort_values(["acct", "period"], kind="stable").reset_index(drop=True)
+        start, end = rows["start_mrr"].to_numpy(), rows["end_mrr"].to_numpy()
+        rows["movement"] = np.select(
+            [rows["arrival"].notna().to_numpy(), end == 0, end > start, end < start],
+            [rows["arrival"].to_numpy(), "churn", "expansion", "contraction"], default=None)
+        # slice at the period's start (the previous snapshot), an arriving account at its end
+        for d in dims:
+            rows[d] = sl[d].array.take(rows["slice_row"].to_numpy())
         if dims:
-            values = sl[["acct", "period", *dims]].rename(columns={"period": "slice_period"})
-            pairs = pairs.merge(values, on=["acct", "slice_period"], how="left")
-            pairs = pairs.sort_values(["acct", "period"]).reset_index(drop=True)
-            prev_row = pairs.groupby("acct")[["period", *dims]].shift()
-            moved = np.zeros(len(pairs), dtype=bool)
+            a, p = rows["acct"].to_numpy(), rows["period"].to_numpy()
+            prev_same = np.r_[False, (a[1:] == a[:-1]) & (p[1:] == p[:-1] + 1)]
+            moved = np.zeros(len(rows), dtype=bool)
             for d in dims:
-                moved |= (pairs[d] != prev_row[d]).to_numpy() & prev_row[d].notna().to_numpy()
-            pairs["transferred"] = (pairs["start_mrr"] > 0).to_numpy() & (
-                prev_row["period"] == pairs["period"] - 1).to_numpy() & moved
-            for d in dims:
-                pairs[f"prev_{d}"] = prev_row[d]
+                codes = rows[d].cat.codes.to_numpy()
+                moved |= np.r_[False, codes[1:] != codes[:-1]]
+                rows[f"prev_{d}"] = rows[d].shift()
+            rows["transferred"] = (start > 0) & prev_same & moved
         else:
-            pairs["transferred"] = False
-        self._cache[key] = pairs
-        return pairs
+            rows["transferred"] = False
+        self._cache["am_key"], self._cache["am"] = key, rows
+        return rows
 
     def movements(self, grain: str, dims: Sequence[str]) -> pd.DataFrame:
         dims_x = expand(dims)
@@ -389,11 +395,11 @@ class Book:
             c["retained_mrr"] = np.minimum(c["end_mrr"], c["mrr"])
             c["retained_accounts"] = c["e_mrr"].notna().astype("int64")
             c["start_accounts"] = 1
-            cohorts.append(
-                c.groupby(["end_period", "window_months", *dims_x], as_index=False)[
-                    ["start_accounts", "mrr", "end_mrr", "retained_mrr", "retained_accounts"]].sum()
-                .rename(columns={"mrr": "start_mrr"})
-            )
+            g = c.groupby(["end_period", "window_months", *dims_x], as_index=False, observed=True)[
+                ["start_accounts", "mrr", "end_mrr", "retained_mrr", "retained_accounts"]].sum()
+            for d in dims_x:
+                g[d] = g[d].astype(object)
+            cohorts.append(g.rename(columns={"mrr": "start_mrr"}))
         cohort = pd.concat(cohorts, ignore_index=True)
 
         rows = self.account_movements("month", dims)

@@ -30,6 +30,12 @@ What the sample contains
   credits (negative amounts; one without a service period).
 - ``account_history``: segment changes (smb -> mid_market, mid_market -> enterprise) of accounts that
   grew past their band, each with the account's first value from ``created_at``.
+- with ``SampleConfig(text=True)``: ``churn_reasons`` (dated at each churn / contraction of the lines,
+  small accounts leaving for price, large ones for champion-left or acquisition; picklist values and
+  free-text comments with misspellings) and ``notes`` (routine notes, trigger phrases before the
+  churns, contractions and expansions they foreshadow, noise and hard negatives). What is planted is
+  in :mod:`revbook.insights.sample_text` and docs/churn-reasons.md; :func:`labels` returns the
+  labelled sets.
 
 What is planted (for tests, demos and the known traps)
 ------------------------------------------------------
@@ -71,7 +77,7 @@ import pyarrow.compute as pc
 
 from .errors import ConfigError
 
-__all__ = ["TABLE_BUILDERS", "Book", "SampleConfig", "build", "generate", "write"]
+__all__ = ["TABLE_BUILDERS", "TEXT_TABLES", "Book", "SampleConfig", "build", "generate", "labels", "write"]
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 REGIONS = ("na", "emea", "apac")
@@ -166,6 +172,8 @@ class SampleConfig:
     industry_change_share: float = 0.01
     invoice_credits: int = 3
     parent_share: float = 0.05
+    #: also build ``churn_reasons`` and ``notes`` (planted reasons and signals; see :func:`labels`)
+    text: bool = False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -990,6 +998,20 @@ def _table_invoices(book: Book, rng: np.random.Generator) -> pa.Table:
     )
 
 
+def _table_churn_reasons(book: Book, rng: np.random.Generator) -> pa.Table:
+    """Churn reasons on the sample's churns and contractions (see revbook.insights.sample_text)."""
+    from .insights.sample_text import churn_reasons_table
+
+    return churn_reasons_table(book, rng)[0]
+
+
+def _table_notes(book: Book, rng: np.random.Generator) -> pa.Table:
+    """Notes with trigger phrases before events, noise and hard negatives (see revbook.insights.sample_text)."""
+    from .insights.sample_text import notes_table
+
+    return notes_table(book, rng)[0]
+
+
 #: table name -> builder(book, rng); each gets its own child generator, in this order
 TABLE_BUILDERS: dict[str, Callable[[Book, np.random.Generator], pa.Table]] = {
     "accounts": _table_accounts,
@@ -999,7 +1021,11 @@ TABLE_BUILDERS: dict[str, Callable[[Book, np.random.Generator], pa.Table]] = {
     "fx_rates": _table_fx_rates,
     "invoices": _table_invoices,
     "account_history": _table_account_history,
+    "churn_reasons": _table_churn_reasons,
+    "notes": _table_notes,
 }
+#: tables built only with ``SampleConfig(text=True)``
+TEXT_TABLES = ("churn_reasons", "notes")
 
 
 def _industry_changes(book: Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -1045,7 +1071,8 @@ def build(config: SampleConfig | None = None, /, **overrides: object) -> Book:
 
 def generate(config: SampleConfig | None = None, /, **overrides: object) -> dict[str, pa.Table]:
     """The sample company's canonical tables: accounts, subscriptions, owners, people, fx_rates,
-    invoices (a few accounts, for reconciliation) and account_history, keyed by table name.
+    invoices (a few accounts, for reconciliation) and account_history, keyed by table name; with
+    ``text=True`` also churn_reasons and notes (their labelled sets come from :func:`labels`).
 
     Columns carry the canonical names of :mod:`revbook.contract` (columns not filled are omitted);
     strings are ``string``, dates ``date32``, money and decimals ``decimal128(18, 4)``, rates
@@ -1053,8 +1080,35 @@ def generate(config: SampleConfig | None = None, /, **overrides: object) -> dict
     """
     book = build(config, **overrides)
     return {
-        name: builder(book, np.random.default_rng([book.config.seed, 10 + k]))
-        for k, (name, builder) in enumerate(TABLE_BUILDERS.items())
+        name: builder(book, _child(book, name))
+        for name, builder in TABLE_BUILDERS.items()
+        if book.config.text or name not in TEXT_TABLES
+    }
+
+
+def _child(book: Book, name: str) -> np.random.Generator:
+    """The child generator of one table: its place in TABLE_BUILDERS, so adding one changes no other."""
+    return np.random.default_rng([book.config.seed, 10 + list(TABLE_BUILDERS).index(name)])
+
+
+def labels(config: SampleConfig | None = None, /, **overrides: object) -> dict[str, pa.Table]:
+    """The labelled sets behind the sample's text tables, to measure accuracy against.
+
+    - ``labels_churn_reasons(account_id, date, reason, movement, arr_before_usd, arr_lost_usd)``: the
+      true reason of every ``churn_reasons`` row (same keys), the movement it explains (churn or
+      contraction), and the approximate USD ARR before it and lost by it.
+    - ``labels_signals(account_id, date, author, rule, polarity, kind, text)``: one row per note
+      that carries a planted trigger (``kind`` = positive) or a hard negative of a rule (negation,
+      hypothetical, look-alike: ``kind`` = hard_negative); every other note is a plain negative.
+
+    Same config as :func:`generate` (``text`` is implied). Documented in docs/churn-reasons.md.
+    """
+    from .insights.sample_text import churn_reasons_table, notes_table
+
+    book = build(config, **{**overrides, "text": True})
+    return {
+        "labels_churn_reasons": churn_reasons_table(book, _child(book, "churn_reasons"))[1],
+        "labels_signals": notes_table(book, _child(book, "notes"))[1],
     }
 
 

@@ -4,9 +4,12 @@
   (DESIGN.md "change points"): each ledger line adds its MRR in the period it starts and
   removes it in the period it ends; summed per account and period and running-summed per
   account, they give the account's MRR at every period end as a step function.
+- ``rb_state_*`` and ``rb_level_*`` (:mod:`revbook.metrics.states`): the MRR and slice change
+  points that movements, retention, MRR by slice and cohorts are computed from.
 - ``rb_snap_<grain>``: account x period rows where the account's period-end MRR is above zero,
-  expanded from the step function (the grain of mrr-playbook, built from change points).
-- ``rb_slice_<grain>_<dims>``: the slice values of each such row, as of that period's
+  expanded from the step function. Only account-level detail reads it (one row per account and
+  period is what such an export is); no aggregate metric does.
+- ``rb_slice_<rows>_<dims>``: slice values of rows of (account, period) as of that period's
   snapshot date (owners, account_history, the largest line's plan, cohort, ARR band).
 """
 

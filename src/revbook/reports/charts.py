@@ -20,7 +20,7 @@ __all__ = [
     "MOVEMENT_COLORS",
     "account_timeline",
     "arr_trend",
-    "cohort_heatmap",
+    "cohort_heatmaps",
     "money",
     "money_compact",
     "movement_bars",
@@ -140,7 +140,7 @@ def _num(v: Decimal | float | int | None) -> float | None:
     return None if v is None else float(v)
 
 
-def _base(title: str | None = None, **extra: Any) -> dict[str, Any]:
+def _base(title: str | dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "$schema": SCHEMA,
         "width": "container",
@@ -152,7 +152,8 @@ def _base(title: str | None = None, **extra: Any) -> dict[str, Any]:
         },
     }
     if title:
-        spec["title"] = {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600}
+        spec["title"] = {"anchor": "start", "fontSize": 13, "fontWeight": 600, "subtitleColor": "#78909c",
+                         **(title if isinstance(title, dict) else {"text": title})}
     spec.update(extra)
     return spec
 
@@ -243,22 +244,28 @@ def waterfall(
         ("contraction", "Contraction", -row["contraction_mrr"], row.get("contracted_accounts")),
         ("churn", "Churn", -row["churn_mrr"], row.get("churned_accounts")),
     ]
+    # the movements are small beside the book: the axis starts just below the lowest level reached
+    levels = [Decimal(row["start_mrr"])]
+    for _, _, amount, _ in steps[1:]:
+        levels.append(levels[-1] + Decimal(amount))
+    low, high = min(levels), max(levels)
+    floor = max(Decimal(0), low - max(high - low, high * Decimal("0.02")) * 2)
     values = []
     level = Decimal(0)
     for kind, label, amount, count in steps:
         amount = Decimal(amount)
-        lo, hi = (Decimal(0), amount) if kind == "start" else sorted((level, level + amount))
+        lo, hi = (floor, amount) if kind == "start" else sorted((level, level + amount))
         level = amount if kind == "start" else level + amount
+        text = money(amount) if kind == "start" else ("+" if amount > 0 else "−" if amount < 0 else "") + money(abs(amount))
         v: dict[str, Any] = {
-            "kind": kind, "step": label, "lo": float(lo), "hi": float(hi),
-            "label": ("" if kind == "start" or amount < 0 else "+") + money(amount),
+            "kind": kind, "step": label, "lo": float(lo), "hi": float(hi), "label": text,
             "accounts": "" if count is None else f"{count:,}",
         }
         if href and (url := href(kind)):
             v["url"] = url
         values.append(v)
-    end = {"kind": "end", "step": "End MRR", "lo": 0.0, "hi": float(row["end_mrr"]), "label": money(row["end_mrr"]),
-           "accounts": ""}
+    end = {"kind": "end", "step": "End MRR", "lo": float(floor), "hi": float(row["end_mrr"]),
+           "label": money(row["end_mrr"]), "accounts": ""}
     if href and (url := href("end")):
         end["url"] = url
     values.append(end)
@@ -266,19 +273,21 @@ def waterfall(
     enc = {
         "x": {"field": "step", "type": "nominal", "sort": order, "title": None, "axis": {"labelAngle": 0}},
         "y": {"field": "lo", "type": "quantitative", "title": f"MRR ({currency})", "axis": {"format": "~s"},
-              "scale": {"zero": False}},
+              "scale": {"zero": False, "domain": [float(floor), float(high + (high - floor) * Decimal("0.08"))]}},
         "y2": {"field": "hi"},
         "color": {"field": "kind", "type": "nominal", "legend": None,
                   "scale": {"domain": list(MOVEMENT_COLORS), "range": list(MOVEMENT_COLORS.values())}},
         "tooltip": [{"field": "step"}, {"field": "label", "title": currency},
                     {"field": "accounts", "title": "accounts"}],
     }
+    subtitle = "axis starts at " + money_compact(floor) if floor > 0 else None
     return _base(
-        f"MRR movements, {row['period']}",
+        {"text": f"MRR movements, {row['period']}", "subtitle": subtitle} if subtitle else f"MRR movements, {row['period']}",
         height=220,
         data={"values": values},
         layer=[
-            {"mark": {"type": "bar", "cursor": "pointer" if href else "default"}, "encoding": _with_href(enc, values)},
+            {"mark": {"type": "bar", "cursor": "pointer" if href else "default", "clip": True},
+             "encoding": _with_href(enc, values)},
             {"mark": {"type": "text", "dy": -6, "fontSize": 11, "color": "#263238"},
              "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}}},
         ],
@@ -333,7 +342,7 @@ def retention_by_slice(
     enc = {
         "y": {"field": "slice", "type": "nominal", "title": None, "sort": None},
         "yOffset": {"field": "measure", "sort": list(MEASURE_COLORS)},
-        "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"}},
+        "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%", "tickCount": 6}},
         "color": {"field": "measure", "type": "nominal", "title": None, "legend": {"orient": "top"},
                   "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())}},
         "tooltip": [{"field": "slice", "title": dim}, {"field": "measure"}, {"field": "label", "title": "value"},
@@ -350,41 +359,67 @@ def retention_by_slice(
     )
 
 
-def cohort_heatmap(
+def cohort_heatmaps(
     rows: Iterable[Mapping[str, Any]],
     *,
-    measure: str,
-    href: Callable[[Mapping[str, Any]], str] | None = None,
+    periods: Sequence[str] | None = None,
+    href_prefix: str | None = None,
 ) -> dict[str, Any]:
-    """A vintage triangle (long rows of ``ws.cohorts()``) as a heatmap of ``measure`` (logo_retention, nrr)."""
+    """The vintage triangles (long rows of ``ws.cohorts()``) as two heatmaps: logo retention and NRR.
+
+    With ``href_prefix`` (and ``periods``, the month labels), a cell links to
+    ``{href_prefix}&period=<the cohort's month at that age>&cohort_month=<cohort>``.
+    """
+    index = {p: i for i, p in enumerate(periods or ())}
     values = []
     for r in rows:
-        if r[measure] is None:
+        if r["logo_retention"] is None:
             continue
-        v = {"cohort": r["cohort"], "age": r["months_since_start"], "value": r[measure], "label": pct(r[measure]),
-             "size": r["cohort_accounts"], "active": r["active_accounts"]}
-        if href:
-            v["url"] = href(r)
+        v = {"c": r["cohort"], "a": r["months_since_start"], "l": round(r["logo_retention"], 4),
+             "n": None if r["nrr"] is None else round(r["nrr"], 4), "k": r["active_accounts"], "s": r["cohort_accounts"]}
+        if href_prefix and periods:
+            v["p"] = periods[min(index.get(r["cohort"], 0) + r["months_since_start"], len(periods) - 1)]
         values.append(v)
-    title = "Logo retention by cohort" if measure == "logo_retention" else "NRR by cohort"
-    domain = [0, 1] if measure == "logo_retention" else [0, 1.5]
-    enc = {
-        "x": {"field": "age", "type": "ordinal", "title": "months since first MRR",
-              "axis": {"labelAngle": 0, "labelOverlap": True}},
-        "y": {"field": "cohort", "type": "ordinal", "title": None, "axis": {"labelOverlap": True}},
-        "color": {"field": "value", "type": "quantitative", "title": None,
-                  "scale": {"domain": domain, "scheme": "blues", "clamp": True}, "legend": {"format": ".0%"}},
-        "tooltip": [{"field": "cohort"}, {"field": "age", "title": "months since first MRR"},
-                    {"field": "label", "title": title.split(" by")[0]},
-                    {"field": "active", "title": "paying accounts"}, {"field": "size", "title": "cohort size"}],
-    }
-    return _base(
-        title,
+    transform: list[dict[str, Any]] = []
+    if href_prefix and periods:
+        prefix = json.dumps(href_prefix)
+        transform.append({"calculate": f"{prefix} + '&period=' + datum.p + '&cohort_month=' + datum.c", "as": "url"})
+
+    def panel(field: str, title: str, scale: dict[str, Any]) -> dict[str, Any]:
+        enc: dict[str, Any] = {
+            "x": {"field": "a", "type": "ordinal", "title": "months since first MRR",
+                  "axis": {"labelAngle": 0, "values": list(range(0, 120, 6))}},
+            "y": {"field": "c", "type": "ordinal", "title": None, "axis": {"values": _every_nth_cohort(values)}},
+            "color": {"field": field, "type": "quantitative", "title": None,
+                      "scale": {**scale, "clamp": True}, "legend": {"format": ".0%"}},
+            "tooltip": [{"field": "c", "title": "cohort"}, {"field": "a", "title": "months since first MRR"},
+                        {"field": field, "title": title, "format": ".1%"},
+                        {"field": "k", "title": "paying accounts"}, {"field": "s", "title": "cohort size"}],
+        }
+        if transform:
+            enc["href"] = {"field": "url", "type": "nominal"}
+        return {"title": {"text": title, "anchor": "start", "fontSize": 13}, "width": {"step": 7},
+                "height": {"step": 7}, "mark": {"type": "rect", "cursor": "pointer" if transform else "default"},
+                "encoding": enc}
+
+    spec = _base(
+        None,
         data={"values": values},
-        height={"step": 8},
-        mark={"type": "rect", "cursor": "pointer" if href else "default"},
-        encoding=_with_href(enc, values),
+        transform=transform,
+        hconcat=[
+            panel("l", "Logo retention", {"domain": [0, 1], "scheme": "blues"}),
+            # NRR diverges at 100%: red below (the cohort shrank), blue above (it grew)
+            panel("n", "NRR", {"domain": [0.5, 1, 1.5], "range": ["#d73027", "#f7f7f7", "#2166ac"]}),
+        ],
+        resolve={"scale": {"color": "independent"}},
     )
+    del spec["width"], spec["autosize"]
+    return spec
+
+
+def _every_nth_cohort(values: list[dict[str, Any]]) -> list[str]:
+    cohorts = sorted({v["c"] for v in values})
+    return [c for c in cohorts if c.endswith(("-01", "-07"))] or cohorts
 
 
 def account_timeline(
