@@ -118,3 +118,19 @@ def test_workbook_command_writes_formulas(tmp_path, small_files):
     wb = openpyxl.load_workbook(out)
     assert {"Checks", "Waterfall", "Retention", "Accounts"} <= set(wb.sheetnames)
     assert str(wb["Waterfall"]["C5"].value or wb["Waterfall"]["C4"].value).startswith("=")
+
+
+def test_init_writes_a_config_that_loads(tmp_path):
+    import tomllib
+
+    from revbook.config import load_config
+
+    path = tmp_path / "revbook.toml"
+    assert run("init", str(path)).exit_code == 0
+    text = path.read_text()
+    assert "[sources.subscriptions]" in text and "churn_grace_days = 0" in text
+    tomllib.loads(text)
+    cfg = load_config(path)
+    assert cfg.workspace == tmp_path / "revbook.duckdb" and cfg.churn_grace_days == 0
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 2 and "already exists" in again.output

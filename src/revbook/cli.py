@@ -349,6 +349,22 @@ def demo(
 
 @app.command()
 @_clean_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the config")] = Path("revbook.toml"),
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented revbook.toml to fill in: settings, and a [sources.*] section per table."""
+    from .config import template
+    from .errors import ConfigError
+
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", hint="edit it, or pass --force to overwrite")
+    path.write_text(template(), encoding="utf-8")
+    _console().print(f"wrote {path}: fill in [sources.*], then run `revbook load` and `revbook check`")
+
+
+@app.command()
+@_clean_errors
 def load(
     files: Annotated[
         list[str] | None, typer.Argument(help="TABLE=FILE pairs, e.g. subscriptions=subs.csv (default: revbook.toml)")

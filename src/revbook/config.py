@@ -211,3 +211,38 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def source_paths(paths: Sequence[str | Path]) -> tuple[Path, ...]:
     return tuple(Path(p) for p in paths)
+
+
+def template() -> str:
+    """A commented revbook.toml: every setting with its default, a [sources.*] section per table."""
+    lines = [
+        "# revbook.toml: settings and column mapping for this workspace (see docs/definitions.md).",
+        "",
+        "[workspace]",
+        'path = "revbook.duckdb"             # the workspace file, relative to this file',
+        'reporting_currency = "USD"          # ISO 4217',
+        "fiscal_year_start_month = 1         # 1 = January",
+        "churn_grace_days = 0                # bridge gaps of up to N days between paid lines (late renewals)",
+        'mrr_source = "subscriptions"        # or "invoices"; the other is used for reconciliation',
+        '# as_of = "2026-10-31"              # the snapshot date; default: today',
+        "arr_bands = [10000, 50000, 250000]  # ARR band edges for the arr_band slice",
+        "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
+        'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
+        "",
+    ]
+    for name in LOADABLE_TABLES:
+        t = TABLES[name]
+        required = [c.name for c in t.columns if c.required]
+        lines.append(f"# {name}: {t.description}; required columns: {', '.join(required)}")
+        if t.one_of:
+            lines.append("#   price: " + " or ".join("(" + ", ".join(g) + ")" for g in t.one_of))
+        prefix = "" if paths else "# "
+        lines.append(f"{prefix}[sources.{name}]")
+        if paths:
+            lines.append(f"paths = [{', '.join(json.dumps(str(p)) for p in paths)}]")
+        else:
+            lines.append(f'# path = "exports/{name}.csv"')
+        lines.append(f'{prefix}[sources.{name}.columns]   # canonical = "your column", for names that differ')
+        lines.append(f'# {t.columns[0].name} = "{t.columns[0].name.replace("_", " ").title()}"')
+        lines.append("")
+    return "\n".join(lines)
