@@ -236,13 +236,9 @@ def template() -> str:
         lines.append(f"# {name}: {t.description}; required columns: {', '.join(required)}")
         if t.one_of:
             lines.append("#   price: " + " or ".join("(" + ", ".join(g) + ")" for g in t.one_of))
-        prefix = "" if paths else "# "
-        lines.append(f"{prefix}[sources.{name}]")
-        if paths:
-            lines.append(f"paths = [{', '.join(json.dumps(str(p)) for p in paths)}]")
-        else:
-            lines.append(f'# path = "exports/{name}.csv"')
-        lines.append(f'{prefix}[sources.{name}.columns]   # canonical = "your column", for names that differ')
+        lines.append(f"# [sources.{name}]")
+        lines.append(f'# path = "exports/{name}.csv"')
+        lines.append(f'# [sources.{name}.columns]   # canonical = "your column", for names that differ')
         lines.append(f'# {t.columns[0].name} = "{t.columns[0].name.replace("_", " ").title()}"')
         lines.append("")
     return "\n".join(lines)
