@@ -149,6 +149,35 @@ TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "cohorts": ("cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention", "nrr"),
     "ledger": ("account_id", "subscription_id", "line_id", "plan", "currency", "start_date", "end_date", "mrr"),
     "check": ("severity", "check", "rows", "message", "example", "hint"),
+    "pareto": (
+        "reason_label",
+        "owner_function",
+        "events",
+        "churned_logos",
+        "contractions",
+        "arr_lost",
+        "share_arr",
+        "cum_share_arr",
+        "rank_arr",
+        "rank_count",
+        "vital_few_arr",
+        "vital_few_count",
+    ),
+    "upstream": (
+        "reason",
+        "feature",
+        "metric_owner",
+        "n_left",
+        "n_stayed",
+        "left_mean",
+        "stayed_mean",
+        "gap",
+        "gap_low",
+        "gap_high",
+        "status",
+    ),
+    "signals": ("date", "account_id", "rule", "polarity", "sentence"),
+    "churn_reasons_classified": ("date", "account_id", "reason_label", "source", "confidence", "evidence", "comment"),
 }
 HEADINGS = {
     "window_months": "window",
@@ -160,6 +189,10 @@ HEADINGS = {
     "grr": "GRR",
 }
 RATIO_COLUMNS = {
+    "share_arr",
+    "cum_share_arr",
+    "share_count",
+    "cum_share_count",
     "nrr",
     "grr",
     "logo_retention",
@@ -190,7 +223,7 @@ def print_frame(
     for name in names:
         pa_type = str(data.schema.field(name).type)
         numeric = pa_type.startswith(("decimal", "int", "double", "float"))
-        prose = name in ("message", "example", "hint")
+        prose = name in ("message", "example", "hint", "sentence", "comment", "evidence")
         head = HEADINGS.get(name, name.removesuffix("_mrr").replace("_accounts", " accts").replace("_", " "))
         cells = [len(_fmt(r[name])) for r in shown[:50]] or [0]
         table.add_column(
@@ -277,6 +310,22 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
     _console().print(t)
 
 
+def _insight_tables(ws: Workspace) -> dict[str, Frame]:
+    """Churn reasons and signals, when the workspace has them."""
+    from .insights import classify_reasons, find_signals, pareto, signal_lift
+
+    counts = ws.row_counts()
+    tables: dict[str, Frame] = {}
+    if counts.get("churn_reasons"):
+        classified = classify_reasons(ws, reasons=ws.config.churn_reasons)
+        tables["churn_reasons_classified"] = classified
+        tables["churn_pareto"] = pareto(ws, reasons=ws.config.churn_reasons, classified=classified)
+    if counts.get("notes"):
+        tables["signals"] = find_signals(ws, rules=ws.config.signals)
+        tables["signal_lift"] = signal_lift(ws, rules=ws.config.signals)
+    return tables
+
+
 def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
     """Every metric table, as CSV and Parquet, into ``out``."""
     frames = {
@@ -300,12 +349,23 @@ def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
         "cohorts_nrr_triangle": ws.cohorts(triangle="nrr"),
         "recognised_revenue": ws.revenue(),
         "ledger": ws.ledger(),
+        **_insight_tables(ws),
         "data_quality": ws.check(),
     }
     for name, frame in frames.items():
         frame.write(out / "csv" / f"{name}.csv")
         frame.write(out / "parquet" / f"{name}.parquet")
     return frames
+
+
+def _write_labels(directory: Path, **sample_options: Any) -> None:
+    """The sample's labelled sets, to measure the classifiers against (not loadable tables)."""
+    import pyarrow.parquet as pq
+
+    from . import sample
+
+    for name, table in sample.labels(**sample_options).items():
+        pq.write_table(table, directory / f"{name}.parquet")
 
 
 @app.command()
@@ -330,21 +390,27 @@ def demo(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"generating a sample company of {accounts:,} accounts", total=None)
-        paths = sample.write(out / "data", accounts=accounts, seed=seed)
+        paths = sample.write(out / "data", accounts=accounts, seed=seed, text=True)
+        _write_labels(out / "data", accounts=accounts, seed=seed)
         progress.update(task, description="loading it into the workspace")
         ws = Workspace(config=cfg)
         ws.load({name: path for name, path in paths.items()})
         progress.update(task, description="computing and writing the metric tables")
         with ws:
             write_metric_tables(ws, out / "metrics")
+            progress.update(task, description="writing the report")
+            from .reports import write_report
+
+            report_path = write_report(ws, out / "revbook-report.html")
             progress.stop()
             print_headline(ws)
             print_movements(ws)
     console = _console()
     console.print(f"workspace:     {cfg.workspace}")
+    console.print(f"report:        {report_path}")
     console.print(f"metric tables: {out / 'metrics'} (csv/ and parquet/)")
     console.print(f"sample data:   {out / 'data'}")
-    console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
+    console.print(f"[dim]done in {time.perf_counter() - started:.1f} s; next: revbook serve -w {cfg.workspace}[/]")
 
 
 @app.command()
@@ -453,7 +519,6 @@ def metrics(
     as_of: AsOfOpt = None,
 ) -> None:
     """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts, revenue, reconcile."""
-    from .errors import ConfigError
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -473,24 +538,10 @@ def metrics(
             frame = ws.reconcile(grain=grain)
         else:
             frame = ws.ledger()
-    if out is not None:
-        if format is Format.table:
-            raise ConfigError("--out needs --format csv, parquet or json")
-        frame.write(out, format=format.value)
-        _console(stderr=True).print(f"wrote {len(frame):,} rows to {out}")
-    elif format is Format.table:
-        from .metrics.book import expand_dimensions
+    from .metrics.book import expand_dimensions
 
-        dims = expand_dimensions([d.strip() for d in (by or "").split(",") if d.strip()])
-        print_frame(frame, title=f"{kind.value} ({grain})", dims=dims, all_columns=all_columns)
-    elif format is Format.parquet:
-        raise ConfigError("parquet needs --out FILE")
-    else:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = frame.write(Path(tmp) / f"out.{format.value}", format=format.value)
-            sys.stdout.write(path.read_text(encoding="utf-8"))
+    dims = expand_dimensions([d.strip() for d in (by or "").split(",") if d.strip()])
+    _emit(frame, f"{kind.value} ({grain})", format, out, dims=dims, all_columns=all_columns)
 
 
 @app.command()
@@ -535,6 +586,217 @@ def workbook(
         console.print(f"[red]FAIL[/] {name}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@_clean_errors
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind; other than loopback needs a token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    token: Annotated[
+        str | None, typer.Option(envvar="REVBOOK_TOKEN", help="access token (required off loopback)")
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Serve the read-only web dashboard over the workspace."""
+    from .web import serve as serve_app
+
+    cfg = _config(config, workspace, as_of)
+    if not cfg.workspace.exists():
+        from .errors import WorkspaceError
+
+        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    _console(stderr=True).print(f"revbook dashboard on {url} (Ctrl+C to stop)")
+    serve_app(cfg.workspace, config=cfg, host=host, port=port, token=token)
+
+
+@app.command()
+@_clean_errors
+def report(
+    out: Annotated[Path, typer.Option(help="the HTML file to write")] = Path("revbook-report.html"),
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the one-file HTML report: headline, trends, waterfall, retention, cohorts, data quality."""
+    from .reports import write_report
+
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws, _console(stderr=True).status("writing the report..."):
+        path = write_report(ws, out)
+    _console().print(f"report: {path.resolve()}")
+
+
+reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
+app.add_typer(reasons_app, name="reasons")
+
+
+def _read_labels(path: Path | None) -> Any:
+    if path is None:
+        return None
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from .errors import SourceError
+
+    if not path.exists():
+        raise SourceError("labelled set not found", file=str(path), hint="pass a CSV or Parquet file")
+    return pq.read_table(path) if path.suffix.lower() == ".parquet" else pcsv.read_csv(path)
+
+
+def _emit(frame: Frame, title: str, format: Format, out: Path | None, **print_options: Any) -> None:
+    from .errors import ConfigError
+
+    if out is not None:
+        if format is Format.table:
+            raise ConfigError("--out needs --format csv, parquet or json")
+        frame.write(out, format=format.value)
+        _console(stderr=True).print(f"wrote {len(frame):,} rows to {out}")
+    elif format is Format.table:
+        print_frame(frame, title=title, **print_options)
+    else:
+        import tempfile
+
+        if format is Format.parquet:
+            raise ConfigError("parquet needs --out FILE")
+        with tempfile.TemporaryDirectory() as tmp:
+            sys.stdout.write(frame.write(Path(tmp) / f"out.{format.value}", format=format.value).read_text("utf-8"))
+
+
+@app.command()
+@_clean_errors
+def churn(
+    by: Annotated[str | None, typer.Option(help="slice(s): period, segment, owner, team, cohort, ...")] = None,
+    grain: Annotated[str, typer.Option(help="period length for --by period")] = "quarter",
+    from_: Annotated[str | None, typer.Option("--from", help="first reason date (YYYY-MM-DD)")] = None,
+    to: Annotated[str | None, typer.Option(help="last reason date (YYYY-MM-DD)")] = None,
+    top: Annotated[int, typer.Option(help="reasons in the upstream table")] = 5,
+    format: Annotated[Format, typer.Option(help="output format of the Pareto")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="write the Pareto to this file")] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Why customers leave: reasons ranked by logos and by ARR lost (Pareto), and what preceded them."""
+    from .insights import pareto, upstream
+
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        ranked = pareto(ws, by=by, grain=grain, start=from_, end=to, reasons=cfg.churn_reasons)
+        _emit(ranked, "churn reasons by ARR lost and by count", format, out)
+        if format is Format.table and out is None:
+            print_frame(
+                upstream(ws, top=top, reasons=cfg.churn_reasons),
+                title="upstream: accounts that left for each reason against accounts that stayed",
+            )
+
+
+@reasons_app.command("classify")
+@_clean_errors
+def reasons_classify(
+    eval_: Annotated[bool, typer.Option("--eval", help="print per-reason precision and recall instead")] = False,
+    labels: Annotated[
+        Path | None, typer.Option(help="labelled set (account_id, date, reason) for --eval; default the picklist")
+    ] = None,
+    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Each churn reason with its class, confidence and the words that decided it (or --eval)."""
+    from .insights import classify_reasons, reason_accuracy
+
+    cfg = _config(config, workspace, None)
+    with _open(cfg, read_only=True) as ws:
+        if eval_:
+            frame = reason_accuracy(ws, labels=_read_labels(labels), reasons=cfg.churn_reasons)
+            _emit(
+                frame,
+                "churn-reason classification: cross-validated precision and recall",
+                format,
+                out,
+                all_columns=True,
+            )
+        else:
+            _emit(classify_reasons(ws, reasons=cfg.churn_reasons), "churn reasons, classified", format, out)
+
+
+@reasons_app.command("correct")
+@_clean_errors
+def reasons_correct(
+    account_id: Annotated[str, typer.Argument(help="the account")],
+    date: Annotated[str, typer.Argument(help="the reason's date (YYYY-MM-DD)")],
+    reason: Annotated[str, typer.Argument(help="the right reason (a taxonomy code or label)")],
+    by: Annotated[str, typer.Option("--by", help="who corrects it")] = ...,  # type: ignore[assignment]
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Store a manual correction of a churn reason; it wins over the rules and the model."""
+    from .insights import correct_reason
+
+    cfg = _config(config, workspace, None)
+    with _open(cfg) as ws:
+        correct_reason(ws, account_id, date, reason, by=by, reasons=cfg.churn_reasons)
+    _console().print(f"{account_id} on {date}: reason set to {reason} by {by}")
+
+
+@app.command()
+@_clean_errors
+def signals(
+    since: Annotated[str | None, typer.Option(help="notes dated on or after (YYYY-MM-DD)")] = None,
+    owner: Annotated[str | None, typer.Option(help="only this CSM's book (owner id) on the as-of date")] = None,
+    eval_: Annotated[bool, typer.Option("--eval", help="print each rule's precision and recall")] = False,
+    labels: Annotated[
+        Path | None, typer.Option(help="labelled set for --eval (account_id, date, author, rule, kind)")
+    ] = None,
+    lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
+    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
+    out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Trigger phrases in notes, calls and emails, newest first (or --eval, --lift)."""
+    from .errors import ConfigError
+    from .insights import find_signals, signal_accuracy, signal_lift
+
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        if eval_:
+            table = _read_labels(labels)
+            if table is None:
+                raise ConfigError("--eval needs --labels FILE", hint="the demo writes data/labels_signals.parquet")
+            _emit(
+                signal_accuracy(ws, table, rules=cfg.signals),
+                "signal rules: precision and recall",
+                format,
+                out,
+                all_columns=True,
+            )
+            return
+        if lift:
+            _emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, all_columns=True)
+            return
+        found = find_signals(ws, since=since, before=cfg.snapshot_date() + dt.timedelta(days=1), rules=cfg.signals)
+        table = found.to_arrow()
+        if owner is not None:
+            book = {
+                r["account_id"]
+                for r in ws.mrr(accounts=True, by="owner").to_pylist()
+                if r["owner"] == owner and r["period_end"] == cfg.snapshot_date()
+            }
+            table = table.filter([a in book for a in table.column("account_id").to_pylist()])
+        table = table.sort_by([("date", "descending"), ("account_id", "ascending")])
+        if format is Format.table and out is None and table.num_rows > 100:
+            _console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
+            table = table.slice(0, 100)
+        from .frame import Frame as _Frame
+
+        _emit(_Frame("signals", table), "signals, newest first", format, out)
 
 
 def main() -> None:

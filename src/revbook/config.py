@@ -21,6 +21,12 @@ Every setting has a default, so a workspace works with no file at all::
     [sources.subscriptions.columns]    # canonical name = "your column"
     mrr = "Monthly Amount"
     account_id = "Customer ID"
+
+    [churn_reasons.price]              # the churn-reason taxonomy: override or extend the defaults
+    keywords = ["too expensive", "pricing"]  # (docs/churn-reasons.md; a reason set to false is dropped)
+
+    [signals.competitor]               # trigger-phrase rules in notes: override or extend the defaults
+    add_patterns = ["\\bmoving to acme\\b"]
 """
 
 from __future__ import annotations
@@ -71,6 +77,10 @@ class Config:
     reactivation_as_new_after_months: int = 0
     cohort_slice: str = "year"
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
+    #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy)
+    churn_reasons: Mapping[str, Any] = field(default_factory=dict)
+    #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals)
+    signals: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
@@ -159,6 +169,12 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
 
 def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
     ws = dict(data.get("workspace", {}))
+    extra = set(data) - {"workspace", "sources", "churn_reasons", "signals"}
+    if extra:
+        raise ConfigError(
+            f"unknown section(s) in revbook.toml: {', '.join(sorted(extra))}",
+            hint="sections are [workspace], [sources.<table>], [churn_reasons] and [signals]",
+        )
     unknown = set(ws) - {
         "path",
         "reporting_currency",
@@ -185,6 +201,8 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),
             sources=parse_sources(data.get("sources", {}), base),
+            churn_reasons=dict(data.get("churn_reasons", {})),
+            signals=dict(data.get("signals", {})),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

@@ -152,8 +152,13 @@ def _base(title: str | dict[str, Any] | None = None, **extra: Any) -> dict[str, 
         },
     }
     if title:
-        spec["title"] = {"anchor": "start", "fontSize": 13, "fontWeight": 600, "subtitleColor": "#78909c",
-                         **(title if isinstance(title, dict) else {"text": title})}
+        spec["title"] = {
+            "anchor": "start",
+            "fontSize": 13,
+            "fontWeight": 600,
+            "subtitleColor": "#78909c",
+            **(title if isinstance(title, dict) else {"text": title}),
+        }
     spec.update(extra)
     return spec
 
@@ -191,9 +196,10 @@ def arr_trend(
         data={"values": values},
         layer=[
             {"mark": {"type": "area", "color": "#bbdefb", "line": {"color": "#1e88e5"}}, "encoding": enc},
-            {"mark": {"type": "point", "filled": True, "size": 30, "color": "#1e88e5"}, "encoding": _with_href(
-                dict(enc), values
-            )},
+            {
+                "mark": {"type": "point", "filled": True, "size": 30, "color": "#1e88e5"},
+                "encoding": _with_href(dict(enc), values),
+            },
         ],
     )
 
@@ -213,11 +219,20 @@ def retention_trend(
             values.append(v)
     enc: dict[str, Any] = {
         "x": {"field": "period", "type": "ordinal", "title": None, "axis": {"labelAngle": -45, "labelOverlap": True}},
-        "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
-              "scale": {"zero": False}},
-        "color": {"field": "measure", "type": "nominal", "title": None,
-                  "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
-                  "legend": {"orient": "top"}},
+        "y": {
+            "field": "value",
+            "type": "quantitative",
+            "title": None,
+            "axis": {"format": ".0%"},
+            "scale": {"zero": False},
+        },
+        "color": {
+            "field": "measure",
+            "type": "nominal",
+            "title": None,
+            "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
+            "legend": {"orient": "top"},
+        },
         "tooltip": [{"field": "period"}, {"field": "measure"}, {"field": "label", "title": "value"}],
     }
     return _base(
@@ -256,40 +271,72 @@ def waterfall(
         amount = Decimal(amount)
         lo, hi = (floor, amount) if kind == "start" else sorted((level, level + amount))
         level = amount if kind == "start" else level + amount
-        text = money(amount) if kind == "start" else ("+" if amount > 0 else "−" if amount < 0 else "") + money(abs(amount))
+        text = (
+            money(amount)
+            if kind == "start"
+            else ("+" if amount > 0 else "−" if amount < 0 else "") + money(abs(amount))
+        )
         v: dict[str, Any] = {
-            "kind": kind, "step": label, "lo": float(lo), "hi": float(hi), "label": text,
+            "kind": kind,
+            "step": label,
+            "lo": float(lo),
+            "hi": float(hi),
+            "label": text,
             "accounts": "" if count is None else f"{count:,}",
         }
         if href and (url := href(kind)):
             v["url"] = url
         values.append(v)
-    end = {"kind": "end", "step": "End MRR", "lo": float(floor), "hi": float(row["end_mrr"]),
-           "label": money(row["end_mrr"]), "accounts": ""}
+    end = {
+        "kind": "end",
+        "step": "End MRR",
+        "lo": float(floor),
+        "hi": float(row["end_mrr"]),
+        "label": money(row["end_mrr"]),
+        "accounts": "",
+    }
     if href and (url := href("end")):
         end["url"] = url
     values.append(end)
     order = [v["step"] for v in values]
     enc = {
         "x": {"field": "step", "type": "nominal", "sort": order, "title": None, "axis": {"labelAngle": 0}},
-        "y": {"field": "lo", "type": "quantitative", "title": f"MRR ({currency})", "axis": {"format": "~s"},
-              "scale": {"zero": False, "domain": [float(floor), float(high + (high - floor) * Decimal("0.08"))]}},
+        "y": {
+            "field": "lo",
+            "type": "quantitative",
+            "title": f"MRR ({currency})",
+            "axis": {"format": "~s"},
+            "scale": {"zero": False, "domain": [float(floor), float(high + (high - floor) * Decimal("0.08"))]},
+        },
         "y2": {"field": "hi"},
-        "color": {"field": "kind", "type": "nominal", "legend": None,
-                  "scale": {"domain": list(MOVEMENT_COLORS), "range": list(MOVEMENT_COLORS.values())}},
-        "tooltip": [{"field": "step"}, {"field": "label", "title": currency},
-                    {"field": "accounts", "title": "accounts"}],
+        "color": {
+            "field": "kind",
+            "type": "nominal",
+            "legend": None,
+            "scale": {"domain": list(MOVEMENT_COLORS), "range": list(MOVEMENT_COLORS.values())},
+        },
+        "tooltip": [
+            {"field": "step"},
+            {"field": "label", "title": currency},
+            {"field": "accounts", "title": "accounts"},
+        ],
     }
     subtitle = "axis starts at " + money_compact(floor) if floor > 0 else None
     return _base(
-        {"text": f"MRR movements, {row['period']}", "subtitle": subtitle} if subtitle else f"MRR movements, {row['period']}",
+        {"text": f"MRR movements, {row['period']}", "subtitle": subtitle}
+        if subtitle
+        else f"MRR movements, {row['period']}",
         height=220,
         data={"values": values},
         layer=[
-            {"mark": {"type": "bar", "cursor": "pointer" if href else "default", "clip": True},
-             "encoding": _with_href(enc, values)},
-            {"mark": {"type": "text", "dy": -6, "fontSize": 11, "color": "#263238"},
-             "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}}},
+            {
+                "mark": {"type": "bar", "cursor": "pointer" if href else "default", "clip": True},
+                "encoding": _with_href(enc, values),
+            },
+            {
+                "mark": {"type": "text", "dy": -6, "fontSize": 11, "color": "#263238"},
+                "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}},
+            },
         ],
     )
 
@@ -301,20 +348,27 @@ def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[s
         for kind in ("new", "reactivation", "expansion", "contraction", "churn"):
             amount = _num(r[f"{kind}_mrr"]) or 0.0
             sign = -1 if kind in ("contraction", "churn") else 1
-            values.append({"period": r["period"], "kind": kind, "amount": sign * amount,
-                           "label": money(sign * amount)})
+            values.append({"period": r["period"], "kind": kind, "amount": sign * amount, "label": money(sign * amount)})
     return _base(
         f"MRR movements per period ({currency})",
         height=200,
         data={"values": values},
         mark={"type": "bar"},
         encoding={
-            "x": {"field": "period", "type": "ordinal", "title": None,
-                  "axis": {"labelAngle": -45, "labelOverlap": True}},
-            "y": {"field": "amount", "type": "quantitative", "title": None, "axis": {"format": "~s"},
-                  "stack": "zero"},
-            "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"},
-                      "scale": {"domain": list(MOVEMENT_COLORS)[1:6], "range": list(MOVEMENT_COLORS.values())[1:6]}},
+            "x": {
+                "field": "period",
+                "type": "ordinal",
+                "title": None,
+                "axis": {"labelAngle": -45, "labelOverlap": True},
+            },
+            "y": {"field": "amount", "type": "quantitative", "title": None, "axis": {"format": "~s"}, "stack": "zero"},
+            "color": {
+                "field": "kind",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "top"},
+                "scale": {"domain": list(MOVEMENT_COLORS)[1:6], "range": list(MOVEMENT_COLORS.values())[1:6]},
+            },
             "tooltip": [{"field": "period"}, {"field": "kind"}, {"field": "label", "title": currency}],
         },
     )
@@ -334,8 +388,13 @@ def retention_by_slice(
         for key, name in (("nrr", "NRR"), ("grr", "GRR"), ("logo_retention", "Logo retention")):
             if r.get(key) is None:
                 continue
-            v = {"slice": label(r), "measure": name, "value": r[key], "label": pct(r[key]),
-                 "accounts": r.get("start_accounts")}
+            v = {
+                "slice": label(r),
+                "measure": name,
+                "value": r[key],
+                "label": pct(r[key]),
+                "accounts": r.get("start_accounts"),
+            }
             if href:
                 v["url"] = href(r)
             values.append(v)
@@ -343,10 +402,19 @@ def retention_by_slice(
         "y": {"field": "slice", "type": "nominal", "title": None, "sort": None},
         "yOffset": {"field": "measure", "sort": list(MEASURE_COLORS)},
         "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%", "tickCount": 6}},
-        "color": {"field": "measure", "type": "nominal", "title": None, "legend": {"orient": "top"},
-                  "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())}},
-        "tooltip": [{"field": "slice", "title": dim}, {"field": "measure"}, {"field": "label", "title": "value"},
-                    {"field": "accounts", "title": "accounts at start", "format": ","}],
+        "color": {
+            "field": "measure",
+            "type": "nominal",
+            "title": None,
+            "legend": {"orient": "top"},
+            "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
+        },
+        "tooltip": [
+            {"field": "slice", "title": dim},
+            {"field": "measure"},
+            {"field": "label", "title": "value"},
+            {"field": "accounts", "title": "accounts at start", "format": ","},
+        ],
     }
     return _base(
         f"Retention by {dim}, trailing {window} months",
@@ -375,8 +443,14 @@ def cohort_heatmaps(
     for r in rows:
         if r["logo_retention"] is None:
             continue
-        v = {"c": r["cohort"], "a": r["months_since_start"], "l": round(r["logo_retention"], 4),
-             "n": None if r["nrr"] is None else round(r["nrr"], 4), "k": r["active_accounts"], "s": r["cohort_accounts"]}
+        v = {
+            "c": r["cohort"],
+            "a": r["months_since_start"],
+            "l": round(r["logo_retention"], 4),
+            "n": None if r["nrr"] is None else round(r["nrr"], 4),
+            "k": r["active_accounts"],
+            "s": r["cohort_accounts"],
+        }
         if href_prefix and periods:
             v["p"] = periods[min(index.get(r["cohort"], 0) + r["months_since_start"], len(periods) - 1)]
         values.append(v)
@@ -387,20 +461,37 @@ def cohort_heatmaps(
 
     def panel(field: str, title: str, scale: dict[str, Any]) -> dict[str, Any]:
         enc: dict[str, Any] = {
-            "x": {"field": "a", "type": "ordinal", "title": "months since first MRR",
-                  "axis": {"labelAngle": 0, "values": list(range(0, 120, 6))}},
+            "x": {
+                "field": "a",
+                "type": "ordinal",
+                "title": "months since first MRR",
+                "axis": {"labelAngle": 0, "values": list(range(0, 120, 6))},
+            },
             "y": {"field": "c", "type": "ordinal", "title": None, "axis": {"values": _every_nth_cohort(values)}},
-            "color": {"field": field, "type": "quantitative", "title": None,
-                      "scale": {**scale, "clamp": True}, "legend": {"format": ".0%"}},
-            "tooltip": [{"field": "c", "title": "cohort"}, {"field": "a", "title": "months since first MRR"},
-                        {"field": field, "title": title, "format": ".1%"},
-                        {"field": "k", "title": "paying accounts"}, {"field": "s", "title": "cohort size"}],
+            "color": {
+                "field": field,
+                "type": "quantitative",
+                "title": None,
+                "scale": {**scale, "clamp": True},
+                "legend": {"format": ".0%"},
+            },
+            "tooltip": [
+                {"field": "c", "title": "cohort"},
+                {"field": "a", "title": "months since first MRR"},
+                {"field": field, "title": title, "format": ".1%"},
+                {"field": "k", "title": "paying accounts"},
+                {"field": "s", "title": "cohort size"},
+            ],
         }
         if transform:
             enc["href"] = {"field": "url", "type": "nominal"}
-        return {"title": {"text": title, "anchor": "start", "fontSize": 13}, "width": {"step": 7},
-                "height": {"step": 7}, "mark": {"type": "rect", "cursor": "pointer" if transform else "default"},
-                "encoding": enc}
+        return {
+            "title": {"text": title, "anchor": "start", "fontSize": 13},
+            "width": {"step": 7},
+            "height": {"step": 7},
+            "mark": {"type": "rect", "cursor": "pointer" if transform else "default"},
+            "encoding": enc,
+        }
 
     spec = _base(
         None,
@@ -428,8 +519,12 @@ def account_timeline(
     """One account's MRR at each snapshot (``ws.mrr(account=)``) with its movements as coloured points."""
     line = [{"period": r["period"], "mrr": _num(r["mrr"]), "label": money(r["mrr"], 2)} for r in mrr_rows]
     points = [
-        {"period": m["period"], "mrr": _num(m["end_mrr"]), "kind": m["movement"],
-         "label": f"{m['movement']}: {money(m['start_mrr'], 2)} → {money(m['end_mrr'], 2)}"}
+        {
+            "period": m["period"],
+            "mrr": _num(m["end_mrr"]),
+            "kind": m["movement"],
+            "label": f"{m['movement']}: {money(m['start_mrr'], 2)} → {money(m['end_mrr'], 2)}",
+        }
         for m in movements
     ]
     x = {"field": "period", "type": "ordinal", "title": None, "axis": {"labelAngle": -45, "labelOverlap": True}}
@@ -438,13 +533,26 @@ def account_timeline(
         f"MRR at each month-end snapshot ({currency})",
         height=200,
         layer=[
-            {"data": {"values": line}, "mark": {"type": "line", "interpolate": "step-after", "color": "#1e88e5"},
-             "encoding": {"x": x, "y": y, "tooltip": [{"field": "period"}, {"field": "label", "title": "MRR"}]}},
-            {"data": {"values": points}, "mark": {"type": "point", "filled": True, "size": 90},
-             "encoding": {"x": x, "y": y,
-                          "color": {"field": "kind", "type": "nominal", "title": None, "legend": {"orient": "top"},
-                                    "scale": {"domain": list(MOVEMENT_COLORS)[1:6],
-                                              "range": list(MOVEMENT_COLORS.values())[1:6]}},
-                          "tooltip": [{"field": "period"}, {"field": "label", "title": "movement"}]}},
+            {
+                "data": {"values": line},
+                "mark": {"type": "line", "interpolate": "step-after", "color": "#1e88e5"},
+                "encoding": {"x": x, "y": y, "tooltip": [{"field": "period"}, {"field": "label", "title": "MRR"}]},
+            },
+            {
+                "data": {"values": points},
+                "mark": {"type": "point", "filled": True, "size": 90},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "title": None,
+                        "legend": {"orient": "top"},
+                        "scale": {"domain": list(MOVEMENT_COLORS)[1:6], "range": list(MOVEMENT_COLORS.values())[1:6]},
+                    },
+                    "tooltip": [{"field": "period"}, {"field": "label", "title": "movement"}],
+                },
+            },
         ],
     )

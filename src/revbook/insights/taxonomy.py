@@ -1,0 +1,260 @@
+"""The churn-reason taxonomy: each reason, the function that owns it, its aliases and keyword rules.
+
+Defaults live here; a workspace overrides them with a mapping (revbook.toml ``[churn_reasons]``)::
+
+    [churn_reasons.price]
+    label = "Price / cost"
+    owner = "pricing / finance"
+    aliases = ["pricing", "too expensive"]
+    keywords = ["too expensive", "price increase"]   # regular expressions, matched on lower-cased text
+
+    [churn_reasons.data_residency]                   # a reason of your own
+    label = "Data residency"
+    owner = "legal"
+    keywords = ["data residency", "gdpr"]
+
+A reason given as ``false`` (``data_residency = false``) is removed. ``unknown`` always exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["DEFAULT_REASONS", "UNKNOWN", "Reason", "Taxonomy", "taxonomy"]
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason of the taxonomy."""
+
+    code: str
+    label: str
+    #: the function that owns fixing it (sales / solutions, product, support, ...)
+    owner: str
+    #: picklist spellings that mean this reason (matched after lower-casing and trimming)
+    aliases: tuple[str, ...] = ()
+    #: keyword rules on the free-text comment: regular expressions (RE2 / Python common subset)
+    keywords: tuple[str, ...] = ()
+
+
+def _r(code: str, label: str, owner: str, aliases: str, keywords: tuple[str, ...]) -> Reason:
+    return Reason(code, label, owner, tuple(a for a in aliases.split("|") if a), keywords)
+
+
+#: The default taxonomy, in reporting order. Keywords are deliberately precise: a comment no rule
+#: matches goes to the trained text model, which handles paraphrase and misspelling.
+DEFAULT_REASONS: tuple[Reason, ...] = (
+    _r(
+        "fit",
+        "Poor fit",
+        "sales / solutions",
+        "fit|poor fit|bad fit|not a fit|wrong fit|icp",
+        (
+            r"\b(not|never|wasn'?t|was not) (a|the) (good |right )?fit\b",
+            r"\bpoor fit\b",
+            r"\bbad fit\b",
+            r"\bwrong (tool|product|solution) for\b",
+        ),
+    ),
+    _r(
+        "missing_features",
+        "Missing features / product gaps",
+        "product",
+        "features|missing features|product gaps|product gap|feature gap|missing feature|functionality",
+        (
+            r"\bmissing (feature|functionality|integration)s?\b",
+            r"\bno (native )?integration with\b",
+            r"\b(lacks?|lacking)\b",
+            r"\bfeature (gap|request)s?\b",
+            r"\broadmap\b",
+        ),
+    ),
+    _r(
+        "support",
+        "Support",
+        "support",
+        "support|bad support|poor support|service|customer service",
+        (
+            r"\bsupport (was|is|team)\b",
+            r"\bslow (support|response)s?\b",
+            r"\btickets?\b",
+            r"\bescalat",
+        ),
+    ),
+    _r(
+        "price",
+        "Price / cost",
+        "pricing / finance",
+        "price|pricing|cost|too expensive|expensive|price / cost",
+        (
+            r"\btoo (expensive|pricey|costly)\b",
+            r"\bprice (increase|hike|went up)\b",
+            r"\bcheaper\b",
+            r"\bcost(s)? (too much|more than)\b",
+            r"\bcan'?t justify the (cost|price|spend)\b",
+        ),
+    ),
+    _r(
+        "change_in_needs",
+        "Change in needs",
+        "customer success",
+        "change in needs|needs changed|no longer needed|change of needs",
+        (
+            r"\bno longer need",
+            r"\bdon'?t need (it|this|the)\b",
+            r"\bproject (ended|finished|was cancelled)\b",
+            r"\bchanged (direction|strategy|focus)\b",
+        ),
+    ),
+    _r(
+        "financial_struggle",
+        "Financial struggle",
+        "finance / collections",
+        "financial|financial struggle|bankruptcy|out of business|insolvency|went under",
+        (
+            r"\bbankrupt",
+            r"\bout of business\b",
+            r"\binsolven",
+            r"\bcash ?flow\b",
+            r"\bshut(ting)? down\b",
+            r"\bclosed (the|their) (business|doors)\b",
+        ),
+    ),
+    _r(
+        "acquisition",
+        "Acquisition / merger",
+        "customer success / executive sponsor",
+        "acquisition|merger|acquired|m&a|acquisition / merger",
+        (
+            r"\b(was|were|got|been|being) (acquired|bought)\b",
+            r"\bacquisition\b",
+            r"\bmerg(er|ed)\b",
+            r"\bnew (parent|owner)s?\b",
+        ),
+    ),
+    _r(
+        "champion_left",
+        "Champion left",
+        "customer success",
+        "champion left|champion|sponsor left|lost champion",
+        (
+            r"\bchampion\b",
+            r"\b(our|the|main) (contact|sponsor|admin) (left|quit|departed)\b",
+            r"\bnew (cto|cfo|ceo|vp|head of|director)\b",
+        ),
+    ),
+    _r(
+        "competitor",
+        "Competitor",
+        "product marketing / sales",
+        "competitor|competition|switched|lost to competitor",
+        (
+            r"\bcompetitor\b",
+            r"\bswitch(ed|ing) to\b",
+            r"\bmoved to (a )?(competitor|another vendor)\b",
+            r"\bwent with\b",
+        ),
+    ),
+    _r(
+        "budget_cut",
+        "Budget cut",
+        "customer success / executive sponsor",
+        "budget|budget cut|budget cuts|budget freeze",
+        (
+            r"\bbudget (cut|freeze|was cut|got cut|reduction)s?\b",
+            r"\bcost[- ]cutting\b",
+            r"\bspending freeze\b",
+        ),
+    ),
+    _r(UNKNOWN, "Unknown", "revops (ask for a reason)", "unknown|other|n/a|na|none|not given|-", ()),
+)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The reasons in use: defaults merged with the caller's overrides."""
+
+    reasons: tuple[Reason, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def get(self, code: str) -> Reason:
+        for r in self.reasons:
+            if r.code == code:
+                return r
+        raise ConfigError(f"unknown churn reason '{code}'", hint=f"use one of: {', '.join(self.codes)}")
+
+    def owner(self, code: str) -> str:
+        return self.get(code).owner
+
+    def aliases(self) -> dict[str, str]:
+        """Lower-cased picklist spelling -> code (codes and labels included)."""
+        out: dict[str, str] = {}
+        for r in self.reasons:
+            for a in (r.code, r.code.replace("_", " "), r.label, *r.aliases):
+                out.setdefault(a.strip().lower(), r.code)
+        return out
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where} must be a string or a list of strings", value=value)
+
+
+def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
+    """The taxonomy: :data:`DEFAULT_REASONS` with ``overrides`` (code -> fields, or ``False`` to drop).
+
+    Fields of an override: ``label``, ``owner``, ``aliases``, ``keywords`` (regular expressions),
+    and ``replace_keywords`` (default false: keywords are added to the default ones).
+    """
+    reasons = {r.code: r for r in DEFAULT_REASONS}
+    for code, spec in (overrides or {}).items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(code)):
+            raise ConfigError(
+                f"churn reason code '{code}' must be lower-case letters, digits and _",
+                hint="e.g. [churn_reasons.data_residency]",
+            )
+        if spec is False or spec is None:
+            if code == UNKNOWN:
+                raise ConfigError("the 'unknown' churn reason cannot be removed")
+            reasons.pop(code, None)
+            continue
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"[churn_reasons.{code}] must be a table of label, owner, aliases, keywords", value=spec)
+        extra = set(spec) - {"label", "owner", "aliases", "keywords", "replace_keywords"}
+        if extra:
+            raise ConfigError(
+                f"unknown key(s) in [churn_reasons.{code}]: {', '.join(sorted(extra))}",
+                hint="use label, owner, aliases, keywords, replace_keywords",
+            )
+        base = reasons.get(code) or Reason(code, code.replace("_", " ").capitalize(), "unassigned")
+        keywords = _strings(spec.get("keywords", ()), f"[churn_reasons.{code}] keywords")
+        for k in keywords:
+            try:
+                re.compile(k)
+            except re.error as exc:
+                raise ConfigError(
+                    f"[churn_reasons.{code}] keyword '{k}' is not a valid regular expression: {exc}"
+                ) from None
+        if not spec.get("replace_keywords", False):
+            keywords = base.keywords + keywords
+        reasons[code] = Reason(
+            code,
+            str(spec.get("label", base.label)),
+            str(spec.get("owner", base.owner)),
+            base.aliases + _strings(spec.get("aliases", ()), f"[churn_reasons.{code}] aliases"),
+            keywords,
+        )
+    ordered = [r for c, r in reasons.items() if c != UNKNOWN] + [reasons[UNKNOWN]]
+    return Taxonomy(tuple(ordered))

@@ -1,0 +1,122 @@
+"""The one-file HTML report: headline, trends, waterfall, retention by segment and CSM, cohorts, data quality.
+
+Everything is inline (the vendored Vega JavaScript, the stylesheet, the chart specs and their data),
+so the file opens offline, can be mailed, and prints to PDF cleanly. Its figures are the library's
+(``ws.headline()``, ``ws.mrr()``, ``ws.movements()``, ``ws.retention()``, ``ws.cohorts()``,
+``ws.check()``), laid out by the same chart specs as the dashboard (:mod:`revbook.reports.charts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import charts
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+__all__ = ["write_report"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent.parent / "web" / "static"
+VENDOR = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+MOVEMENT_MONTHS = 12
+
+
+def _inline_script(text: str) -> str:
+    # a script element ends at the first "</script": keep any inside the code from closing it
+    return text.replace("</script", "<\\/script")
+
+
+def _by_slice(rows: list[dict[str, Any]], dim: str, end: dt.date) -> list[dict[str, Any]]:
+    """One row per slice value with its 1, 3 and 12-month windows ending at ``end``."""
+    out: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        if r["period_end"] != end or r.get("nrr") is None:
+            continue
+        label = (r.get("owner_name") or r[dim]) if dim == "owner" else r[dim]
+        entry = out.setdefault(r[dim], {"label": label, "windows": {}})
+        entry["windows"][r["window_months"]] = r
+    return sorted(out.values(), key=lambda e: -float(e["windows"].get(12, {}).get("start_mrr") or 0))
+
+
+def report_context(ws: Workspace) -> dict[str, Any]:
+    """The figures and chart specs of the report, every one read from the library."""
+    currency = ws.config.reporting_currency
+    head = ws.headline()
+    mrr = ws.mrr().to_pylist()
+    movements = ws.movements().to_pylist()
+    retention = [r for r in ws.retention(window=(1, 3, 12)).to_pylist()]
+    by_segment = ws.retention(by="segment").to_pylist()
+    by_owner = ws.retention(by="owner").to_pylist()
+    cohorts = ws.cohorts().to_pylist()
+    end = mrr[-1]["period_end"] if mrr else head["as_of"]
+    # the waterfall of the last complete month (an as-of date inside a month makes its last period partial)
+    complete = [m for m in movements if (m["period_end"] + dt.timedelta(days=1)).day == 1]
+    last_full = complete[-1] if complete else (movements[-1] if movements else None)
+    segment_rows = _by_slice(by_segment, "segment", end)
+    specs: dict[str, dict[str, Any]] = {
+        "arr": charts.arr_trend(mrr, currency=currency),
+        "retention": charts.retention_trend([r for r in retention if r["window_months"] == 12], window=12),
+        "movements": charts.movement_bars(movements[-24:], currency=currency),
+        "segment": charts.retention_by_slice(
+            [dict(s["windows"][12], slice_label=s["label"]) for s in segment_rows if 12 in s["windows"]],
+            dim="segment",
+            label=lambda r: r["slice_label"],
+            window=12,
+        ),
+        "cohorts": charts.cohort_heatmaps(cohorts),
+    }
+    if last_full:
+        specs["waterfall"] = charts.waterfall(last_full, currency=currency)
+    return {
+        "head": head,
+        "currency": currency,
+        "movements": movements[-MOVEMENT_MONTHS:],
+        "last_full": last_full,
+        "segments": segment_rows,
+        "owners": _by_slice(by_owner, "owner", end),
+        "findings": ws.check().to_pylist(),
+        "specs": specs,
+        "windows": (1, 3, 12),
+        "generated": dt.datetime.now().replace(microsecond=0),
+        "workspace": ws.path.name,
+    }
+
+
+def render_report(ws: Workspace) -> str:
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        money=charts.money,
+        money_compact=charts.money_compact,
+        pct=charts.pct,
+        spec=lambda s: Markup(charts.spec_json(s)),
+    )
+    env.globals.update(GLOSSARY=charts.GLOSSARY)
+    css = (STATIC / "revbook.css").read_text(encoding="utf-8")
+    scripts = [(STATIC / "vendor" / name).read_text(encoding="utf-8") for name in VENDOR]
+    scripts.append((STATIC / "revbook.js").read_text(encoding="utf-8"))
+    return env.get_template("report.html").render(
+        css=Markup(css.replace("</style", "<\\/style")),
+        scripts=[Markup(_inline_script(s)) for s in scripts],
+        **report_context(ws),
+    )
+
+
+def write_report(ws: Workspace, path: str | Path) -> Path:
+    """Write the report of ``ws`` as one self-contained HTML file; return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(ws), encoding="utf-8")
+    return path

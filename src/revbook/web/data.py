@@ -1,0 +1,254 @@
+"""The dashboard's one read-only workspace and its in-memory cache of the library's frames.
+
+A workspace file does not change while it is served, so each library call's result is kept per
+(method, options) for the app's life, and account-level lists are computed once and then
+filtered, sorted and paged in memory (Polars). One DuckDB connection serves every request: the
+library caches its stages per connection, and a connection is used by one thread at a time,
+hence the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..metrics.book import DIMENSIONS
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+    from ..workspace import Workspace
+
+__all__ = ["ALL_DIMS", "MOVEMENTS", "Store"]
+
+T = TypeVar("T")
+ALL_DIMS: tuple[str, ...] = DIMENSIONS
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_key(v) for v in value)
+    return value
+
+
+class Store:
+    """Cached, thread-safe reads of one workspace."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.currency = ws.config.reporting_currency
+        self.as_of = ws.config.snapshot_date()
+        self.lock = threading.RLock()
+        self._cache: dict[Any, Any] = {}
+
+    def close(self) -> None:
+        with self.lock:
+            self._cache.clear()
+            self.ws.close()
+
+    # -- the cache ---------------------------------------------------------------------------
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """The value cached under ``key``, computed once (under the lock) on first use."""
+        try:
+            return self._cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with self.lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]  # type: ignore[no-any-return]
+
+    def frame(self, method: str, **options: Any) -> pa.Table:
+        """A library call's result as Arrow, cached per (method, options)."""
+        key = (method, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, lambda: getattr(self.ws, method)(**options).to_arrow())
+
+    def rows(self, method: str, **options: Any) -> list[dict[str, Any]]:
+        key = ("rows", method, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, lambda: self.frame(method, **options).to_pylist())
+
+    def rows_at(self, method: str, period_end: dt.date, **options: Any) -> list[dict[str, Any]]:
+        """The rows of a library call whose period ends on ``period_end`` (indexed once per call)."""
+
+        def index() -> dict[dt.date, list[dict[str, Any]]]:
+            out: dict[dt.date, list[dict[str, Any]]] = {}
+            for r in self.rows(method, **options):
+                out.setdefault(r["period_end"], []).append(r)
+            return out
+
+        key = ("rows_at", method, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, index).get(period_end, [])
+
+    def rows_in(self, method: str, by: str | None, value: str | None, **options: Any) -> list[dict[str, Any]]:
+        """The rows of ``method(by=by, ...)`` for one slice value (all rows without a slice), indexed once."""
+        if by is None or value is None:
+            return self.rows(method, by=None, **options)
+
+        def index() -> dict[Any, list[dict[str, Any]]]:
+            out: dict[Any, list[dict[str, Any]]] = {}
+            for r in self.rows(method, by=by, **options):
+                out.setdefault(r[by], []).append(r)
+            return out
+
+        key = ("rows_in", method, by, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, index).get(value, [])
+
+    def headline(self) -> dict[str, Any]:
+        return self.memo("headline", self.ws.headline)
+
+    def table(self, name: str) -> pl.DataFrame:
+        import polars as pl
+
+        return self.memo(("table", name), lambda: pl.from_arrow(self.ws.table(name).to_arrow()))  # type: ignore[return-value]
+
+    # -- periods and slices ------------------------------------------------------------------
+    def periods(self, grain: str) -> list[dict[str, Any]]:
+        """The periods of ``grain`` (label, start, end), oldest first, from ``ws.mrr(grain=)``."""
+        return self.memo(
+            ("periods", grain),
+            lambda: [
+                {"period": r["period"], "period_start": r["period_start"], "period_end": r["period_end"]}
+                for r in self.rows("mrr", grain=grain)
+            ],
+        )
+
+    def period(self, grain: str, label: str | None) -> dict[str, Any] | None:
+        """The period with this label (default: the last), or None when the grain has no such period."""
+        periods = self.periods(grain)
+        if not periods:
+            return None
+        if label is None:
+            return periods[-1]
+        return next((p for p in periods if p["period"] == label), None)
+
+    def shift(self, grain: str, label: str, months: int) -> dict[str, Any] | None:
+        """The period ``months`` periods before ``label`` (for a window's opening snapshot)."""
+        periods = self.periods(grain)
+        idx = next((i for i, p in enumerate(periods) if p["period"] == label), None)
+        if idx is None or idx - months < 0:
+            return None
+        return periods[idx - months]
+
+    def slice_values(self, dim: str) -> list[tuple[str, str]]:
+        """(value, label) of a slice dimension, as they occur in the monthly MRR by that slice."""
+
+        def compute() -> list[tuple[str, str]]:
+            rows = self.rows("mrr", grain="month", by=dim)
+            seen: dict[str, str] = {}
+            for r in rows:
+                if r[dim] is not None:
+                    label = (r.get("owner_name") or r[dim]) if dim == "owner" else r[dim]
+                    seen.setdefault(r[dim], label)
+            return sorted(seen.items(), key=lambda kv: kv[1].lower())
+
+        return self.memo(("slice_values", dim), compute)
+
+    def slice_label(self, dim: str | None, value: str | None) -> str | None:
+        if not dim or value is None:
+            return None
+        return dict(self.slice_values(dim)).get(value, value)
+
+    # -- account level -----------------------------------------------------------------------
+    def moves(self, grain: str) -> pl.DataFrame:
+        """Every account-period movement (not the unchanged rows), each with its slices at the period's start."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            table = self.ws.account_movements(grain=grain, by=list(ALL_DIMS)).to_arrow()
+            df: pl.DataFrame = pl.from_arrow(table)  # type: ignore[assignment]
+            return df.filter(pl.col("movement").is_not_null()).with_columns(
+                (pl.col("end_mrr") - pl.col("start_mrr")).alias("change")
+            )
+
+        return self.memo(("moves", grain), compute)
+
+    def snapshot(self, grain: str, period_end: dt.date) -> pl.DataFrame:
+        """Paying accounts on one snapshot with MRR, ARR and every slice (``ws.mrr(accounts=True)``)."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            t = self.frame("mrr", grain=grain, accounts=True, by=list(ALL_DIMS), start=period_end, end=period_end)
+            return pl.from_arrow(t)  # type: ignore[return-value]
+
+        return self.memo(("snapshot", grain, period_end), compute)
+
+    def first_month(self) -> pl.DataFrame:
+        """Each account's first month with MRR (its cohort month, the first 'new' at month grain)."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            m = self.moves("month")
+            return (
+                m.filter(pl.col("movement") == "new")
+                .group_by("account_id")
+                .agg(pl.col("period").min().alias("cohort_month"), pl.col("period_end").min().alias("first_mrr_end"))
+            )
+
+        return self.memo("first_month", compute)
+
+    def account_list(self, grain: str, period: dict[str, Any]) -> pl.DataFrame:
+        """Every account with its ARR on the period's snapshot, slices, last movement up to then, tenure."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            end = period["period_end"]
+            snap = self.snapshot(grain, end).select("account_id", "mrr", "arr", *self._dim_cols())
+            moves = self.moves(grain).filter(pl.col("period_end") <= end)
+            last = (
+                moves.sort("period_end")
+                .group_by("account_id")
+                .agg(
+                    pl.col("movement").last().alias("last_movement"),
+                    pl.col("period").last().alias("last_movement_period"),
+                    pl.col("change").last().alias("last_change"),
+                    *[pl.col(d).last().alias(f"last_{d}") for d in self._dim_cols()],
+                )
+            )
+            accounts = self.table("accounts").select("account_id", "name")
+            df = (
+                accounts.join(snap, on="account_id", how="left")
+                .join(last, on="account_id", how="left")
+                .join(self.first_month(), on="account_id", how="left")
+            )
+            months = (end.year * 12 + end.month) - (
+                pl.col("first_mrr_end").dt.year() * 12 + pl.col("first_mrr_end").dt.month()
+            )
+            status = (
+                pl.when(pl.col("arr").is_not_null())
+                .then(pl.lit("paying"))
+                .when(pl.col("last_movement").is_not_null())
+                .then(pl.lit("churned"))
+                .otherwise(pl.lit("not yet paying"))
+            )
+            df = df.with_columns(
+                *[pl.coalesce(pl.col(d), pl.col(f"last_{d}")).alias(d) for d in self._dim_cols()],
+                pl.when(pl.col("first_mrr_end") <= end).then(months).otherwise(None).alias("tenure_months"),
+                pl.col("arr").fill_null(0),
+                pl.col("mrr").fill_null(0),
+                status.alias("status"),
+            )
+            return df.drop([f"last_{d}" for d in self._dim_cols()])
+
+        return self.memo(("account_list", grain, period["period"]), compute)
+
+    @staticmethod
+    def _dim_cols() -> list[str]:
+        return [*ALL_DIMS, "owner_name"]
+
+    def owner_names(self) -> dict[str, str]:
+        def compute() -> dict[str, str]:
+            people = self.table("people")
+            return dict(zip(people["owner_id"].to_list(), people["name"].to_list(), strict=True))
+
+        return self.memo("owner_names", compute)
+
+    def warm(self, steps: Sequence[Callable[[], object]], stop: threading.Event) -> None:
+        """Compute the default pages' frames ahead of the first visits (a background thread)."""
+        for step in steps:
+            if stop.is_set():
+                return
+            step()

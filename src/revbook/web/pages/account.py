@@ -1,0 +1,64 @@
+"""Account: one account's MRR timeline with each movement, its ledger lines and its owner history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse
+
+from ...reports import charts
+from ..filters import store_of
+from ..render import render
+
+router = APIRouter()
+NAV = None  # reached from every list of accounts
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLResponse:
+    import polars as pl
+
+    store = store_of(request)
+    period = store.period("month", None)
+    listing = store.account_list("month", period) if period else None
+    found = listing.filter(pl.col("account_id") == account_id).to_dicts() if listing is not None else []
+    if not found:
+        raise HTTPException(404, f"no account {account_id!r} in this workspace")
+    acc = found[0]
+    # per-account library calls bind the id as a parameter; they are quick, so not cached
+    with store.lock:
+        mrr = store.ws.mrr(account=account_id).to_pylist()
+        lines = store.ws.ledger(account=account_id).to_pylist()
+    moves = store.moves("month").filter(pl.col("account_id") == account_id).sort("period_end").to_dicts()
+    owners = _owner_history(store.table("owners").filter(pl.col("account_id") == account_id), store.owner_names())
+    details = store.table("accounts").filter(pl.col("account_id") == account_id).to_dicts()[0]
+    spec = charts.account_timeline(_with_zeros(mrr, store.periods("month")), moves, currency=store.currency)
+    return render(
+        request,
+        "account.html",
+        title=acc["name"] or account_id,
+        acc=acc,
+        details=details,
+        moves=list(reversed(moves)),
+        lines=lines,
+        owners=owners,
+        spec=spec,
+        period=period,
+    )
+
+
+def _with_zeros(mrr: list[dict[str, Any]], periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The account's snapshots from its first MRR on, with the months it paid nothing shown at 0."""
+    if not mrr:
+        return []
+    paid = {r["period"]: r["mrr"] for r in mrr}
+    first = mrr[0]["period"]
+    return [{"period": p["period"], "mrr": paid.get(p["period"], 0)} for p in periods if p["period"] >= first]
+
+
+def _owner_history(owners: Any, names: dict[str, str]) -> list[dict[str, Any]]:
+    rows = owners.sort("start_date", descending=True).to_dicts()
+    for r in rows:
+        r["name"] = names.get(r["owner_id"], r["owner_id"])
+    return rows

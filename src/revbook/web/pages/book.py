@@ -1,0 +1,90 @@
+"""Book: one CSM's or one team's book (ARR, NRR, GRR, movements, accounts), or every book side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from ...reports import charts
+from ..filters import Filters, filters
+from ..render import render
+from .overview import charts_for, cohort_url, figures, top_movers
+
+if TYPE_CHECKING:
+    from ..data import Store
+
+router = APIRouter()
+NAV = ("Books", "/book")
+BOOK_SLICES = ("owner", "team")
+SHOWN = 50  # books listed (the largest by ARR) unless all=1
+
+
+def leaderboard(f: Filters) -> list[dict[str, Any]]:
+    """Every book at the period: ARR, the window's NRR, GRR and logo retention, the period's churn and expansion."""
+    assert f.by is not None
+    store = f.store
+    end = f.period["period_end"]
+    mrr = {r[f.by]: r for r in store.rows_at("mrr", end, grain=f.grain, by=f.by)}
+    ret = {
+        r[f.by]: r for r in store.rows_at("retention", end, grain=f.grain, by=f.by) if r["window_months"] == f.window
+    }
+    mov = {r[f.by]: r for r in store.rows_at("movements", end, grain=f.grain, by=f.by)}
+    books = []
+    for value, label in store.slice_values(f.by):
+        if value not in mrr and value not in ret:
+            continue
+        books.append(
+            {"value": value, "label": label, "mrr": mrr.get(value), "ret": ret.get(value), "mov": mov.get(value)}
+        )
+    return sorted(books, key=lambda b: -float(b["mrr"]["arr"] if b["mrr"] else 0))
+
+
+@router.get("/book", response_class=HTMLResponse)
+def book(request: Request, f: Filters = Depends(filters), all: bool = False) -> HTMLResponse:  # noqa: B008
+    if f.by is None:
+        f.by = "owner"
+    if f.by not in BOOK_SLICES:
+        raise HTTPException(400, "a book is a CSM's (by=owner) or a team's (by=team)")
+    if f.value is None:
+        books = leaderboard(f)
+        shown = books if all else books[:SHOWN]
+        return render(request, "book.html", title="Books", f=f, books=shown, total=len(books), fig=None)
+    if f.value not in dict(f.store.slice_values(f.by)):
+        raise HTTPException(404, f"no {'CSM' if f.by == 'owner' else 'team'} {f.value!r} in this workspace")
+    fig = figures(f)
+    specs = charts_for(f, fig)
+    specs["movements"] = charts.movement_bars(fig["movement_rows"][-24:], currency=f.store.currency)
+    accounts = _accounts(f)
+    return render(
+        request,
+        "book.html",
+        title=f.slice_label or "Book",
+        f=f,
+        fig=fig,
+        specs=specs,
+        movers=top_movers(f),
+        cohort_url=cohort_url(f),
+        accounts=accounts,
+        books=None,
+    )
+
+
+def _accounts(f: Filters, n: int = 15) -> dict[str, Any]:
+    import polars as pl
+
+    df = f.store.account_list(f.grain, f.period).filter(
+        (pl.col(f.by or "owner") == f.value) & (pl.col("status") == "paying")  # type: ignore[arg-type]
+    )
+    return {"count": df.height, "top": df.sort("arr", descending=True).head(n).to_dicts()}
+
+
+def warm(store: Store) -> list[Callable[[], object]]:
+    return [
+        lambda: store.rows("mrr", grain="month", by="owner"),
+        lambda: store.rows("retention", grain="month", by="owner"),
+        lambda: store.rows("movements", grain="month", by="owner"),
+        lambda: store.slice_values("owner"),
+    ]

@@ -1,0 +1,112 @@
+"""Overview: ARR, NRR, GRR and logo retention with their trends, the period's waterfall, top movers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from ...reports import charts
+from ..filters import Filters, filters
+from ..render import render
+
+if TYPE_CHECKING:
+    from ..data import Store
+
+router = APIRouter()
+NAV = ("Overview", "/")
+
+
+def at_period(rows: list[dict[str, Any]], f: Filters) -> dict[str, Any] | None:
+    return next((r for r in rows if r["period_end"] == f.period["period_end"]), None)
+
+
+def figures(f: Filters) -> dict[str, Any]:
+    """The Overview figures of a slice (or everything), all read from cached library frames."""
+    store = f.store
+    by = f.by if f.value is not None else None
+    mrr = store.rows_in("mrr", by, f.value, grain=f.grain)
+    retention = [r for r in store.rows_in("retention", by, f.value, grain=f.grain) if r["window_months"] == f.window]
+    movements = store.rows_in("movements", by, f.value, grain=f.grain)
+    now = at_period(mrr, f) or {"arr": 0, "mrr": 0, "accounts": 0}
+    ret = at_period(retention, f) or {}
+    mov = at_period(movements, f)
+    return {
+        "mrr_rows": mrr,
+        "retention_rows": retention,
+        "movement_rows": movements,
+        "now": now,
+        "ret": ret,
+        "mov": mov,
+    }
+
+
+def cohort_url(f: Filters, row: Mapping[str, Any] | None = None, **extra: Any) -> str:
+    """The accounts behind a retention figure: the window's starting cohort, month grain."""
+    end = row["period_end"] if row else f.period["period_end"]
+    return f.url("/accounts", view="cohort", grain="month", period=f"{end.year}-{end.month:02d}", **extra)
+
+
+def top_movers(f: Filters, n: int = 8) -> dict[str, list[dict[str, Any]]]:
+    import polars as pl
+
+    store = f.store
+    moves = store.moves(f.grain).filter(pl.col("period") == f.label)
+    if f.by and f.value is not None:
+        moves = moves.filter(pl.col(f.by) == f.value)
+    names = store.table("accounts").select("account_id", "name")
+    moves = moves.join(names, on="account_id", how="left").select(
+        "account_id", "name", "movement", "start_mrr", "end_mrr", "change", "segment", "owner_name"
+    )
+    return {
+        "up": moves.filter(pl.col("change") > 0).sort("change", descending=True).head(n).to_dicts(),
+        "down": moves.filter(pl.col("change") < 0).sort("change").head(n).to_dicts(),
+    }
+
+
+def charts_for(f: Filters, fig: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    cur = f.store.currency
+    specs = {
+        "arr": charts.arr_trend(
+            fig["mrr_rows"], currency=cur, href=lambda r: f.url("/accounts", period=r["period"], status="paying")
+        ),
+        "retention": charts.retention_trend(fig["retention_rows"], window=f.window, href=lambda r: cohort_url(f, r)),
+    }
+    if fig["mov"]:
+        specs["waterfall"] = charts.waterfall(fig["mov"], currency=cur, href=lambda kind: waterfall_url(f, kind))
+    return specs
+
+
+def waterfall_url(f: Filters, kind: str) -> str | None:
+    if kind == "end":
+        return f.url("/accounts", status="paying")
+    if kind == "start":
+        prev = f.store.shift(f.grain, f.label, 1)
+        return f.url("/accounts", period=prev["period"], status="paying") if prev else None
+    return f.url("/accounts", view="movement", movement=kind)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, f: Filters = Depends(filters)) -> HTMLResponse:  # noqa: B008
+    fig = figures(f)
+    return render(
+        request,
+        "overview.html",
+        title="Overview",
+        f=f,
+        fig=fig,
+        specs=charts_for(f, fig),
+        movers=top_movers(f),
+        cohort_url=cohort_url(f),
+    )
+
+
+def warm(store: Store) -> list[Callable[[], object]]:
+    return [
+        lambda: store.rows("mrr", grain="month", by=None),
+        lambda: store.rows("retention", grain="month", by=None),
+        lambda: store.rows("movements", grain="month", by=None),
+        lambda: store.moves("month"),
+    ]

@@ -1,0 +1,87 @@
+"""The one-file HTML report: offline, the library's figures, and it renders in Chromium with no network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from revbook import Config, Workspace, sample
+from revbook.reports import write_report
+from revbook.reports.charts import money, pct
+
+AS_OF = sample.SampleConfig().as_of
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list, list]:
+    out = tmp_path_factory.mktemp("report")
+    paths = sample.write(out / "data", accounts=300)
+    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load(dict(paths))
+        path = write_report(ws, out / "report.html")
+        return path, ws.headline(), ws.retention(by="segment").to_pylist(), ws.check().to_pylist()
+
+
+def test_report_is_self_contained(report: tuple) -> None:
+    html = report[0].read_text(encoding="utf-8")
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", html, re.I)
+    assert "<link" not in html  # the stylesheet is inline
+    assert html.count("<script>") == 4  # vega, vega-lite, vega-embed, revbook.js
+    assert "@media print" in html
+
+
+def test_report_figures_are_the_library_figures(report: tuple) -> None:
+    path, head, by_segment, findings = report
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    assert f"{money(head['arr'], 2)} USD" in text
+    for key in ("nrr_12m", "grr_12m", "logo_retention_12m"):
+        assert pct(head[key]) in text
+    end = max(r["period_end"] for r in by_segment)
+    for r in by_segment:
+        if r["period_end"] == end and r["window_months"] == 12 and r["nrr"] is not None:
+            assert f"{r['segment']} " in text and pct(r["nrr"]) in text
+    for f in findings:
+        assert f["check"] in text
+    assert "Definitions" in text and "Gross revenue retention" in text
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_chromium(report: tuple, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1300, "height": 900})
+        requested: list[str] = []
+
+        def abort(route: object) -> None:
+            requested.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()  # type: ignore[attr-defined]
+
+        context.route("http://**", abort)
+        context.route("https://**", abort)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report[0].as_uri())
+        page.wait_for_selector(".vega svg", timeout=15_000)
+        page.wait_for_function("document.querySelectorAll('.vega[data-rendered]').length >= 6", timeout=15_000)
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        page.pdf(path=str(tmp_path / "report.pdf"))
+        browser.close()
+    assert errors == []
+    assert requested == []
+    assert (tmp_path / "report.pdf").stat().st_size > 10_000

@@ -1,0 +1,171 @@
+"""Trigger phrases in notes: every rule family, negation and hypotheticals, accuracy, lift, no leakage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from revbook import Config, Workspace, sample
+from revbook.errors import ConfigError
+from revbook.insights import find_signals, signal_accuracy, signal_features, signal_lift, signal_rules
+
+ACCOUNTS = 1500
+AS_OF = sample.SampleConfig().as_of
+
+#: rule -> (positives, negations / hypotheticals / look-alikes that must not fire)
+CASES: dict[str, tuple[list[str], list[str]]] = {
+    "acquisition": (
+        ["We are being acquired by Hollis Group.", "They were acquired last month",
+         "The merger with Oakbridge closes in May"],
+        ["We are not being acquired.", "If we were acquired we would keep you.",
+         "The merger of two internal teams went fine.", "Whether or not they get acquired, nothing changes"],
+    ),
+    "champion_left": (
+        ["Our champion Sarah is leaving next month.", "A new VP of Sales started and reviews vendors"],
+        ["Our champion Sarah is not leaving, she was promoted.", "If our champion left we'd be in trouble"],
+    ),
+    "budget_cut": (["Budget cuts across IT this quarter.", "Their budget was cut by 20%"],
+                   ["No budget cuts this year.", "Budget was not cut after all", "If budget cuts come, they keep us"]),
+    "layoffs_reorg": (["They laid off 10% of staff", "A reorganisation is underway"],
+                      ["There were no layoffs.", "If layoffs happen they keep the tool"]),
+    "competitor": (["They are evaluating Retainio.", "Saw a demo of Churnly last week"],
+                   ["They are not evaluating other vendors.", "They are evaluating the new dashboard"]),
+    "underuse": (["They're not using all the functionality.", "Only using about half of the features"],
+                 ["They use all the functionality now"]),
+    "new_team": (["They are opening a new office in Berlin", "Launching a new product line in Q3"],
+                 ["No new office planned.", "If they open a new office we might talk"]),
+    "expansion_intent": (["Asked for 25 more seats.", "Another department wants access"],
+                         ["No plans to add more seats.", "They won't add another department this year"]),
+}  # fmt: skip
+
+
+def _notes(texts: list[str], day: dt.date = dt.date(2024, 6, 1)) -> pa.Table:
+    return pa.table(
+        {
+            "account_id": [f"A{i}" for i in range(len(texts))],
+            "date": [day] * len(texts),
+            "author": ["csm"] * len(texts),
+            "text": texts,
+        }
+    )
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_each_rule_fires_on_a_positive_and_not_on_its_negation(rule: str) -> None:
+    positives, negatives = CASES[rule]
+    hits = find_signals(_notes(positives + negatives)).to_pylist()
+    fired = {int(h["account_id"][1:]) for h in hits if h["rule"] == rule}
+    assert fired == set(range(len(positives))), [(h["rule"], h["sentence"]) for h in hits]
+    polarity = {h["polarity"] for h in hits if h["rule"] == rule}
+    assert polarity == {
+        "both" if rule == "underuse" else "expansion" if "new_team" in rule or "expansion" in rule else "risk"
+    }
+
+
+def test_hit_carries_sentence_date_account_and_rule() -> None:
+    hits = find_signals(_notes(["QBR went fine. They are being acquired by Kestrel! Next call Friday."])).to_pylist()
+    assert len(hits) == 1
+    h = hits[0]
+    assert (h["account_id"], h["date"], h["rule"], h["polarity"]) == ("A0", dt.date(2024, 6, 1), "acquisition", "risk")
+    assert h["sentence"] == "They are being acquired by Kestrel"
+
+
+def test_rules_are_configurable() -> None:
+    rules = signal_rules({"pilot": {"patterns": [r"\bpilot (?:ends|ending)\b"], "polarity": "risk"}, "underuse": False})
+    names = [r.name for r in rules]
+    assert "pilot" in names and "underuse" not in names
+    hits = find_signals(_notes(["The pilot ends in May", "not using all the functionality"]), rules=rules).to_pylist()
+    assert [h["rule"] for h in hits] == ["pilot"]
+    with pytest.raises(ConfigError, match="polarity"):
+        signal_rules({"x": {"patterns": ["a"], "polarity": "maybe"}})
+    with pytest.raises(ConfigError, match="RE2"):
+        find_signals(_notes(["x"]), rules={"bad": {"patterns": [r"(?<=a)b"]}})
+
+
+def test_bad_input_is_kept_as_text() -> None:
+    big = "word " * 200_000 + "they are being acquired by Oakbridge"  # ~1 MB, one sentence
+    texts = ["", "<b>They laid off half the team</b>", "caf\u00e9 \x00\x07 budget cuts announced", big, "\u2019"]
+    hits = find_signals(_notes(texts)).to_pylist()
+    by = {h["account_id"]: h for h in hits}
+    assert "A0" not in by
+    assert by["A1"]["rule"] == "layoffs_reorg" and by["A1"]["sentence"].startswith("<b>")
+    assert by["A2"]["rule"] == "budget_cut"
+    assert by["A3"]["rule"] == "acquisition" and len(by["A3"]["sentence"]) <= 1000
+    with pytest.raises(ConfigError, match="lacks"):
+        find_signals(pa.table({"account_id": ["A"], "text": ["x"]}))
+
+
+def test_non_utf8_notes_load_and_match(tmp_path: Path) -> None:
+    csv = tmp_path / "notes.csv"
+    csv.write_bytes(
+        "account_id,date,author,source,text\nA,2024-05-01,Zo\u00eb,call,Caf\u00e9: they were acquired\n".encode(
+            "cp1252"
+        )
+    )
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account_id\nA\n")
+    subs = tmp_path / "subs.csv"
+    subs.write_text("account_id,subscription_id,start_date,mrr\nA,S,2024-01-01,100\n")
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=dt.date(2024, 12, 31))) as w:
+        w.load({"accounts": accounts, "subscriptions": subs, "notes": csv})
+        hits = find_signals(w).to_pylist()
+    assert [(h["author"], h["rule"]) for h in hits] == [("Zo\u00eb", "acquisition")]
+    assert hits[0]["sentence"] == "Caf\u00e9: they were acquired"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory):
+    tmp: Path = tmp_path_factory.mktemp("signals")
+    paths = sample.write(tmp / "data", accounts=ACCOUNTS, text=True)
+    w = Workspace(tmp / "w.duckdb", config=Config(as_of=AS_OF))
+    w.load(paths)
+    yield w
+    w.close()
+
+
+def test_accuracy_on_the_labelled_set_with_hard_negatives(ws: Workspace) -> None:
+    lab = sample.labels(accounts=ACCOUNTS)["labels_signals"]
+    acc = {r["rule"]: r for r in signal_accuracy(ws, lab).to_pylist()}
+    total = acc["(all)"]
+    assert total["precision"] > 0.95 and total["recall"] > 0.85
+    assert total["hard_negatives"] > 100 and total["hard_negative_pass_rate"] > 0.95
+    for rule in ("acquisition", "budget_cut", "competitor", "expansion_intent"):
+        assert acc[rule]["positives"] > 20 and acc[rule]["recall"] > 0.8
+
+
+def test_lift_of_risk_and_expansion_signals(ws: Workspace) -> None:
+    lift = {(r["rule"], r["horizon_days"]): r for r in signal_lift(ws).to_pylist()}
+    base = lift[("(base)", 90)]
+    assert 0 < base["risk_rate"] < 0.5 and base["risk_lift"] == 1
+    for rule in ("acquisition", "champion_left", "budget_cut", "competitor"):
+        assert lift[(rule, 180)]["risk_lift"] > 1.5, rule
+    for rule in ("expansion_intent", "new_team"):
+        assert lift[(rule, 180)]["expansion_lift"] > 1.5, rule
+
+
+def test_signal_features_are_point_in_time(ws: Workspace) -> None:
+    day = dt.date(2025, 6, 30)
+    before = signal_features(ws, day).to_pylist()
+    assert before and "acquisition_90d" in before[0] and "risk_signals_180d" in before[0]
+    acct = before[0]["account_id"]
+    # a note on the scoring day or after it is never read
+    late = pa.table(
+        {
+            "account_id": [acct, acct],
+            "date": [day, day + dt.timedelta(days=3)],
+            "author": ["late", "later"],
+            "source": ["note", "note"],
+            "text": ["They are being acquired.", "Budget cuts announced."],
+        }
+    )
+    notes = ws.table("notes").to_arrow()
+    ws.load_frames({"notes": pa.concat_tables([notes, late.cast(notes.schema)])})
+    try:
+        assert signal_features(ws, day).to_pylist() == before
+        after = {r["account_id"]: r for r in signal_features(ws, day + dt.timedelta(days=1)).to_pylist()}
+        assert after[acct]["acquisition_90d"] == before[0]["acquisition_90d"] + 1
+    finally:
+        ws.load_frames({"notes": notes})

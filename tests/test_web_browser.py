@@ -1,0 +1,164 @@
+"""The dashboard in the system's Chromium: every page loads, charts render, filters and drill-downs work.
+
+Screenshots go to the test's tmp folder, and to tests/output/screenshots/ only when REVBOOK_SCREENSHOTS is set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revbook import Config, Workspace, sample
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+uvicorn = pytest.importorskip("uvicorn")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+AS_OF = sample.SampleConfig().as_of
+REPO_SHOTS = Path(__file__).parent / "output" / "screenshots"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from revbook.web import create_app
+
+    out = tmp_path_factory.mktemp("browser")
+    paths = sample.write(out / "data", accounts=300)
+    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load(dict(paths))
+    app = create_app(out / "w.duckdb", config=Config(as_of=AS_OF), token="", warm=True)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        pg = context.new_page()
+        pg.errors = []  # type: ignore[attr-defined]
+        pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        yield pg
+        browser.close()
+
+
+def shoot(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("REVBOOK_SCREENSHOTS"):
+        REPO_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, REPO_SHOTS / path.name)
+
+
+def charts_rendered(page: Any) -> int:
+    page.wait_for_selector(".vega svg, .vega canvas", timeout=15_000)
+    return int(page.evaluate("document.querySelectorAll('.vega svg, .vega canvas').length"))
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "charts"),
+    [
+        ("overview", "/", 3),
+        ("retention", "/retention", 2),
+        ("accounts", "/accounts", 0),
+        ("books", "/book", 0),
+        ("book", "/book?by=owner&value=P0001", 4),
+        ("definitions", "/definitions", 0),
+    ],
+)
+def test_every_page_loads_without_errors(
+    server: str, page: Any, tmp_path: Path, name: str, path: str, charts: int
+) -> None:
+    response = page.goto(server + path)
+    assert response.status == 200
+    if charts:
+        assert charts_rendered(page) >= charts
+        assert page.evaluate("document.querySelectorAll('[data-error]').length") == 0
+    else:
+        page.wait_for_load_state("networkidle")
+    shoot(page, tmp_path, name)
+    assert page.errors == []
+
+
+def test_filters_change_the_url_and_figures_lead_to_accounts(server: str, page: Any, tmp_path: Path) -> None:
+    page.goto(server + "/")
+    charts_rendered(page)
+    arr_before = page.locator(".kpi-value").first.inner_text()
+    with page.expect_navigation():
+        page.select_option("select[name=by]", "segment")
+    assert "by=segment" in page.url
+    with page.expect_navigation():
+        page.select_option("select[name=value]", "smb")
+    assert "value=smb" in page.url
+    charts_rendered(page)
+    assert page.locator(".kpi-value").first.inner_text() != arr_before
+    shoot(page, tmp_path, "overview-smb")
+    with page.expect_navigation():
+        page.locator("table.compact a", has_text="Churn").first.click()
+    assert "view=movement" in page.url and "movement=churn" in page.url and "value=smb" in page.url
+    assert "Accounts with churn" in page.locator("h1").inner_text()
+    shoot(page, tmp_path, "accounts-churn")
+    # a waterfall bar is a link too (Vega's href channel)
+    page.goto(server + "/")
+    charts_rendered(page)
+    with page.expect_navigation():
+        page.locator("#spec-waterfall").locator("xpath=preceding-sibling::div[1]").locator(
+            "path[role=graphics-symbol], a path"
+        ).first.click(force=True)
+    assert "/accounts" in page.url
+    # and an account row opens the account, with its MRR timeline
+    page.goto(server + "/accounts")
+    with page.expect_navigation():
+        page.locator("table.accounts tbody a").first.click()
+    assert charts_rendered(page) == 1
+    shoot(page, tmp_path, "account")
+    assert page.errors == []
+
+
+def test_grain_change_resets_the_period(server: str, page: Any) -> None:
+    page.goto(server + "/?period=2026-10")
+    charts_rendered(page)
+    with page.expect_navigation():
+        page.select_option("select[name=grain]", "quarter")
+    assert "grain=quarter" in page.url and "period=" not in page.url
+    assert page.locator("h1").inner_text().endswith("2026-Q4")
+    charts_rendered(page)
+    assert page.errors == []
