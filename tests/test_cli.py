@@ -134,3 +134,16 @@ def test_init_writes_a_config_that_loads(tmp_path):
     assert cfg.workspace == tmp_path / "revbook.duckdb" and cfg.churn_grace_days == 0
     again = runner.invoke(app, ["init", str(path)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_report_command_and_serve_refuses_an_open_address_without_token(tmp_path, small_files, monkeypatch):
+    opts = _workspace(tmp_path, small_files)
+    out = tmp_path / "r.html"
+    result = run("report", "--out", str(out), *opts)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert html.lower().startswith("<!doctype html") and "NRR" in html
+    assert "15,000" in html  # ARR on the as-of date: 12 x 1,250.00
+    monkeypatch.delenv("REVBOOK_TOKEN", raising=False)
+    refused = runner.invoke(app, ["serve", "--host", "0.0.0.0", *opts])
+    assert refused.exit_code == 2 and "needs an access token" in refused.output

@@ -608,6 +608,15 @@ def serve(
         from .errors import WorkspaceError
 
         raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    from .web.security import is_loopback
+
+    if not is_loopback(host) and not token:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"serving on {host} needs an access token",
+            hint="set REVBOOK_TOKEN (or pass --token), or serve on 127.0.0.1",
+        )
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     _console(stderr=True).print(f"revbook dashboard on {url} (Ctrl+C to stop)")
