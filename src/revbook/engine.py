@@ -40,6 +40,8 @@ class Engine(Protocol):
 
     def materialize(self, name: str, select: str) -> None: ...
 
+    def drop(self, name: str) -> None: ...
+
     def arrow(self, sql: str) -> pa.Table: ...
 
     def register(self, name: str, table: pa.Table) -> None: ...
@@ -59,6 +61,10 @@ class DuckDBEngine:
     def materialize(self, name: str, select: str) -> None:
         """Keep a definition's result as a named temporary table for the stages after it."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+
+    def drop(self, name: str) -> None:
+        """Free a stage no later definition reads."""
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.execute(sql).to_arrow_table()

@@ -108,6 +108,10 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
         FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
         """,
     )
+    # the candidates and their slice values live on in the states: free them
+    for stage in (slices, candidates):
+        book.engine.drop(stage)
+        book._built.discard(stage)
     book._built.add(name)
     return name
 
