@@ -85,3 +85,26 @@ def test_report_renders_offline_in_chromium(report: tuple, tmp_path: Path) -> No
     assert errors == []
     assert requested == []
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
+
+
+def test_report_has_a_churn_reasons_section_when_they_are_loaded(tmp_path: Path) -> None:
+    from revbook.insights import pareto
+
+    paths = sample.write(tmp_path / "data", accounts=200, text=True)
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load(dict(paths))
+        html = write_report(ws, tmp_path / "report.html").read_text(encoding="utf-8")
+        rows = pareto(ws).to_pylist()
+    assert 'id="churn-reasons"' in html
+    assert 'id="spec-pareto_arr"' in html and 'id="spec-pareto_count"' in html
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    top_arr = min(rows, key=lambda r: r["rank_arr"])
+    top_count = min(rows, key=lambda r: r["rank_count"])
+    assert f"by ARR lost, {top_arr['reason_label']} ({money(top_arr['arr_lost'])}" in text
+    assert f"By logos, {top_count['reason_label']} leads" in text
+    for r in rows:
+        assert r["reason_label"] in text
+
+
+def test_report_without_churn_reasons_has_no_such_section(report: tuple) -> None:
+    assert 'id="churn-reasons"' not in report[0].read_text(encoding="utf-8")

@@ -49,7 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from revbook.web import create_app
 
     out = tmp_path_factory.mktemp("browser")
-    paths = sample.write(out / "data", accounts=300)
+    paths = sample.write(out / "data", accounts=300, text=True)  # with churn reasons and notes
     with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
         ws.load(dict(paths))
     app = create_app(out / "w.duckdb", config=Config(as_of=AS_OF), token="", warm=True)
@@ -102,6 +102,10 @@ def charts_rendered(page: Any) -> int:
         ("books", "/book", 0),
         ("book", "/book?by=owner&value=P0001", 4),
         ("definitions", "/definitions", 0),
+        ("churn", "/churn", 2),
+        ("churn-reason", "/churn?by=segment&reason=price", 2),
+        ("signals", "/signals", 1),
+        ("signals-risk", "/signals?polarity=risk", 1),
     ],
 )
 def test_every_page_loads_without_errors(
@@ -161,4 +165,31 @@ def test_grain_change_resets_the_period(server: str, page: Any) -> None:
     assert "grain=quarter" in page.url and "period=" not in page.url
     assert page.locator("h1").inner_text().endswith("2026-Q4")
     charts_rendered(page)
+    assert page.errors == []
+
+
+def test_a_pareto_bar_leads_to_its_events_and_an_account(server: str, page: Any, tmp_path: Path) -> None:
+    page.goto(server + "/churn")
+    charts_rendered(page)
+    with page.expect_navigation():
+        page.locator("#spec-pareto_arr").locator("xpath=preceding-sibling::div[1]").locator(
+            "path[role=graphics-symbol], a path"
+        ).first.click(force=True)
+    assert "reason=" in page.url
+    assert "the events behind it" in page.locator("#events").inner_text()
+    shoot(page, tmp_path, "churn-events")
+    with page.expect_navigation():
+        page.locator("table.events tbody a[href^='/accounts/']").first.click()
+    assert page.locator("#signals").count() == 1
+    shoot(page, tmp_path, "account-signals")
+    # the signals feed: a filter keeps the URL, a row leads to its account
+    page.goto(server + "/signals")
+    with page.expect_navigation():
+        page.select_option("select[name=polarity]", "expansion")
+    assert "polarity=expansion" in page.url
+    charts_rendered(page)
+    shoot(page, tmp_path, "signals-expansion")
+    with page.expect_navigation():
+        page.locator("table.feed tbody a[href^='/accounts/']").first.click()
+    assert "/accounts/" in page.url
     assert page.errors == []

@@ -3,7 +3,8 @@
 Everything is inline (the vendored Vega JavaScript, the stylesheet, the chart specs and their data),
 so the file opens offline, can be mailed, and prints to PDF cleanly. Its figures are the library's
 (``ws.headline()``, ``ws.mrr()``, ``ws.movements()``, ``ws.retention()``, ``ws.cohorts()``,
-``ws.check()``), laid out by the same chart specs as the dashboard (:mod:`revbook.reports.charts`).
+``ws.check()``, ``insights.pareto()`` when churn reasons are loaded), laid out by the same chart specs
+as the dashboard (:mod:`revbook.reports.charts`).
 """
 
 from __future__ import annotations
@@ -71,7 +72,12 @@ def report_context(ws: Workspace) -> dict[str, Any]:
     }
     if last_full:
         specs["waterfall"] = charts.waterfall(last_full, currency=currency)
+    churn = churn_context(ws)
+    if churn:
+        specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
+        specs["pareto_arr"] = charts.pareto(churn["rows"], measure="arr", currency=currency)
     return {
+        "churn": churn,
         "head": head,
         "currency": currency,
         "movements": movements[-MOVEMENT_MONTHS:],
@@ -83,6 +89,27 @@ def report_context(ws: Workspace) -> dict[str, Any]:
         "windows": (1, 3, 12),
         "generated": dt.datetime.now().replace(microsecond=0),
         "workspace": ws.path.name,
+    }
+
+
+def churn_context(ws: Workspace) -> dict[str, Any] | None:
+    """The churn-reasons section (``insights.pareto`` over all history), or None when none are loaded."""
+    if not ws.row_counts().get("churn_reasons"):
+        return None
+    from ..insights import pareto
+
+    rows = pareto(ws, reasons=ws.config.churn_reasons).to_arrow().to_pylist()
+    if not rows:
+        return None
+    return {
+        "rows": sorted(rows, key=lambda r: r["rank_arr"]),
+        "top_count": min(rows, key=lambda r: r["rank_count"]),
+        "top_arr": min(rows, key=lambda r: r["rank_arr"]),
+        "events": sum(r["events"] for r in rows),
+        "arr_lost": sum((r["arr_lost"] or 0) for r in rows),
+        "unmatched": sum(r["unmatched"] for r in rows),
+        "vital_count": [r for r in sorted(rows, key=lambda r: r["rank_count"]) if r["vital_few_count"]],
+        "vital_arr": [r for r in sorted(rows, key=lambda r: r["rank_arr"]) if r["vital_few_arr"]],
     }
 
 

@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 __all__ = ["PAGES", "create_app", "serve"]
 
 #: the pages, in menu order; each is a module of revbook.web.pages
-PAGES = ("overview", "retention", "accounts", "book", "account", "definitions")
+PAGES = ("overview", "retention", "accounts", "book", "churn", "signals", "account", "definitions")
 STATIC = Path(__file__).parent / "static"
 
 
 def _warm_steps(store: Store) -> list[Any]:
     """The frames behind the default pages, computed in the background when the server starts."""
-    from .pages import accounts, book, overview, retention
+    from .pages import accounts, book, churn, overview, retention, signals
 
     return [
         store.headline,
@@ -38,6 +38,8 @@ def _warm_steps(store: Store) -> list[Any]:
         *retention.warm(store),
         *accounts.warm(store),
         *book.warm(store),
+        *churn.warm(store),
+        *signals.warm(store),
     ]
 
 

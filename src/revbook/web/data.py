@@ -252,3 +252,110 @@ class Store:
             if stop.is_set():
                 return
             step()
+
+    # -- churn reasons and signals (revbook.insights) ------------------------------------------
+    def row_count(self, table: str) -> int:
+        """Rows loaded in a contract table (0 when the workspace does not have it)."""
+        return int(self.memo("row_counts", self.ws.row_counts).get(table, 0))
+
+    def classified(self) -> Any:
+        """``classify_reasons(ws, reasons=[churn_reasons] of revbook.toml)``, the Frame (computed once)."""
+        from ..insights import classify_reasons
+
+        return self.memo("classified", lambda: classify_reasons(self.ws, reasons=self.ws.config.churn_reasons))
+
+    def pareto(self, by: str | None, grain: str, start: dt.date | None, end: dt.date | None) -> list[dict[str, Any]]:
+        """``pareto(ws, by=, grain=, start=, end=)`` rows, cached per options."""
+        from ..insights import pareto
+
+        def compute() -> list[dict[str, Any]]:
+            frame = pareto(
+                self.ws,
+                by=by,
+                grain=grain,
+                start=start,
+                end=end,
+                reasons=self.ws.config.churn_reasons,
+                classified=self.classified(),
+            )
+            return frame.to_arrow().to_pylist()  # type: ignore[no-any-return]
+
+        return self.memo(("pareto", by, grain, start, end), compute)
+
+    def reason_events(self) -> pl.DataFrame:
+        """``reason_events(ws, by=every slice)`` with each reason's comment and evidence (from the classification)."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            from ..insights import reason_events
+
+            classified = self.classified()
+            ev: pl.DataFrame = pl.from_arrow(  # type: ignore[assignment]
+                reason_events(self.ws, by=list(ALL_DIMS), reasons=self.ws.config.churn_reasons, classified=classified)
+            )
+            cls: pl.DataFrame = pl.from_arrow(classified.to_arrow())  # type: ignore[assignment]
+            text = cls.select("account_id", "date", "reason", "comment", "evidence", "primary_reason").unique(
+                subset=["account_id", "date", "reason"], keep="first", maintain_order=True
+            )
+            names = self.table("accounts").select("account_id", "name")
+            return ev.join(text, on=["account_id", "date", "reason"], how="left").join(
+                names, on="account_id", how="left"
+            )
+
+        return self.memo("reason_events", compute)
+
+    def upstream(self) -> list[dict[str, Any]]:
+        """``upstream(ws, reasons=...)`` rows (top 5 reasons by ARR lost, seeded bootstrap intervals)."""
+        from ..insights import upstream
+
+        return self.memo(
+            "upstream",
+            lambda: upstream(self.ws, reasons=self.ws.config.churn_reasons).to_arrow().to_pylist(),
+        )
+
+    def signal_rule_set(self) -> Any:
+        """The signal rules in force: the defaults with ``[signals]`` of revbook.toml."""
+        from ..insights import signal_rules
+
+        return self.memo("signal_rules", lambda: signal_rules(self.ws.config.signals))
+
+    def signals(self) -> pl.DataFrame:
+        """``find_signals(ws, rules=...)``, newest first, with each account's name, CSM and team now.
+
+        The CSM and team are the account's on the last month's snapshot (a churned account: its last ones).
+        """
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            from ..insights import find_signals
+
+            hits: pl.DataFrame = pl.from_arrow(  # type: ignore[assignment]
+                find_signals(self.ws, rules=self.signal_rule_set()).to_arrow()
+            )
+            period = self.period("month", None)
+            if period is not None:
+                owners = self.account_list("month", period).select("account_id", "name", "owner", "owner_name", "team")
+            else:
+                owners = (
+                    self.table("accounts")
+                    .select("account_id", "name")
+                    .with_columns(
+                        pl.lit(None, pl.String).alias("owner"),
+                        pl.lit(None, pl.String).alias("owner_name"),
+                        pl.lit(None, pl.String).alias("team"),
+                    )
+                )
+            return hits.join(owners, on="account_id", how="left").sort(
+                ["date", "account_id", "note_row", "sentence_no", "rule"],
+                descending=[True, False, True, False, False],
+            )
+
+        return self.memo("signals", compute)
+
+    def signal_lift(self) -> list[dict[str, Any]]:
+        """``signal_lift(ws, rules=...)`` rows (horizons 90 and 180 days)."""
+        from ..insights import signal_lift
+
+        return self.memo(
+            "signal_lift", lambda: signal_lift(self.ws, rules=self.signal_rule_set()).to_arrow().to_pylist()
+        )

@@ -33,6 +33,7 @@ def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLRes
     moves = store.moves("month").filter(pl.col("account_id") == account_id).sort("period_end").to_dicts()
     owners = _owner_history(store.table("owners").filter(pl.col("account_id") == account_id), store.owner_names())
     details = store.table("accounts").filter(pl.col("account_id") == account_id).to_dicts()[0]
+    signals, reasons = account_insights(store, account_id)
     spec = charts.account_timeline(_with_zeros(mrr, store.periods("month")), moves, currency=store.currency)
     return render(
         request,
@@ -45,7 +46,29 @@ def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLRes
         owners=owners,
         spec=spec,
         period=period,
+        signals=signals,
+        reasons=reasons,
     )
+
+
+SIGNALS_SHOWN = 50
+
+
+def account_insights(store: Any, account_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+    """The account's signals in notes (newest first) and its churn reasons, from the cached library
+    frames; None for what the workspace has not loaded."""
+    import polars as pl
+
+    signals = None
+    if store.row_count("notes"):
+        df = store.signals().filter(pl.col("account_id") == account_id)
+        signals = {"rows": df.head(SIGNALS_SHOWN).to_dicts(), "total": df.height}
+    reasons = None
+    if store.row_count("churn_reasons"):
+        reasons = (
+            store.reason_events().filter(pl.col("account_id") == account_id).sort("date", descending=True).to_dicts()
+        )
+    return signals, reasons
 
 
 def _with_zeros(mrr: list[dict[str, Any]], periods: list[dict[str, Any]]) -> list[dict[str, Any]]:

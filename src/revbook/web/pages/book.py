@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -69,7 +70,23 @@ def book(request: Request, f: Filters = Depends(filters), all: bool = False) -> 
         cohort_url=cohort_url(f),
         accounts=accounts,
         books=None,
+        signals=_signals(f),
     )
+
+
+SIGNALS_SHOWN = 20
+
+
+def _signals(f: Filters) -> dict[str, Any] | None:
+    """The latest signals on the accounts of this book now (newest first), None without notes."""
+    import polars as pl
+
+    if not f.store.row_count("notes"):
+        return None
+    column = "owner" if f.by == "owner" else "team"
+    df = f.store.signals().filter(pl.col(column) == f.value)
+    link = "/signals?" + urlencode({"csm" if f.by == "owner" else "team": f.value})
+    return {"rows": df.head(SIGNALS_SHOWN).to_dicts(), "total": df.height, "url": link}
 
 
 def _accounts(f: Filters, n: int = 15) -> dict[str, Any]:
