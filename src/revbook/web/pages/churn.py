@@ -8,7 +8,7 @@ cached per workspace by the Store; the page filters and pages the cached rows in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -221,7 +221,7 @@ def churn(
         raise HTTPException(404, f"no churn reason {reason!r} in this workspace")
     f.extra = {"start": first["period"] if first else None}
 
-    def reason_url(r: dict[str, Any]) -> str:
+    def reason_url(r: Mapping[str, Any]) -> str:
         return f.url(reason=r["reason"], page=None) + "#events"
 
     specs = {}
