@@ -358,6 +358,22 @@ def write_metric_tables(ws: Workspace, out: Path) -> dict[str, Frame]:
     return frames
 
 
+def _write_demo_config(out: Path, cfg: Config, paths: dict[str, Path]) -> Path:
+    """The demo's revbook.toml: its workspace, as-of date and sources, for the commands that follow."""
+    lines = [
+        "# The sample company's settings, written by `revbook demo`.",
+        "[workspace]",
+        f'path = "{cfg.workspace.name}"',
+        f'as_of = "{cfg.snapshot_date().isoformat()}"',
+        "",
+    ]
+    for table, path in paths.items():
+        lines += [f"[sources.{table}]", f'path = "{path.relative_to(out).as_posix()}"', ""]
+    config_path = out / "revbook.toml"
+    config_path.write_text("\n".join(lines), encoding="utf-8")
+    return config_path
+
+
 def _write_labels(directory: Path, **sample_options: Any) -> None:
     """The sample's labelled sets, to measure the classifiers against (not loadable tables)."""
     import pyarrow.parquet as pq
@@ -391,6 +407,7 @@ def demo(
     with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"generating a sample company of {accounts:,} accounts", total=None)
         paths = sample.write(out / "data", accounts=accounts, seed=seed, text=True)
+        config_path = _write_demo_config(out, cfg, paths)
         _write_labels(out / "data", accounts=accounts, seed=seed)
         progress.update(task, description="loading it into the workspace")
         ws = Workspace(config=cfg)
@@ -410,7 +427,8 @@ def demo(
     console.print(f"report:        {report_path}")
     console.print(f"metric tables: {out / 'metrics'} (csv/ and parquet/)")
     console.print(f"sample data:   {out / 'data'}")
-    console.print(f"[dim]done in {time.perf_counter() - started:.1f} s; next: revbook serve -w {cfg.workspace}[/]")
+    console.print(f"config:        {config_path}")
+    console.print(f"[dim]done in {time.perf_counter() - started:.1f} s; next: revbook serve -c {config_path}[/]")
 
 
 @app.command()
