@@ -15,6 +15,7 @@ cohort, arr_band): 24 movements tables and 8 retention tables, every one materia
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,13 @@ class Clock:
         dt = now - self.last
         self.stages[name] = self.stages.get(name, 0.0) + dt
         self.last = now
+        progress = os.environ.get("BENCH_PROGRESS")
+        if progress:  # so that a run killed halfway (out of memory) still tells how far it got
+            import resource
+
+            with open(progress, "a") as f:
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                f.write(json.dumps({"stage": name, "s": dt, "at_s": now - self.t0, "maxrss_mib": rss}) + "\n")
         return dt
 
     @property
@@ -51,11 +59,48 @@ def _label(dim: str | None) -> str:
     return dim or "none"
 
 
+def digest_arrow(table) -> dict[str, int]:
+    """Row count and the exact sum of every money (in cents) and count column of a result."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {}
+    nonzero = pa.array([False] * table.num_rows)
+    for f in table.schema:
+        if pa.types.is_decimal(f.type):
+            out[f.name] = int((pc.sum(table[f.name]).as_py() or 0) * 100)  # Decimal: exact
+        elif pa.types.is_integer(f.type) and f.name != "window_months":
+            out[f.name] = int(pc.sum(table[f.name]).as_py() or 0)
+        else:
+            continue
+        nonzero = pc.or_(nonzero, pc.not_equal(pc.fill_null(table[f.name], 0), 0))
+    out["rows_not_all_zero"] = int(pc.sum(nonzero).as_py() or 0)
+    return out
+
+
+def digest_pandas(df, like: dict[str, int] | None = None) -> dict[str, int]:
+    import pandas as pd
+
+    out = {}
+    cols = [
+        c
+        for c in df.columns
+        if c not in ("period", "end_period", "window_months") and pd.api.types.is_integer_dtype(df[c])
+    ]
+    for c in cols:
+        out[c] = int(df[c].sum())
+    out["rows_not_all_zero"] = int((df[cols] != 0).any(axis=1).sum())
+    return out
+
+
 # -- revbook -------------------------------------------------------------------------------------
-def revbook_work(ws, paths, clock: Clock, rows: dict[str, int], detail: dict[str, float]) -> None:
+def revbook_work(
+    ws, paths, clock: Clock, rows: dict[str, int], detail: dict[str, float], digests: dict | None = None
+) -> None:
     """load -> ledger -> snapshots -> slices -> movements -> retention, each stage timed."""
     from revbook.metrics.book import expand_dimensions
 
+    digests = {} if digests is None else digests
     ws.load({k: str(v) for k, v in paths.items()}, force=True)
     clock.lap("load")
     book = ws.book
@@ -72,10 +117,12 @@ def revbook_work(ws, paths, clock: Clock, rows: dict[str, int], detail: dict[str
         for dim in SLICES:
             t = ws.movements(grain=g, by=dim).to_arrow()
             rows[f"movements/{g}/{_label(dim)}"] = t.num_rows
+            digests[f"movements/{g}/{_label(dim)}"] = digest_arrow(t)
             detail[f"movements/{g}/{_label(dim)}"] = clock.lap("movements")
     for dim in SLICES:
         t = ws.retention(window=WINDOWS, by=dim).to_arrow()
         rows[f"retention/{_label(dim)}"] = t.num_rows
+        digests[f"retention/{_label(dim)}"] = digest_arrow(t)
         detail[f"retention/{_label(dim)}"] = clock.lap("retention")
 
 
@@ -93,21 +140,33 @@ def case_revbook(accounts: int, workspace: str | None) -> dict:
         p.unlink(missing_ok=True)
     rows: dict[str, int] = {}
     detail: dict[str, float] = {}
+    digests: dict = {}
     clock = Clock()
     ws = revbook.Workspace(ws_path, config=revbook.Config(as_of=data.as_of()))
+    limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT")
+    if limit:  # a variant: DuckDB's memory_limit lowered (it spills to the workspace's .tmp directory)
+        ws.con.execute(f"SET memory_limit = '{limit}'")
     clock.lap("open")
-    revbook_work(ws, paths, clock, rows, detail)
+    revbook_work(ws, paths, clock, rows, detail, digests)
     ws.close()
     clock.lap("close")
     for p in (ws_path, ws_path.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
-    return {"wall_s": clock.total, "stages": clock.stages, "detail": detail, "rows": rows, "import_s": import_s,
-            "revbook_file": revbook.__file__}
+    return {
+        "wall_s": clock.total,
+        "stages": clock.stages,
+        "detail": detail,
+        "rows": rows,
+        "import_s": import_s,
+        "digests": digests,
+        "revbook_file": revbook.__file__,
+    }
 
 
 def case_rebuild_prev(accounts: int, workspace: str | None) -> dict:
     """Setup for ``incremental``: the workspace one month earlier, with every metric computed."""
     import data
+
     import revbook
 
     assert workspace
@@ -130,6 +189,7 @@ def case_incremental(accounts: int, workspace: str | None) -> dict:
     stages are rebuilt from the ledger up, so this measures what a user gets by re-loading.
     """
     import data
+
     import revbook
 
     assert workspace
@@ -165,16 +225,21 @@ def case_pandas(accounts: int, workspace: str | None) -> dict:
             clock.lap("slices")
     # dimension-major, so that retention reuses the month-grain account movements of its slice
     # (the baseline keeps one account-movements frame at a time, to bound its memory)
+    digests: dict = {}
     for dim in SLICES:
         d = [dim] if dim else []
-        rows[f"movements/month/{_label(dim)}"] = len(book.movements("month", d))
-        clock.lap("movements")
-        rows[f"retention/{_label(dim)}"] = len(book.retention(WINDOWS, d))
-        clock.lap("retention")
-        for g in GRAINS[1:]:
-            rows[f"movements/{g}/{_label(dim)}"] = len(book.movements(g, d))
+        for g in GRAINS:
+            t = book.movements(g, d)
             clock.lap("movements")
-    return {"wall_s": clock.total, "stages": clock.stages, "rows": rows}
+            rows[f"movements/{g}/{_label(dim)}"] = len(t)
+            digests[f"movements/{g}/{_label(dim)}"] = digest_pandas(t)
+            if g == "month":
+                t = book.retention(WINDOWS, d)
+                clock.lap("retention")
+                rows[f"retention/{_label(dim)}"] = len(t)
+                digests[f"retention/{_label(dim)}"] = digest_pandas(t)
+            clock.last = time.perf_counter()  # the digests are not timed
+    return {"wall_s": clock.total, "stages": clock.stages, "rows": rows, "digests": digests}
 
 
 # -- scan floor ---------------------------------------------------------------------------------

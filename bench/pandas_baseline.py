@@ -34,8 +34,13 @@ import pandas as pd
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
-PLURAL = {"new": "new", "reactivation": "reactivated", "expansion": "expanded", "contraction": "contracted",
-          "churn": "churned"}
+PLURAL = {
+    "new": "new",
+    "reactivation": "reactivated",
+    "expansion": "expanded",
+    "contraction": "contracted",
+    "churn": "churned",
+}
 NONE = "(none)"
 ARR_BANDS = (10_000, 50_000, 250_000)
 BAND_LABELS = ("< 10k", "10k-50k", "50k-250k", "250k+")
@@ -118,8 +123,7 @@ class Book:
         fx = fx.sort_values("date")
         s = s.assign(_gross=gross, _months=months, _dp=disc_pct, _da=disc_amt).sort_values("start_date")
         foreign = s[s["currency"] != "USD"]
-        rated = pd.merge_asof(foreign, fx, left_on="start_date", right_on="date", by="currency",
-                              direction="backward")
+        rated = pd.merge_asof(foreign, fx, left_on="start_date", right_on="date", by="currency", direction="backward")
         s["_fx"] = 100_000_000
         s.loc[foreign.index, "_fx"] = _units(rated["rate_to_reporting"], 100_000_000)  # merge_asof keeps the left order
         if (s.loc[foreign.index, "_fx"] == 0).any():
@@ -173,8 +177,9 @@ class Book:
         top = paid.sort_values(["acct", "month", "mrr", "plan"], ascending=[True, True, False, True])
         top = top.drop_duplicates(["acct", "month"])
         del grid, paid
-        m = m.merge(top[["acct", "month", "plan"]].rename(columns={"month": "period"}), on=["acct", "period"],
-                    how="left")
+        m = m.merge(
+            top[["acct", "month", "plan"]].rename(columns={"month": "period"}), on=["acct", "period"], how="left"
+        )
         return m
 
     def period_of_month(self, grain: str, month: np.ndarray | pd.Series) -> np.ndarray:
@@ -195,6 +200,7 @@ class Book:
             periods = self.spine(grain)
             snap = snap.merge(periods[["period", "period_end"]], on="period", how="left")
             return snap
+
         return self._cached(("snap", grain), build)
 
     def spine(self, grain: str) -> pd.DataFrame:
@@ -210,11 +216,16 @@ class Book:
                 ly, lm = divmod(fm + k - 1, 12)
                 end = (pd.Timestamp(dt.date(ly, lm + 1, 1)) + pd.offsets.MonthEnd(0)).date()
                 end = min(end, self.as_of.date())
-                label = f"{y}-{mo + 1:02d}" if grain == "month" else (f"{y}-Q{mo // 3 + 1}" if grain == "quarter" else f"{y}")
+                label = (
+                    f"{y}-{mo + 1:02d}"
+                    if grain == "month"
+                    else (f"{y}-Q{mo // 3 + 1}" if grain == "quarter" else f"{y}")
+                )
                 rows.append((p, label, start, end))
             df = pd.DataFrame(rows, columns=["period", "label", "period_start", "period_end"])
             df["period_end_ts"] = pd.to_datetime(df["period_end"]).astype("datetime64[ms]")
             return df
+
         return self._cached(("spine", grain), build)
 
     # -- slices ------------------------------------------------------------------------------------
@@ -229,8 +240,10 @@ class Book:
 
     def _dimension(self, grain: str, dim: str) -> dict[str, pd.Categorical]:
         """Kept per grain and dimension, as categoricals aligned with ``snapshots(grain)``."""
+
         def build() -> dict[str, pd.Categorical]:
             return {k: pd.Categorical(v) for k, v in self._build_dimension(grain, dim).items()}
+
         return self._cached(("dim", grain, dim), build)
 
     def _rows(self, grain: str) -> pd.DataFrame:
@@ -251,8 +264,9 @@ class Book:
             h = h[h["attribute"] == dim].copy()
             h["acct"] = self.account_ids.get_indexer(h["account_id"])
             h = h.sort_values("valid_from")[["acct", "valid_from", "value"]]
-            r = pd.merge_asof(rows.sort_values("date"), h, left_on="date", right_on="valid_from", by="acct",
-                              direction="backward").sort_values("row")
+            r = pd.merge_asof(
+                rows.sort_values("date"), h, left_on="date", right_on="valid_from", by="acct", direction="backward"
+            ).sort_values("row")
             value = r["value"].to_numpy(dtype=object)
             fallback = base.reindex(rows["acct"]).to_numpy(dtype=object)
             value = np.where(pd.isna(value), fallback, value)
@@ -273,12 +287,20 @@ class Book:
                 team = owner.map(people["team"])
                 return {"team": team.fillna(NONE).to_numpy(dtype=object)}
             name = owner.map(people["name"]).fillna(owner)
-            return {"owner": owner.fillna(NONE).to_numpy(dtype=object),
-                    "owner_name": name.fillna(NONE).to_numpy(dtype=object)}
+            return {
+                "owner": owner.fillna(NONE).to_numpy(dtype=object),
+                "owner_name": name.fillna(NONE).to_numpy(dtype=object),
+            }
         if dim == "plan":
-            r = rows[["row", "acct", "month"]].merge(
-                self.monthly()[["acct", "period", "plan"]].rename(columns={"period": "month"}),
-                on=["acct", "month"], how="left").sort_values("row")
+            r = (
+                rows[["row", "acct", "month"]]
+                .merge(
+                    self.monthly()[["acct", "period", "plan"]].rename(columns={"period": "month"}),
+                    on=["acct", "month"],
+                    how="left",
+                )
+                .sort_values("row")
+            )
             return {"plan": r["plan"].astype(object).fillna(NONE).to_numpy(dtype=object)}
         if dim == "cohort":
             first = self.monthly().groupby("acct")["period"].min()
@@ -303,24 +325,36 @@ class Book:
         follows = same_prev & np.r_[False, period[1:] == period[:-1] + 1]  # ... and its previous period
         # every snapshot row: start = the previous period's MRR (if any); then a churn row after
         # each snapshot not followed by the next period's
-        cur = pd.DataFrame({
-            "acct": acct, "period": period,
-            "start_mrr": np.where(follows, np.r_[0, mrr[:-1]], 0), "end_mrr": mrr,
-            "arrival": np.where(follows, None, np.where(same_prev, "reactivation", "new")),
-            "slice_row": np.where(follows, np.arange(len(sl)) - 1, np.arange(len(sl))),
-        })
+        cur = pd.DataFrame(
+            {
+                "acct": acct,
+                "period": period,
+                "start_mrr": np.where(follows, np.r_[0, mrr[:-1]], 0),
+                "end_mrr": mrr,
+                "arrival": np.where(follows, None, np.where(same_prev, "reactivation", "new")),
+                "slice_row": np.where(follows, np.arange(len(sl)) - 1, np.arange(len(sl))),
+            }
+        )
         followed = np.r_[follows[1:], False]
         gone = np.flatnonzero(~followed)
-        churn = pd.DataFrame({
-            "acct": acct[gone], "period": period[gone] + 1, "start_mrr": mrr[gone], "end_mrr": 0,
-            "arrival": None, "slice_row": gone,
-        })
+        churn = pd.DataFrame(
+            {
+                "acct": acct[gone],
+                "period": period[gone] + 1,
+                "start_mrr": mrr[gone],
+                "end_mrr": 0,
+                "arrival": None,
+                "slice_row": gone,
+            }
+        )
         rows = pd.concat([cur, churn], ignore_index=True)
         rows = rows[rows["period"] <= last].sort_values(["acct", "period"], kind="stable").reset_index(drop=True)
         start, end = rows["start_mrr"].to_numpy(), rows["end_mrr"].to_numpy()
         rows["movement"] = np.select(
             [rows["arrival"].notna().to_numpy(), end == 0, end > start, end < start],
-            [rows["arrival"].to_numpy(), "churn", "expansion", "contraction"], default=None)
+            [rows["arrival"].to_numpy(), "churn", "expansion", "contraction"],
+            default=None,
+        )
         # slice at the period's start (the previous snapshot), an arriving account at its end
         for d in dims:
             rows[d] = sl[d].array.take(rows["slice_row"].to_numpy())
@@ -364,7 +398,7 @@ class Book:
             o = pd.DataFrame({"period": out["period"].to_numpy()})
             for d in dims_x:
                 o[d] = out[f"prev_{d}"].to_numpy()
-            for c in f.columns[len(dims_x) + 1:]:
+            for c in f.columns[len(dims_x) + 1 :]:
                 o[c] = 0
             o["transfer_out_mrr"] = out["start_mrr"].to_numpy()
             o["transfer_out_accounts"] = 1
@@ -396,7 +430,8 @@ class Book:
             c["retained_accounts"] = c["e_mrr"].notna().astype("int64")
             c["start_accounts"] = 1
             g = c.groupby(["end_period", "window_months", *dims_x], as_index=False, observed=True)[
-                ["start_accounts", "mrr", "end_mrr", "retained_mrr", "retained_accounts"]].sum()
+                ["start_accounts", "mrr", "end_mrr", "retained_mrr", "retained_accounts"]
+            ].sum()
             for d in dims_x:
                 g[d] = g[d].astype(object)
             cohorts.append(g.rename(columns={"mrr": "start_mrr"}))
@@ -415,15 +450,17 @@ class Book:
             for lag in range(w):  # month p contributes to windows ending at p .. p + w - 1
                 x = monthly.assign(end_period=monthly["period"] + lag, window_months=w)
                 windowed.append(x[(x["end_period"] - w >= first - 1) & (x["end_period"] <= last)])
-        win = pd.concat(windowed, ignore_index=True).groupby(
-            ["end_period", "window_months", *dims_x], as_index=False)[list(KINDS)].sum()
+        win = (
+            pd.concat(windowed, ignore_index=True)
+            .groupby(["end_period", "window_months", *dims_x], as_index=False)[list(KINDS)]
+            .sum()
+        )
 
         x = cohort.merge(win, on=["end_period", "window_months", *dims_x], how="outer")
         num = ["start_accounts", "start_mrr", "end_mrr", "retained_mrr", "retained_accounts", *KINDS]
         x[num] = x[num].fillna(0).astype("int64")
         x = x[x["end_period"] <= last]
-        x = x.merge(periods[["period", "label", "period_start", "period_end"]], left_on="end_period",
-                    right_on="period")
+        x = x.merge(periods[["period", "label", "period_start", "period_end"]], left_on="end_period", right_on="period")
 
         def ratio(a, b):
             a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")

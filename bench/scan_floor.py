@@ -13,8 +13,20 @@ from pathlib import Path
 
 #: the input columns the movements and retention of every slice read
 NEEDED = {
-    "subscriptions": ["account_id", "start_date", "end_date", "mrr", "amount", "unit_price", "quantity",
-                      "billing_period_months", "discount_percent", "is_trial", "currency", "plan"],
+    "subscriptions": [
+        "account_id",
+        "start_date",
+        "end_date",
+        "mrr",
+        "amount",
+        "unit_price",
+        "quantity",
+        "billing_period_months",
+        "discount_percent",
+        "is_trial",
+        "currency",
+        "plan",
+    ],
     "accounts": ["account_id", "segment", "region"],
     "account_history": ["account_id", "attribute", "value", "valid_from"],
     "owners": ["account_id", "owner_id", "role", "start_date", "end_date"],
