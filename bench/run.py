@@ -134,9 +134,15 @@ def failure(exc: BaseException) -> dict:
     prog = r.get("progress", [])
     return {
         "failed": True,
-        "reason": "timeout" if isinstance(exc, TimeoutError) else
-        (f"stopped at the {RSS_CAP['bytes'] / GIB:.0f} GiB RSS cap" if r.get("over_cap") else
-         "killed by signal 9 (out of memory)" if r.get("returncode") == -9 else f"exit {r.get('returncode')}"),
+        "reason": "timeout"
+        if isinstance(exc, TimeoutError)
+        else (
+            f"stopped at the {RSS_CAP['bytes'] / GIB:.0f} GiB RSS cap"
+            if r.get("over_cap")
+            else "killed by signal 9 (out of memory)"
+            if r.get("returncode") == -9
+            else f"exit {r.get('returncode')}"
+        ),
         "after_s": r.get("process_wall_s"),
         "peak_rss_bytes": r.get("peak_rss_bytes"),
         "load": r.get("load_before"),
@@ -326,24 +332,33 @@ def bench_size(accounts: int, args: argparse.Namespace) -> dict:
     except (CaseFailed, TimeoutError) as exc:
         res["revbook_failed"] = failure(exc)
         f = res["revbook_failed"]
-        print(f"    revbook FAILED: {f['reason']} after {f['after_s']:.0f} s, peak RSS "
-              f"{(f['peak_rss_bytes'] or 0) / GIB:.2f} GiB; last stage done: {f['last_stage_done']}", flush=True)
+        print(
+            f"    revbook FAILED: {f['reason']} after {f['after_s']:.0f} s, peak RSS "
+            f"{(f['peak_rss_bytes'] or 0) / GIB:.2f} GiB; last stage done: {f['last_stage_done']}",
+            flush=True,
+        )
     pandas_n = min(repeat, args.pandas_repeat_1m) if big else min(repeat, args.pandas_repeat or repeat)
     if not args.no_pandas:
         try:
             res["pandas"] = repeat_case("pandas", accounts, pandas_n, timeout=args.pandas_timeout)
         except (CaseFailed, TimeoutError) as exc:
             res["pandas_failed"] = f = failure(exc)
-            print(f"    pandas stopped: {f['reason']} after {f['after_s']:.0f} s, peak RSS so far "
-                  f"{(f['peak_rss_bytes'] or 0) / GIB:.2f} GiB; last stage done: {f['last_stage_done']}", flush=True)
+            print(
+                f"    pandas stopped: {f['reason']} after {f['after_s']:.0f} s, peak RSS so far "
+                f"{(f['peak_rss_bytes'] or 0) / GIB:.2f} GiB; last stage done: {f['last_stage_done']}",
+                flush=True,
+            )
     if "pandas" in res and "revbook" in res:
         res["digests_match"] = compare_digests(res["revbook"]["digests"], res["pandas"]["digests"])
         print(
             f"    digests of the timed runs (row counts, exact column sums): {res['digests_match']['summary']}",
             flush=True,
         )
-    out_rows = sum(res["revbook"]["rows"].values()) if "revbook" in res else sum(
-        res.get("pandas", {}).get("rows", {}).values())
+    out_rows = (
+        sum(res["revbook"]["rows"].values())
+        if "revbook" in res
+        else sum(res.get("pandas", {}).get("rows", {}).values())
+    )
     res["scan"] = repeat_case("scan", accounts, repeat, extra=str(out_rows))
 
     # 3. incremental refresh: a workspace built one month earlier, then one more month of data
@@ -476,9 +491,14 @@ def targets(results: dict) -> list[dict]:
     ref = big[0] if big else (results["sizes"][-1] if results["sizes"] else None)
     if ref and "revbook" not in ref:
         f = ref.get("revbook_failed", {})
-        out.append({"target": f"{ref['accounts']:,}: end to end < 30 s, peak memory < 4 GiB",
-                    "value": f"did not finish: {f.get('reason')} after {f.get('after_s') or 0:.0f} s at "
-                             f"{(f.get('peak_rss_bytes') or 0) / GIB:.1f} GiB", "met": False})
+        out.append(
+            {
+                "target": f"{ref['accounts']:,}: end to end < 30 s, peak memory < 4 GiB",
+                "value": f"did not finish: {f.get('reason')} after {f.get('after_s') or 0:.0f} s at "
+                f"{(f.get('peak_rss_bytes') or 0) / GIB:.1f} GiB",
+                "met": False,
+            }
+        )
         ref = None
     if ref:
         n = ref["accounts"]
@@ -579,8 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000_000,
         help="measure the incremental refresh only up to this size (it needs an extra full build)",
     )
-    ap.add_argument("--rss-cap-gib", type=float, default=12.0,
-                    help="stop a measured process above this resident memory (reported as failed)")
+    ap.add_argument(
+        "--rss-cap-gib",
+        type=float,
+        default=12.0,
+        help="stop a measured process above this resident memory (reported as failed)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="JSON results (default: <bench data>/results-<time>.json)")
     args = ap.parse_args(argv)
     RSS_CAP["bytes"] = int(args.rss_cap_gib * GIB)
