@@ -15,6 +15,7 @@ from revbook.insights import (
     correct_reason,
     pareto,
     reason_accuracy,
+    reason_events,
     taxonomy,
     upstream,
 )
@@ -192,3 +193,39 @@ def test_bad_comments_are_kept_as_text(tmp_path: Path) -> None:
     assert out["B"]["reason"] == "price" and len(out["B"]["comment"]) > 1_000_000
     assert out["C"]["comment"] == "tab\there\x01" and out["C"]["reason"] == "unknown"
     assert out["D"]["reason"] == "price" and out["D"]["source"] == "primary_reason"
+
+
+def test_upstream_uses_tickets_and_nps_when_loaded(tmp_path: Path) -> None:
+    """Support load and NPS before leaving (tables of a later capability, inserted here directly)."""
+    paths = sample.write(tmp_path / "data", accounts=400, text=True)
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as w:
+        w.load(dict(paths))
+        left = reason_events(w).to_pylist()
+        leavers = {r["account_id"]: r["date"] for r in left if r["reason"] == "support"}
+        assert leavers, "the sample has accounts that left for support"
+        # every support leaver opened 3 tickets (one escalated) in the 60 days before, and answered NPS 2;
+        # every other account answered NPS 9 at the start and opened no ticket
+        rows = []
+        for i, (account, day) in enumerate(sorted(leavers.items())):
+            for k in range(3):
+                opened = day - dt.timedelta(days=20 * (k + 1))
+                rows.append((account, f"T{i}-{k}", opened, k == 0))
+        w.con.executemany(
+            "INSERT INTO tickets (account_id, ticket_id, opened_at, escalated, _file, _row)"
+            " VALUES (?, ?, ?, ?, 'x', 1)",
+            rows,
+        )
+        w.con.execute(
+            "INSERT INTO surveys (account_id, date, kind, score, _file, _row) "
+            "SELECT account_id, DATE '2021-12-15', 'nps', CASE WHEN account_id IN (SELECT unnest(?)) THEN 2 ELSE 9 END,"
+            " 'x', 1 FROM accounts",
+            [list(leavers)],
+        )
+        up = {(r["reason"], r["feature"]): r for r in upstream(w, top=11, resamples=200).to_pylist()}
+    tickets = up[("support", "tickets_180d")]
+    # an account that left twice for support has its earlier event before some of its tickets: mean <= 3
+    assert tickets["status"] == "measured" and 2.0 < tickets["left_mean"] <= 3.0 and tickets["stayed_mean"] < 0.1
+    assert tickets["gap_low"] > 1.5
+    assert 0.5 < up[("support", "escalations_180d")]["left_mean"] <= 1.0
+    nps = up[("support", "last_nps")]
+    assert nps["status"] == "measured" and nps["gap"] < -6 and nps["gap_high"] < 0
