@@ -1,7 +1,7 @@
 """revbook's benchmark suite: revbook vs a pandas baseline vs the scan floor, in one run.
 
-    /tmp/venv/bin/python bench/run.py --sizes 10000,100000,1000000 --repeat 3
-    /tmp/venv/bin/python bench/run.py --quick            # 10,000 accounts only
+    .venv/bin/python bench/run.py --sizes 10000,100000,1000000 --repeat 3
+    .venv/bin/python bench/run.py --quick            # 10,000 accounts only
 
 For each size (inputs generated once with revbook.sample, cached as Parquet under
 $REVBOOK_BENCH_DATA, default ~/.cache/revbook-bench, never timed):

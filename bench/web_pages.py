@@ -1,6 +1,6 @@
 """Dashboard response times per page: p50 / p95 of the server's answer, warm. A script, not a test.
 
-    python bench/web_pages.py /tmp/webdemo100k/revbook.duckdb --as-of 2026-11-15 [--n 50]
+    python bench/web_pages.py revbook-demo-100k/revbook.duckdb --as-of 2026-11-15 [--n 50]
 
 Starts ``revbook.web.create_app`` under uvicorn in a subprocess on a free port (so the client does not
 share the server's interpreter), waits for it, requests every page once (the cold time: the library
