@@ -253,3 +253,24 @@ def test_account_filters_are_parameters(ws, small_files):
     assert [(r["period"], r["movement"]) for r in moves][:1] == [("2024-02", "new")]
     # an id is data, never SQL
     assert len(ws.ledger(account="A' OR '1'='1")) == 0
+
+
+def test_least_recently_used_stages_are_dropped_and_rebuilt(ws, small_files, monkeypatch):
+    from revbook.metrics.book import Book
+
+    ws.load(small_files)
+    monkeypatch.setattr(Book, "KEEP_GROUPS", 2)
+    first = ws.movements(by="segment").to_pylist()
+    for by in ("owner", "team", "region"):
+        ws.movements(by=by)
+    states = {r[0] for r in ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+    assert sum(name.startswith("rb_state_") for name in states) == 2
+    assert "rb_state_month_segment" not in states
+    assert ws.movements(by="segment").to_pylist() == first
+
+
+def test_memory_limit_is_applied(tmp_path):
+    with Workspace(tmp_path / "m.duckdb", config=Config(as_of=AS_OF, memory_limit="1GB")) as w:
+        limit = w.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "") in ("953.6MiB", "1.0GiB", "1GB", "1000.0MB", "953.6MB")
+    assert Config().memory_limit_setting().endswith("MB")

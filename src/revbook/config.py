@@ -12,6 +12,7 @@ Every setting has a default, so a workspace works with no file at all::
     arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
     reactivation_as_new_after_months = 0  # 0: a return is always a reactivation
     cohort_slice = "year"              # the acquisition-cohort slice: "year" or "quarter"
+    memory_limit = "8GB"               # DuckDB's memory before it spills to disk; default: half the RAM
 
     [sources.subscriptions]
     path = "exports/subscriptions.csv" # or paths = [...]
@@ -76,6 +77,7 @@ class Config:
     arr_bands: tuple[int, ...] = (10_000, 50_000, 250_000)
     reactivation_as_new_after_months: int = 0
     cohort_slice: str = "year"
+    memory_limit: str | None = None
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
     #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy)
     churn_reasons: Mapping[str, Any] = field(default_factory=dict)
@@ -99,6 +101,18 @@ class Config:
             raise ConfigError("reactivation_as_new_after_months must be 0 or more")
         if self.cohort_slice not in ("year", "quarter"):
             raise ConfigError("cohort_slice must be 'year' or 'quarter'", value=self.cohort_slice)
+
+    def memory_limit_setting(self) -> str:
+        """DuckDB's memory_limit: the configured one, else half the machine's memory."""
+        if self.memory_limit:
+            return self.memory_limit
+        import os
+
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            return "4GB"
+        return f"{max(total // 2 // 2**20, 512)}MB"
 
     @property
     def minor_units(self) -> int:
@@ -185,6 +199,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
         "arr_bands",
         "reactivation_as_new_after_months",
         "cohort_slice",
+        "memory_limit",
     }
     if unknown:
         raise ConfigError(f"unknown setting(s) in [workspace]: {', '.join(sorted(unknown))}")
@@ -200,6 +215,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             arr_bands=tuple(int(b) for b in ws.get("arr_bands", (10_000, 50_000, 250_000))),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),
+            memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
             sources=parse_sources(data.get("sources", {}), base),
             churn_reasons=dict(data.get("churn_reasons", {})),
             signals=dict(data.get("signals", {})),
@@ -246,6 +262,7 @@ def template() -> str:
         "arr_bands = [10000, 50000, 250000]  # ARR band edges for the arr_band slice",
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
         'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
+        '# memory_limit = "8GB"              # memory before spilling to disk; default: half the RAM',
         "",
     ]
     for name in LOADABLE_TABLES:

@@ -112,6 +112,12 @@ class Workspace:
                 f"cannot open workspace {self.path}: {exc}",
                 hint="is another revbook process using it? close it and try again",
             ) from None
+        try:
+            self.con.execute(f"SET memory_limit = '{self.config.memory_limit_setting()}'")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"invalid memory_limit '{self.config.memory_limit}': {exc}", hint='use a size such as "8GB"'
+            ) from None
         if not read_only:
             self._create_schema()
         self._book: Book | None = None

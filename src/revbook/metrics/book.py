@@ -112,11 +112,37 @@ def band_labels(edges: Sequence[int]) -> list[str]:
 class Book:
     """Builds and caches the shared stages of one workspace connection."""
 
+    #: how many (grain, slices) groups of state stages stay cached; older ones are dropped
+    KEEP_GROUPS = 6
+
     def __init__(self, engine: DuckDBEngine, config: Config) -> None:
         self.engine = engine
         self.config = config
         self.as_of = config.snapshot_date()
         self._built: set[str] = set()
+        self._groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+    def remember(self, grain: str, dims: Sequence[str], stage: str) -> None:
+        """Cache ``stage`` under its (grain, slices) group, dropping the least recently used group
+        beyond :attr:`KEEP_GROUPS`: each group holds tables as long as the account changes, so a
+        long session slicing many ways would otherwise keep all of them in memory."""
+        key = (grain, tuple(dims))
+        group = self._groups.pop(key, [])
+        if stage not in group:
+            group.append(stage)
+        self._groups[key] = group  # most recent last
+        self._built.add(stage)
+        while len(self._groups) > self.KEEP_GROUPS:
+            oldest = next(iter(self._groups))
+            for name in self._groups.pop(oldest):
+                self.engine.drop(name)
+                self._built.discard(name)
+
+    def touch(self, grain: str, dims: Sequence[str]) -> None:
+        """Mark a group as just used."""
+        key = (grain, tuple(dims))
+        if key in self._groups:
+            self._groups[key] = self._groups.pop(key)
 
     # -- ledger -----------------------------------------------------------------------------
     def ledger(self) -> str:

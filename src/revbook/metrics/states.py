@@ -64,6 +64,7 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>)."""
     name = f"rb_state_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
+        book.touch(grain, dims)
         return name
     changes = book.changes(grain)
     periods, first, last = book.spine(grain)
@@ -112,7 +113,7 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     for stage in (slices, candidates):
         book.engine.drop(stage)
         book._built.discard(stage)
-    book._built.add(name)
+    book.remember(grain, dims, name)
     return name
 
 
@@ -154,6 +155,7 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
     """Each slice's MRR and paying accounts at every period end, from the states' prefix sums."""
     name = f"rb_level_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
+        book.touch(grain, dims)
         return name
     st = states(book, grain, dims)
     periods, _, _ = book.spine(grain)
@@ -184,5 +186,5 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         """,
     )
-    book._built.add(name)
+    book.remember(grain, dims, name)
     return name
