@@ -97,8 +97,12 @@ def digest_pandas(df, like: dict[str, int] | None = None) -> dict[str, int]:
 def revbook_work(
     ws, paths, clock: Clock, rows: dict[str, int], detail: dict[str, float], digests: dict | None = None
 ) -> None:
-    """load -> ledger -> snapshots -> slices -> movements -> retention, each stage timed."""
+    """load -> ledger -> change points -> states (per slice) -> movements -> retention, each stage timed.
+
+    Only the stages the metrics themselves read: the account x period snapshot table is for
+    account-level exports and is not part of this work."""
     from revbook.metrics.book import expand_dimensions
+    from revbook.metrics.states import levels
 
     digests = {} if digests is None else digests
     ws.load({k: str(v) for k, v in paths.items()}, force=True)
@@ -107,14 +111,13 @@ def revbook_work(
     book.ledger()
     clock.lap("ledger")
     for g in GRAINS:
-        book.snapshots(g)  # change points, period spine, snapshots
-        detail[f"snapshots/{g}"] = clock.lap("snapshots")
+        book.changes(g)  # change points and the period spine
+        book.spine(g)
+        detail[f"changes/{g}"] = clock.lap("changes")
     for g in GRAINS:
         for dim in SLICES:
-            book.slices(g, expand_dimensions([dim] if dim else []))
-            detail[f"slices/{g}/{_label(dim)}"] = clock.lap("slices")
-    for g in GRAINS:
-        for dim in SLICES:
+            levels(book, g, expand_dimensions([dim] if dim else []))  # states and per-slice levels
+            detail[f"states/{g}/{_label(dim)}"] = clock.lap("states")
             t = ws.movements(grain=g, by=dim).to_arrow()
             rows[f"movements/{g}/{_label(dim)}"] = t.num_rows
             digests[f"movements/{g}/{_label(dim)}"] = digest_arrow(t)
