@@ -338,7 +338,7 @@ def bench_size(accounts: int, args: argparse.Namespace) -> dict:
             flush=True,
         )
     pandas_n = min(repeat, args.pandas_repeat_1m) if big else min(repeat, args.pandas_repeat or repeat)
-    if not args.no_pandas:
+    if not args.no_pandas and pandas_n > 0:
         try:
             res["pandas"] = repeat_case("pandas", accounts, pandas_n, timeout=args.pandas_timeout)
         except (CaseFailed, TimeoutError) as exc:
