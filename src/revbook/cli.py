@@ -53,6 +53,10 @@ class Format(StrEnum):
     json = "json"
 
 
+FormatOpt = Annotated[Format, typer.Option(help="output format: table, csv, parquet or json")]
+OutOpt = Annotated[Path | None, typer.Option(help="write to this file (default: the terminal)")]
+
+
 def _clean_errors(func: Callable[..., None]) -> Callable[..., None]:
     """Library errors become one line on stderr and exit status 2."""
 
@@ -526,8 +530,8 @@ def metrics(
     ] = None,
     from_: Annotated[str | None, typer.Option("--from", help="first period end date to show (YYYY-MM-DD)")] = None,
     to: Annotated[str | None, typer.Option(help="last period end date to show (YYYY-MM-DD)")] = None,
-    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
-    out: Annotated[Path | None, typer.Option(help="write to this file (default: stdout)")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
     all_columns: Annotated[bool, typer.Option("--all-columns", help="show every column in the terminal")] = False,
     triangle: Annotated[
         str | None, typer.Option(help="cohorts as a triangle of logo_retention or nrr (one column per month)")
@@ -702,8 +706,8 @@ def churn(
     from_: Annotated[str | None, typer.Option("--from", help="first reason date (YYYY-MM-DD)")] = None,
     to: Annotated[str | None, typer.Option(help="last reason date (YYYY-MM-DD)")] = None,
     top: Annotated[int, typer.Option(help="reasons in the upstream table")] = 5,
-    format: Annotated[Format, typer.Option(help="output format of the Pareto")] = Format.table,
-    out: Annotated[Path | None, typer.Option(help="write the Pareto to this file")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -729,8 +733,8 @@ def reasons_classify(
     labels: Annotated[
         Path | None, typer.Option(help="labelled set (account_id, date, reason) for --eval; default the picklist")
     ] = None,
-    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
-    out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -781,8 +785,8 @@ def signals(
         Path | None, typer.Option(help="labelled set for --eval (account_id, date, author, rule, kind)")
     ] = None,
     lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
-    format: Annotated[Format, typer.Option(help="output format")] = Format.table,
-    out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,

@@ -33,11 +33,9 @@ Every setting has a default, so a workspace works with no file at all::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +122,6 @@ class Config:
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
-
-    def ledger_key(self) -> str:
-        """A fingerprint of every setting the ledger depends on."""
-        keys = ("reporting_currency", "churn_grace_days", "mrr_source", "fiscal_year_start_month")
-        payload = {k: asdict(self)[k] for k in keys}
-        payload["as_of"] = self.snapshot_date().isoformat()
-        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _date(value: object, name: str) -> dt.date | None:
@@ -241,10 +232,6 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return config_from_mapping(data, path.parent.resolve())
-
-
-def source_paths(paths: Sequence[str | Path]) -> tuple[Path, ...]:
-    return tuple(Path(p) for p in paths)
 
 
 def template() -> str:

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 __all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movement_amount", "movements_sql"]
 
 MOVEMENT_KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
+#: how each kind's account count is named: new_accounts, reactivated_accounts, ...
+COUNTED = {
+    "new": "new",
+    "reactivation": "reactivated",
+    "expansion": "expanded",
+    "contraction": "contracted",
+    "churn": "churned",
+}
 
 
 def money(expr: str, minor_units: int) -> str:
@@ -94,17 +102,10 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     lv = levels(book, grain, dims)
     d_list = "".join(f", {d}" for d in dims)
     on = "".join(f" AND mv.{d} = lv.{d}" for d in dims)
-    plural = {
-        "new": "new",
-        "reactivation": "reactivated",
-        "expansion": "expanded",
-        "contraction": "contracted",
-        "churn": "churned",
-    }
     sums = ", ".join(f"sum({movement_amount(k)}) AS {k}" for k in MOVEMENT_KINDS)
-    counts = ", ".join(f"sum(CASE WHEN movement = '{k}' THEN 1 ELSE 0 END) AS {plural[k]}_n" for k in MOVEMENT_KINDS)
+    counts = ", ".join(f"sum(CASE WHEN movement = '{k}' THEN 1 ELSE 0 END) AS {COUNTED[k]}_n" for k in MOVEMENT_KINDS)
     z = {k: f"coalesce(mv.{k}, 0)" for k in MOVEMENT_KINDS}
-    zn = {k: f"coalesce(mv.{plural[k]}_n, 0)" for k in MOVEMENT_KINDS}
+    zn = {k: f"coalesce(mv.{COUNTED[k]}_n, 0)" for k in MOVEMENT_KINDS}
     return f"""
     WITH mv AS (
         SELECT period{d_list}, {sums}, {counts},
@@ -119,7 +120,7 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
         SELECT coalesce(mv.period, lv.period) AS period{"".join(f", coalesce(mv.{d}, lv.{d}) AS {d}" for d in dims)},
                coalesce(lv.mrr, 0) AS start_mrr, coalesce(lv.accounts, 0) AS start_accounts,
                {", ".join(f"{z[k]} AS {k}" for k in MOVEMENT_KINDS)},
-               {", ".join(f"{zn[k]} AS {plural[k]}_n" for k in MOVEMENT_KINDS)},
+               {", ".join(f"{zn[k]} AS {COUNTED[k]}_n" for k in MOVEMENT_KINDS)},
                coalesce(mv.transfer_in, 0) AS transfer_in, coalesce(mv.transfer_out, 0) AS transfer_out,
                coalesce(mv.transfer_in_n, 0) AS transfer_in_n, coalesce(mv.transfer_out_n, 0) AS transfer_out_n
         FROM lv FULL OUTER JOIN mv ON mv.period = lv.period{on}
@@ -133,13 +134,6 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
 def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None, end: str | None) -> str:
     periods, _, last = book.spine(grain)
     mu = book.config.minor_units
-    plural = {
-        "new": "new",
-        "reactivation": "reactivated",
-        "expansion": "expanded",
-        "contraction": "contracted",
-        "churn": "churned",
-    }
 
     def v(col: str) -> str:  # periods without any row read as zero when unsliced
         return f"a.{col}" if dims else f"coalesce(a.{col}, 0)"
@@ -149,7 +143,7 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
         *(f"{money(v(k), mu)} AS {k}_mrr" for k in MOVEMENT_KINDS),
         f"{money(v('end_mrr'), mu)} AS end_mrr",
         f"CAST({v('start_accounts')} AS BIGINT) AS start_accounts",
-        *(f"CAST({v(plural[k] + '_n')} AS BIGINT) AS {plural[k]}_accounts" for k in MOVEMENT_KINDS),
+        *(f"CAST({v(COUNTED[k] + '_n')} AS BIGINT) AS {COUNTED[k]}_accounts" for k in MOVEMENT_KINDS),
         f"CAST({v('end_accounts')} AS BIGINT) AS end_accounts",
     ]
     if dims:
@@ -174,21 +168,3 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
     WHERE {" AND ".join(where)}
     ORDER BY p.period{"".join(f", a.{d}" for d in dims)}
     """
-
-
-def _columns(dims: Sequence[str]) -> list[str]:
-    cols = [
-        "start_mrr",
-        *(f"{k}_mrr" for k in MOVEMENT_KINDS),
-        "end_mrr",
-        "start_accounts",
-        "new_accounts",
-        "reactivated_accounts",
-        "expanded_accounts",
-        "contracted_accounts",
-        "churned_accounts",
-        "end_accounts",
-    ]
-    if dims:
-        cols += ["transfer_in_mrr", "transfer_out_mrr", "transfer_in_accounts", "transfer_out_accounts"]
-    return cols

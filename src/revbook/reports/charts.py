@@ -165,6 +165,24 @@ def _base(title: str | dict[str, Any] | None = None, **extra: Any) -> dict[str, 
     return spec
 
 
+def _bars_around_one(
+    title: str, values: list[dict[str, Any]], encoding: dict[str, Any], *, clickable: bool
+) -> dict[str, Any]:
+    """Grouped horizontal bars with a dashed rule at 1 (100% retention, a lift of 1x)."""
+    return _base(
+        title,
+        data={"values": values},
+        height={"step": 9},
+        layer=[
+            {
+                "mark": {"type": "bar", "cursor": "pointer" if clickable else "default"},
+                "encoding": _with_href(encoding, values),
+            },
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"x": {"datum": 1}}},
+        ],
+    )
+
+
 def _with_href(encoding: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if rows and "url" in rows[0]:
         encoding["href"] = {"field": "url", "type": "nominal"}
@@ -418,15 +436,7 @@ def retention_by_slice(
             {"field": "accounts", "title": "accounts at start", "format": ","},
         ],
     }
-    return _base(
-        f"Retention by {dim}, trailing {window} months",
-        data={"values": values},
-        height={"step": 9},
-        layer=[
-            {"mark": {"type": "bar", "cursor": "pointer" if href else "default"}, "encoding": _with_href(enc, values)},
-            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"x": {"datum": 1}}},
-        ],
-    )
+    return _bars_around_one(f"Retention by {dim}, trailing {window} months", values, enc, clickable=bool(href))
 
 
 def cohort_heatmaps(
@@ -738,12 +748,4 @@ def signal_lift_bars(
             {"field": "notes", "title": "notes measured", "format": ","},
         ],
     }
-    return _base(
-        f"Lift within {horizon} days of a signal",
-        data={"values": values},
-        height={"step": 9},
-        layer=[
-            {"mark": {"type": "bar", "cursor": "pointer" if href else "default"}, "encoding": _with_href(enc, values)},
-            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"x": {"datum": 1}}},
-        ],
-    )
+    return _bars_around_one(f"Lift within {horizon} days of a signal", values, enc, clickable=bool(href))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from . import charts
 
 if TYPE_CHECKING:
+    import jinja2
+
     from ..workspace import Workspace
 
 __all__ = ["write_report"]
@@ -113,12 +115,13 @@ def churn_context(ws: Workspace) -> dict[str, Any] | None:
     }
 
 
-def render_report(ws: Workspace) -> str:
+def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """The Jinja2 environment of the report and the dashboard: escaping on, the shared number filters."""
     import jinja2
     from markupsafe import Markup
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=loader,
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -128,9 +131,17 @@ def render_report(ws: Workspace) -> str:
         money=charts.money,
         money_compact=charts.money_compact,
         pct=charts.pct,
-        spec=lambda s: Markup(charts.spec_json(s)),
+        spec=lambda s: Markup(charts.spec_json(s)),  # safe: spec_json escapes <, > and &
     )
     env.globals.update(GLOSSARY=charts.GLOSSARY)
+    return env
+
+
+def render_report(ws: Workspace) -> str:
+    import jinja2
+    from markupsafe import Markup
+
+    env = environment(jinja2.FileSystemLoader(TEMPLATES))
     css = (STATIC / "revbook.css").read_text(encoding="utf-8")
     scripts = [(STATIC / "vendor" / name).read_text(encoding="utf-8") for name in VENDOR]
     scripts.append((STATIC / "revbook.js").read_text(encoding="utf-8"))

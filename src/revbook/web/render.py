@@ -6,8 +6,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
-
 from ..reports import charts
 
 if TYPE_CHECKING:
@@ -19,10 +17,6 @@ __all__ = ["environment", "render"]
 
 HERE = Path(__file__).parent
 REPORT_TEMPLATES = HERE.parent / "reports" / "templates"
-
-
-def _spec(spec: dict[str, Any]) -> Markup:
-    return Markup(charts.spec_json(spec))  # safe: spec_json escapes <, > and &
 
 
 def _segment(value: Any) -> str:
@@ -45,26 +39,15 @@ def _signed(value: Any, decimals: int = 0) -> str:
 def environment() -> jinja2.Environment:
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)]
-        ),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
+    from ..reports.html import environment as report_environment
+
+    env = report_environment(
+        jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)])
     )
-    env.filters.update(
-        money=charts.money,
-        money_compact=charts.money_compact,
-        pct=charts.pct,
-        signed=_signed,
-        seg=_segment,
-        spec=_spec,
-    )
+    env.filters.update(signed=_signed, seg=_segment)
     from .filters import SLICE_LABELS
 
-    env.globals.update(GLOSSARY=charts.GLOSSARY, slice_labels=SLICE_LABELS)
+    env.globals.update(slice_labels=SLICE_LABELS)
     return env
 
 
