@@ -192,7 +192,18 @@ CHECKS: tuple[Check, ...] = (
     ),
 )
 
-CHILD_TABLES = ("subscriptions", "invoices", "owners", "account_history")
+CHILD_TABLES = (
+    "subscriptions",
+    "invoices",
+    "owners",
+    "account_history",
+    "usage",
+    "tickets",
+    "activities",
+    "milestones",
+    "surveys",
+    "opportunities",
+)
 
 
 def run_checks(ws: Workspace) -> pa.Table:
