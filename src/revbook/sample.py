@@ -76,8 +76,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import ConfigError
+from .sample_activity import ACTIVITY_TABLES
 
-__all__ = ["TABLE_BUILDERS", "TEXT_TABLES", "Book", "SampleConfig", "build", "generate", "labels", "write"]
+__all__ = ["ACTIVITY_TABLES", "TABLE_BUILDERS", "TEXT_TABLES", "Book", "SampleConfig", "build", "generate", "labels", "write"]
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 REGIONS = ("na", "emea", "apac")
@@ -174,6 +175,9 @@ class SampleConfig:
     parent_share: float = 0.05
     #: also build ``churn_reasons`` and ``notes`` (planted reasons and signals; see :func:`labels`)
     text: bool = False
+    #: build the customer-success tables (usage, tickets, activities, milestones, surveys,
+    #: opportunities; what is planted in them: :mod:`revbook.sample_activity`)
+    activity: bool = True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1012,6 +1016,16 @@ def _table_notes(book: Book, rng: np.random.Generator) -> pa.Table:
     return notes_table(book, rng)[0]
 
 
+def _activity_builder(name: str) -> Callable[[Book, np.random.Generator], pa.Table]:
+    def build_table(book: Book, rng: np.random.Generator) -> pa.Table:
+        from . import sample_activity
+
+        return getattr(sample_activity, f"{name}_table")(book, rng)  # type: ignore[no-any-return]
+
+    build_table.__name__ = f"_table_{name}"
+    return build_table
+
+
 #: table name -> builder(book, rng); each gets its own child generator, in this order
 TABLE_BUILDERS: dict[str, Callable[[Book, np.random.Generator], pa.Table]] = {
     "accounts": _table_accounts,
@@ -1023,6 +1037,7 @@ TABLE_BUILDERS: dict[str, Callable[[Book, np.random.Generator], pa.Table]] = {
     "account_history": _table_account_history,
     "churn_reasons": _table_churn_reasons,
     "notes": _table_notes,
+    **{name: _activity_builder(name) for name in ACTIVITY_TABLES},
 }
 #: tables built only with ``SampleConfig(text=True)``
 TEXT_TABLES = ("churn_reasons", "notes")
@@ -1082,7 +1097,7 @@ def generate(config: SampleConfig | None = None, /, **overrides: object) -> dict
     return {
         name: builder(book, _child(book, name))
         for name, builder in TABLE_BUILDERS.items()
-        if book.config.text or name not in TEXT_TABLES
+        if (book.config.text or name not in TEXT_TABLES) and (book.config.activity or name not in ACTIVITY_TABLES)
     }
 
 

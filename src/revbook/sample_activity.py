@@ -1,0 +1,551 @@
+"""The sample company's customer-success activity: usage, tickets, activities, milestones, surveys
+and opportunities, with the relationships a real business shows planted in them.
+
+Everything is derived from the simulated book of :mod:`revbook.sample` (its lines and their
+churns, contractions and expansions), seeded per table, vectorised (100,000 accounts in seconds).
+
+What is planted (tests check that revbook finds each; docs/health.md lists the figures)
+----------------------------------------------------------------------------------------
+- **usage** (one row per metric per paying month, dated the month's last day, or the as-of date in
+  the running month, holding that month's count): ``active_users`` against the licensed seats of
+  the per-seat lines (utilisation around 55-80%), ``actions`` (about 20-40 per active user) and the
+  key features ``feature_reports``, ``feature_automations``, ``feature_integrations`` from the month
+  each is adopted. Planted:
+
+  * usage declines in the four months before a churn (to about 40% of its level in the churn month)
+    and by about 20% in the three months before a contraction;
+  * seat utilisation near or above the licence (92-105%) in the three months before a seat
+    expansion, so utilisation near the licence precedes expansion;
+  * accounts that later stay adopt more key features, and sooner.
+
+- **milestones** ``kickoff``, ``go_live`` (the onboarding milestones) and ``first_value`` (the value
+  milestone of time to value), counted from the first paid day. Onboarding is slow (go-live after
+  60-150 days instead of 20-45) for 60% of the accounts that churn within their first year of paying
+  and 20% of the others: **slow onboarding predicts lower retention**. Milestones after the as-of
+  date, or after the account left, are not recorded.
+- **tickets**: a base rate per paying month by segment (0.3 / 0.8 / 2.0), 5% escalated; **one to
+  three tickets, 80% escalated and high priority, 15-90 days before each contraction**, and a couple
+  before a churn (30% escalated). Escalated cases take longer to close and get lower CSAT. Cases
+  still open on the as-of date have no ``closed_at``.
+- **activities**: onboarding calls in the first two months; QBRs about quarterly for mid-market and
+  enterprise accounts (60% of quarters held) and exec sponsor meetings twice a year for enterprise
+  (less often for the accounts that later churn); **a QBR 20-60 days before 75% of mid-market seat
+  expansions but only 30% of enterprise and 5% of smb ones**, so QBRs are followed by expansion more
+  often in mid-market (outcome ``expansion_discussed``).
+- **surveys**: NPS from about 8% of paying accounts a month, around 8 but around 5 in the six months
+  before a churn, with noise enough that some promoters leave and some detractors stay
+  (satisfaction is not retention); CSAT after some tickets.
+- **opportunities**: a won expansion deal for each expansion (created 15-75 days before, closed on
+  the day, ``arr_delta`` the USD ARR change). **Expansions of the usage-priced line come from the
+  product with no CSM involved** (``source`` product, no ``owner_role``); smb seat expansions are
+  40% self-serve; the rest are sourced by the CSM (65%) or the AE. Some lost deals; open expansion
+  deals on about 10% of paying accounts and an open renewal deal for contracts ending within 120
+  days of the as-of date.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from .sample import Book
+
+__all__ = [
+    "ACTIVITY_TABLES",
+    "FEATURES",
+    "MILESTONES",
+    "activities_table",
+    "milestones_table",
+    "opportunities_table",
+    "surveys_table",
+    "tickets_table",
+    "usage_table",
+]
+
+FEATURES = ("reports", "automations", "integrations")
+MILESTONES = ("kickoff", "go_live", "first_value")
+ACTIVITY_TABLES = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities")
+
+CHURN, CONTRACTION, EXPANSION = 0, 1, 2
+_KEY = 100_000  # months fit below this in a combined (account, month) key
+
+
+def _key(acct: np.ndarray, month: np.ndarray) -> np.ndarray:
+    return np.asarray(acct, np.int64) * _KEY + np.asarray(month, np.int64)
+
+
+class _Grid:
+    """Each paying account-month (account, month) with its licensed seats, and the events."""
+
+    def __init__(self, book: Book) -> None:
+        from .insights.sample_text import _events
+        from .sample import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of
+
+        self.book = book
+        ln = book.lines
+        last = int(_month_of(np.array([book.as_of]))[0])
+        self.last_month = last
+        paid = ln["kind"] != K_TRIAL
+        acct, start, end = ln["acct"][paid], ln["start"][paid], ln["end"][paid]
+        seats = np.where(np.isin(ln["kind"][paid], (K_CORE, K_SEATS)), ln["qty"][paid], 0)
+        sm = _month_of(start)
+        em = np.where(end == NULL, last + 1, _month_of(np.where(end == NULL, 0, end)))
+        # change points of (lines running, seats) per account and month, then levels by running sums
+        ev_acct = np.r_[acct, acct]
+        ev_month = np.r_[sm, em]
+        ev_n = np.r_[np.ones(len(acct), np.int64), -np.ones(len(acct), np.int64)]
+        ev_s = np.r_[seats, -seats]
+        key = _key(ev_acct, ev_month)
+        uniq, inv = np.unique(key, return_inverse=True)
+        n_delta = np.bincount(inv, weights=ev_n, minlength=len(uniq)).astype(np.int64)
+        s_delta = np.bincount(inv, weights=ev_s, minlength=len(uniq)).astype(np.int64)
+        c_acct, c_month = uniq // _KEY, uniq % _KEY
+        first = np.r_[True, c_acct[1:] != c_acct[:-1]] if len(uniq) else np.zeros(0, bool)
+        n_level = _running(n_delta, first)
+        s_level = _running(s_delta, first)
+        nxt = np.r_[np.where(c_acct[1:] == c_acct[:-1], c_month[1:], last + 1), last + 1] if len(uniq) else c_month
+        span = np.clip(np.minimum(nxt, last + 1) - c_month, 0, None)
+        row = np.repeat(np.arange(len(uniq)), span)
+        offset = np.arange(len(row)) - np.repeat(np.cumsum(span) - span, span)
+        g_acct = c_acct[row]
+        g_month = c_month[row] + offset
+        running = n_level[row] > 0
+        self.acct = g_acct[running]
+        self.month = g_month[running]
+        self.seats = np.maximum(s_level[row][running], 1)
+        self.key = _key(self.acct, self.month)
+        ev = _events(book)
+        self.ev_acct, self.ev_day, self.ev_kind, self.ev_before, self.ev_after = ev
+        self.ev_month = _month_of(ev[1])
+        # expansions of the usage-priced line alone (no seat or add-on line started that day)
+        usage_start = set(_key(ln["acct"][ln["kind"] == K_USAGE], ln["start"][ln["kind"] == K_USAGE]).tolist())
+        other = (ln["kind"] != K_USAGE) & (ln["kind"] != K_TRIAL)
+        other_start = set(_key(ln["acct"][other], ln["start"][other]).tolist())
+        ek = _key(self.ev_acct, self.ev_day).tolist()
+        self.ev_usage_only = np.array(
+            [k in usage_start and k not in other_start for k in ek], dtype=bool
+        ) & (self.ev_kind == EXPANSION)
+        rate = np.array([_usd_rate(book, c) for c in book.config.currencies])[book.currency]
+        self.ev_arr_usd = (self.ev_after - self.ev_before) * 12 / 100 * rate[self.ev_acct]
+        self.churn_first_year = np.zeros(book.n, bool)
+        ch = self.ev_kind == CHURN
+        early = ch & (self.ev_day - book.paid_start[self.ev_acct] < 366) & (book.paid_start[self.ev_acct] != NULL)
+        self.churn_first_year[self.ev_acct[early]] = True
+        self.ever_churn = np.zeros(book.n, bool)
+        self.ever_churn[self.ev_acct[ch]] = True
+
+    def window(self, kind: int, before: int, upto: int, *, only: np.ndarray | None = None) -> np.ndarray:
+        """Grid rows in the ``before``..``upto`` months before events of ``kind`` (0 = the event's month);
+        returns (grid row index, months to the event) of the rows that exist."""
+        sel = self.ev_kind == kind
+        if only is not None:
+            sel &= only
+        acct, month = self.ev_acct[sel], self.ev_month[sel]
+        rows, lags = [], []
+        for lag in range(upto, before + 1):
+            k = _key(acct, month - lag)
+            pos = np.searchsorted(self.key, k)
+            ok = (pos < len(self.key)) & (self.key[np.minimum(pos, len(self.key) - 1)] == k)
+            rows.append(pos[ok])
+            lags.append(np.full(ok.sum(), lag))
+        return np.concatenate(rows), np.concatenate(lags)
+
+
+def _running(delta: np.ndarray, first: np.ndarray) -> np.ndarray:
+    total = np.cumsum(delta)
+    base = np.maximum.accumulate(np.where(first, np.arange(len(delta)), 0))
+    offset = np.where(base > 0, total[np.maximum(base - 1, 0)], 0)
+    return total - offset
+
+
+def _usd_rate(book: Book, cur: str) -> float:
+    from .sample import _approx_rate
+
+    return _approx_rate(book.config, cur)
+
+
+def _grid(book: Book) -> _Grid:
+    cached = vars(book).get("_activity_grid")
+    if cached is None:
+        cached = _Grid(book)
+        vars(book)["_activity_grid"] = cached
+    return cached
+
+
+def _month_end(book: Book, month: np.ndarray) -> np.ndarray:
+    from .sample import _month_start
+
+    return np.minimum(_month_start(np.asarray(month) + 1) - 1, book.as_of)
+
+
+def _ids(book: Book, acct: np.ndarray) -> pa.Array:
+    ids = book.account_ids
+    assert ids is not None
+    return ids.take(pa.array(acct))
+
+
+def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    from .sample import _date
+
+    if valid is None:
+        return _date(days)
+    return pa.array(np.where(valid, days, 0).astype("datetime64[D]"), type=pa.date32(), mask=~valid)
+
+
+def _decimals(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    from .sample import _decimal
+
+    return _decimal(np.round(np.asarray(values, float) * 10_000).astype(np.int64), valid=valid)
+
+
+def _strings(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    arr = pa.array(values.astype(object), type=pa.string())
+    if valid is None:
+        return arr
+    return pa.array([v if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)], pa.string())
+
+
+# ----------------------------------------------------------------------------------------------
+# usage
+
+
+def usage_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    g = _grid(book)
+    n_rows = len(g.acct)
+    base = np.clip(rng.beta(6, 3, book.n), 0.35, 0.9)[g.acct]
+    util = base * rng.uniform(0.93, 1.07, n_rows)
+    decline = np.ones(n_rows)
+    rows, lag = g.window(CHURN, 4, 0)
+    np.minimum.at(decline, rows, 0.4 + 0.15 * lag)
+    rows, lag = g.window(CONTRACTION, 3, 0)
+    np.minimum.at(decline, rows, 0.8)
+    pressure = np.zeros(n_rows, bool)
+    rows, _ = g.window(EXPANSION, 3, 1, only=~g.ev_usage_only)
+    pressure[rows] = True
+    util = np.where(pressure, rng.uniform(0.92, 1.05, n_rows), util) * decline
+    users = np.maximum(np.round(g.seats * util), 0).astype(np.int64)
+    actions = np.round(users * rng.uniform(20, 40, book.n)[g.acct] * rng.uniform(0.9, 1.1, n_rows)).astype(np.int64)
+    # key features: adopted some months after the first paid month (sooner, and more, for stayers)
+    stays = ~g.ever_churn
+    first_month = np.full(book.n, np.iinfo(np.int64).max)
+    np.minimum.at(first_month, g.acct, g.month)
+    acct_l, month_l, metric_l, value_l = [g.acct, g.acct], [g.month, g.month], [], [users, actions]
+    metric_l = [np.full(n_rows, "active_users", object), np.full(n_rows, "actions", object)]
+    for f in FEATURES:
+        adopts = rng.random(book.n) < np.where(stays, 0.75, 0.4)
+        delay = np.where(stays, rng.integers(0, 4, book.n), rng.integers(1, 9, book.n))
+        on = adopts[g.acct] & (g.month >= first_month[g.acct] + delay[g.acct]) & (users > 0)
+        acct_l.append(g.acct[on])
+        month_l.append(g.month[on])
+        metric_l.append(np.full(on.sum(), f"feature_{f}", object))
+        value_l.append(np.maximum(1, np.round(users[on] * rng.uniform(0.5, 3.0, on.sum()))).astype(np.int64))
+    acct = np.concatenate(acct_l)
+    month = np.concatenate(month_l)
+    metric = np.concatenate(metric_l)
+    value = np.concatenate(value_l)
+    order = np.lexsort((metric, month, acct))
+    return pa.table(
+        {
+            "account_id": _ids(book, acct[order]),
+            "date": _dates(_month_end(book, month[order])),
+            "metric": pa.array(metric[order], pa.string()),
+            "value": _decimals(value[order]),
+        }
+    )
+
+
+def utilisation(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(account, month, licensed seats) of the paying account-months, for tests."""
+    g = _grid(book)
+    return g.acct, g.month, g.seats
+
+
+# ----------------------------------------------------------------------------------------------
+# milestones
+
+
+def _milestone_days(book: Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    from .sample import NULL
+
+    g = _grid(book)
+    n = book.n
+    slow = rng.random(n) < np.where(g.churn_first_year, 0.6, 0.2)
+    kickoff = rng.integers(2, 15, n)
+    go_live = np.where(slow, rng.integers(60, 151, n), rng.integers(20, 46, n))
+    first_value = go_live + rng.integers(5, 31, n)
+    start = book.paid_start
+    out = {}
+    # an account that left before reaching a milestone never reached it
+    gone = np.full(n, np.iinfo(np.int64).max)
+    ch = g.ev_kind == CHURN
+    np.minimum.at(gone, g.ev_acct[ch], g.ev_day[ch])
+    for name, offset in zip(MILESTONES, (kickoff, go_live, first_value), strict=True):
+        day = start + offset
+        ok = (start != NULL) & (day <= book.as_of) & (day < gone)
+        out[name] = np.where(ok, day, NULL)
+    out["slow"] = slow
+    return out
+
+
+def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    from .sample import NULL
+
+    days = _milestone_days(book, rng)
+    acct_l, name_l, day_l = [], [], []
+    for name in MILESTONES:
+        i = np.flatnonzero(days[name] != NULL)
+        acct_l.append(i)
+        name_l.append(np.full(len(i), name, object))
+        day_l.append(days[name][i])
+    acct, name, day = np.concatenate(acct_l), np.concatenate(name_l), np.concatenate(day_l)
+    order = np.lexsort((day, acct))
+    return pa.table(
+        {
+            "account_id": _ids(book, acct[order]),
+            "milestone": pa.array(name[order], pa.string()),
+            "achieved_at": _dates(day[order]),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# tickets
+
+
+def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    from .sample import _month_start
+
+    g = _grid(book)
+    lam = np.array([0.3, 0.8, 2.0])[book.segment[g.acct]]
+    k = rng.poisson(lam)
+    acct = np.repeat(g.acct, k)
+    month = np.repeat(g.month, k)
+    start = _month_start(month)
+    opened = start + np.floor(rng.random(len(acct)) * (_month_start(month + 1) - start)).astype(np.int64)
+    esc = rng.random(len(acct)) < 0.05
+    # before contractions: one to three escalated, high-priority cases 15-90 days ahead
+    sel = g.ev_kind == CONTRACTION
+    reps = rng.integers(1, 4, sel.sum())
+    c_acct = np.repeat(g.ev_acct[sel], reps)
+    c_open = np.repeat(g.ev_day[sel], reps) - rng.integers(15, 91, reps.sum())
+    c_esc = rng.random(len(c_acct)) < 0.8
+    # before churns: a couple of cases, some escalated
+    sel = g.ev_kind == CHURN
+    reps = rng.integers(0, 3, sel.sum())
+    h_acct = np.repeat(g.ev_acct[sel], reps)
+    h_open = np.repeat(g.ev_day[sel], reps) - rng.integers(10, 120, reps.sum())
+    h_esc = rng.random(len(h_acct)) < 0.3
+    acct = np.r_[acct, c_acct, h_acct]
+    opened = np.r_[opened, c_open, h_open]
+    esc = np.r_[esc, c_esc, h_esc]
+    planted = np.r_[np.zeros(int(k.sum()), bool), np.ones(len(c_acct) + len(h_acct), bool)]
+    keep = (opened <= book.as_of) & (opened >= book.first_day[acct])
+    acct, opened, esc, planted = acct[keep], opened[keep], esc[keep], planted[keep]
+    m = len(acct)
+    priority = np.where(esc | (planted & (rng.random(m) < 0.5)), "high", rng.choice(["low", "normal", "normal"], m))
+    priority = np.where(esc & (rng.random(m) < 0.3), "urgent", priority)
+    days_open = np.where(esc, rng.integers(5, 31, m), np.floor(rng.exponential(2.0, m)).astype(np.int64))
+    closed = opened + days_open
+    is_closed = closed <= book.as_of
+    csat = np.clip(np.round(np.where(esc, rng.normal(2.6, 1.0, m), rng.normal(4.3, 0.7, m))), 1, 5)
+    rated = is_closed & (rng.random(m) < 0.4)
+    order = np.lexsort((opened, acct))
+    acct, opened, esc, priority, closed, is_closed = (
+        acct[order], opened[order], esc[order], priority[order], closed[order], is_closed[order]
+    )  # fmt: skip
+    csat, rated = csat[order], rated[order]
+    from .sample import _ids as sample_ids
+
+    return pa.table(
+        {
+            "account_id": _ids(book, acct),
+            "ticket_id": sample_ids("T", np.arange(1, m + 1), 8),
+            "opened_at": _dates(opened),
+            "closed_at": _dates(closed, is_closed),
+            "priority": pa.array(priority.astype(object), pa.string()),
+            "escalated": pa.array(esc),
+            "csat": _decimals(csat, rated),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# activities
+
+
+def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    from .sample import NULL
+
+    g = _grid(book)
+    n = book.n
+    seg = book.segment
+    parts: list[tuple[np.ndarray, np.ndarray, str, str]] = []  # (acct, day, type, outcome)
+    # onboarding calls: two to four in the first two paid months
+    i = np.flatnonzero(book.paid_start != NULL)
+    reps = rng.integers(2, 5, len(i))
+    a = np.repeat(i, reps)
+    parts.append((a, book.paid_start[a] + rng.integers(1, 61, len(a)), "onboarding_call", "completed"))
+    # QBRs about quarterly for mid-market and enterprise paying months (60% of quarters held)
+    q = (seg[g.acct] > 0) & (g.month % 3 == 0) & (rng.random(len(g.acct)) < 0.6)
+    from .sample import _month_start
+
+    start = _month_start(g.month[q])
+    parts.append((g.acct[q], start + rng.integers(0, 28, q.sum()), "qbr", "completed"))
+    # exec sponsor meetings twice a year for enterprise; rarer for the accounts that later churn
+    p = np.where(g.ever_churn[g.acct], 0.15, 0.45)
+    e = (seg[g.acct] == 2) & (g.month % 6 == 1) & (rng.random(len(g.acct)) < p)
+    parts.append((g.acct[e], _month_start(g.month[e]) + rng.integers(0, 28, e.sum()), "exec_sponsor_meeting", "completed"))
+    # EBRs yearly for enterprise
+    y = (seg[g.acct] == 2) & (g.month % 12 == 10) & (rng.random(len(g.acct)) < 0.7)
+    parts.append((g.acct[y], _month_start(g.month[y]) + rng.integers(0, 28, y.sum()), "ebr", "completed"))
+    # a QBR before seat expansions, far more often in mid-market
+    sel = (g.ev_kind == EXPANSION) & ~g.ev_usage_only
+    share = np.array([0.05, 0.75, 0.30])[seg[g.ev_acct[sel]]]
+    hit = rng.random(sel.sum()) < share
+    ea = g.ev_acct[sel][hit]
+    parts.append((ea, g.ev_day[sel][hit] - rng.integers(20, 61, hit.sum()), "qbr", "expansion_discussed"))
+    acct = np.concatenate([p_[0] for p_ in parts])
+    day = np.concatenate([p_[1] for p_ in parts])
+    kind = np.concatenate([np.full(len(p_[0]), p_[2], object) for p_ in parts])
+    outcome = np.concatenate([np.full(len(p_[0]), p_[3], object) for p_ in parts])
+    no_show = (outcome == "completed") & (rng.random(len(acct)) < 0.05)
+    outcome = np.where(no_show, "no_show", outcome)
+    keep = (day <= book.as_of) & (day >= book.first_day[acct])
+    acct, day, kind, outcome = acct[keep], day[keep], kind[keep], outcome[keep]
+    # the key is (account, date, type): one of each type a day (a planted one wins)
+    order = np.lexsort((outcome == "completed", kind, day, acct))
+    acct, day, kind, outcome = acct[order], day[order], kind[order], outcome[order]
+    dup = np.r_[False, (acct[1:] == acct[:-1]) & (day[1:] == day[:-1]) & (kind[1:] == kind[:-1])]
+    acct, day, kind, outcome = acct[~dup], day[~dup], kind[~dup], outcome[~dup]
+    del n
+    return pa.table(
+        {
+            "account_id": _ids(book, acct),
+            "date": _dates(day),
+            "type": pa.array(kind, pa.string()),
+            "outcome": pa.array(outcome, pa.string()),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# surveys
+
+
+def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    from .sample import _month_start
+
+    g = _grid(book)
+    asked = rng.random(len(g.acct)) < 0.08
+    soon = np.zeros(len(g.acct), bool)
+    rows, _ = g.window(CHURN, 6, 0)
+    soon[rows] = True
+    mean = np.where(soon, 5.0, 8.0)
+    score = np.clip(np.round(rng.normal(mean, 1.8)), 0, 10)
+    i = np.flatnonzero(asked)
+    start = _month_start(g.month[i])
+    day = np.minimum(start + rng.integers(0, 28, len(i)), book.as_of)
+    # CSAT after some months' support (kind csat, 1-5)
+    c = np.flatnonzero(rng.random(len(g.acct)) < 0.03)
+    c_day = np.minimum(_month_start(g.month[c]) + rng.integers(0, 28, len(c)), book.as_of)
+    c_score = np.clip(np.round(rng.normal(np.where(soon[c], 3.2, 4.2), 0.8)), 1, 5)
+    acct = np.r_[g.acct[i], g.acct[c]]
+    day = np.r_[day, c_day]
+    kind = np.r_[np.full(len(i), "nps", object), np.full(len(c), "csat", object)]
+    score_all = np.r_[score[i], c_score]
+    order = np.lexsort((kind, day, acct))
+    acct, day, kind, score_all = acct[order], day[order], kind[order], score_all[order]
+    dup = np.r_[False, (acct[1:] == acct[:-1]) & (day[1:] == day[:-1]) & (kind[1:] == kind[:-1])]
+    acct, day, kind, score_all = acct[~dup], day[~dup], kind[~dup], score_all[~dup]
+    comment = np.where(
+        kind == "nps",
+        np.where(score_all >= 9, "Great product, the team loves it", np.where(score_all <= 6, "Too expensive for what we use", "")),
+        "",
+    )
+    return pa.table(
+        {
+            "account_id": _ids(book, acct),
+            "date": _dates(day),
+            "kind": pa.array(kind, pa.string()),
+            "score": _decimals(score_all),
+            "comment": _strings(comment, comment != ""),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# opportunities
+
+
+def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
+    from .sample import NULL, _ids as sample_ids
+
+    g = _grid(book)
+    seg = book.segment
+    sel = g.ev_kind == EXPANSION
+    acct = g.ev_acct[sel]
+    closed = g.ev_day[sel]
+    arr = np.round(g.ev_arr_usd[sel], 2)
+    usage_only = g.ev_usage_only[sel]
+    m = len(acct)
+    self_serve = (seg[acct] == 0) & (rng.random(m) < 0.4)
+    by_csm = rng.random(m) < 0.65
+    source = np.where(usage_only, "product", np.where(self_serve, "self_serve", np.where(by_csm, "csm", "ae")))
+    role = np.where(np.isin(source, ("csm", "ae")), source, "")
+    created = closed - rng.integers(15, 76, m)
+    won = np.ones(m, bool)
+    kind = np.full(m, "expansion", object)
+    stage = np.full(m, "closed_won", object)
+    # lost expansion deals: about one for every four won (not from the product)
+    lost = np.flatnonzero(~usage_only & (rng.random(m) < 0.25))
+    l_closed = np.minimum(closed[lost] - rng.integers(60, 240, len(lost)), book.as_of)
+    l_arr = np.round(arr[lost] * rng.uniform(0.5, 1.5, len(lost)), 2)
+    # open deals on about 10% of accounts paying at the as-of date
+    paying = np.flatnonzero(book.active)
+    o = paying[rng.random(len(paying)) < 0.10]
+    seats = np.zeros(book.n)
+    last = g.month == g.last_month
+    seats[g.acct[last]] = g.seats[last]
+    o_arr = np.round(np.maximum(seats[o], 1) * rng.uniform(0.1, 0.4, len(o)) * 45 * 12, 2)  # 10-40% more seats
+    o_created = book.as_of - rng.integers(1, 90, len(o))
+    # open renewal deals for contracts ending within 120 days of the as-of date
+    ln = book.lines
+    soon = (ln["ce"] != NULL) & (ln["ce"] > book.as_of) & (ln["ce"] <= book.as_of + 120) & (ln["end"] == NULL)
+    r_acct = np.unique(ln["acct"][soon])
+    r_created = book.as_of - rng.integers(1, 60, len(r_acct))
+    acct_all = np.r_[acct, acct[lost], o, r_acct]
+    created_all = np.r_[created, np.minimum(created[lost], l_closed - 20), o_created, r_created]
+    closed_all = np.r_[closed, l_closed, np.full(len(o) + len(r_acct), NULL)]
+    won_all = np.r_[won, np.zeros(len(lost), bool), np.zeros(len(o) + len(r_acct), bool)]
+    won_valid = np.r_[np.ones(m + len(lost), bool), np.zeros(len(o) + len(r_acct), bool)]
+    kind_all = np.r_[kind, np.full(len(lost), "expansion", object), np.full(len(o), "expansion", object)]
+    kind_all = np.r_[kind_all, np.full(len(r_acct), "renewal", object)]
+    stage_all = np.r_[stage, np.full(len(lost), "closed_lost", object), np.full(len(o), "open", object)]
+    stage_all = np.r_[stage_all, np.full(len(r_acct), "open", object)]
+    o_source = np.where((seg[o] == 0) & (rng.random(len(o)) < 0.3), "self_serve", "csm")
+    source_all = np.r_[source, source[lost], o_source]
+    source_all = np.r_[source_all, np.full(len(r_acct), "csm", object)]
+    role_all = np.r_[role, role[lost], np.where(o_source == "csm", "csm", "")]
+    role_all = np.r_[role_all, np.full(len(r_acct), "csm", object)]
+    arr_all = np.r_[arr, l_arr, o_arr, np.zeros(len(r_acct))]
+    keep = (created_all >= book.first_day[acct_all]) & (created_all <= book.as_of)
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((created_all[order], acct_all[order]))]
+    k = len(order)
+    return pa.table(
+        {
+            "account_id": _ids(book, acct_all[order]),
+            "opportunity_id": sample_ids("O", np.arange(1, k + 1), 8),
+            "kind": pa.array(kind_all[order], pa.string()),
+            "arr_delta": _decimals(arr_all[order]),
+            "stage": pa.array(stage_all[order], pa.string()),
+            "created_at": _dates(created_all[order]),
+            "closed_at": _dates(closed_all[order], closed_all[order] != NULL),
+            "won": pa.array(won_all[order], mask=~won_valid[order]),
+            "owner_role": _strings(role_all[order].astype(object), role_all[order] != ""),
+            "source": pa.array(source_all[order].astype(object), pa.string()),
+        }
+    )
