@@ -28,6 +28,11 @@ Every setting has a default, so a workspace works with no file at all::
 
     [signals.competitor]               # trigger-phrase rules in notes: override or extend the defaults
     add_patterns = ["\\bmoving to acme\\b"]
+
+    [lifecycle]  [health]  [rum]  [catalogue]  [survival]
+                                       # customer-success settings, each read and checked by its module
+                                       # (revbook.rum, revbook.health, revbook.metrics.catalogue); see
+                                       # docs/rum.md, docs/health.md and docs/definitions.md
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ __all__ = ["Config", "SourceConfig", "load_config"]
 
 CONFIG_NAME = "revbook.toml"
 GRAINS = ("month", "quarter", "year")
+#: sections beside [workspace] and [sources.*], each kept as given and read by its own module
+SECTIONS = ("churn_reasons", "signals", "lifecycle", "health", "rum", "catalogue", "survival")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,16 @@ class Config:
     churn_reasons: Mapping[str, Any] = field(default_factory=dict)
     #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals)
     signals: Mapping[str, Any] = field(default_factory=dict)
+    #: [lifecycle]: stage rules and milestones (revbook.rum)
+    lifecycle: Mapping[str, Any] = field(default_factory=dict)
+    #: [health]: composite components, weights and bands; model horizons (revbook.health)
+    health: Mapping[str, Any] = field(default_factory=dict)
+    #: [rum]: expansion potential and risk bands (revbook.rum)
+    rum: Mapping[str, Any] = field(default_factory=dict)
+    #: [catalogue]: key features, windows of the CS metric catalogue (revbook.metrics.catalogue)
+    catalogue: Mapping[str, Any] = field(default_factory=dict)
+    #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
+    survival: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
@@ -174,12 +191,15 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
 
 def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
     ws = dict(data.get("workspace", {}))
-    extra = set(data) - {"workspace", "sources", "churn_reasons", "signals"}
+    extra = set(data) - {"workspace", "sources", *SECTIONS}
     if extra:
         raise ConfigError(
             f"unknown section(s) in revbook.toml: {', '.join(sorted(extra))}",
-            hint="sections are [workspace], [sources.<table>], [churn_reasons] and [signals]",
+            hint="sections are [workspace], [sources.<table>], " + ", ".join(f"[{s}]" for s in SECTIONS),
         )
+    for section in SECTIONS:
+        if not isinstance(data.get(section, {}), Mapping):
+            raise ConfigError(f"[{section}] must be a table of settings", value=data.get(section))
     unknown = set(ws) - {
         "path",
         "reporting_currency",
@@ -208,8 +228,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
             sources=parse_sources(data.get("sources", {}), base),
-            churn_reasons=dict(data.get("churn_reasons", {})),
-            signals=dict(data.get("signals", {})),
+            **{section: dict(data.get(section, {})) for section in SECTIONS},
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

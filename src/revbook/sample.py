@@ -78,7 +78,17 @@ import pyarrow.compute as pc
 from .errors import ConfigError
 from .sample_activity import ACTIVITY_TABLES
 
-__all__ = ["ACTIVITY_TABLES", "TABLE_BUILDERS", "TEXT_TABLES", "Book", "SampleConfig", "build", "generate", "labels", "write"]
+__all__ = [
+    "ACTIVITY_TABLES",
+    "TABLE_BUILDERS",
+    "TEXT_TABLES",
+    "Book",
+    "SampleConfig",
+    "build",
+    "generate",
+    "labels",
+    "write",
+]
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 REGIONS = ("na", "emea", "apac")

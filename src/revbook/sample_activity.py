@@ -125,9 +125,9 @@ class _Grid:
         other = (ln["kind"] != K_USAGE) & (ln["kind"] != K_TRIAL)
         other_start = set(_key(ln["acct"][other], ln["start"][other]).tolist())
         ek = _key(self.ev_acct, self.ev_day).tolist()
-        self.ev_usage_only = np.array(
-            [k in usage_start and k not in other_start for k in ek], dtype=bool
-        ) & (self.ev_kind == EXPANSION)
+        self.ev_usage_only = np.array([k in usage_start and k not in other_start for k in ek], dtype=bool) & (
+            self.ev_kind == EXPANSION
+        )
         rate = np.array([_usd_rate(book, c) for c in book.config.currencies])[book.currency]
         self.ev_arr_usd = (self.ev_after - self.ev_before) * 12 / 100 * rate[self.ev_acct]
         self.churn_first_year = np.zeros(book.n, bool)
@@ -137,7 +137,9 @@ class _Grid:
         self.ever_churn = np.zeros(book.n, bool)
         self.ever_churn[self.ev_acct[ch]] = True
 
-    def window(self, kind: int, before: int, upto: int, *, only: np.ndarray | None = None) -> np.ndarray:
+    def window(
+        self, kind: int, before: int, upto: int, *, only: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Grid rows in the ``before``..``upto`` months before events of ``kind`` (0 = the event's month);
         returns (grid row index, months to the event) of the rows that exist."""
         sel = self.ev_kind == kind
@@ -295,11 +297,11 @@ def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
     days = _milestone_days(book, rng)
     acct_l, name_l, day_l = [], [], []
-    for name in MILESTONES:
-        i = np.flatnonzero(days[name] != NULL)
+    for milestone in MILESTONES:
+        i = np.flatnonzero(days[milestone] != NULL)
         acct_l.append(i)
-        name_l.append(np.full(len(i), name, object))
-        day_l.append(days[name][i])
+        name_l.append(np.full(len(i), milestone, object))
+        day_l.append(days[milestone][i])
     acct, name, day = np.concatenate(acct_l), np.concatenate(name_l), np.concatenate(day_l)
     order = np.lexsort((day, acct))
     return pa.table(
@@ -397,7 +399,9 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     # exec sponsor meetings twice a year for enterprise; rarer for the accounts that later churn
     p = np.where(g.ever_churn[g.acct], 0.15, 0.45)
     e = (seg[g.acct] == 2) & (g.month % 6 == 1) & (rng.random(len(g.acct)) < p)
-    parts.append((g.acct[e], _month_start(g.month[e]) + rng.integers(0, 28, e.sum()), "exec_sponsor_meeting", "completed"))
+    parts.append(
+        (g.acct[e], _month_start(g.month[e]) + rng.integers(0, 28, e.sum()), "exec_sponsor_meeting", "completed")
+    )
     # EBRs yearly for enterprise
     y = (seg[g.acct] == 2) & (g.month % 12 == 10) & (rng.random(len(g.acct)) < 0.7)
     parts.append((g.acct[y], _month_start(g.month[y]) + rng.integers(0, 28, y.sum()), "ebr", "completed"))
@@ -462,7 +466,11 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
     acct, day, kind, score_all = acct[~dup], day[~dup], kind[~dup], score_all[~dup]
     comment = np.where(
         kind == "nps",
-        np.where(score_all >= 9, "Great product, the team loves it", np.where(score_all <= 6, "Too expensive for what we use", "")),
+        np.where(
+            score_all >= 9,
+            "Great product, the team loves it",
+            np.where(score_all <= 6, "Too expensive for what we use", ""),
+        ),
         "",
     )
     return pa.table(
@@ -481,7 +489,8 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import NULL, _ids as sample_ids
+    from .sample import NULL
+    from .sample import _ids as sample_ids
 
     g = _grid(book)
     seg = book.segment
