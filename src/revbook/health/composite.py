@@ -1,0 +1,200 @@
+"""The composite health score: 0-100 from configurable components and weights, banded, explained.
+
+Each component turns point-in-time features (:mod:`revbook.health.features`) into 0-100:
+
+========== =================================================================================
+usage      50 + 100 x usage_trend, clipped (usage down 50% over the last 90 days: 0; flat: 50;
+           up 50%: 100)
+utilisation  active users over licensed seats / 0.8 x 100, clipped (80% of the licence or more: 100)
+engagement 100 - days since the last touchpoint / 1.8, clipped (180 days or more: 0), +20 for an
+           executive sponsor meeting in the last 180 days (capped at 100)
+support    100 - 25 x escalations (90 days) - 5 x cases above 3 (90 days) - 10 x cases open, clipped
+sentiment  the mean of NPS x 10 and (CSAT - 1) / 4 x 100, whichever are known
+milestones share of onboarding milestones reached x 100, minus 50 when onboarding is overdue
+========== =================================================================================
+
+The score is the weighted mean of the components an account has data for (weights re-normalised
+over those), so a missing table or a quiet account is not scored as bad. Bands: green >= 70,
+yellow >= 40, red below (``[health] bands``). Each component's points lost, weight x (100 -
+component), explain the score: they sum to 100 - score.
+
+Settings (revbook.toml)::
+
+    [health]
+    weights = { usage = 0.25, utilisation = 0.2, engagement = 0.15, support = 0.15, sentiment = 0.15, milestones = 0.1 }
+    bands = { green = 70, yellow = 40 }
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+__all__ = ["COMPONENTS", "HealthSettings", "composite", "score_table"]
+
+#: component -> (features it reads, description)
+COMPONENTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "usage": (("usage_trend",), "product usage and its trend"),
+    "utilisation": (("utilisation",), "seat utilisation"),
+    "engagement": (("days_since_activity", "exec_meeting_180d"), "touchpoints and executive sponsor meetings"),
+    "support": (("escalations_90d", "tickets_90d", "open_tickets"), "support load and escalations"),
+    "sentiment": (("nps", "csat"), "NPS and CSAT"),
+    "milestones": (("milestone_progress", "onboarding_overdue"), "onboarding milestone progress"),
+}
+DEFAULT_WEIGHTS = {
+    "usage": 0.25,
+    "utilisation": 0.20,
+    "engagement": 0.15,
+    "support": 0.15,
+    "sentiment": 0.15,
+    "milestones": 0.10,
+}
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    green: float = 70.0
+    yellow: float = 40.0
+    horizons: tuple[int, ...] = (90, 180)
+    #: a fall of MRR by at least this share within the horizon is a contraction event
+    contraction_threshold: float = 0.1
+    #: months of scoring dates held out at the end of the history in the backtest
+    test_months: int = 6
+    #: months of scoring dates before the test ones used to train
+    train_months: int = 24
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> HealthSettings:
+        known = {"weights", "bands", "horizons", "contraction_threshold", "test_months", "train_months"}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(
+                f"unknown setting(s) in [health]: {', '.join(sorted(unknown))}",
+                hint=f"known: {', '.join(sorted(known))}",
+            )
+        weights = dict(DEFAULT_WEIGHTS)
+        for name, w in dict(raw.get("weights", {})).items():
+            if name not in COMPONENTS:
+                raise ConfigError(
+                    f"[health] weights names an unknown component '{name}'", hint=f"components: {', '.join(COMPONENTS)}"
+                )
+            if not isinstance(w, int | float) or w < 0:
+                raise ConfigError(f"[health] weight of '{name}' must be a number >= 0", value=w)
+            weights[name] = float(w)
+        if sum(weights.values()) <= 0:
+            raise ConfigError("[health] weights must not all be 0")
+        bands = dict(raw.get("bands", {}))
+        green, yellow = float(bands.get("green", 70)), float(bands.get("yellow", 40))
+        if not 0 <= yellow <= green <= 100:
+            raise ConfigError("[health] bands need 0 <= yellow <= green <= 100", value=bands)
+        horizons = tuple(int(h) for h in raw.get("horizons", (90, 180)))
+        if not horizons or any(h < 7 for h in horizons):
+            raise ConfigError("[health] horizons are days, each at least 7", value=horizons)
+        threshold = float(raw.get("contraction_threshold", 0.1))
+        if not 0 < threshold <= 1:
+            raise ConfigError("[health] contraction_threshold must be in (0, 1]", value=threshold)
+        test_months, train_months = int(raw.get("test_months", 6)), int(raw.get("train_months", 24))
+        if test_months < 1 or train_months < 1:
+            raise ConfigError("[health] test_months and train_months must be at least 1")
+        return cls(weights, green, yellow, horizons, threshold, test_months, train_months)
+
+
+def _clip(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 100.0)
+
+
+def _col(t: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(t[name].to_numpy(zero_copy_only=False), dtype=float)
+
+
+def component_scores(feats: pa.Table) -> dict[str, np.ndarray]:
+    """Each component's 0-100 score per row (NaN where the account has no data for it)."""
+    f = {name: _col(feats, name) for name in feats.column_names if name not in ("account_id", "score_date")}
+    out: dict[str, np.ndarray] = {}
+    out["usage"] = _clip(50 + 100 * f["usage_trend"])
+    out["utilisation"] = _clip(f["utilisation"] / 0.8 * 100)
+    eng = _clip(100 - f["days_since_activity"] / 1.8)
+    eng = np.where(np.isnan(f["days_since_activity"]) & (f["activities_90d"] == 0), 0.0, eng)
+    eng = np.where(np.isnan(f["activities_90d"]), np.nan, eng)
+    out["engagement"] = np.minimum(eng + 20 * np.nan_to_num(f["exec_meeting_180d"]), 100)
+    out["support"] = _clip(
+        100 - 25 * f["escalations_90d"] - 5 * np.maximum(f["tickets_90d"] - 3, 0) - 10 * f["open_tickets"]
+    )
+    nps, csat = f["nps"] * 10, (f["csat"] - 1) / 4 * 100
+    stacked = np.vstack([nps, csat])
+    counted = (~np.isnan(stacked)).sum(axis=0)
+    both = np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
+    out["sentiment"] = _clip(both)
+    out["milestones"] = _clip(f["milestone_progress"] * 100 - 50 * np.nan_to_num(f["onboarding_overdue"]))
+    return out
+
+
+def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.Table:
+    """The composite of each features row: ``score`` 0-100, ``band``, each component's score and
+    the points it loses (``lost_<component>``), and ``drivers`` (the components losing most)."""
+    settings = settings or HealthSettings()
+    comps = component_scores(feats)
+    n = feats.num_rows
+    weights = np.array([settings.weights.get(c, 0.0) for c in COMPONENTS])
+    scores = np.vstack([comps[c] for c in COMPONENTS]) if n else np.zeros((len(COMPONENTS), 0))
+    known = ~np.isnan(scores) & (weights[:, None] > 0)
+    w = np.where(known, weights[:, None], 0.0)
+    total = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wn = np.where(total > 0, w / total, 0.0)
+    score = np.where(total > 0, (wn * np.nan_to_num(scores)).sum(axis=0), np.nan)
+    lost = wn * (100 - np.nan_to_num(scores))
+    band = np.where(
+        np.isnan(score),
+        "unknown",
+        np.where(score >= settings.green, "green", np.where(score >= settings.yellow, "yellow", "red")),
+    )
+    names = list(COMPONENTS)
+    order = np.argsort(-lost, axis=0)
+    drivers = []
+    for j in range(n):
+        top = [names[i] for i in order[:3, j] if lost[i, j] >= 5]
+        drivers.append(", ".join(f"{c} (-{lost[names.index(c), j]:.0f})" for c in top))
+    cols: dict[str, Any] = {
+        "account_id": feats["account_id"],
+        "score_date": feats["score_date"],
+        "score": pa.array(np.round(score, 1), pa.float64(), mask=np.isnan(score)),
+        "band": pa.array(band.astype(object), pa.string()),
+    }
+    for i, c in enumerate(names):
+        cols[c] = pa.array(np.round(scores[i], 1), pa.float64(), mask=np.isnan(scores[i]))
+    for i, c in enumerate(names):
+        cols[f"lost_{c}"] = pa.array(np.round(lost[i], 1), pa.float64())
+    cols["drivers"] = pa.array(drivers, pa.string())
+    return pa.table(cols)
+
+
+def composite(ws: Workspace, on: dt.date | None = None, *, dates: Sequence[dt.date] | None = None) -> pa.Table:
+    """The composite score of every paying account on ``on`` (default: the as-of date), with its
+    ARR, segment and CSM on that date, sorted worst first."""
+    from .features import features
+
+    settings = HealthSettings.from_config(ws.config.health)
+    when = list(dates) if dates else [on or ws.config.snapshot_date()]
+    feats = features(ws, when, **lifecycle_feature_options(ws))
+    scored = score_table(feats, settings)
+    return scored.append_column("arr", feats["arr"])
+
+
+def lifecycle_feature_options(ws: Workspace) -> dict[str, Any]:
+    """The milestone settings of [lifecycle] that features read."""
+    from ..rum import LifecycleSettings
+
+    lc = LifecycleSettings.from_config(ws.config.lifecycle)
+    return {"onboarding_milestones": lc.onboarding_milestones, "onboarding_days": lc.onboarding_days}

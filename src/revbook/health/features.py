@@ -1,0 +1,290 @@
+"""Point-in-time account features: what was known about each paying account on a scoring date.
+
+The point-in-time rule: a feature on date *d* reads only rows dated on or before *d* (usage and
+surveys by ``date``, tickets by ``opened_at`` and, for their state, ``closed_at`` <= *d*, activities
+by ``date``, milestones by ``achieved_at``, opportunities by ``created_at`` / ``closed_at``, ledger
+lines by ``start_date``, and a line's end only when it is on or before *d*). Nothing about the
+future leaks in, which tests/test_health.py checks by cutting the data at *d* and comparing.
+Labels (:func:`labels`) are the only place that looks past *d*, on purpose.
+
+Features are computed in DuckDB SQL over the workspace (a DuckDB-only path: health needs the
+activity tables, which the portable metric definitions do not read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ..errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+__all__ = ["FEATURES", "features", "labels", "register_dates"]
+
+#: feature -> what it measures (the model's drivers and the composite's inputs are named by these)
+FEATURES: dict[str, str] = {
+    "arr": "ARR on the scoring date (reporting currency)",
+    "tenure_days": "days since the account first paid",
+    "mrr_change_90d": "relative change of MRR over the last 90 days",
+    "usage_90d": "actions per measurement (mean) in the last 90 days",
+    "usage_trend": "actions per measurement in the last 90 days over the 90 days before, minus 1",
+    "utilisation": "active users (latest in the last 45 days) over licensed seats",
+    "features_used": "key features used in the last 90 days",
+    "activities_90d": "touchpoints (QBRs, calls, meetings) held in the last 90 days",
+    "days_since_activity": "days since the last touchpoint held",
+    "exec_meeting_180d": "1 if an executive sponsor meeting was held in the last 180 days",
+    "tickets_90d": "support cases opened in the last 90 days",
+    "escalations_90d": "escalated cases opened in the last 90 days",
+    "open_tickets": "cases open on the scoring date",
+    "nps": "latest NPS answer in the last 365 days (0-10)",
+    "csat": "mean CSAT (surveys and rated cases) in the last 180 days (1-5)",
+    "milestone_progress": "share of the onboarding milestones reached",
+    "onboarding_overdue": "1 if onboarding is not done past its target days",
+    "cancel_requested": "1 if a running line has a requested cancellation",
+    "days_to_renewal": "days to the nearest contract end of a running line",
+    "open_expansion_arr": "ARR of open expansion opportunities",
+}
+
+_DATES = "rb_score_dates"
+
+
+def register_dates(ws: Workspace, dates: Sequence[dt.date]) -> None:
+    if not dates:
+        raise WorkspaceError("no scoring dates given", hint="pass at least one date")
+    table = pa.table({"score_date": pa.array(sorted(set(dates)), pa.date32())})
+    ws.book.engine.register(_DATES, table)
+
+
+def _has(ws: Workspace, table: str) -> bool:
+    return bool(ws.row_counts().get(table, 0))
+
+
+def features(
+    ws: Workspace,
+    dates: Sequence[dt.date],
+    *,
+    onboarding_milestones: Sequence[str] = ("kickoff", "go_live"),
+    onboarding_days: int = 90,
+    key_feature_prefix: str = "feature_",
+    usage_metric: str = "actions",
+    users_metric: str = "active_users",
+) -> pa.Table:
+    """One row per account paying on each scoring date: ``account_id``, ``score_date``, ``mrr``
+    (minor units), ``segment`` and ``owner`` on that date, and every column of :data:`FEATURES`
+    (NULL where the table it needs is not loaded or the account has no rows)."""
+    book = ws.book
+    lines = book.ledger()
+    register_dates(ws, dates)
+    scale = 10**ws.config.minor_units
+    has = {t: _has(ws, t) for t in ("usage", "tickets", "activities", "milestones", "surveys", "opportunities")}
+    ms = ", ".join("'" + m.replace("'", "''") + "'" for m in onboarding_milestones) or "NULL"
+    n_ms = max(len(onboarding_milestones), 1)
+    ctes = [
+        f"""base AS (
+            SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
+            FROM {_DATES} d JOIN {lines} l
+              ON l.start_date <= d.score_date AND (l.end_date IS NULL OR l.end_date > d.score_date)
+            GROUP BY ALL HAVING sum(l.mrr) > 0)""",
+        f"""past AS (
+            SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
+            FROM {_DATES} d JOIN {lines} l
+              ON l.start_date <= d.score_date - 90 AND (l.end_date IS NULL OR l.end_date > d.score_date - 90)
+            GROUP BY ALL)""",
+        f"""first_paid AS (
+            SELECT account_id, min(start_date) AS first_day FROM {lines} WHERE mrr > 0 GROUP BY account_id)""",
+        f"""lic AS (
+            SELECT d.score_date, s.account_id, sum(s.quantity) AS seats,
+                   max(CASE WHEN s.cancel_requested_at <= d.score_date THEN 1 ELSE 0 END) AS cancel_requested,
+                   min(CASE WHEN s.contract_end_date > d.score_date
+                            THEN date_diff('day', d.score_date, s.contract_end_date) END) AS days_to_renewal
+            FROM {_DATES} d JOIN subscriptions s
+              ON s.start_date <= d.score_date AND (s.end_date IS NULL OR s.end_date > d.score_date)
+             AND NOT coalesce(s.is_trial, false)
+            GROUP BY ALL)""",
+    ]
+    cols = [
+        f"CAST(12 * b.mrr AS DOUBLE) / {scale} AS arr",
+        "date_diff('day', fp.first_day, b.score_date) AS tenure_days",
+        "CASE WHEN coalesce(p.mrr, 0) > 0 THEN CAST(b.mrr AS DOUBLE) / p.mrr - 1 END AS mrr_change_90d",
+        "CAST(coalesce(lic.cancel_requested, 0) AS INTEGER) AS cancel_requested",
+        "lic.days_to_renewal",
+    ]
+    joins = [
+        "LEFT JOIN past p USING (score_date, account_id)",
+        "LEFT JOIN first_paid fp USING (account_id)",
+        "LEFT JOIN lic USING (score_date, account_id)",
+    ]
+    if has["usage"]:
+        ctes.append(
+            f"""u AS (
+            SELECT d.score_date, x.account_id,
+                   avg(CASE WHEN x.metric = '{usage_metric}' AND x.date > d.score_date - 90 THEN x.value END) AS u90,
+                   avg(CASE WHEN x.metric = '{usage_metric}' AND x.date <= d.score_date - 90 THEN x.value END) AS u180,
+                   count(DISTINCT CASE WHEN starts_with(x.metric, '{key_feature_prefix}')
+                                        AND x.date > d.score_date - 90 AND x.value > 0 THEN x.metric END) AS feats,
+                   arg_max(CASE WHEN x.metric = '{users_metric}' AND x.date > d.score_date - 45 THEN x.value END,
+                           CASE WHEN x.metric = '{users_metric}' AND x.date > d.score_date - 45 THEN x.date END)
+                       AS users
+            FROM {_DATES} d JOIN usage x
+              ON x.account_id IS NOT NULL AND x.date <= d.score_date AND x.date > d.score_date - 180
+            GROUP BY ALL)"""
+        )
+        cols += [
+            "CAST(coalesce(u.u90, 0) AS DOUBLE) AS usage_90d",
+            "CASE WHEN u.u180 > 0 THEN CAST(coalesce(u.u90, 0) AS DOUBLE) / u.u180 - 1 END AS usage_trend",
+            "CASE WHEN lic.seats > 0 THEN CAST(u.users AS DOUBLE) / lic.seats END AS utilisation",
+            "coalesce(u.feats, 0) AS features_used",
+        ]
+        joins.append("LEFT JOIN u USING (score_date, account_id)")
+    if has["activities"]:
+        ctes.append(
+            f"""act AS (
+            SELECT d.score_date, a.account_id,
+                   count(*) FILTER (WHERE a.date > d.score_date - 90) AS n90,
+                   max(a.date) AS last_date,
+                   max(CASE WHEN a.type = 'exec_sponsor_meeting' AND a.date > d.score_date - 180 THEN 1 ELSE 0 END)
+                       AS exec180
+            FROM {_DATES} d JOIN activities a
+              ON a.date <= d.score_date AND coalesce(a.outcome, '') <> 'no_show'
+            GROUP BY ALL)"""
+        )
+        cols += [
+            "coalesce(act.n90, 0) AS activities_90d",
+            "date_diff('day', act.last_date, b.score_date) AS days_since_activity",
+            "CAST(coalesce(act.exec180, 0) AS INTEGER) AS exec_meeting_180d",
+        ]
+        joins.append("LEFT JOIN act USING (score_date, account_id)")
+    if has["tickets"]:
+        ctes.append(
+            f"""tk AS (
+            SELECT d.score_date, t.account_id,
+                   count(*) FILTER (WHERE t.opened_at > d.score_date - 90) AS n90,
+                   count(*) FILTER (WHERE t.opened_at > d.score_date - 90 AND t.escalated) AS esc90,
+                   count(*) FILTER (WHERE t.closed_at IS NULL OR t.closed_at > d.score_date) AS open_now,
+                   sum(CASE WHEN t.closed_at <= d.score_date AND t.closed_at > d.score_date - 180 THEN t.csat END)
+                       AS csat_sum,
+                   count(CASE WHEN t.closed_at <= d.score_date AND t.closed_at > d.score_date - 180 THEN t.csat END)
+                       AS csat_n
+            FROM {_DATES} d JOIN tickets t ON t.opened_at <= d.score_date
+             AND (t.opened_at > d.score_date - 180 OR t.closed_at IS NULL OR t.closed_at > d.score_date - 180)
+            GROUP BY ALL)"""
+        )
+        cols += [
+            "coalesce(tk.n90, 0) AS tickets_90d",
+            "coalesce(tk.esc90, 0) AS escalations_90d",
+            "coalesce(tk.open_now, 0) AS open_tickets",
+        ]
+        joins.append("LEFT JOIN tk USING (score_date, account_id)")
+    csat_parts = []
+    if has["surveys"]:
+        ctes.append(
+            f"""sv AS (
+            SELECT d.score_date, s.account_id,
+                   arg_max(CASE WHEN s.kind = 'nps' AND s.date > d.score_date - 365 THEN s.score END,
+                           CASE WHEN s.kind = 'nps' AND s.date > d.score_date - 365 THEN s.date END) AS nps,
+                   sum(CASE WHEN s.kind = 'csat' AND s.date > d.score_date - 180 THEN s.score END) AS csat_sum,
+                   count(CASE WHEN s.kind = 'csat' AND s.date > d.score_date - 180 THEN s.score END) AS csat_n
+            FROM {_DATES} d JOIN surveys s ON s.date <= d.score_date AND s.date > d.score_date - 365
+            GROUP BY ALL)"""
+        )
+        cols.append("CAST(sv.nps AS DOUBLE) AS nps")
+        joins.append("LEFT JOIN sv USING (score_date, account_id)")
+        csat_parts.append("sv")
+    if has["tickets"]:
+        csat_parts.append("tk")
+    if csat_parts:
+        total = " + ".join(f"coalesce({p}.csat_sum, 0)" for p in csat_parts)
+        count = " + ".join(f"coalesce({p}.csat_n, 0)" for p in csat_parts)
+        cols.append(f"CASE WHEN {count} > 0 THEN CAST({total} AS DOUBLE) / ({count}) END AS csat")
+    if has["milestones"]:
+        ctes.append(
+            f"""mi AS (
+            SELECT d.score_date, m.account_id, count(DISTINCT m.milestone) AS reached
+            FROM {_DATES} d JOIN milestones m ON m.achieved_at <= d.score_date AND m.milestone IN ({ms})
+            GROUP BY ALL)"""
+        )
+        cols += [
+            f"CAST(coalesce(mi.reached, 0) AS DOUBLE) / {n_ms} AS milestone_progress",
+            f"""CASE WHEN coalesce(mi.reached, 0) < {len(onboarding_milestones)}
+                      AND date_diff('day', fp.first_day, b.score_date) > {int(onboarding_days)}
+                 THEN 1 ELSE 0 END AS onboarding_overdue""",
+        ]
+        joins.append("LEFT JOIN mi USING (score_date, account_id)")
+    if has["opportunities"]:
+        ctes.append(
+            f"""op AS (
+            SELECT d.score_date, o.account_id, sum(o.arr_delta) AS open_arr
+            FROM {_DATES} d JOIN opportunities o
+              ON o.kind = 'expansion' AND o.created_at <= d.score_date
+             AND (o.closed_at IS NULL OR o.closed_at > d.score_date)
+            GROUP BY ALL)"""
+        )
+        cols.append("CAST(coalesce(op.open_arr, 0) AS DOUBLE) AS open_expansion_arr")
+        joins.append("LEFT JOIN op USING (score_date, account_id)")
+    sql = f"""
+        WITH {", ".join(ctes)}
+        SELECT b.account_id, b.score_date, b.mrr, {", ".join(cols)}
+        FROM base b {" ".join(joins)}
+        ORDER BY b.score_date, b.account_id
+    """
+    table = ws.con.execute(sql).to_arrow_table()
+    # every feature is a column, NULL where its table is not loaded
+    for name in FEATURES:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.float64()))
+    return table.select(["account_id", "score_date", "mrr", *FEATURES])
+
+
+def labels(ws: Workspace, dates: Sequence[dt.date], *, horizon_days: int, threshold: float = 0.1) -> pa.Table:
+    """What happened after each scoring date: for each account paying on it, ``event`` is true
+    when its MRR fell to zero (churn) or by at least ``threshold`` of its scoring-date MRR
+    (contraction) at any time in the next ``horizon_days`` days; ``lost_mrr`` is the deepest fall
+    in minor units; ``mrr_end`` the MRR at the horizon's end; ``known`` is false when the horizon
+    runs past the as-of date (not yet known)."""
+    book = ws.book
+    lines = book.ledger()
+    register_dates(ws, dates)
+    as_of = ws.config.snapshot_date().isoformat()
+    sql = f"""
+        WITH ev AS (
+            SELECT account_id, start_date AS day, mrr AS delta FROM {lines} WHERE mrr <> 0
+            UNION ALL
+            SELECT account_id, end_date, -mrr FROM {lines} WHERE mrr <> 0 AND end_date IS NOT NULL
+        ),
+        steps AS (SELECT account_id, day, sum(delta) AS delta FROM ev GROUP BY ALL),
+        lv AS (
+            SELECT account_id, day, sum(delta) OVER (PARTITION BY account_id ORDER BY day) AS level FROM steps
+        ),
+        base AS (
+            SELECT d.score_date, l.account_id, sum(l.mrr) AS mrr
+            FROM {_DATES} d JOIN {lines} l
+              ON l.start_date <= d.score_date AND (l.end_date IS NULL OR l.end_date > d.score_date)
+            GROUP BY ALL HAVING sum(l.mrr) > 0
+        ),
+        low AS (
+            SELECT b.score_date, b.account_id, min(lv.level) AS low
+            FROM base b JOIN lv ON lv.account_id = b.account_id
+             AND lv.day > b.score_date AND lv.day <= b.score_date + {int(horizon_days)}
+            GROUP BY ALL
+        ),
+        fin AS (
+            SELECT b.score_date, b.account_id, arg_max(lv.level, lv.day) AS level
+            FROM base b JOIN lv ON lv.account_id = b.account_id
+             AND lv.day > b.score_date AND lv.day <= b.score_date + {int(horizon_days)}
+            GROUP BY ALL
+        )
+        SELECT b.account_id, b.score_date,
+               coalesce(low.low, b.mrr) <= 0 OR coalesce(low.low, b.mrr) <= b.mrr * (1 - {float(threshold)})
+                   AS event,
+               CAST(greatest(b.mrr - greatest(coalesce(low.low, b.mrr), 0), 0) AS BIGINT) AS lost_mrr,
+               CAST(greatest(coalesce(fin.level, b.mrr), 0) AS BIGINT) AS mrr_end,
+               b.score_date + {int(horizon_days)} <= DATE '{as_of}' AS known
+        FROM base b LEFT JOIN low USING (score_date, account_id) LEFT JOIN fin USING (score_date, account_id)
+        ORDER BY b.score_date, b.account_id
+    """
+    return ws.con.execute(sql).to_arrow_table()

@@ -1,0 +1,151 @@
+"""The predictive health model: the probability that an account churns or contracts within a horizon.
+
+Two estimators, scikit-learn style (``fit`` returns self): ``"logistic"`` (interpretable: a
+logistic regression on standardised features with median imputation and missing-value
+indicators) and ``"boosting"`` (stronger: histogram gradient boosting, which takes missing values
+as they are). Trained on point-in-time features (:mod:`revbook.health.features`) at past scoring
+dates, labelled by what happened in the horizon after each (:func:`revbook.health.features.labels`).
+
+Drivers of one account's risk: for the logistic model, each feature's term
+coefficient x standardised value (its push on the log-odds, against an average account); for the
+boosting model, the change in predicted probability when the feature is set to its training median
+(an occlusion estimate). The top three pushing the risk up are reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import ConfigError
+from .features import FEATURES
+
+__all__ = ["MODEL_FEATURES", "HealthModel"]
+
+#: the model's inputs (ARR is not one: the risk of a dollar and of a logo are asked apart)
+MODEL_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in ("arr", "open_expansion_arr"))
+
+
+def matrix(feats: pa.Table, columns: Sequence[str] = MODEL_FEATURES) -> np.ndarray:
+    return (
+        np.column_stack([np.asarray(feats[c].to_numpy(zero_copy_only=False), dtype=float) for c in columns])
+        if feats.num_rows
+        else np.zeros((0, len(columns)))
+    )
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Gradient boosting's OpenMP threads spin-wait: on a busy 2-core machine a fit took 15 s
+    instead of 2.5 s. One thread is predictable everywhere."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+class HealthModel:
+    """``HealthModel("logistic").fit(features, labels)``; ``predict_proba(features)``; ``drivers``."""
+
+    def __init__(self, kind: Literal["logistic", "boosting"] = "logistic", *, random_state: int = 0) -> None:
+        if kind not in ("logistic", "boosting"):
+            raise ConfigError(f"unknown model kind '{kind}'", hint="use 'logistic' or 'boosting'")
+        self.kind = kind
+        self.random_state = random_state
+        self.columns: tuple[str, ...] = MODEL_FEATURES
+        self._pipe: Any = None
+        self._medians: np.ndarray | None = None
+
+    def _estimator(self) -> Any:
+        if self.kind == "logistic":
+            from sklearn.impute import SimpleImputer
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+
+            return make_pipeline(
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                StandardScaler(),
+                LogisticRegression(C=1.0, max_iter=2000),
+            )
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.06, max_leaf_nodes=15, l2_regularization=1.0,
+            random_state=self.random_state,
+        )  # fmt: skip
+
+    def fit(self, feats: pa.Table, y: np.ndarray | pa.Array | pa.ChunkedArray) -> HealthModel:
+        x = matrix(feats, self.columns)
+        target = np.asarray(y.to_numpy(zero_copy_only=False) if hasattr(y, "to_numpy") else y, dtype=bool)
+        if len(target) != len(x):
+            raise ConfigError("features and labels have different lengths", value=(len(x), len(target)))
+        if target.all() or not target.any():
+            raise ConfigError(
+                "the training dates have only one outcome, so no model can be fitted",
+                hint="train on a longer history (more scoring dates) or a longer horizon",
+            )
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0) if len(x) else np.zeros(x.shape[1])
+        self._medians = np.nan_to_num(med)
+        with _one_thread():
+            self._pipe = self._estimator().fit(x, target)
+        return self
+
+    def _check(self) -> None:
+        if self._pipe is None:
+            raise ConfigError("the model is not fitted", hint="call fit(features, labels) first")
+
+    def predict_proba(self, feats: pa.Table) -> np.ndarray:
+        """The probability of the event for each row."""
+        self._check()
+        x = matrix(feats, self.columns)
+        if not len(x):
+            return np.zeros(0)
+        with _one_thread():
+            return np.asarray(self._pipe.predict_proba(x)[:, 1])
+
+    def coefficients(self) -> list[tuple[str, float]]:
+        """The logistic model's coefficients on standardised features (missing indicators as
+        ``<feature> missing``), largest magnitude first."""
+        self._check()
+        if self.kind != "logistic":
+            raise ConfigError("coefficients are the logistic model's", hint="use drivers() for boosting")
+        imputer, _, lr = (self._pipe[i] for i in range(3))
+        names = list(self.columns)
+        names += [f"{self.columns[i]} missing" for i in getattr(imputer.indicator_, "features_", [])]
+        coef = lr.coef_[0]
+        return sorted(zip(names, coef.tolist(), strict=True), key=lambda kv: -abs(kv[1]))
+
+    def contributions(self, feats: pa.Table) -> np.ndarray:
+        """Rows x features: each feature's push on the risk (see the module docstring)."""
+        self._check()
+        x = matrix(feats, self.columns)
+        if not len(x):
+            return np.zeros((0, len(self.columns)))
+        if self.kind == "logistic":
+            imputer, scaler, lr = (self._pipe[i] for i in range(3))
+            z = scaler.transform(imputer.transform(x))
+            return np.asarray((z * lr.coef_[0])[:, : len(self.columns)])
+        assert self._medians is not None
+        out = np.zeros_like(x)
+        with _one_thread():
+            base = self._pipe.predict_proba(x)[:, 1]
+            for j in range(x.shape[1]):
+                x2 = x.copy()
+                x2[:, j] = self._medians[j]
+                out[:, j] = base - self._pipe.predict_proba(x2)[:, 1]
+        return out
+
+    def drivers(self, feats: pa.Table, top: int = 3) -> list[str]:
+        """For each row, the features pushing its risk up the most, e.g. ``usage_trend, nps``."""
+        c = self.contributions(feats)
+        out = []
+        for row in c:
+            order = np.argsort(-row)[:top]
+            out.append(", ".join(self.columns[j] for j in order if row[j] > 0))
+        return out

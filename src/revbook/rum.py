@@ -1,0 +1,514 @@
+"""Revenue Under Management: lifecycle stage, expansion potential and risk of every account, and
+the ARR a CS team manages split by them (docs/rum.md has the definitions and the settings).
+
+Stage of a paying account on a date, the first rule that holds:
+
+1. **renewal window**: a running line's contract ends within ``renewal_window_days`` (90);
+2. **onboarding**: its onboarding milestones are not all reached (with no milestones loaded: it
+   first paid fewer than ``onboarding_days`` (90) ago);
+3. **expansion window**: readiness holds: onboarding done, health not red, and seat utilisation at
+   least ``expansion_utilisation`` (0.85) or usage above its plan's tier or an open expansion deal;
+4. **adoption**: otherwise.
+
+Overlays: **cancel requested** (a running line has a requested cancellation) and **churned** (paid
+in the ``churned_days`` (90) before the date, not on it: its ARR is the ARR it had the day before
+it left). Each account's stage comes with the reason in words.
+
+Expansion potential (ARR, reporting currency), the sum of: seat whitespace (seats to bring
+utilisation back to ``target_utilisation`` (0.75) when it is at or above the readiness level,
+priced at the account's own seat price); usage above the plan's tier (actions per licensed seat
+per month above ``usage_tiers[plan]``: the upgrade to the next plan, priced from the data's own
+median seat prices by plan); cross-sell (each product that at least ``cross_sell_share`` (25%) of
+paying accounts of the same segment own and this one does not, at that product's median ARR
+among them); open expansion opportunities. Bands: high >= 25% of the account's ARR, medium >= 10%.
+
+Risk: the composite health band (red: high, yellow: medium, green: low; no data: medium).
+Expected renewal ARR of accounts in the renewal window, from the logistic health model trained on
+month ends before the date whose outcome was known by it (horizon: the renewal window): with p
+the account's probability of a churn or contraction, ARR x (1 + p x g1 + (1 - p) x g0), where g1
+and g0 are the mean relative MRR change over the horizon of the training rows with and without
+such an event (so expansion of the healthy is counted as well as the loss of the rest); trend:
+growth above +2%, contraction below -2%, flat between. The open expansion pipeline is shown beside
+it, not added to it (the expansions in g0 already include deals like it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import ConfigError, WorkspaceError
+from .frame import Frame
+
+if TYPE_CHECKING:
+    from .health.composite import HealthSettings
+    from .workspace import Workspace
+
+__all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "flow", "rum"]
+
+STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
+UNMANAGED = "unmanaged"
+
+
+def _check_keys(section: str, raw: Mapping[str, Any], known: set[str]) -> None:
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) in [{section}]: {', '.join(sorted(unknown))}",
+            hint=f"known: {', '.join(sorted(known))}",
+        )
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    onboarding_milestones: tuple[str, ...] = ("kickoff", "go_live")
+    value_milestone: str = "first_value"
+    onboarding_days: int = 90
+    renewal_window_days: int = 90
+    expansion_utilisation: float = 0.85
+    churned_days: int = 90
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> LifecycleSettings:
+        _check_keys("lifecycle", raw, {f for f in cls.__dataclass_fields__})
+        d = cls()
+        try:
+            s = cls(
+                onboarding_milestones=tuple(str(m) for m in raw.get("onboarding_milestones", d.onboarding_milestones)),
+                value_milestone=str(raw.get("value_milestone", d.value_milestone)),
+                onboarding_days=int(raw.get("onboarding_days", d.onboarding_days)),
+                renewal_window_days=int(raw.get("renewal_window_days", d.renewal_window_days)),
+                expansion_utilisation=float(raw.get("expansion_utilisation", d.expansion_utilisation)),
+                churned_days=int(raw.get("churned_days", d.churned_days)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid [lifecycle] setting: {exc}") from None
+        if s.onboarding_days < 1 or s.renewal_window_days < 1 or s.churned_days < 1:
+            raise ConfigError("[lifecycle] day counts must be at least 1")
+        if not 0 < s.expansion_utilisation <= 2:
+            raise ConfigError("[lifecycle] expansion_utilisation is a share of the licence, e.g. 0.85")
+        return s
+
+
+@dataclass(frozen=True)
+class RumSettings:
+    target_utilisation: float = 0.75
+    usage_metric: str = "actions"
+    usage_tiers: Mapping[str, float] = field(default_factory=lambda: {"starter": 25.0, "team": 30.0, "business": 35.0})
+    cross_sell_share: float = 0.25
+    potential_bands: tuple[float, float] = (0.25, 0.10)
+    growth_band: float = 0.02
+    train_months: int = 6
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> RumSettings:
+        _check_keys("rum", raw, {f for f in cls.__dataclass_fields__})
+        d = cls()
+        try:
+            bands = raw.get("potential_bands", d.potential_bands)
+            s = cls(
+                target_utilisation=float(raw.get("target_utilisation", d.target_utilisation)),
+                usage_metric=str(raw.get("usage_metric", d.usage_metric)),
+                usage_tiers={str(k): float(v) for k, v in dict(raw.get("usage_tiers", d.usage_tiers)).items()},
+                cross_sell_share=float(raw.get("cross_sell_share", d.cross_sell_share)),
+                potential_bands=(float(bands[0]), float(bands[1])),
+                growth_band=float(raw.get("growth_band", d.growth_band)),
+                train_months=int(raw.get("train_months", d.train_months)),
+            )
+        except (TypeError, ValueError, IndexError, KeyError) as exc:
+            raise ConfigError(f"invalid [rum] setting: {exc}") from None
+        if not 0 < s.target_utilisation <= 1 or not 0 < s.cross_sell_share <= 1:
+            raise ConfigError("[rum] target_utilisation and cross_sell_share are shares in (0, 1]")
+        if not s.potential_bands[0] >= s.potential_bands[1] >= 0:
+            raise ConfigError("[rum] potential_bands = [high, medium] shares of ARR, high >= medium >= 0")
+        return s
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _paying_before(ws: Workspace, on: dt.date, days: int) -> pa.Table:
+    """Accounts not paying on ``on`` that paid in the ``days`` before: (account_id, mrr the day they left)."""
+    lines = ws.book.ledger()
+    return ws.con.execute(
+        f"""
+        WITH ends AS (
+            SELECT account_id, max(end_date) AS left_on FROM {lines}
+            WHERE mrr > 0 AND end_date IS NOT NULL GROUP BY account_id
+        ),
+        gone AS (
+            SELECT e.account_id, e.left_on FROM ends e
+            WHERE e.left_on <= DATE '{on}' AND e.left_on > DATE '{on}' - {int(days)}
+              AND NOT EXISTS (SELECT 1 FROM {lines} l WHERE l.account_id = e.account_id AND l.mrr > 0
+                              AND l.start_date <= DATE '{on}' AND (l.end_date IS NULL OR l.end_date > DATE '{on}'))
+        )
+        SELECT g.account_id, g.left_on, CAST(sum(l.mrr) AS BIGINT) AS mrr
+        FROM gone g JOIN {lines} l ON l.account_id = g.account_id
+         AND l.start_date < g.left_on AND coalesce(l.end_date, DATE '9999-12-31') >= g.left_on
+        GROUP BY ALL
+        """
+    ).to_arrow_table()
+
+
+def _potential(
+    ws: Workspace, feats: pa.Table, on: dt.date, rs: RumSettings, util_ready: float
+) -> dict[str, np.ndarray]:
+    """Expansion potential components (reporting currency ARR) for each row of ``feats``."""
+    lines = ws.book.ledger()
+    scale = 10**ws.config.minor_units
+    ws.book.engine.register("rb_rum_accounts", feats.select(["account_id"]))
+    has_usage = bool(ws.row_counts().get("usage", 0))
+    tiers = " ".join(f"WHEN '{k.replace(chr(39), '')}' THEN {float(v)}" for k, v in rs.usage_tiers.items())
+    tier_expr = f"CASE pl.plan {tiers} END" if tiers else "NULL"
+    usage = (
+        f"""LEFT JOIN (
+            SELECT account_id, avg(value) AS actions FROM usage
+            WHERE metric = '{rs.usage_metric.replace(chr(39), "")}' AND date <= DATE '{on}' AND date > DATE '{on}' - 90
+            GROUP BY account_id) us USING (account_id)"""
+        if has_usage
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS account_id, NULL::DOUBLE AS actions) us USING (account_id)"
+    )
+    rows = ws.con.execute(
+        f"""
+        WITH running AS (
+            SELECT l.account_id, l.product, l.plan, l.mrr, s.quantity, s.pricing_model
+            FROM {lines} l LEFT JOIN subscriptions s ON s._file = l._file AND s._row = l._row
+            WHERE l.mrr > 0 AND l.start_date <= DATE '{on}' AND (l.end_date IS NULL OR l.end_date > DATE '{on}')
+        ),
+        seg AS (
+            SELECT r.account_id, coalesce(h.value, a.segment, '(none)') AS segment
+            FROM (SELECT DISTINCT account_id FROM running) r
+            LEFT JOIN accounts a USING (account_id)
+            LEFT JOIN (SELECT account_id, arg_max(value, valid_from) AS value FROM account_history
+                       WHERE attribute = 'segment' AND valid_from <= DATE '{on}' GROUP BY account_id) h
+              USING (account_id)
+        ),
+        seats AS (
+            SELECT account_id, sum(quantity) AS seats, sum(mrr) AS seat_mrr,
+                   arg_max(plan, mrr) AS plan
+            FROM running WHERE pricing_model = 'per_seat' AND quantity > 0 GROUP BY account_id
+        ),
+        plan_price AS (
+            SELECT plan, median(seat_mrr / seats) AS price FROM seats GROUP BY plan
+        ),
+        next_plan AS (
+            SELECT p.plan, min(q.price) AS next_price, p.price
+            FROM plan_price p LEFT JOIN plan_price q ON q.price > p.price GROUP BY p.plan, p.price
+        ),
+        owned AS (
+            SELECT r.account_id, s.segment, r.product, sum(r.mrr) AS mrr
+            FROM running r JOIN seg s USING (account_id) WHERE r.product IS NOT NULL GROUP BY ALL
+        ),
+        seg_size AS (SELECT segment, count(*) AS n FROM seg GROUP BY segment),
+        popular AS (
+            SELECT o.segment, o.product, count(*) AS owners, median(o.mrr) AS median_mrr
+            FROM owned o JOIN seg_size z USING (segment) GROUP BY o.segment, o.product, z.n
+            HAVING count(*) >= {float(rs.cross_sell_share)} * z.n
+        ),
+        cross_sell AS (
+            SELECT s.account_id, sum(p.median_mrr) AS mrr, string_agg(p.product, ', ' ORDER BY p.product) AS products
+            FROM seg s JOIN popular p ON p.segment = s.segment
+            WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.account_id = s.account_id AND o.product = p.product)
+            GROUP BY s.account_id
+        )
+        SELECT k.account_id, sa.seats, sa.seat_mrr, sa.plan, us.actions,
+               {tier_expr} AS tier, np.next_price, np.price AS plan_price,
+               cs.mrr AS cross_mrr, cs.products AS cross_products
+        FROM rb_rum_accounts k
+        LEFT JOIN seats sa USING (account_id)
+        LEFT JOIN seats pl USING (account_id)
+        LEFT JOIN next_plan np ON np.plan = sa.plan
+        LEFT JOIN cross_sell cs USING (account_id)
+        {usage}
+        """
+    ).to_arrow_table()
+    order = pc.index_in(feats["account_id"], rows["account_id"])
+    rows = rows.take(order)
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(rows[name].to_numpy(zero_copy_only=False), dtype=float)
+
+    seats, seat_mrr, actions = col("seats"), col("seat_mrr"), col("actions")
+    util = np.asarray(feats["utilisation"].to_numpy(zero_copy_only=False), dtype=float)
+    users = util * seats
+    with np.errstate(invalid="ignore", divide="ignore"):
+        price = seat_mrr / seats
+        need = np.ceil(users / rs.target_utilisation) - seats
+        whitespace = np.where((util >= util_ready) & (need > 0), need * price * 12, 0.0)
+        per_seat = actions / seats
+        tier, next_price, plan_price = col("tier"), col("next_price"), col("plan_price")
+        over = (per_seat > tier) & (next_price > plan_price)
+        upgrade = np.where(over, seat_mrr * (next_price / plan_price - 1) * 12, 0.0)
+    cross = np.nan_to_num(col("cross_mrr")) * 12
+    opp = np.nan_to_num(np.asarray(feats["open_expansion_arr"].to_numpy(zero_copy_only=False), float))
+    out = {
+        "seat_whitespace_arr": np.nan_to_num(whitespace) / scale,
+        "usage_upgrade_arr": np.nan_to_num(upgrade) / scale,
+        "cross_sell_arr": cross / scale,
+        "open_expansion_arr": opp,
+        "over_tier": np.nan_to_num(over).astype(bool),
+    }
+    out["cross_sell_products"] = np.asarray(rows["cross_products"].to_numpy(zero_copy_only=False), dtype=object)
+    return out
+
+
+def _owners_on(ws: Workspace, on: dt.date) -> pa.Table:
+    return ws.con.execute(
+        f"""
+        SELECT o.account_id, arg_max(o.owner_id, o.start_date) AS owner,
+               arg_max(coalesce(pe.name, o.owner_id), o.start_date) AS owner_name,
+               arg_max(coalesce(pe.team, '(none)'), o.start_date) AS team
+        FROM owners o LEFT JOIN people pe USING (owner_id)
+        WHERE o.role = 'csm' AND o.start_date <= DATE '{on}' AND (o.end_date IS NULL OR o.end_date > DATE '{on}')
+        GROUP BY o.account_id
+        """
+    ).to_arrow_table()
+
+
+def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool = True) -> Frame:
+    """Every account paying on ``on`` (default: the as-of date), and those that churned in the
+    ``churned_days`` before it: stage and reason, overlays, health score and band, risk band,
+    expansion potential (by component, total, band), owner and team, ARR, and for accounts in the
+    renewal window the expected renewal ARR and its trend."""
+    from .health.composite import HealthSettings, score_table
+    from .health.features import features
+
+    on = _date(on, ws)
+    lc = LifecycleSettings.from_config(ws.config.lifecycle)
+    rs = RumSettings.from_config(ws.config.rum)
+    hs = HealthSettings.from_config(ws.config.health)
+    feats = features(ws, [on], onboarding_milestones=lc.onboarding_milestones, onboarding_days=lc.onboarding_days)
+    n = feats.num_rows
+    health = score_table(feats, hs)
+    pot = _potential(ws, feats, on, rs, lc.expansion_utilisation)
+    has_ms = bool(ws.row_counts().get("milestones", 0))
+
+    def f(name: str) -> np.ndarray:
+        return np.asarray(feats[name].to_numpy(zero_copy_only=False), dtype=float)
+
+    tenure, progress, util = f("tenure_days"), f("milestone_progress"), f("utilisation")
+    renew, cancel = f("days_to_renewal"), f("cancel_requested") > 0
+    band = np.asarray(health["band"].to_numpy(zero_copy_only=False), dtype=object)
+    onboarding_open = (progress < 1) if has_ms else (tenure < lc.onboarding_days)
+    open_opp = pot["open_expansion_arr"] > 0
+    ready_util = util >= lc.expansion_utilisation
+    ready = ~onboarding_open & (band != "red") & (ready_util | pot["over_tier"] | open_opp)
+    stage = np.where(
+        renew <= lc.renewal_window_days,
+        "renewal window",
+        np.where(onboarding_open, "onboarding", np.where(ready, "expansion window", "adoption")),
+    )
+    reasons = []
+    for i in range(n):
+        s = stage[i]
+        if s == "renewal window":
+            r = f"contract ends in {int(renew[i])} days"
+        elif s == "onboarding":
+            r = (
+                f"{round(progress[i] * len(lc.onboarding_milestones))} of {len(lc.onboarding_milestones)} "
+                f"onboarding milestones reached, {int(tenure[i])} days in"
+                if has_ms
+                else f"first paid {int(tenure[i])} days ago (onboarding lasts {lc.onboarding_days})"
+            )
+            if has_ms and tenure[i] > lc.onboarding_days:
+                r += " (overdue)"
+        elif s == "expansion window":
+            why = []
+            if ready_util[i]:
+                why.append(f"seat utilisation {util[i]:.0%}")
+            if pot["over_tier"][i]:
+                why.append("usage above its plan's tier")
+            if open_opp[i]:
+                why.append("an open expansion deal")
+            r = "onboarded, health " + str(band[i]) + ", " + " and ".join(why)
+        else:
+            r = "onboarded; no expansion readiness yet" if band[i] != "red" else "onboarded; health red"
+        reasons.append(r)
+    potential = (
+        pot["seat_whitespace_arr"] + pot["usage_upgrade_arr"] + pot["cross_sell_arr"] + pot["open_expansion_arr"]
+    )
+    arr = f("arr")
+    hi, med = rs.potential_bands
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(arr > 0, potential / arr, 0.0)
+    pband = np.where(share >= hi, "high", np.where(share >= med, "medium", "low"))
+    risk = np.where(band == "red", "high", np.where(band == "green", "low", "medium"))
+    owners = _owners_on(ws, on)
+    idx = pc.index_in(feats["account_id"], owners["account_id"])
+    owner = owners["owner"].take(idx)
+    team = pc.if_else(pc.is_null(idx), pa.scalar(UNMANAGED), owners["team"].take(idx))
+    overlay = np.where(cancel, "cancel requested", "")
+    cols: dict[str, Any] = {
+        "account_id": feats["account_id"],
+        "stage": pa.array(stage.astype(object), pa.string()),
+        "reason": pa.array(reasons, pa.string()),
+        "overlay": pa.array(overlay.astype(object), pa.string()),
+        "arr": pa.array(np.round(arr, 2)),
+        "health_score": health["score"],
+        "health_band": health["band"],
+        "health_drivers": health["drivers"],
+        "risk_band": pa.array(risk.astype(object), pa.string()),
+        "potential_arr": pa.array(np.round(potential, 2)),
+        "potential_band": pa.array(pband.astype(object), pa.string()),
+        "seat_whitespace_arr": pa.array(np.round(pot["seat_whitespace_arr"], 2)),
+        "usage_upgrade_arr": pa.array(np.round(pot["usage_upgrade_arr"], 2)),
+        "cross_sell_arr": pa.array(np.round(pot["cross_sell_arr"], 2)),
+        "cross_sell_products": pa.array(pot["cross_sell_products"], pa.string()),
+        "open_expansion_arr": pa.array(np.round(pot["open_expansion_arr"], 2)),
+        "owner": owner,
+        "owner_name": owners["owner_name"].take(idx),
+        "team": team,
+        "managed": pc.invert(pc.is_null(idx)),
+    }
+    exp_arr = np.full(n, np.nan)
+    p_event = np.full(n, np.nan)
+    in_window = stage == "renewal window"
+    if expected and in_window.any():
+        p_event, g1, g0 = _renewal_model(ws, feats, on, hs, rs, lc)
+        if p_event is not None:
+            exp_arr = arr * (1 + p_event * g1 + (1 - p_event) * g0)
+            exp_arr = np.where(in_window, exp_arr, np.nan)
+            p_event = np.where(in_window, p_event, np.nan)
+        else:
+            p_event = np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = exp_arr / arr - 1
+    trend = np.where(
+        np.isnan(exp_arr),
+        None,
+        np.where(change > rs.growth_band, "growth", np.where(change < -rs.growth_band, "contraction", "flat")),
+    )
+    cols["p_churn_or_contract"] = pa.array(np.round(p_event, 4), mask=np.isnan(p_event))
+    cols["expected_renewal_arr"] = pa.array(np.round(exp_arr, 2), mask=np.isnan(exp_arr))
+    cols["renewal_trend"] = pa.array(trend.astype(object), pa.string())
+    table = pa.table(cols)
+    gone = _paying_before(ws, on, lc.churned_days)
+    if gone.num_rows:
+        scale = 10**ws.config.minor_units
+        gi = pc.index_in(gone["account_id"], owners["account_id"])
+        m = gone.num_rows
+        churned = {name: pa.nulls(m, table.schema.field(name).type) for name in table.column_names}
+        churned["account_id"] = gone["account_id"]
+        churned["stage"] = pa.array(["churned"] * m, pa.string())
+        churned["overlay"] = pa.array(["churned"] * m, pa.string())
+        left = gone["left_on"].to_pylist()
+        churned["reason"] = pa.array([f"stopped paying on {d}" for d in left], pa.string())
+        churned["arr"] = pa.array(np.round(np.asarray(gone["mrr"], float) * 12 / scale, 2))
+        churned["owner"] = owners["owner"].take(gi)
+        churned["owner_name"] = owners["owner_name"].take(gi)
+        churned["team"] = pc.if_else(pc.is_null(gi), pa.scalar(UNMANAGED), owners["team"].take(gi))
+        churned["managed"] = pc.invert(pc.is_null(gi))
+        table = pa.concat_tables([table, pa.table(churned, schema=table.schema)])
+    return Frame("rum_accounts", table)
+
+
+def _renewal_model(
+    ws: Workspace, feats: pa.Table, on: dt.date, hs: HealthSettings, rs: RumSettings, lc: LifecycleSettings
+) -> tuple[Any, float, float]:
+    """p(churn or contraction within the renewal window) for each row, from a logistic model trained
+    on month ends whose outcome was known on ``on``; plus the mean relative MRR change of the
+    training rows with the event (g1) and without it (g0)."""
+    from .health.backtest import month_ends
+    from .health.features import features, labels
+    from .health.model import HealthModel
+
+    horizon = max(lc.renewal_window_days, 30)
+    dates = month_ends(on - dt.timedelta(days=horizon), rs.train_months)
+    opts: dict[str, Any] = {"onboarding_milestones": lc.onboarding_milestones, "onboarding_days": lc.onboarding_days}
+    f_train = features(ws, dates, **opts)
+    lab = labels(ws, dates, horizon_days=horizon, threshold=hs.contraction_threshold)
+    y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
+    if y.all() or not y.any():
+        return None, 0.0, 0.0
+    model = HealthModel("logistic").fit(f_train, y)
+    end = np.asarray(lab["mrr_end"].to_numpy(zero_copy_only=False), float)
+    mrr = np.asarray(f_train["mrr"].to_numpy(zero_copy_only=False), float)
+    change = end / mrr - 1
+    return model.predict_proba(feats), float(change[y].mean()), float(change[~y].mean())
+
+
+def _date(on: dt.date | str | None, ws: Workspace) -> dt.date:
+    if on is None:
+        return ws.config.snapshot_date()
+    if isinstance(on, str):
+        try:
+            on = dt.date.fromisoformat(on)
+        except ValueError:
+            raise ConfigError(f"'{on}' is not a date", hint="use YYYY-MM-DD") from None
+    if on > ws.config.snapshot_date():
+        raise WorkspaceError(
+            f"{on} is after the as-of date {ws.config.snapshot_date()}", hint="RUM is read on or before the as-of date"
+        )
+    return on
+
+
+def rum(
+    ws: Workspace, on: dt.date | str | None = None, *, by: str | Sequence[str] = (), expected: bool = True
+) -> Frame:
+    """The RUM table on ``on``: ARR of managed accounts (a CSM assigned on the date) by stage x
+    potential band x risk band, with accounts, potential ARR, open expansion ARR, ARR at risk
+    (risk band high), renewal ARR in the window and its expected value; ``by`` adds ``team``
+    and/or ``owner`` (with ``owner_name``); the unmanaged book (no CSM: pooled or tech-touch) is the
+    row group ``managed = false``. Churned accounts are not in it (see :func:`flow`)."""
+    by = [by] if isinstance(by, str) else list(by)
+    for b in by:
+        if b not in ("team", "owner"):
+            raise ConfigError(f"RUM slices by team or owner, not '{b}'")
+    acc = accounts(ws, on, expected=expected).to_arrow()
+    ws.book.engine.register("rb_rum", acc)
+    keys = ["managed", *(["team"] if "team" in by else []), *(["owner", "owner_name"] if "owner" in by else [])]
+    keys += ["stage", "potential_band", "risk_band"]
+    order = """CASE stage WHEN 'onboarding' THEN 1 WHEN 'adoption' THEN 2 WHEN 'expansion window' THEN 3
+               WHEN 'renewal window' THEN 4 ELSE 5 END"""
+    key_sql = ", ".join(keys)
+    sort = ", ".join(["managed DESC", *keys[1:-3], order, "potential_band", "risk_band"])
+    table = ws.con.execute(
+        f"""
+        SELECT {key_sql}, count(*) AS accounts, round(sum(arr), 2) AS arr,
+               round(sum(potential_arr), 2) AS potential_arr,
+               round(sum(open_expansion_arr), 2) AS open_expansion_arr,
+               round(sum(CASE WHEN risk_band = 'high' THEN arr ELSE 0 END), 2) AS arr_at_risk,
+               count(*) FILTER (WHERE overlay = 'cancel requested') AS cancel_requested,
+               round(sum(CASE WHEN stage = 'renewal window' THEN arr END), 2) AS renewal_arr,
+               round(sum(expected_renewal_arr), 2) AS expected_renewal_arr
+        FROM rb_rum WHERE stage <> 'churned'
+        GROUP BY {key_sql}
+        ORDER BY {sort}
+        """
+    ).to_arrow_table()
+    return Frame("rum", table)
+
+
+def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) -> Frame:
+    """How ARR moved between stages from ``start`` to ``end``: one row per (from_stage, to_stage)
+    with accounts, ARR at the start and ARR at the end. ``new`` is an account not paying at the
+    start; ``churned`` one that stopped paying by the end (its end ARR is 0)."""
+    d0, d1 = _date(start, ws), _date(end, ws)
+    if d1 <= d0:
+        raise ConfigError(f"the flow's end {d1} must be after its start {d0}")
+    a = accounts(ws, d0, expected=False).to_arrow()
+    b = accounts(ws, d1, expected=False).to_arrow()
+    a = a.filter(pc.not_equal(a["stage"], "churned"))
+    ws.book.engine.register("rb_flow_a", a.select(["account_id", "stage", "arr"]))
+    ws.book.engine.register("rb_flow_b", b.select(["account_id", "stage", "arr"]))
+    table = ws.con.execute(
+        """
+        SELECT coalesce(a.stage, 'new') AS from_stage,
+               CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 'churned' ELSE b.stage END AS to_stage,
+               count(*) AS accounts,
+               round(sum(coalesce(a.arr, 0)), 2) AS arr_start,
+               round(sum(CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 0 ELSE b.arr END), 2) AS arr_end
+        FROM rb_flow_a a FULL JOIN rb_flow_b b USING (account_id)
+        WHERE NOT (a.stage IS NULL AND b.stage = 'churned')
+        GROUP BY ALL
+        ORDER BY from_stage, to_stage
+        """
+    ).to_arrow_table()
+    table = table.append_column("arr_change", pc.round(pc.subtract(table["arr_end"], table["arr_start"]), 2))
+    return Frame("rum_flow", table)
