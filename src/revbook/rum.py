@@ -379,11 +379,8 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
             p_event = np.full(n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         change = exp_arr / arr - 1
-    trend = np.where(
-        np.isnan(exp_arr),
-        None,
-        np.where(change > rs.growth_band, "growth", np.where(change < -rs.growth_band, "contraction", "flat")),
-    )
+    label = np.where(change > rs.growth_band, "growth", np.where(change < -rs.growth_band, "contraction", "flat"))
+    trend = np.where(np.isnan(exp_arr), np.array(None, dtype=object), label.astype(object))
     cols["p_churn_or_contract"] = pa.array(np.round(p_event, 4), mask=np.isnan(p_event))
     cols["expected_renewal_arr"] = pa.array(np.round(exp_arr, 2), mask=np.isnan(exp_arr))
     cols["renewal_trend"] = pa.array(trend.astype(object), pa.string())
