@@ -830,6 +830,11 @@ def signals(
         _emit(_Frame("signals", table), "signals, newest first", format, out)
 
 
+from . import cli_cs as _cli_cs  # noqa: E402  (registers rum, health and model)
+
+del _cli_cs
+
+
 def main() -> None:
     try:
         app()

@@ -22,7 +22,8 @@ median seat prices by plan); cross-sell (each product that at least ``cross_sell
 paying accounts of the same segment own and this one does not, at that product's median ARR
 among them); open expansion opportunities. Bands: high >= 25% of the account's ARR, medium >= 10%.
 
-Risk: the composite health band (red: high, yellow: medium, green: low; no data: medium).
+Risk: high when the composite health band is red or a cancellation is requested; otherwise
+medium for yellow (or no data) and low for green.
 Expected renewal ARR of accounts in the renewal window, from the logistic health model trained on
 month ends before the date whose outcome was known by it (horizon: the renewal window): with p
 the account's probability of a churn or contraction, ARR x (1 + p x g1 + (1 - p) x g0), where g1
@@ -258,6 +259,16 @@ def _potential(
     return out
 
 
+def _exact_arr(mrr: pa.Array | pa.ChunkedArray, minor_units: int) -> pa.Array:
+    """12 x MRR (minor units) as an exact decimal in the reporting currency."""
+    from decimal import Decimal
+
+    return pa.array(
+        [None if v is None else Decimal(12 * v).scaleb(-minor_units) for v in mrr.to_pylist()],
+        pa.decimal128(18, minor_units),
+    )
+
+
 def _owners_on(ws: Workspace, on: dt.date) -> pa.Table:
     return ws.con.execute(
         f"""
@@ -338,7 +349,7 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(arr > 0, potential / arr, 0.0)
     pband = np.where(share >= hi, "high", np.where(share >= med, "medium", "low"))
-    risk = np.where(band == "red", "high", np.where(band == "green", "low", "medium"))
+    risk = np.where((band == "red") | cancel, "high", np.where(band == "green", "low", "medium"))
     owners = _owners_on(ws, on)
     idx = pc.index_in(feats["account_id"], owners["account_id"])
     owner = owners["owner"].take(idx)
@@ -349,7 +360,7 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
         "stage": pa.array(stage.astype(object), pa.string()),
         "reason": pa.array(reasons, pa.string()),
         "overlay": pa.array(overlay.astype(object), pa.string()),
-        "arr": pa.array(np.round(arr, 2)),
+        "arr": _exact_arr(feats["mrr"], ws.config.minor_units),
         "health_score": health["score"],
         "health_band": health["band"],
         "health_drivers": health["drivers"],
@@ -387,7 +398,6 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
     table = pa.table(cols)
     gone = _paying_before(ws, on, lc.churned_days)
     if gone.num_rows:
-        scale = 10**ws.config.minor_units
         gi = pc.index_in(gone["account_id"], owners["account_id"])
         m = gone.num_rows
         churned = {name: pa.nulls(m, table.schema.field(name).type) for name in table.column_names}
@@ -396,7 +406,7 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
         churned["overlay"] = pa.array(["churned"] * m, pa.string())
         left = gone["left_on"].to_pylist()
         churned["reason"] = pa.array([f"stopped paying on {d}" for d in left], pa.string())
-        churned["arr"] = pa.array(np.round(np.asarray(gone["mrr"], float) * 12 / scale, 2))
+        churned["arr"] = _exact_arr(gone["mrr"], ws.config.minor_units)
         churned["owner"] = owners["owner"].take(gi)
         churned["owner_name"] = owners["owner_name"].take(gi)
         churned["team"] = pc.if_else(pc.is_null(gi), pa.scalar(UNMANAGED), owners["team"].take(gi))
@@ -467,13 +477,13 @@ def rum(
     sort = ", ".join(["managed DESC", *keys[1:-3], order, "potential_band", "risk_band"])
     table = ws.con.execute(
         f"""
-        SELECT {key_sql}, count(*) AS accounts, round(sum(arr), 2) AS arr,
-               round(sum(potential_arr), 2) AS potential_arr,
-               round(sum(open_expansion_arr), 2) AS open_expansion_arr,
-               round(sum(CASE WHEN risk_band = 'high' THEN arr ELSE 0 END), 2) AS arr_at_risk,
+        SELECT {key_sql}, count(*) AS accounts, CAST(sum(arr) AS DECIMAL(18, 2)) AS arr,
+               CAST(sum(potential_arr) AS DECIMAL(18, 2)) AS potential_arr,
+               CAST(sum(open_expansion_arr) AS DECIMAL(18, 2)) AS open_expansion_arr,
+               CAST(sum(CASE WHEN risk_band = 'high' THEN arr ELSE 0 END) AS DECIMAL(18, 2)) AS arr_at_risk,
                count(*) FILTER (WHERE overlay = 'cancel requested') AS cancel_requested,
-               round(sum(CASE WHEN stage = 'renewal window' THEN arr END), 2) AS renewal_arr,
-               round(sum(expected_renewal_arr), 2) AS expected_renewal_arr
+               CAST(sum(CASE WHEN stage = 'renewal window' THEN arr END) AS DECIMAL(18, 2)) AS renewal_arr,
+               CAST(sum(expected_renewal_arr) AS DECIMAL(18, 2)) AS expected_renewal_arr
         FROM rb_rum WHERE stage <> 'churned'
         GROUP BY {key_sql}
         ORDER BY {sort}
@@ -499,13 +509,14 @@ def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) 
         SELECT coalesce(a.stage, 'new') AS from_stage,
                CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 'churned' ELSE b.stage END AS to_stage,
                count(*) AS accounts,
-               round(sum(coalesce(a.arr, 0)), 2) AS arr_start,
-               round(sum(CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 0 ELSE b.arr END), 2) AS arr_end
+               CAST(sum(coalesce(a.arr, 0)) AS DECIMAL(18, 2)) AS arr_start,
+               CAST(sum(CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 0 ELSE b.arr END) AS DECIMAL(18, 2))
+                   AS arr_end
         FROM rb_flow_a a FULL JOIN rb_flow_b b USING (account_id)
         WHERE NOT (a.stage IS NULL AND b.stage = 'churned')
         GROUP BY ALL
         ORDER BY from_stage, to_stage
         """
     ).to_arrow_table()
-    table = table.append_column("arr_change", pc.round(pc.subtract(table["arr_end"], table["arr_start"]), 2))
+    table = table.append_column("arr_change", pc.subtract(table["arr_end"], table["arr_start"]))
     return Frame("rum_flow", table)

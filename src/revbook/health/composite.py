@@ -3,26 +3,27 @@
 Each component turns point-in-time features (:mod:`revbook.health.features`) into 0-100:
 
 ========== =================================================================================
-usage      50 + 100 x usage_trend, clipped (usage down 50% over the last 90 days: 0; flat: 50;
-           up 50%: 100)
+usage      75 + 100 x usage_trend, clipped (usage flat over the last 90 days against the 90
+           before: 75; down 25%: 50; down 75% or more: 0; up 25% or more: 100)
 utilisation  active users over licensed seats / 0.8 x 100, clipped (80% of the licence or more: 100)
 engagement 100 - days since the last touchpoint / 1.8, clipped (180 days or more: 0), +20 for an
-           executive sponsor meeting in the last 180 days (capped at 100)
+           executive sponsor meeting in the last 180 days (capped at 100); an account that never
+           had a touchpoint (tech touch) has no engagement component
 support    100 - 25 x escalations (90 days) - 5 x cases above 3 (90 days) - 10 x cases open, clipped
 sentiment  the mean of NPS x 10 and (CSAT - 1) / 4 x 100, whichever are known
 milestones share of onboarding milestones reached x 100, minus 50 when onboarding is overdue
 ========== =================================================================================
 
 The score is the weighted mean of the components an account has data for (weights re-normalised
-over those), so a missing table or a quiet account is not scored as bad. Bands: green >= 70,
-yellow >= 40, red below (``[health] bands``). Each component's points lost, weight x (100 -
+over those), so a missing table or a quiet account is not scored as bad. Bands: green >= 75,
+yellow >= 65, red below (``[health] bands``). Each component's points lost, weight x (100 -
 component), explain the score: they sum to 100 - score.
 
 Settings (revbook.toml)::
 
     [health]
     weights = { usage = 0.25, utilisation = 0.2, engagement = 0.15, support = 0.15, sentiment = 0.15, milestones = 0.1 }
-    bands = { green = 70, yellow = 40 }
+    bands = { green = 75, yellow = 65 }
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ DEFAULT_WEIGHTS = {
 @dataclass(frozen=True)
 class HealthSettings:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    green: float = 70.0
-    yellow: float = 40.0
+    green: float = 75.0
+    yellow: float = 65.0
     horizons: tuple[int, ...] = (90, 180)
     #: a fall of MRR by at least this share within the horizon is a contraction event
     contraction_threshold: float = 0.1
@@ -95,7 +96,7 @@ class HealthSettings:
         if sum(weights.values()) <= 0:
             raise ConfigError("[health] weights must not all be 0")
         bands = dict(raw.get("bands", {}))
-        green, yellow = float(bands.get("green", 70)), float(bands.get("yellow", 40))
+        green, yellow = float(bands.get("green", cls.green)), float(bands.get("yellow", cls.yellow))
         if not 0 <= yellow <= green <= 100:
             raise ConfigError("[health] bands need 0 <= yellow <= green <= 100", value=bands)
         horizons = tuple(int(h) for h in raw.get("horizons", (90, 180)))
@@ -122,11 +123,10 @@ def component_scores(feats: pa.Table) -> dict[str, np.ndarray]:
     """Each component's 0-100 score per row (NaN where the account has no data for it)."""
     f = {name: _col(feats, name) for name in feats.column_names if name not in ("account_id", "score_date")}
     out: dict[str, np.ndarray] = {}
-    out["usage"] = _clip(50 + 100 * f["usage_trend"])
+    out["usage"] = _clip(75 + 100 * f["usage_trend"])
     out["utilisation"] = _clip(f["utilisation"] / 0.8 * 100)
     eng = _clip(100 - f["days_since_activity"] / 1.8)
-    eng = np.where(np.isnan(f["days_since_activity"]) & (f["activities_90d"] == 0), 0.0, eng)
-    eng = np.where(np.isnan(f["activities_90d"]), np.nan, eng)
+    # NaN where the account never had a touchpoint (days_since_activity is NULL) or none are loaded
     out["engagement"] = np.minimum(eng + 20 * np.nan_to_num(f["exec_meeting_180d"]), 100)
     out["support"] = _clip(
         100 - 25 * f["escalations_90d"] - 5 * np.maximum(f["tickets_90d"] - 3, 0) - 10 * f["open_tickets"]
