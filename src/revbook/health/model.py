@@ -80,7 +80,11 @@ class HealthModel:
         )  # fmt: skip
 
     def fit(self, feats: pa.Table, y: np.ndarray | pa.Array | pa.ChunkedArray) -> HealthModel:
-        x = matrix(feats, self.columns)
+        x = matrix(feats, MODEL_FEATURES)
+        # a feature no row has (its table is not loaded) is left out
+        present = ~np.isnan(x).all(axis=0) if len(x) else np.ones(x.shape[1], bool)
+        self.columns = tuple(c for c, keep in zip(MODEL_FEATURES, present, strict=True) if keep)
+        x = x[:, present]
         target = np.asarray(y.to_numpy(zero_copy_only=False) if hasattr(y, "to_numpy") else y, dtype=bool)
         if len(target) != len(x):
             raise ConfigError("features and labels have different lengths", value=(len(x), len(target)))
@@ -89,9 +93,7 @@ class HealthModel:
                 "the training dates have only one outcome, so no model can be fitted",
                 hint="train on a longer history (more scoring dates) or a longer horizon",
             )
-        with np.errstate(all="ignore"):
-            med = np.nanmedian(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0) if len(x) else np.zeros(x.shape[1])
-        self._medians = np.nan_to_num(med)
+        self._medians = np.nan_to_num(np.nanmedian(x, axis=0)) if len(x) else np.zeros(x.shape[1])
         with _one_thread():
             self._pipe = self._estimator().fit(x, target)
         return self
