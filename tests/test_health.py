@@ -62,7 +62,9 @@ def _cut(tables: dict[str, pa.Table], d: dt.date) -> dict[str, pa.Table]:
     opp = on_or_before(tables["opportunities"], "created_at")
     later = pc.greater(opp["closed_at"], day)
     opp = open_after(opp, "closed_at")
-    opp = opp.set_column(opp.schema.get_field_index("won"), "won", pc.if_else(later, pa.scalar(None, pa.bool_()), opp["won"]))
+    opp = opp.set_column(
+        opp.schema.get_field_index("won"), "won", pc.if_else(later, pa.scalar(None, pa.bool_()), opp["won"])
+    )
     out["opportunities"] = opp
     return out
 
@@ -297,14 +299,26 @@ def test_backtest_needs_history(tmp_path):
 @pytest.mark.parametrize(
     ("table", "text", "row", "column", "fragment"),  # row: the data row, the header not counted
     [
-        ("usage", "account_id,date,metric,value\nA,2024-01-31,actions,5\nA,2024-02-30,actions,7\n", 2, "date", "2024-02-30"),
+        (
+            "usage",
+            "account_id,date,metric,value\nA,2024-01-31,actions,5\nA,2024-02-30,actions,7\n",
+            2,
+            "date",
+            "2024-02-30",
+        ),
         ("usage", "account_id,date,metric,value\nA,2024-01-31,actions,-5\n", 1, "value", "-5"),
         ("tickets", "account_id,ticket_id,opened_at,closed_at\nA,T1,2024-03-01,2024-02-01\n", 1, "closed_at", "before"),
         ("activities", "account_id,date,type\nA,,qbr\n", 1, "date", "is empty"),
         ("milestones", "account_id,milestone,achieved_at\nA,go_live,soon\n", 1, "achieved_at", "soon"),
         ("surveys", "account_id,date,kind,score\nA,2024-01-05,ces,3\n", 1, "kind", "ces"),
         ("opportunities", "account_id,opportunity_id,kind,arr_delta\nA,O1,upsell,100\n", 1, "kind", "upsell"),
-        ("opportunities", "account_id,opportunity_id,kind,source\nA,O1,expansion,marketing\n", 1, "source", "marketing"),
+        (
+            "opportunities",
+            "account_id,opportunity_id,kind,source\nA,O1,expansion,marketing\n",
+            1,
+            "source",
+            "marketing",
+        ),
     ],
 )
 def test_bad_rows_in_activity_tables(tmp_path: Path, table, text, row, column, fragment):
