@@ -830,6 +830,11 @@ def signals(
         _emit(_Frame("signals", table), "signals, newest first", format, out)
 
 
+from .cli_catalogue import catalogue as _catalogue  # noqa: E402  (its module imports this one's options)
+
+app.command("catalogue")(_clean_errors(_catalogue))
+
+
 def main() -> None:
     try:
         app()

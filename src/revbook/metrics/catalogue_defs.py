@@ -330,7 +330,8 @@ def qbr_conversion(c: Context) -> Spec:
     starts AS (
         SELECT DISTINCT q.account_id, l.start_date AS on_day, CAST(l.start_date - INTERVAL 1 DAY AS DATE) AS eve
         FROM q JOIN {c.lines} l ON l.account_id = q.account_id AND l.mrr > 0
-        WHERE l.start_date BETWEEN q.qbr_on AND q.window_end
+        -- usage-priced lines drift with consumption, not with a QBR
+        WHERE l.start_date BETWEEN q.qbr_on AND q.window_end AND coalesce(l.pricing_model, '') <> 'usage'
     ),
     m1 AS {c.mrr_on("starts", "on_day", "mrr_day")},
     m0 AS {c.mrr_on("starts", "eve", "mrr_eve")},
