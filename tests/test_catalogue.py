@@ -70,9 +70,7 @@ def test_renewal_rate_by_count_and_arr(tmp_path: Path):
 
 def test_time_to_value_and_onboarding_time(tmp_path: Path):
     subs = SUBS + (
-        "A,S1,pro,2024-01-10,,100,,1,\n"
-        "B,S2,pro,2024-02-01,2024-12-01,100,,1,\n"
-        "C,S3,pro,2024-03-01,,100,,1,\n"
+        "A,S1,pro,2024-01-10,,100,,1,\nB,S2,pro,2024-02-01,2024-12-01,100,,1,\nC,S3,pro,2024-03-01,,100,,1,\n"
     )
     milestones = (
         "account_id,milestone,achieved_at\n"
@@ -262,7 +260,7 @@ def test_nps_and_csat_beside_retention(tmp_path: Path):
         assert r["nps"] == pytest.approx(100 / 6)
         assert (r["csat_responses"], r["csat"]) == (2, 4.5)
         assert (r["leaver_responses"], r["nps_leavers"]) == (1, -100)  # C scored 3 and left within 30 days
-        ret = [x for x in ws.retention(window=12).to_pylist() if x["period_end"] == dt.date(2024, 9, 30)][0]
+        ret = next(x for x in ws.retention(window=12).to_pylist() if x["period_end"] == dt.date(2024, 9, 30))
         assert (r["nrr_12m"], r["grr_12m"], r["logo_retention_12m"]) == (ret["nrr"], ret["grr"], ret["logo_retention"])
         assert r["logo_retention_12m"] == pytest.approx(2 / 3)
 
@@ -280,7 +278,7 @@ def test_a_metric_needing_a_table_not_loaded_says_which_and_how(tmp_path: Path):
     with make(tmp_path, {"subscriptions": SUBS + "A,S1,pro,2024-01-01,,100,,1,\n"}) as ws:
         with pytest.raises(WorkspaceError, match=r"escalation_resolution needs the tickets table.*sources\.tickets"):
             ws.catalogue("escalation_resolution")
-        with pytest.raises(ConfigError, match="unknown catalogue metric 'nrr'.*renewal_rate"):
+        with pytest.raises(ConfigError, match=r"unknown catalogue metric 'nrr'.*renewal_rate"):
             ws.catalogue("nrr")
         with pytest.raises(ConfigError, match="unknown slice"):
             ws.catalogue("renewal_rate", by="colour")
@@ -300,9 +298,11 @@ def test_catalogue_settings_are_checked(tmp_path: Path):
     assert catalogue_settings({"qbr_window_days": 60}).qbr_window_days == 60
     subs = SUBS + "A,S1,pro,2024-01-10,,100,,1,\n"
     milestones = "account_id,milestone,achieved_at\nA,go_live,2024-02-01\n"
-    with make(tmp_path, {"subscriptions": subs, "milestones": milestones}) as ws:
-        with pytest.raises(ConfigError, match="first_value not found.*value_milestone.*go_live"):
-            ws.catalogue("time_to_value")
+    with (
+        make(tmp_path, {"subscriptions": subs, "milestones": milestones}) as ws,
+        pytest.raises(ConfigError, match=r"first_value not found.*value_milestone.*go_live"),
+    ):
+        ws.catalogue("time_to_value")
 
 
 # -- the sample company ---------------------------------------------------------------------------

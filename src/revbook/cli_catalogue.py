@@ -42,4 +42,3 @@ def catalogue(
         cli.TERMINAL_COLUMNS[frame.name] = tuple(c for c in frame.columns if c not in ("period_start", "period_end"))
     title = "CS metric catalogue" if metric is None else f"{METRICS[metric].title} ({grain})"
     cli._emit(frame, title, format, out, dims=dims, limit=400 if accounts else 200)
-

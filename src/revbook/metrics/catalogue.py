@@ -337,7 +337,7 @@ def _final_sql(
     rows = f"""SELECT f.*, p.label, p.period_start, p.period_end{cols}
                FROM {facts} f JOIN {ctx.periods} p ON p.period = f.period {joins}
                WHERE {" AND ".join(filters)}"""
-    d_sel = "".join(f", r.{d}" for d in [*dims, *spec.keys])
+    "".join(f", r.{d}" for d in [*dims, *spec.keys])
     if accounts:
         drop = ", ".join(["label", "period_start", "period_end", "period", *needed])
         return f"""SELECT r.label AS period, r.period_start, r.period_end{"".join(f", r.{d}" for d in dims)},
