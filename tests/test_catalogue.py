@@ -404,3 +404,14 @@ def test_cli_catalogue(company: Workspace, tmp_path: Path):
     assert "mid_market" in result.output and "%" in result.output
     result = runner.invoke(app, ["catalogue", "bogus", "-w", str(copy), "--as-of", "2026-11-15"])
     assert result.exit_code == 2 and "unknown catalogue metric" in result.output
+
+
+def test_every_catalogue_setting_and_metric_is_documented():
+    from dataclasses import fields
+
+    from revbook.metrics.catalogue import CatalogueSettings
+    from revbook.metrics.catalogue_defs import METRICS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")
+    assert [f.name for f in fields(CatalogueSettings) if f"`{f.name}`" not in doc] == []
+    assert [m for m in METRICS if f"| `{m}` |" not in doc] == []
