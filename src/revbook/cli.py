@@ -831,7 +831,9 @@ def signals(
 
 
 from . import cli_cs as _cli_cs  # noqa: E402  (registers rum, health and model)
+from .cli_catalogue import catalogue as _catalogue  # noqa: E402  (its module imports this one's options)
 
+app.command("catalogue")(_clean_errors(_catalogue))
 del _cli_cs
 
 

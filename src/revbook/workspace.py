@@ -506,6 +506,24 @@ class Workspace:
             raise ConfigError(f"unknown triangle '{triangle}'", hint="use logo_retention or nrr")
         return Frame(f"cohorts_{triangle}", pivot(long.to_arrow(), triangle))
 
+    def catalogue(
+        self,
+        metric: str | None = None,
+        *,
+        grain: str = "quarter",
+        by: str | Sequence[str] | None = None,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        accounts: bool = False,
+    ) -> Frame:
+        """A metric of the CS catalogue (renewal rate, time to value, QBR conversion, NPS beside
+        retention, ...) per period and slice, with its numerator and denominator; ``metric=None``
+        gives every metric's headline; ``accounts=True`` the facts behind it (docs/definitions.md)."""
+        from .metrics.catalogue import catalogue
+
+        frame: Frame = catalogue(self, metric, grain=grain, by=by, start=start, end=end, accounts=accounts)
+        return frame
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .checks import run_checks

@@ -1,0 +1,406 @@
+"""The customer-success metric catalogue: every metric beyond movements, retention and cohorts.
+
+Each metric (:mod:`revbook.metrics.catalogue_defs`, definitions in docs/definitions.md "The CS
+metric catalogue") is one SQL definition of **facts**: rows of (account_id, period, at, keys...,
+measures...), one per thing counted (a contract up for renewal, a QBR, an escalated ticket, a
+paying account at the period end, ...). This module runs it the same way for all of them:
+
+1. facts, materialised, restricted to the periods of the book (month, quarter or year of the
+   fiscal calendar, up to the as-of date; nothing after the as-of date is read);
+2. each fact's **slice date**: ``at`` when the metric measures a point in time (a paying account at
+   the period end is sliced at the period end); otherwise the period's start snapshot (the day
+   before the period starts) if the account paid then, else the period's end snapshot: slices are
+   fixed at the period start, as for movements and retention (DESIGN.md);
+3. the slices of each (account, slice date) from :meth:`Book.slices_of` (owners, account_history,
+   plan, cohort, ARR band: never re-derived here);
+4. the metric's aggregates per period, slice and key, each with its numerator and denominator so a
+   reader can audit it (``accounts=True`` returns the facts themselves, sliced).
+
+Money is exact: MRR in minor units (BIGINT) until it is printed as DECIMAL; deal amounts are the
+loaded DECIMALs; only ratios, means and medians of days are DOUBLE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, WorkspaceError
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+    from .book import Book, Calendar
+
+__all__ = ["CatalogueSettings", "Metric", "catalogue", "catalogue_settings"]
+
+UNASSIGNED = "(none)"
+
+
+@dataclass(frozen=True)
+class CatalogueSettings:
+    """The [catalogue] section of revbook.toml, every key with its default (docs/definitions.md)."""
+
+    #: the milestone that marks first value (time to value)
+    value_milestone: str = "first_value"
+    #: the milestones onboarding needs; onboarding is done on the last of them
+    onboarding_milestones: tuple[str, ...] = ("kickoff", "go_live")
+    #: onboarding slower than this many days from the first paid day is "slow"
+    onboarding_target_days: int = 60
+    #: usage metrics that are key features; empty: every usage metric named feature_*
+    key_features: tuple[str, ...] = ()
+    #: product adoption: usage of the feature in the trailing N days before the period end
+    adoption_window_days: int = 30
+    #: feature activation: usage within N days of the first paid day
+    activation_days: int = 30
+    #: the activity types that count as a QBR
+    qbr_types: tuple[str, ...] = ("qbr",)
+    #: QBR conversion: an expansion or renewal commitment within N days of the QBR
+    qbr_window_days: int = 90
+    #: activity outcomes of a meeting that did not happen (not counted as held)
+    missed_outcomes: tuple[str, ...] = ("no_show", "cancelled", "canceled", "rescheduled")
+    #: activity outcomes that record a renewal commitment
+    renewal_commitment_outcomes: tuple[str, ...] = ("renewal_committed",)
+    #: a contract is renewed when the account pays on its end date or starts paying again within N days
+    renewal_grace_days: int = 30
+    #: a contract of at least N months (by its contract_end_date or billing period) is multi-year
+    multi_year_months: int = 24
+    #: a trial converts when a paid line starts within N days after the trial ends
+    trial_conversion_days: int = 30
+    #: opportunity sources that count as self-serve (no CSM or AE)
+    self_serve_sources: tuple[str, ...] = ("product", "self_serve")
+    #: the activity types that count as an executive sponsor meeting
+    exec_sponsor_types: tuple[str, ...] = ("exec_sponsor_meeting",)
+    #: exec sponsor engagement: a meeting in the trailing N days
+    exec_sponsor_days: int = 180
+    #: the segments exec sponsor engagement is measured on; empty: every segment
+    exec_sponsor_segments: tuple[str, ...] = ("enterprise",)
+    #: NPS of leavers: a response whose account pays nothing N days later
+    nps_churn_days: int = 180
+
+
+def catalogue_settings(raw: Mapping[str, Any]) -> CatalogueSettings:
+    """Parse and check the [catalogue] section; unknown keys and wrong types are ConfigErrors."""
+    known = {f.name: f for f in fields(CatalogueSettings)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) in [catalogue]: {', '.join(unknown)}",
+            hint=f"the [catalogue] settings are: {', '.join(known)}",
+        )
+    defaults = CatalogueSettings()
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        default = getattr(defaults, name)
+        if isinstance(default, tuple):
+            if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"[catalogue] {name} must be a list of names", value=value)
+            values[name] = tuple(value)
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"[catalogue] {name} must be a whole number of 0 or more", value=value)
+            values[name] = value
+        else:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"[catalogue] {name} must be a name", value=value)
+            values[name] = value
+    settings = CatalogueSettings(**values)
+    if not settings.onboarding_milestones:
+        raise ConfigError("[catalogue] onboarding_milestones must name at least one milestone")
+    if settings.activation_days < 1 or settings.adoption_window_days < 1 or settings.exec_sponsor_days < 1:
+        raise ConfigError("[catalogue] windows of days must be 1 or more")
+    return settings
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One metric's facts and aggregates, as SQL."""
+
+    #: SELECT account_id, period, at, <keys>, <measures>: one row per thing counted
+    facts: str
+    #: aggregate columns: (name, SQL over the facts and the slice columns)
+    aggregates: Sequence[tuple[str, str]]
+    #: key columns beside the slices (e.g. feature, source)
+    keys: Sequence[str] = ()
+    #: slices the aggregates read whatever the user slices by (e.g. owner for CSM counts)
+    needs: Sequence[str] = ()
+    #: put 12-month NRR, GRR and logo retention of the same slice beside it
+    beside_retention: bool = False
+    #: add a row over all keys (key value "(all)") to each period and slice
+    totals: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A catalogue entry: what it measures and the SQL that computes it."""
+
+    name: str
+    title: str
+    unit: str  # rate, days, money, accounts
+    definition: str
+    tables: tuple[str, ...]
+    #: (value, numerator, denominator) columns for the overview; numerator may be None
+    headline: tuple[str, str | None, str]
+    build: Callable[[Context], Spec] = field(repr=False)
+
+
+@dataclass
+class Context:
+    """What a metric definition reads: the book, its calendar and the settings."""
+
+    book: Book
+    cal: Calendar
+    settings: CatalogueSettings
+    periods: str  # the spine: period, label, period_start, period_end
+    first: int
+    last: int
+
+    @property
+    def as_of(self) -> str:
+        return f"DATE '{self.book.as_of.isoformat()}'"
+
+    @property
+    def lines(self) -> str:
+        return self.book.ledger()
+
+    def period(self, date_sql: str) -> str:
+        return self.cal.period_sql(date_sql)
+
+    def mrr_on(self, rows: str, day: str, name: str = "mrr") -> str:
+        """(account_id, <day>, <name>): each account's MRR (minor units) on the dates of ``rows``."""
+        return f"""(SELECT q.account_id, q.{day}, greatest(coalesce(sum(l.mrr), 0), 0) AS {name}
+            FROM (SELECT DISTINCT account_id, {day} FROM {rows}) q
+            LEFT JOIN {self.lines} l ON l.account_id = q.account_id AND l.mrr <> 0
+                 AND l.start_date <= q.{day} AND (l.end_date IS NULL OR l.end_date > q.{day})
+            GROUP BY q.account_id, q.{day})"""
+
+    def first_paid(self) -> str:
+        return f"(SELECT account_id, min(start_date) AS first_paid FROM {self.lines} WHERE mrr > 0 GROUP BY account_id)"
+
+    def money(self, expr: str) -> str:
+        from .movements import money
+
+        return money(expr, self.book.config.minor_units)
+
+
+def days(n: int) -> str:
+    return f"INTERVAL {int(n)} DAY"
+
+
+def plus(date_sql: str, interval: str) -> str:
+    return f"CAST({date_sql} + {interval} AS DATE)"
+
+
+def ratio(num: str, den: str) -> str:
+    return f"CAST({num} AS DOUBLE) / CAST(nullif({den}, 0) AS DOUBLE)"
+
+
+def names(values: Sequence[str]) -> str:
+    """A SQL list of string literals (values come from the config: quoted, never pasted raw)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
+
+
+def _require(ws: Workspace, metric: Metric) -> None:
+    counts = ws.row_counts()
+    for t in metric.tables:
+        if counts.get(t, 0) == 0:
+            raise WorkspaceError(
+                f"{metric.name} needs the {t} table, which has no rows in this workspace",
+                table=t,
+                hint=f"load it (revbook.toml [sources.{t}], then `revbook load`; "
+                f"its columns are in docs/data-contract.md)",
+            )
+
+
+def _metric(name: str) -> Metric:
+    from .catalogue_defs import METRICS
+
+    if name not in METRICS:
+        raise ConfigError(f"unknown catalogue metric '{name}'", hint=f"use one of: {', '.join(METRICS)}")
+    return METRICS[name]
+
+
+def catalogue(
+    ws: Workspace,
+    metric: str | None = None,
+    *,
+    grain: str = "quarter",
+    by: str | Sequence[str] | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    accounts: bool = False,
+) -> Any:
+    """A catalogue metric per period (and slice); ``metric=None`` gives the overview: every metric's
+    headline at the last complete period whose tables are loaded. ``accounts=True`` gives the facts."""
+    from ..frame import Frame
+    from ..workspace import _as_list, _date_option
+
+    if metric is None:
+        return Frame("catalogue", _overview(ws, grain))
+    m = _metric(metric)
+    _require(ws, m)
+    table = run(ws, m, grain=grain, dims=_as_list(by), start=_date_option(start, "start"),
+                end=_date_option(end, "end"), accounts=accounts)  # fmt: skip
+    return Frame(f"catalogue_{m.name}{'_accounts' if accounts else ''}", table)
+
+
+def run(
+    ws: Workspace,
+    metric: Metric,
+    *,
+    grain: str,
+    dims: Sequence[str],
+    start: str | None = None,
+    end: str | None = None,
+    accounts: bool = False,
+) -> Any:
+    book = ws.book
+    settings = catalogue_settings(ws.config.catalogue)
+    cal = book.calendar(grain)
+    periods, first, last = book.spine(grain)
+    ctx = Context(book, cal, settings, periods, first, last)
+    spec = metric.build(ctx)
+    engine = book.engine
+    needed = [*dims, *(d for d in spec.needs if d not in dims)]
+    facts, fkeys, keyrows = "rb_cat_facts", "rb_cat_fkeys", "rb_cat_keys"
+    slices: str | None = None
+    try:
+        engine.materialize(
+            facts,
+            f"SELECT f.* FROM ({spec.facts}) f WHERE f.period BETWEEN {first} AND {last}",
+        )
+        if needed:
+            # each fact's slice date: `at`, else the period's start snapshot if paying then, else its end
+            engine.materialize(
+                fkeys,
+                f"""
+                WITH k AS (
+                    SELECT DISTINCT f.account_id, f.period, f.at, p.period_end,
+                           CAST(p.period_start - INTERVAL 1 DAY AS DATE) AS d0
+                    FROM {facts} f JOIN {periods} p ON p.period = f.period
+                ),
+                m0 AS {ctx.mrr_on("k", "d0", "mrr0")}
+                SELECT k.account_id, k.period, k.at,
+                       CASE WHEN k.at IS NOT NULL THEN k.at WHEN m0.mrr0 > 0 THEN k.d0 ELSE k.period_end END AS sd
+                FROM k LEFT JOIN m0 ON m0.account_id = k.account_id AND m0.d0 = k.d0
+                """,
+            )
+            engine.materialize(
+                keyrows,
+                f"""SELECT s.account_id, date_diff('day', DATE '1970-01-01', s.sd) AS period, s.sd AS period_end,
+                           s.mrr
+                    FROM {ctx.mrr_on(fkeys, "sd")} s""",
+            )
+            slices = book.slices_of(keyrows, needed)
+        return engine.arrow(_final_sql(ctx, metric, spec, dims, needed, facts, fkeys, keyrows, slices,
+                                       start, end, accounts))  # fmt: skip
+    finally:
+        for name in (facts, fkeys, keyrows, *([slices] if slices else [])):
+            engine.drop(name)
+            book._built.discard(name)
+
+
+def _final_sql(
+    ctx: Context,
+    metric: Metric,
+    spec: Spec,
+    dims: Sequence[str],
+    needed: Sequence[str],
+    facts: str,
+    fkeys: str,
+    keyrows: str,
+    slices: str | None,
+    start: str | None,
+    end: str | None,
+    accounts: bool,
+) -> str:
+    def slice_col(d: str) -> str:
+        if d == "arr_band":  # an account paying nothing on the slice date has no band
+            return f"CASE WHEN kr.mrr > 0 THEN sl.arr_band ELSE '{UNASSIGNED}' END AS arr_band"
+        return f"coalesce(sl.{d}, '{UNASSIGNED}') AS {d}"
+
+    joins = ""
+    cols = ""
+    if slices:
+        joins = f"""
+            JOIN {fkeys} fk ON fk.account_id = f.account_id AND fk.period = f.period
+                 AND coalesce(fk.at, DATE '0001-01-01') = coalesce(f.at, DATE '0001-01-01')
+            JOIN {keyrows} kr ON kr.account_id = f.account_id AND kr.period_end = fk.sd
+            JOIN {slices} sl ON sl.account_id = f.account_id AND sl.period = kr.period"""
+        cols = "".join(f", {slice_col(d)}" for d in needed)
+    filters = ["true"]
+    if start:
+        filters.append(f"p.period_end >= DATE '{start}'")
+    if end:
+        filters.append(f"p.period_end <= DATE '{end}'")
+    rows = f"""SELECT f.*, p.label, p.period_start, p.period_end{cols}
+               FROM {facts} f JOIN {ctx.periods} p ON p.period = f.period {joins}
+               WHERE {" AND ".join(filters)}"""
+    "".join(f", r.{d}" for d in [*dims, *spec.keys])
+    if accounts:
+        drop = ", ".join(["label", "period_start", "period_end", "period", *needed])
+        return f"""SELECT r.label AS period, r.period_start, r.period_end{"".join(f", r.{d}" for d in dims)},
+                          r.* EXCLUDE ({drop})
+                   FROM ({rows}) r ORDER BY r.period_end, r.account_id"""
+    aggs = ",\n".join(f"{expr} AS {name}" for name, expr in spec.aggregates)
+    base = f"r.period, r.label, r.period_start, r.period_end{''.join(f', r.{d}' for d in dims)}"
+    group = f"{base}{''.join(f', r.{k}' for k in spec.keys)}"
+    k_sel = "".join(f", r.{d}" for d in dims) + "".join(
+        f", coalesce(r.{k}, '(all)') AS {k}" if spec.totals else f", r.{k}" for k in spec.keys
+    )
+    grouped = f"""SELECT r.period AS p_index, r.label AS period, r.period_start, r.period_end{k_sel}, {aggs}
+                  FROM ({rows}) r
+                  GROUP BY {f"GROUPING SETS (({group}), ({base}))" if spec.totals else group}"""
+    order = "".join(f", g.{d}" for d in [*dims, *spec.keys])
+    if not spec.beside_retention:
+        return f"SELECT g.* EXCLUDE (p_index) FROM ({grouped}) g ORDER BY g.p_index{order}"
+    from .retention import retention_sql
+
+    ret = retention_sql(ctx.book, [12], list(dims), ctx.cal.grain, None, None)
+    on = "".join(f" AND rt.{d} = g.{d}" for d in dims)
+    return f"""SELECT g.* EXCLUDE (p_index), rt.start_accounts AS retention_cohort_accounts,
+                      rt.nrr AS nrr_12m, rt.grr AS grr_12m, rt.logo_retention AS logo_retention_12m
+               FROM ({grouped}) g LEFT JOIN ({ret}) rt ON rt.period_end = g.period_end{on}
+               ORDER BY g.p_index{order}"""
+
+
+def _overview(ws: Workspace, grain: str) -> Any:
+    """Every metric's headline figure at the last complete period (the as-of period if none)."""
+    import pyarrow as pa
+
+    from .catalogue_defs import METRICS
+
+    book = ws.book
+    cal = book.calendar(grain)
+    as_of = book.as_of
+    last = cal.period_of(as_of)
+    _, period_end = cal.bounds(last, dt.date.max)
+    complete = last if period_end <= as_of else last - 1
+    label = cal.label(complete)
+    counts = ws.row_counts()
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("metric", "title", "period", "key", "value", "numerator", "denominator", "unit", "definition")
+    }
+    for m in METRICS.values():
+        missing = [t for t in m.tables if counts.get(t, 0) == 0]
+        rows: list[dict[str, Any]] = []
+        if not missing:
+            table = run(ws, m, grain=grain, dims=[])
+            rows = [r for r in table.to_pylist() if r["period"] == label]
+        value, num, den = m.headline
+        if not rows:
+            rows = [{}]
+        for r in rows:
+            key = next((str(r[k]) for k in ("feature", "source") if k in r), "")
+            out["metric"].append(m.name)
+            out["title"].append(m.title)
+            out["period"].append(label)
+            out["key"].append(key)
+            v = r.get(value)
+            out["value"].append(None if v is None else float(v))
+            out["numerator"].append(None if num is None or r.get(num) is None else str(r[num]))
+            out["denominator"].append(None if r.get(den) is None else str(r[den]))
+            out["unit"].append(m.unit if not missing else f"needs {', '.join(missing)}")
+            out["definition"].append(m.definition)
+    return pa.table(out)
