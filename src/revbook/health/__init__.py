@@ -1,0 +1,1 @@
+"""Account health: survival curves and customer lifetime value (:mod:`revbook.health.survival`)."""
