@@ -308,7 +308,9 @@ def survival(
     types = {"month": pa.int64(), "at_risk": pa.int64(), "churned": pa.int64(), "censored": pa.int64()}
     return Frame(
         "survival",
-        pa.table({k: pa.array(v, types.get(k, pa.string() if k in dims else pa.float64())) for k, v in columns.items()}),
+        pa.table(
+            {k: pa.array(v, types.get(k, pa.string() if k in dims else pa.float64())) for k, v in columns.items()}
+        ),
     )
 
 
@@ -439,8 +441,11 @@ def print_lifetimes(frame: Frame, *, console: Any, currency: str, title: str | N
             f"{r['accounts']:,}",
             f"{r['churned']:,}",
             num(r["median_lifetime"], ".0f", "not reached"),
-            "–" if r["restricted_mean_lifetime"] is None else f"{r['restricted_mean_lifetime']:.1f} ({r['horizon_months']})",
-            num(None if r["survival_12m"] is None else 100 * r["survival_12m"], ".1f") + ("%" if r["survival_12m"] is not None else ""),
+            "–"
+            if r["restricted_mean_lifetime"] is None
+            else f"{r['restricted_mean_lifetime']:.1f} ({r['horizon_months']})",
+            num(None if r["survival_12m"] is None else 100 * r["survival_12m"], ".1f")
+            + ("%" if r["survival_12m"] is not None else ""),
             num(None if r["monthly_churn_hazard"] is None else 100 * r["monthly_churn_hazard"], ".2f")
             + ("%" if r["monthly_churn_hazard"] is not None else ""),
             num(r["arpa"], ",.2f"),
