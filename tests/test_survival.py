@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -224,6 +226,26 @@ def test_survival_command(tiny):
     assert curve.output.splitlines()[0] == '"month","at_risk","churned","censored","survival","ci_lower","ci_upper"'
     bad = runner.invoke(app, ["survival", "--spell", "every", *opts])
     assert bad.exit_code == 2 and "spell must be 'first' or 'whole'" in bad.output
+
+
+def test_no_follow_up_yet(tmp_path):
+    # as of 2024-01-31, A, B and C were seen in their first paid month only: censored at 0
+    with Workspace(tmp_path / "n.duckdb", config=Config(as_of=dt.date(2024, 1, 31))) as w:
+        (row,) = _rows(lifetimes(_load(w)))
+        assert _rows(survival(w)) == [
+            {"month": 0, "at_risk": 3, "churned": 0, "censored": 3, "survival": 1.0, "ci_lower": 1.0, "ci_upper": 1.0}
+        ]
+    assert (row["accounts"], row["exposure_months"], row["horizon_months"]) == (3, 0, 0)
+    assert row["monthly_churn_hazard"] is None and row["cltv"] is None and row["restricted_mean_lifetime"] is None
+    assert row["arpa"] == Decimal("200.00")
+    with Workspace(tmp_path / "early.duckdb", config=Config(as_of=dt.date(2023, 6, 30))) as w:
+        assert len(lifetimes(_load(w))) == 0 and len(survival(w)) == 0  # nothing paid yet
+
+
+def test_lifelines_is_imported_only_when_a_curve_is_fitted():
+    code = "import sys, revbook.cli, revbook.health.survival; print('lifelines' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
 
 
 # -- the sample company: what it plants, survival must find -----------------------------------
