@@ -662,6 +662,32 @@ def report(
     _console().print(f"report: {path.resolve()}")
 
 
+@app.command()
+@_clean_errors
+def survival(
+    by: Annotated[
+        str | None, typer.Option(help="slice fixed at each account's start: segment, cohort, region, plan, ...")
+    ] = None,
+    spell: Annotated[str | None, typer.Option(help="first (a life ends at the first churn) or whole")] = None,
+    curve: Annotated[bool, typer.Option("--curve", help="the Kaplan-Meier curve, month by month, instead")] = False,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Customer lifetimes: Kaplan-Meier survival, median lifetime, churn hazard and CLTV, by slice."""
+    from .health import survival as sv
+
+    cfg = _config(config, workspace, as_of)
+    with _open(cfg, read_only=True) as ws:
+        frame = sv.survival(ws, by=by, spell=spell) if curve else sv.lifetimes(ws, by=by, spell=spell)
+    if curve or format is not Format.table or out is not None:
+        _emit(frame, "Kaplan-Meier survival by month since the first paid month", format, out, all_columns=True)
+    else:
+        sv.print_lifetimes(frame, console=_console(), currency=cfg.reporting_currency)
+
+
 reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
 app.add_typer(reasons_app, name="reasons")
 
