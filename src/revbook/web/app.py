@@ -24,13 +24,24 @@ if TYPE_CHECKING:
 __all__ = ["PAGES", "create_app", "serve"]
 
 #: the pages, in menu order; each is a module of revbook.web.pages
-PAGES = ("overview", "retention", "accounts", "book", "churn", "signals", "account", "definitions")
+PAGES = (
+    "overview",
+    "retention",
+    "accounts",
+    "book",
+    "churn",
+    "signals",
+    "rum",
+    "health",
+    "account",
+    "definitions",
+)
 STATIC = Path(__file__).parent / "static"
 
 
 def _warm_steps(store: Store) -> list[Any]:
     """The frames behind the default pages, computed in the background when the server starts."""
-    from .pages import accounts, book, churn, overview, retention, signals
+    from .pages import accounts, book, churn, health, overview, retention, rum, signals
 
     return [
         store.headline,
@@ -40,6 +51,8 @@ def _warm_steps(store: Store) -> list[Any]:
         *book.warm(store),
         *churn.warm(store),
         *signals.warm(store),
+        *rum.warm(store),
+        *health.warm(store),
     ]
 
 

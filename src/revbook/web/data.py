@@ -44,6 +44,8 @@ class Store:
         self.as_of = ws.config.snapshot_date()
         self.lock = threading.RLock()
         self._cache: dict[Any, Any] = {}
+        self._bg_lock = threading.Lock()
+        self._bg_running: set[Any] = set()
 
     def close(self) -> None:
         with self.lock:
@@ -359,3 +361,86 @@ class Store:
         return self.memo(
             "signal_lift", lambda: signal_lift(self.ws, rules=self.signal_rule_set()).to_arrow().to_pylist()
         )
+
+    # -- revenue under management and health (revbook.rum, revbook.health) -------------------
+    def rum_accounts(self, on: dt.date) -> pl.DataFrame:
+        """``rum.accounts(ws, on)`` with each account's name, largest ARR first (computed once per date)."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            from .. import rum
+
+            df: pl.DataFrame = pl.from_arrow(rum.accounts(self.ws, on).to_arrow())  # type: ignore[assignment]
+            names = self.table("accounts").select("account_id", "name")
+            return df.join(names, on="account_id", how="left").sort(["arr", "account_id"], descending=[True, False])
+
+        return self.memo(("rum_accounts", on), compute)
+
+    def rum_rows(self, on: dt.date, by: tuple[str, ...]) -> list[dict[str, Any]]:
+        """``rum.rum(ws, on, by=by)`` rows (``by``: (), ("team",) or ("owner",))."""
+        from .. import rum
+
+        return self.memo(("rum", on, by), lambda: rum.rum(self.ws, on, by=by).to_arrow().to_pylist())
+
+    def rum_flow(self, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+        """``rum.flow(ws, start, end)`` rows."""
+        from .. import rum
+
+        return self.memo(("rum_flow", start, end), lambda: rum.flow(self.ws, start, end).to_arrow().to_pylist())
+
+    def health(self) -> pl.DataFrame:
+        """``health.composite(ws)`` on the as-of date with each account's name, worst first."""
+        import polars as pl
+
+        def compute() -> pl.DataFrame:
+            from ..health.composite import composite
+
+            df: pl.DataFrame = pl.from_arrow(composite(self.ws))  # type: ignore[assignment]
+            names = self.table("accounts").select("account_id", "name")
+            return df.join(names, on="account_id", how="left", maintain_order="left")
+
+        return self.memo("health", compute)
+
+    def background(self, key: Any, compute: Callable[[], T]) -> tuple[str, T | None, str | None]:
+        """A slow value computed once, in a background thread: ("ready", value, None) when done,
+        ("computing", None, None) meanwhile (the first call starts it), ("failed", None, message)
+        when the library refused (a RevbookError, e.g. too little history)."""
+        state = self._cache.get(("bg", key))
+        if state is not None:
+            return state  # type: ignore[no-any-return]
+        if self._claim(key):
+            threading.Thread(target=self._run, args=(key, compute), name=f"revbook-{key}", daemon=True).start()
+        return self._cache.get(("bg", key), ("computing", None, None))  # type: ignore[no-any-return]
+
+    def _claim(self, key: Any) -> bool:
+        with self._bg_lock:
+            if ("bg", key) in self._cache or key in self._bg_running:
+                return False
+            self._bg_running.add(key)
+            return True
+
+    def _run(self, key: Any, compute: Callable[[], Any]) -> None:
+        from ..errors import RevbookError
+
+        try:
+            with self.lock:  # the one connection: the backtest's queries wait for, and hold, it
+                result: tuple[str, Any, str | None] = ("ready", compute(), None)
+        except RevbookError as exc:
+            result = ("failed", None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a page must not wait forever for a thread that died
+            result = ("failed", None, f"{type(exc).__name__}: {exc}")
+        self._cache[("bg", key)] = result
+
+    def backtest(self, horizon: int, *, wait: bool = False) -> tuple[str, Any, str | None]:
+        """``health.backtest(ws, horizon_days=horizon)``, computed once in the background (5-20 s on
+        2,000 accounts); ``wait=True`` (the warm-up) computes it in the calling thread instead."""
+
+        def compute() -> Any:
+            from ..health.backtest import backtest
+
+            return backtest(self.ws, horizon_days=horizon)
+
+        key = ("backtest", horizon)
+        if wait and self._claim(key):
+            self._run(key, compute)
+        return self.background(key, compute)

@@ -47,7 +47,9 @@ def environment() -> jinja2.Environment:
     env.filters.update(signed=_signed, seg=_segment)
     from .filters import SLICE_LABELS
 
-    env.globals.update(slice_labels=SLICE_LABELS)
+    from ..reports.cs_charts import CS_GLOSSARY
+
+    env.globals.update(slice_labels=SLICE_LABELS, GLOSSARY={**charts.GLOSSARY, **CS_GLOSSARY})
     return env
 
 

@@ -34,6 +34,7 @@ def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLRes
     owners = _owner_history(store.table("owners").filter(pl.col("account_id") == account_id), store.owner_names())
     details = store.table("accounts").filter(pl.col("account_id") == account_id).to_dicts()[0]
     signals, reasons = account_insights(store, account_id)
+    lifecycle = account_lifecycle(store, account_id)
     spec = charts.account_timeline(_with_zeros(mrr, store.periods("month")), moves, currency=store.currency)
     return render(
         request,
@@ -48,10 +49,30 @@ def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLRes
         period=period,
         signals=signals,
         reasons=reasons,
+        lifecycle=lifecycle,
     )
 
 
 SIGNALS_SHOWN = 50
+
+
+def account_lifecycle(store: Any, account_id: str) -> dict[str, Any] | None:
+    """The account's stage, overlays, risk, potential and renewal outlook on the as-of date
+    (``rum.accounts``) and its composite health score with each component (``health.composite``);
+    None when it neither pays on the as-of date nor churned in the window before it."""
+    import polars as pl
+
+    from ...health.composite import COMPONENTS
+
+    found = store.rum_accounts(store.as_of).filter(pl.col("account_id") == account_id).to_dicts()
+    if not found:
+        return None
+    health = store.health().filter(pl.col("account_id") == account_id).to_dicts()
+    h = health[0] if health else {}
+    components = [
+        {"name": c, "description": d, "score": h.get(c), "lost": h.get(f"lost_{c}")} for c, (_, d) in COMPONENTS.items()
+    ]
+    return {"rum": found[0], "components": components}
 
 
 def account_insights(store: Any, account_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:

@@ -1,0 +1,254 @@
+"""RUM: the ARR a CS team manages on a date, by lifecycle stage x expansion potential x risk
+(``rum.rum``), by team and CSM, how it moved between stages (``rum.flow``), and the renewal outlook
+(``rum.accounts``). The definitions are the docstring of :mod:`revbook.rum` (and the Definitions page).
+
+Every figure is the library's: the tiles and the matrix sum the rows of ``rum(by=team)`` (or
+``by=owner`` for one CSM), the account lists filter ``rum.accounts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ...reports import cs_charts
+from ..filters import store_of
+from ..render import render
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ..data import Store
+
+router = APIRouter()
+NAV = ("RUM", "/rum")
+STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
+BANDS = ("high", "medium", "low")
+LIST_SIZE = 200
+FLOW_MONTHS = 6
+
+
+def parse_date(name: str, text: str | None, default: dt.date, as_of: dt.date) -> dt.date:
+    """An ISO date from the URL (400 when malformed or after the as-of date)."""
+    if text is None or text == "":
+        return default
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"{name}: {text!r} is not a date; use YYYY-MM-DD, e.g. {as_of}") from None
+    if value > as_of:
+        raise HTTPException(400, f"{name}: {value} is after the as-of date {as_of}; RUM is read on or before it")
+    return value
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` months earlier (the month's last day when it is shorter)."""
+    import calendar
+
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> float:
+    return float(sum(r[key] or 0 for r in rows))
+
+
+def tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The headline figures: sums of ``rum()`` rows (managed and unmanaged)."""
+    managed = [r for r in rows if r["managed"]]
+    return {
+        "managed_arr": _sum(managed, "arr"),
+        "managed_accounts": int(_sum(managed, "accounts")),
+        "unmanaged_arr": _sum([r for r in rows if not r["managed"]], "arr"),
+        "unmanaged_accounts": int(_sum([r for r in rows if not r["managed"]], "accounts")),
+        "stage": {s: _sum([r for r in rows if r["stage"] == s], "arr") for s in STAGES},
+        "stage_accounts": {s: int(_sum([r for r in rows if r["stage"] == s], "accounts")) for s in STAGES},
+        "arr_at_risk": _sum(rows, "arr_at_risk"),
+        "open_expansion_arr": _sum(rows, "open_expansion_arr"),
+        "potential_arr": _sum(rows, "potential_arr"),
+        "renewal_arr": _sum(rows, "renewal_arr"),
+        "expected_renewal_arr": _sum(rows, "expected_renewal_arr"),
+        "cancel_requested": int(_sum(rows, "cancel_requested")),
+        "arr": _sum(rows, "arr"),
+    }
+
+
+def matrix(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, float]]:
+    """(stage, risk band, potential band) -> accounts and ARR, from ``rum()`` rows."""
+    cells: dict[tuple[str, str, str], dict[str, float]] = {}
+    for r in rows:
+        c = cells.setdefault((r["stage"], r["risk_band"], r["potential_band"]), {"accounts": 0, "arr": 0.0})
+        c["accounts"] += r["accounts"]
+        c["arr"] += float(r["arr"] or 0)
+    return cells
+
+
+def grouped(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
+    """``rum()`` rows summed per group, largest ARR first."""
+    out: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        g = out.setdefault(key(r), {"key": key(r), "accounts": 0, "cells": 0})
+        for k in ("arr", "potential_arr", "open_expansion_arr", "arr_at_risk", "renewal_arr", "expected_renewal_arr"):
+            g[k] = g.get(k, 0.0) + float(r[k] or 0)
+        g["accounts"] += r["accounts"]
+        g["cancel_requested"] = g.get("cancel_requested", 0) + r["cancel_requested"]
+        for s in STAGES:
+            g.setdefault(s, 0.0)
+        g[r["stage"]] += float(r["arr"] or 0)
+    return sorted(out.values(), key=lambda g: -g["arr"])
+
+
+@router.get("/rum", response_class=HTMLResponse)
+def rum_page(
+    request: Request,
+    on: str | None = Query(None, max_length=20, description="the date RUM is read on (default: as-of)"),
+    start: str | None = Query(None, alias="from", max_length=20, description="the flow's start date"),
+    team: str | None = Query(None, max_length=200),
+    owner: str | None = Query(None, max_length=200, description="a CSM's id"),
+    stage: Literal["", "onboarding", "adoption", "expansion window", "renewal window", "churned"] = "",
+    potential: Literal["", "high", "medium", "low"] = "",
+    risk: Literal["", "high", "medium", "low"] = "",
+    trend: Literal["", "growth", "flat", "contraction"] = "",
+    overlay: Literal["", "cancel requested"] = "",
+    managed: Literal["", "yes", "no"] = "",
+) -> HTMLResponse:
+    import polars as pl
+
+    store = store_of(request)
+    as_of = store.as_of
+    day = parse_date("on", on, as_of, as_of)
+    flow_start = parse_date("from", start, months_before(day, FLOW_MONTHS), as_of)
+    if flow_start >= day:
+        raise HTTPException(400, f"from: the flow's start {flow_start} must be before its end (on = {day})")
+    if team and owner:
+        raise HTTPException(400, "choose a team or a CSM, not both")
+    acc = store.rum_accounts(day)
+    teams = sorted(t for t in acc["team"].unique().to_list() if t is not None)
+    owners = sorted(
+        {(o, n or o) for o, n in acc.select("owner", "owner_name").unique().iter_rows() if o is not None},
+        key=lambda kv: kv[1].lower(),
+    )
+    if team and team not in teams:
+        raise HTTPException(404, f"no team {team!r} on {day} (teams: {', '.join(teams)})")
+    if owner and owner not in dict(owners):
+        raise HTTPException(404, f"no CSM {owner!r} with accounts on {day}")
+    if owner:
+        rows = [r for r in store.rum_rows(day, ("owner",)) if r["owner"] == owner]
+        sel = acc.filter(pl.col("owner") == owner)
+    else:
+        rows = store.rum_rows(day, ("team",))
+        if team:
+            rows = [r for r in rows if r["team"] == team]
+        sel = acc.filter(pl.col("team") == team) if team else acc
+    params: dict[str, Any] = {
+        "on": day.isoformat() if on else None,
+        "from": flow_start.isoformat() if start else None,
+        "team": team or None,
+        "owner": owner or None,
+    }
+
+    def url(**overrides: Any) -> str:
+        merged = {**params, **overrides}
+        query = urlencode({k: v for k, v in merged.items() if v is not None and v != ""})
+        return "/rum" + (f"?{query}" if query else "")
+
+    drill = {"stage": stage, "potential": potential, "risk": risk, "trend": trend, "overlay": overlay}
+    drill["managed"] = managed
+    listing = None
+    if any(drill.values()):
+        listing = account_list(sel, drill)
+    renewals = sel.filter(pl.col("stage") == "renewal window").sort("arr", descending=True)
+    trend_split = {
+        t: {
+            "accounts": renewals.filter(pl.col("renewal_trend") == t).height,
+            "arr": float(renewals.filter(pl.col("renewal_trend") == t)["arr"].sum() or 0),
+            "expected": float(renewals.filter(pl.col("renewal_trend") == t)["expected_renewal_arr"].sum() or 0),
+        }
+        for t in ("growth", "flat", "contraction")
+    }
+    churned = sel.filter(pl.col("stage") == "churned")
+    flow_rows = store.rum_flow(flow_start, day)
+    cells = matrix(rows)
+    top_cell = max([c["arr"] for c in cells.values()] or [0.0])
+    owner_team = {o: t for o, t in acc.select("owner", "team").unique().iter_rows() if o is not None}
+    by_owner = grouped(
+        [
+            r
+            for r in store.rum_rows(day, ("owner",))
+            if r["managed"] and (not team or owner_team.get(r["owner"]) == team) and (not owner or r["owner"] == owner)
+        ],
+        lambda r: (r["owner"], r["owner_name"] or r["owner"]),
+    )
+    spec = cs_charts.stage_flow(
+        flow_rows, currency=store.currency, start=flow_start.isoformat(), end=day.isoformat(), href=None
+    )
+    return render(
+        request,
+        "rum.html",
+        title="RUM",
+        day=day,
+        flow_start=flow_start,
+        params=params,
+        url=url,
+        teams=teams,
+        owners=owners,
+        owner_label=dict(owners).get(owner) if owner else None,
+        t=tiles(rows),
+        cells=cells,
+        top_cell=top_cell,
+        stages=STAGES,
+        bands=BANDS,
+        by_team=grouped(store.rum_rows(day, ("team",)), lambda r: r["team"]) if not owner else [],
+        by_owner=by_owner,
+        owner_team=owner_team,
+        flow=flow_rows,
+        spec=spec,
+        renewals=renewals.to_dicts(),
+        trend_split=trend_split,
+        churned={"accounts": churned.height, "arr": float(churned["arr"].sum() or 0)},
+        drill=drill,
+        listing=listing,
+        list_size=LIST_SIZE,
+    )
+
+
+def account_list(sel: pl.DataFrame, drill: dict[str, str]) -> dict[str, Any]:
+    """The accounts behind a figure: the selection filtered by stage, bands, trend, overlay, book."""
+    import polars as pl
+
+    df = sel
+    if not drill["stage"]:
+        df = df.filter(pl.col("stage") != "churned")
+    for key, col in (
+        ("stage", "stage"),
+        ("potential", "potential_band"),
+        ("risk", "risk_band"),
+        ("trend", "renewal_trend"),
+        ("overlay", "overlay"),
+    ):
+        if drill[key]:
+            df = df.filter(pl.col(col) == drill[key])
+    if drill["managed"]:
+        df = df.filter(pl.col("managed") == (drill["managed"] == "yes"))
+    return {
+        "rows": df.head(LIST_SIZE).to_dicts(),
+        "total": df.height,
+        "arr": float(df["arr"].sum() or 0),
+        "label": ", ".join(f"{k} {v}" for k, v in drill.items() if v),
+    }
+
+
+def warm(store: Store) -> list[Callable[[], object]]:
+    def default() -> object:
+        day = store.as_of
+        store.rum_accounts(day)
+        store.rum_rows(day, ("team",))
+        store.rum_rows(day, ("owner",))
+        return store.rum_flow(months_before(day, FLOW_MONTHS), day)
+
+    return [default]
