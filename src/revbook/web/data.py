@@ -427,7 +427,7 @@ class Store:
                 result: tuple[str, Any, str | None] = ("ready", compute(), None)
         except RevbookError as exc:
             result = ("failed", None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a page must not wait forever for a thread that died
+        except Exception as exc:
             result = ("failed", None, f"{type(exc).__name__}: {exc}")
         self._cache[("bg", key)] = result
 

@@ -112,7 +112,9 @@ def health(
         mean_score=df["score"].mean() if df.height else None,
         bands=band_table(df),
         components=components,
-        hist=cs_charts.health_histogram(df.select("score", "band").to_dicts(), href=lambda b: f"/health?band={b}#worst"),
+        hist=cs_charts.health_histogram(
+            df.select("score", "band").to_dicts(), href=lambda b: f"/health?band={b}#worst"
+        ),
         comp_spec=cs_charts.component_bars(components),
         worst=worst.head(WORST).to_dicts(),
         worst_total=worst.height,

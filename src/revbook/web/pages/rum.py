@@ -157,7 +157,7 @@ def rum_page(
         query = urlencode({k: v for k, v in merged.items() if v is not None and v != ""})
         return "/rum" + (f"?{query}" if query else "")
 
-    drill = {"stage": stage, "potential": potential, "risk": risk, "trend": trend, "overlay": overlay}
+    drill: dict[str, str] = {"stage": stage, "potential": potential, "risk": risk, "trend": trend, "overlay": overlay}
     drill["managed"] = managed
     listing = None
     if any(drill.values()):
