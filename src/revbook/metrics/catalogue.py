@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, WorkspaceError
+from ..ledger import FAR_FUTURE
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -172,7 +173,8 @@ class Context:
         return f"""(SELECT q.account_id, q.{day}, greatest(coalesce(sum(l.mrr), 0), 0) AS {name}
             FROM (SELECT DISTINCT account_id, {day} FROM {rows}) q
             LEFT JOIN {self.lines} l ON l.account_id = q.account_id AND l.mrr <> 0
-                 AND l.start_date <= q.{day} AND (l.end_date IS NULL OR l.end_date > q.{day})
+                 AND l.start_date <= q.{day}
+                 AND coalesce(l.end_date, {FAR_FUTURE}) > q.{day}
             GROUP BY q.account_id, q.{day})"""
 
     def first_paid(self) -> str:

@@ -12,6 +12,7 @@ counted: ``account_id, period, at`` then keys and measures) and its aggregates. 
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..ledger import FAR_FUTURE
 from .catalogue import Context, Metric, Spec, days, names, plus, ratio
 
 __all__ = ["METRICS"]
@@ -252,11 +253,17 @@ def product_adoption(c: Context) -> Spec:
     features = _features(c)
     w = c.settings.adoption_window_days
     facts = f"""
-    WITH used AS (
+    WITH u AS (
+        SELECT account_id, metric, date, {c.period("date")} AS p0 FROM usage
+        WHERE metric IN ({names(features)}) AND value > 0
+    ),
+    used AS (
+        -- the periods whose end is within w days after the use: the use's own and the next few
+        -- (an equality join on the period: a range join over millions of usage rows is slow)
         SELECT DISTINCT u.account_id, p.period, u.metric AS feature
-        FROM usage u JOIN {c.periods} p
-          ON u.date <= p.period_end AND u.date > CAST(p.period_end - {days(w)} AS DATE)
-        WHERE u.metric IN ({names(features)}) AND u.value > 0
+        FROM u CROSS JOIN (SELECT * FROM (VALUES {", ".join(f"({k})" for k in range(w // 28 + 2))}) t(k)) k
+        JOIN {c.periods} p ON p.period = u.p0 + k.k
+        WHERE u.date <= p.period_end AND u.date > CAST(p.period_end - {days(w)} AS DATE)
     )
     SELECT s.account_id, s.period, s.period_end AS at, f.feature, u.account_id IS NOT NULL AS adopted
     FROM {c.book.snapshots(c.cal.grain)} s CROSS JOIN {_feature_values(features)} f
@@ -382,7 +389,7 @@ def escalation_resolution(c: Context) -> Spec:
     UNION ALL
     SELECT t.account_id, p.period, CAST(NULL AS DATE), t.ticket_id, t.opened_at, t.closed_at, true, NULL, true
     FROM tickets t JOIN {c.periods} p
-      ON t.opened_at <= p.period_end AND (t.closed_at IS NULL OR t.closed_at > p.period_end)
+      ON t.opened_at <= p.period_end AND coalesce(t.closed_at, {FAR_FUTURE}) > p.period_end
     WHERE t.escalated
     """
     closed = "escalated AND NOT open_at_end"
@@ -471,7 +478,7 @@ def exec_sponsor_engagement(c: Context) -> Spec:
     cand AS (
         SELECT DISTINCT l.account_id, w.period, w.period_end, w.opened
         FROM win w JOIN {c.lines} l ON l.mrr > 0 AND l.start_date <= w.opened
-             AND (l.end_date IS NULL OR l.end_date > w.opened)
+             AND coalesce(l.end_date, {FAR_FUTURE}) > w.opened
     ),
     m0 AS {c.mrr_on("cand", "opened", "start_mrr")},
     m1 AS {c.mrr_on("cand", "period_end", "end_mrr")},
