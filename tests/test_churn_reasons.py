@@ -27,7 +27,7 @@ AS_OF = sample.SampleConfig().as_of
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory):
     tmp: Path = tmp_path_factory.mktemp("reasons")
-    paths = sample.write(tmp / "data", accounts=ACCOUNTS, text=True)
+    paths = sample.write(tmp / "data", accounts=ACCOUNTS, text=True, activity=False)
     w = Workspace(tmp / "w.duckdb", config=Config(as_of=AS_OF))
     w.load(paths)
     yield w
@@ -196,8 +196,8 @@ def test_bad_comments_are_kept_as_text(tmp_path: Path) -> None:
 
 
 def test_upstream_uses_tickets_and_nps_when_loaded(tmp_path: Path) -> None:
-    """Support load and NPS before leaving (tables of a later capability, inserted here directly)."""
-    paths = sample.write(tmp_path / "data", accounts=400, text=True)
+    """Support load and NPS before leaving (inserted directly, on a sample without its own activity tables)."""
+    paths = sample.write(tmp_path / "data", accounts=400, text=True, activity=False)
     with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as w:
         w.load(dict(paths))
         left = reason_events(w).to_pylist()
