@@ -81,7 +81,7 @@ def test_survival_kaplan_meier_by_hand(tiny):
     assert sorted(curve) == list(range(12))
     assert [curve[t]["survival"] for t in (0, 2, 3, 5, 6, 11)] == pytest.approx([1, 1, 0.6, 0.6, 0.3, 0.3])
     assert [curve[t]["at_risk"] for t in (0, 3, 4, 6, 7, 11)] == [5, 5, 3, 2, 1, 1]
-    assert sum(r["churned"] for r in curve.values()) == 3 and curve[3]["churned"] == 2
+    assert sum(r["events"] for r in curve.values()) == 3 and curve[3]["events"] == 2
     assert curve[5]["censored"] == 1 and curve[11]["censored"] == 1
     assert all(r["ci_lower"] <= r["survival"] <= r["ci_upper"] for r in curve.values())
     (row,) = _rows(lifetimes(tiny))
@@ -223,7 +223,7 @@ def test_survival_command(tiny):
     assert "Customer lifetimes and CLTV" in table.output and "not reached" in table.output
     assert "1,226.67" not in table.output and "1,227" in table.output  # CLTV in whole units on screen
     curve = runner.invoke(app, ["survival", "--curve", "--format", "csv", *opts], catch_exceptions=False)
-    assert curve.output.splitlines()[0] == '"month","at_risk","churned","censored","survival","ci_lower","ci_upper"'
+    assert curve.output.splitlines()[0] == '"month","at_risk","events","censored","survival","ci_lower","ci_upper"'
     bad = runner.invoke(app, ["survival", "--spell", "every", *opts])
     assert bad.exit_code == 2 and "spell must be 'first' or 'whole'" in bad.output
 
@@ -233,7 +233,7 @@ def test_no_follow_up_yet(tmp_path):
     with Workspace(tmp_path / "n.duckdb", config=Config(as_of=dt.date(2024, 1, 31))) as w:
         (row,) = _rows(lifetimes(_load(w)))
         assert _rows(survival(w)) == [
-            {"month": 0, "at_risk": 3, "churned": 0, "censored": 3, "survival": 1.0, "ci_lower": 1.0, "ci_upper": 1.0}
+            {"month": 0, "at_risk": 3, "events": 0, "censored": 3, "survival": 1.0, "ci_lower": 1.0, "ci_upper": 1.0}
         ]
     assert (row["accounts"], row["exposure_months"], row["horizon_months"]) == (3, 0, 0)
     assert row["monthly_churn_hazard"] is None and row["cltv"] is None and row["restricted_mean_lifetime"] is None

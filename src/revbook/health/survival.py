@@ -272,8 +272,8 @@ def survival(
     confidence: float | None = None,
 ) -> Frame:
     """The Kaplan-Meier retention curve per group: one row per group and month since the first
-    paid month (0 .. the group's longest duration), with the accounts at risk, those churned and
-    censored at that month, the survival estimate and its confidence band.
+    paid month (0 .. the group's longest duration), with the accounts at risk, those that churned
+    (``events``) and were censored at that month, the survival estimate and its confidence band.
 
     ``by``: slices fixed at each account's start (segment, region, industry, owner, team, plan,
     cohort, arr_band). ``spell`` and ``confidence`` override [survival] of revbook.toml.
@@ -284,7 +284,7 @@ def survival(
     settings = survival_settings(ws.config.survival, spell=spell, confidence=confidence)
     dims = _dimensions(by)
     columns: dict[str, list[Any]] = {d: [] for d in dims}
-    for name in ("month", "at_risk", "churned", "censored", "survival", "ci_lower", "ci_upper"):
+    for name in ("month", "at_risk", "events", "censored", "survival", "ci_lower", "ci_upper"):
         columns[name] = []
     for g in _groups(ws, dims, settings.spell):
         kmf = _fit(g, settings.confidence)
@@ -300,12 +300,12 @@ def survival(
             columns[name].extend([g.key[i]] * len(months))
         columns["month"].extend(months.tolist())
         columns["at_risk"].extend(at_risk.tolist())
-        columns["churned"].extend(events.tolist())
+        columns["events"].extend(events.tolist())
         columns["censored"].extend(censored.tolist())
         columns["survival"].extend(kmf.survival_function_at_times(months).to_numpy().tolist())
         columns["ci_lower"].extend(band.iloc[:, 0].to_numpy().tolist())
         columns["ci_upper"].extend(band.iloc[:, 1].to_numpy().tolist())
-    types = {"month": pa.int64(), "at_risk": pa.int64(), "churned": pa.int64(), "censored": pa.int64()}
+    types = {"month": pa.int64(), "at_risk": pa.int64(), "events": pa.int64(), "censored": pa.int64()}
     return Frame(
         "survival",
         pa.table(
@@ -435,19 +435,19 @@ def print_lifetimes(frame: Frame, *, console: Any, currency: str, title: str | N
     def num(v: Any, fmt: str, empty: str = "–") -> str:
         return empty if v is None else format(v, fmt)
 
+    def pct(v: float | None, digits: int) -> str:
+        return "–" if v is None else f"{100 * v:.{digits}f}%"
+
     for r in data.to_pylist():
+        mean = r["restricted_mean_lifetime"]
         t.add_row(
             *(str(r[d]) for d in dims),
             f"{r['accounts']:,}",
             f"{r['churned']:,}",
             num(r["median_lifetime"], ".0f", "not reached"),
-            "–"
-            if r["restricted_mean_lifetime"] is None
-            else f"{r['restricted_mean_lifetime']:.1f} ({r['horizon_months']})",
-            num(None if r["survival_12m"] is None else 100 * r["survival_12m"], ".1f")
-            + ("%" if r["survival_12m"] is not None else ""),
-            num(None if r["monthly_churn_hazard"] is None else 100 * r["monthly_churn_hazard"], ".2f")
-            + ("%" if r["monthly_churn_hazard"] is not None else ""),
+            "–" if mean is None else f"{mean:.1f} ({r['horizon_months']})",
+            pct(r["survival_12m"], 1),
+            pct(r["monthly_churn_hazard"], 2),
             num(r["arpa"], ",.2f"),
             f"{r['gross_margin']:.0%}",
             num(r["cltv"], ",.0f"),
