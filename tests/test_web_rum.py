@@ -171,12 +171,19 @@ def test_health_page_and_its_backtest(app: Any, ws: Workspace) -> None:
     assert "ROC AUC" in text and "composite health score" in text and "model (logistic)" in text
     assert r.text.count('class="vega"') == 3  # histogram, components, reliability
     assert "What the logistic model weighs most" in text
-    # the worst accounts of one band, worst first, each a link
+    # the worst accounts, lowest score first, each a link
+    lowest = min(x["score"] for x in table if x["score"] is not None)
+    shown = re.findall(r'href="/accounts/([^"]+)"', r.text[r.text.index("The worst accounts") :])
+    by_id = {x["account_id"]: x for x in table}
+    assert by_id[shown[0]]["score"] == lowest
+    assert [by_id[a]["score"] for a in shown[:50]] == sorted(by_id[a]["score"] for a in shown[:50])
     r = get(app, "/health?band=red")
     assert r.status_code == 200
     for x in red[:3]:
         assert f'href="/accounts/{x["account_id"]}"' in r.text
     assert get(app, "/health?horizon=30").status_code == 422
+    r = wait_for_backtest(app, "/health?horizon=180")
+    assert r.status_code == 200 and "within 180 days (base rate" in text_of(r.text)
     assert get(app, "/health?band=blue").status_code == 422
 
 

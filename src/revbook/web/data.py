@@ -389,7 +389,8 @@ class Store:
         return self.memo(("rum_flow", start, end), lambda: rum.flow(self.ws, start, end).to_arrow().to_pylist())
 
     def health(self) -> pl.DataFrame:
-        """``health.composite(ws)`` on the as-of date with each account's name, worst first."""
+        """``health.composite(ws)`` on the as-of date with each account's name, lowest score first
+        (the largest ARR first among equal scores; no score last)."""
         import polars as pl
 
         def compute() -> pl.DataFrame:
@@ -397,7 +398,8 @@ class Store:
 
             df: pl.DataFrame = pl.from_arrow(composite(self.ws))  # type: ignore[assignment]
             names = self.table("accounts").select("account_id", "name")
-            return df.join(names, on="account_id", how="left", maintain_order="left")
+            df = df.join(names, on="account_id", how="left")
+            return df.sort(["score", "arr", "account_id"], descending=[False, True, False], nulls_last=True)
 
         return self.memo("health", compute)
 
@@ -427,7 +429,7 @@ class Store:
                 result: tuple[str, Any, str | None] = ("ready", compute(), None)
         except RevbookError as exc:
             result = ("failed", None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a page must not wait forever for a thread that died
+        except Exception as exc:
             result = ("failed", None, f"{type(exc).__name__}: {exc}")
         self._cache[("bg", key)] = result
 

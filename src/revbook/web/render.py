@@ -45,9 +45,8 @@ def environment() -> jinja2.Environment:
         jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)])
     )
     env.filters.update(signed=_signed, seg=_segment)
-    from .filters import SLICE_LABELS
-
     from ..reports.cs_charts import CS_GLOSSARY
+    from .filters import SLICE_LABELS
 
     env.globals.update(slice_labels=SLICE_LABELS, GLOSSARY={**charts.GLOSSARY, **CS_GLOSSARY})
     return env

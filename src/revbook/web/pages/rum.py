@@ -157,8 +157,14 @@ def rum_page(
         query = urlencode({k: v for k, v in merged.items() if v is not None and v != ""})
         return "/rum" + (f"?{query}" if query else "")
 
-    drill = {"stage": stage, "potential": potential, "risk": risk, "trend": trend, "overlay": overlay}
-    drill["managed"] = managed
+    drill: dict[str, str] = {
+        "stage": stage,
+        "potential": potential,
+        "risk": risk,
+        "trend": trend,
+        "overlay": overlay,
+        "managed": managed,
+    }
     listing = None
     if any(drill.values()):
         listing = account_list(sel, drill)
