@@ -222,6 +222,16 @@ def test_rum_and_health_pages_draw_their_charts_and_lead_to_accounts(server: str
     assert page.locator("#lifecycle").count() == 1
     charts_rendered(page)
     shoot(page, tmp_path, "account-lifecycle")
+    # a bar of the stage flow lists the accounts that moved that way
+    page.goto(server + "/rum")
+    charts_rendered(page)
+    with page.expect_navigation():
+        page.locator("#spec-flow").locator("xpath=preceding-sibling::div[1]").locator(
+            "path[role=graphics-symbol], a path"
+        ).first.click(force=True)
+    assert "moved_from=" in page.url and "moved_to=" in page.url
+    assert page.locator("#moved + table tbody a[href^='/accounts/']").count() >= 1
+    shoot(page, tmp_path, "rum-flow-pair")
     # the date picker keeps the URL
     page.goto(server + "/rum")
     with page.expect_navigation():

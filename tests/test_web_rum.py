@@ -97,13 +97,30 @@ def test_rum_page_renders_the_library_figures(app: Any, ws: Workspace) -> None:
         arr = sum(x["arr"] for x in rows if x["stage"] == stage)
         assert f"{stage} {money(arr)} " in text
     # the flow table is the library's, 6 months back by default
-    start = dt.date(AS_OF.year, AS_OF.month - 6, AS_OF.day) if AS_OF.month > 6 else None
-    if start is not None:
-        flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
-        assert f"Stage flow {start} → {AS_OF}" in text
-        for f in flow[:3]:
-            assert f"{f['from_stage']} {f['to_stage']} {f['accounts']:,} {money(f['arr_start'])}" in text
+    from revbook.web.pages.rum import months_before
+
+    start = months_before(AS_OF, 6)
+    flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
+    assert f"Stage flow {start} → {AS_OF}" in text
+    for f in flow:
+        assert f"{f['from_stage']} {f['to_stage']} {f['accounts']:,} {money(f['arr_start'])}" in text
     assert r.text.count('class="vega"') == 1
+
+
+def test_a_flow_pair_lists_the_accounts_the_library_counts(app: Any, ws: Workspace) -> None:
+    from revbook.web.pages.rum import months_before
+
+    start = months_before(AS_OF, 6)
+    flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
+    for f in flow:
+        r = get(app, f"/rum?moved_from={f['from_stage']}&moved_to={f['to_stage']}")
+        assert r.status_code == 200
+        text = text_of(r.text)
+        head = f"Accounts from {f['from_stage']} to {f['to_stage']} {f['accounts']:,} accounts, "
+        assert head + f"{money(f['arr_start'])} → {money(f['arr_end'])}" in text, f
+    assert get(app, "/rum?moved_from=churned").status_code == 422
+    r = get(app, "/definitions")
+    assert 'id="rum"' in r.text and 'id="expected_renewal"' in r.text and 'id="backtest"' in r.text
 
 
 def test_a_team_and_a_cell_list_their_accounts(app: Any, acc: list[dict[str, Any]]) -> None:
