@@ -241,3 +241,16 @@ def test_names_are_escaped(app: Any, ws: Workspace, acc: list[dict[str, Any]]) -
         assert r.status_code == 200, url
         assert "<script>alert(1)</script>" not in r.text, url
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in get(app, urls[0]).text
+
+
+def test_a_workspace_without_the_customer_success_tables(tmp_path: Path) -> None:
+    """Only subscriptions and accounts: the pages still render, and the backtest ends in an answer or a message."""
+    paths = sample.write(tmp_path / "data", accounts=60, activity=False)
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as w:
+        w.load(dict(paths))
+    app = web.create_app(tmp_path / "w.duckdb", config=Config(as_of=AS_OF), token="")
+    for url in ("/rum", "/rum?risk=medium", "/health", "/accounts/A000001"):
+        assert get(app, url).status_code == 200, url
+    r = wait_for_backtest(app, "/health")
+    assert "Computing the" not in r.text
+    assert 'class="answer"' in r.text or 'class="callout failed"' in r.text

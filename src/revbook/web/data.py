@@ -406,7 +406,8 @@ class Store:
     def background(self, key: Any, compute: Callable[[], T]) -> tuple[str, T | None, str | None]:
         """A slow value computed once, in a background thread: ("ready", value, None) when done,
         ("computing", None, None) meanwhile (the first call starts it), ("failed", None, message)
-        when the library refused (a RevbookError, e.g. too little history)."""
+        when the library refused (a RevbookError, e.g. too little history), ("error", None, message)
+        when it raised anything else (a bug: the page says so rather than wait forever)."""
         state = self._cache.get(("bg", key))
         if state is not None:
             return state  # type: ignore[no-any-return]
@@ -430,7 +431,7 @@ class Store:
         except RevbookError as exc:
             result = ("failed", None, str(exc))
         except Exception as exc:
-            result = ("failed", None, f"{type(exc).__name__}: {exc}")
+            result = ("error", None, f"{type(exc).__name__}: {exc}")
         self._cache[("bg", key)] = result
 
     def backtest(self, horizon: int, *, wait: bool = False) -> tuple[str, Any, str | None]:
