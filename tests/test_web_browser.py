@@ -106,6 +106,9 @@ def charts_rendered(page: Any) -> int:
         ("churn-reason", "/churn?by=segment&reason=price", 2),
         ("signals", "/signals", 1),
         ("signals-risk", "/signals?polarity=risk", 1),
+        ("rum", "/rum", 1),
+        ("rum-team-cell", "/rum?team=Enterprise&stage=adoption&risk=medium#list", 1),
+        ("health-red", "/health?band=red#worst", 2),
     ],
 )
 def test_every_page_loads_without_errors(
@@ -192,4 +195,59 @@ def test_a_pareto_bar_leads_to_its_events_and_an_account(server: str, page: Any,
     with page.expect_navigation():
         page.locator("table.feed tbody a[href^='/accounts/']").first.click()
     assert "/accounts/" in page.url
+    assert page.errors == []
+
+
+def backtest_ready(page: Any, url: str, seconds: float = 120) -> None:
+    """Open the Health page until its background backtest is done (it says "Computing" meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        page.goto(url)
+        if page.locator(".callout.computing").count() == 0 or time.monotonic() > deadline:
+            return
+        time.sleep(1)
+
+
+def test_rum_and_health_pages_draw_their_charts_and_lead_to_accounts(server: str, page: Any, tmp_path: Path) -> None:
+    page.goto(server + "/rum")
+    assert charts_rendered(page) == 1
+    # a cell of the stage x potential x risk matrix lists its accounts; a row opens the account
+    with page.expect_navigation():
+        page.locator("table.matrix td.cell a").first.click()
+    assert "stage=" in page.url and "risk=" in page.url
+    assert "Accounts:" in page.locator("#list").inner_text()
+    shoot(page, tmp_path, "rum-cell")
+    with page.expect_navigation():
+        page.locator("#list + table a[href^='/accounts/']").first.click()
+    assert page.locator("#lifecycle").count() == 1
+    charts_rendered(page)
+    shoot(page, tmp_path, "account-lifecycle")
+    # a bar of the stage flow lists the accounts that moved that way
+    page.goto(server + "/rum")
+    charts_rendered(page)
+    with page.expect_navigation():
+        page.locator("#spec-flow").locator("xpath=preceding-sibling::div[1]").locator(
+            "path[role=graphics-symbol], a path"
+        ).first.click(force=True)
+    assert "moved_from=" in page.url and "moved_to=" in page.url
+    assert page.locator("#moved + table tbody a[href^='/accounts/']").count() >= 1
+    shoot(page, tmp_path, "rum-flow-pair")
+    # the date picker keeps the URL
+    page.goto(server + "/rum")
+    with page.expect_navigation():
+        page.fill("input[name=on]", "2026-05-31")
+        page.locator("input[name=on]").dispatch_event("change")
+    assert "on=2026-05-31" in page.url
+    assert "on 2026-05-31" in page.locator("h1").inner_text()
+    charts_rendered(page)
+    # the health page: once the background backtest is done, three charts
+    backtest_ready(page, server + "/health")
+    assert charts_rendered(page) >= 2
+    page.wait_for_function("document.querySelectorAll('.vega svg').length >= 3", timeout=15_000)
+    assert "ROC AUC" in page.locator("#backtest ~ p.answer").inner_text()
+    shoot(page, tmp_path, "health")
+    backtest_ready(page, server + "/health?horizon=180")
+    shoot(page, tmp_path, "health-180")
+    page.wait_for_function("document.querySelectorAll('.vega svg').length >= 3", timeout=15_000)
+    shoot(page, tmp_path, "health-180")
     assert page.errors == []

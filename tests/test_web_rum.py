@@ -97,13 +97,30 @@ def test_rum_page_renders_the_library_figures(app: Any, ws: Workspace) -> None:
         arr = sum(x["arr"] for x in rows if x["stage"] == stage)
         assert f"{stage} {money(arr)} " in text
     # the flow table is the library's, 6 months back by default
-    start = dt.date(AS_OF.year, AS_OF.month - 6, AS_OF.day) if AS_OF.month > 6 else None
-    if start is not None:
-        flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
-        assert f"Stage flow {start} → {AS_OF}" in text
-        for f in flow[:3]:
-            assert f"{f['from_stage']} {f['to_stage']} {f['accounts']:,} {money(f['arr_start'])}" in text
+    from revbook.web.pages.rum import months_before
+
+    start = months_before(AS_OF, 6)
+    flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
+    assert f"Stage flow {start} → {AS_OF}" in text
+    for f in flow:
+        assert f"{f['from_stage']} {f['to_stage']} {f['accounts']:,} {money(f['arr_start'])}" in text
     assert r.text.count('class="vega"') == 1
+
+
+def test_a_flow_pair_lists_the_accounts_the_library_counts(app: Any, ws: Workspace) -> None:
+    from revbook.web.pages.rum import months_before
+
+    start = months_before(AS_OF, 6)
+    flow = rum.flow(ws, start, AS_OF).to_arrow().to_pylist()
+    for f in flow:
+        r = get(app, f"/rum?moved_from={f['from_stage']}&moved_to={f['to_stage']}")
+        assert r.status_code == 200
+        text = text_of(r.text)
+        head = f"Accounts from {f['from_stage']} to {f['to_stage']} {f['accounts']:,} accounts, "
+        assert head + f"{money(f['arr_start'])} → {money(f['arr_end'])}" in text, f
+    assert get(app, "/rum?moved_from=churned").status_code == 422
+    r = get(app, "/definitions")
+    assert 'id="rum"' in r.text and 'id="expected_renewal"' in r.text and 'id="backtest"' in r.text
 
 
 def test_a_team_and_a_cell_list_their_accounts(app: Any, acc: list[dict[str, Any]]) -> None:
@@ -171,12 +188,19 @@ def test_health_page_and_its_backtest(app: Any, ws: Workspace) -> None:
     assert "ROC AUC" in text and "composite health score" in text and "model (logistic)" in text
     assert r.text.count('class="vega"') == 3  # histogram, components, reliability
     assert "What the logistic model weighs most" in text
-    # the worst accounts of one band, worst first, each a link
+    # the worst accounts, lowest score first, each a link
+    lowest = min(x["score"] for x in table if x["score"] is not None)
+    shown = re.findall(r'href="/accounts/([^"]+)"', r.text[r.text.index("The worst accounts") :])
+    by_id = {x["account_id"]: x for x in table}
+    assert by_id[shown[0]]["score"] == lowest
+    assert [by_id[a]["score"] for a in shown[:50]] == sorted(by_id[a]["score"] for a in shown[:50])
     r = get(app, "/health?band=red")
     assert r.status_code == 200
     for x in red[:3]:
         assert f'href="/accounts/{x["account_id"]}"' in r.text
     assert get(app, "/health?horizon=30").status_code == 422
+    r = wait_for_backtest(app, "/health?horizon=180")
+    assert r.status_code == 200 and "within 180 days (base rate" in text_of(r.text)
     assert get(app, "/health?band=blue").status_code == 422
 
 
@@ -217,3 +241,16 @@ def test_names_are_escaped(app: Any, ws: Workspace, acc: list[dict[str, Any]]) -
         assert r.status_code == 200, url
         assert "<script>alert(1)</script>" not in r.text, url
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in get(app, urls[0]).text
+
+
+def test_a_workspace_without_the_customer_success_tables(tmp_path: Path) -> None:
+    """Only subscriptions and accounts: the pages still render, and the backtest ends in an answer or a message."""
+    paths = sample.write(tmp_path / "data", accounts=60, activity=False)
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as w:
+        w.load(dict(paths))
+    app = web.create_app(tmp_path / "w.duckdb", config=Config(as_of=AS_OF), token="")
+    for url in ("/rum", "/rum?risk=medium", "/health", "/accounts/A000001"):
+        assert get(app, url).status_code == 200, url
+    r = wait_for_backtest(app, "/health")
+    assert "Computing the" not in r.text
+    assert 'class="answer"' in r.text or 'class="callout failed"' in r.text

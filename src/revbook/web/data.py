@@ -389,7 +389,8 @@ class Store:
         return self.memo(("rum_flow", start, end), lambda: rum.flow(self.ws, start, end).to_arrow().to_pylist())
 
     def health(self) -> pl.DataFrame:
-        """``health.composite(ws)`` on the as-of date with each account's name, worst first."""
+        """``health.composite(ws)`` on the as-of date with each account's name, lowest score first
+        (the largest ARR first among equal scores; no score last)."""
         import polars as pl
 
         def compute() -> pl.DataFrame:
@@ -397,14 +398,16 @@ class Store:
 
             df: pl.DataFrame = pl.from_arrow(composite(self.ws))  # type: ignore[assignment]
             names = self.table("accounts").select("account_id", "name")
-            return df.join(names, on="account_id", how="left", maintain_order="left")
+            df = df.join(names, on="account_id", how="left")
+            return df.sort(["score", "arr", "account_id"], descending=[False, True, False], nulls_last=True)
 
         return self.memo("health", compute)
 
     def background(self, key: Any, compute: Callable[[], T]) -> tuple[str, T | None, str | None]:
         """A slow value computed once, in a background thread: ("ready", value, None) when done,
         ("computing", None, None) meanwhile (the first call starts it), ("failed", None, message)
-        when the library refused (a RevbookError, e.g. too little history)."""
+        when the library refused (a RevbookError, e.g. too little history), ("error", None, message)
+        when it raised anything else (a bug: the page says so rather than wait forever)."""
         state = self._cache.get(("bg", key))
         if state is not None:
             return state  # type: ignore[no-any-return]
@@ -428,7 +431,7 @@ class Store:
         except RevbookError as exc:
             result = ("failed", None, str(exc))
         except Exception as exc:
-            result = ("failed", None, f"{type(exc).__name__}: {exc}")
+            result = ("error", None, f"{type(exc).__name__}: {exc}")
         self._cache[("bg", key)] = result
 
     def backtest(self, horizon: int, *, wait: bool = False) -> tuple[str, Any, str | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import cs_charts
@@ -29,6 +29,7 @@ NAV = ("Health", "/health")
 WORST = 50
 BANDS = ("red", "yellow", "green", "unknown")
 COMPOSITE = "composite health score"
+HORIZONS = (90, 180)
 
 
 def band_table(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -79,11 +80,13 @@ def verdict(metrics: list[dict[str, Any]]) -> dict[str, Any]:
 @router.get("/health", response_class=HTMLResponse)
 def health(
     request: Request,
-    horizon: Literal[90, 180] = Query(90, description="the backtest's horizon in days: 90 or 180"),
+    horizon: int = Query(90, ge=1, le=3650, description="the backtest's horizon in days: 90 or 180"),
     band: Literal["", "red", "yellow", "green", "unknown"] = "",
 ) -> HTMLResponse:
     import polars as pl
 
+    if horizon not in HORIZONS:
+        raise HTTPException(422, f"horizon: the backtest's horizon is 90 or 180 days, not {horizon}")
     store = store_of(request)
     df = store.health()
     worst = df.filter(pl.col("band") == band) if band else df

@@ -116,6 +116,8 @@ def rum_page(
     trend: Literal["", "growth", "flat", "contraction"] = "",
     overlay: Literal["", "cancel requested"] = "",
     managed: Literal["", "yes", "no"] = "",
+    moved_from: Literal["", "new", "onboarding", "adoption", "expansion window", "renewal window"] = "",
+    moved_to: Literal["", "onboarding", "adoption", "expansion window", "renewal window", "churned"] = "",
 ) -> HTMLResponse:
     import polars as pl
 
@@ -157,11 +159,20 @@ def rum_page(
         query = urlencode({k: v for k, v in merged.items() if v is not None and v != ""})
         return "/rum" + (f"?{query}" if query else "")
 
-    drill: dict[str, str] = {"stage": stage, "potential": potential, "risk": risk, "trend": trend, "overlay": overlay}
-    drill["managed"] = managed
+    drill: dict[str, str] = {
+        "stage": stage,
+        "potential": potential,
+        "risk": risk,
+        "trend": trend,
+        "overlay": overlay,
+        "managed": managed,
+    }
     listing = None
     if any(drill.values()):
         listing = account_list(sel, drill)
+    moved = None
+    if moved_from or moved_to:
+        moved = flow_accounts(store, flow_start, day, moved_from, moved_to)
     renewals = sel.filter(pl.col("stage") == "renewal window").sort("arr", descending=True)
     trend_split = {
         t: {
@@ -185,7 +196,11 @@ def rum_page(
         lambda r: (r["owner"], r["owner_name"] or r["owner"]),
     )
     spec = cs_charts.stage_flow(
-        flow_rows, currency=store.currency, start=flow_start.isoformat(), end=day.isoformat(), href=None
+        flow_rows,
+        currency=store.currency,
+        start=flow_start.isoformat(),
+        end=day.isoformat(),
+        href=lambda r: url(moved_from=r["from_stage"], moved_to=r["to_stage"]) + "#moved",
     )
     return render(
         request,
@@ -213,6 +228,9 @@ def rum_page(
         churned={"accounts": churned.height, "arr": float(churned["arr"].sum() or 0)},
         drill=drill,
         listing=listing,
+        moved=moved,
+        moved_from=moved_from,
+        moved_to=moved_to,
         list_size=LIST_SIZE,
     )
 
@@ -243,12 +261,48 @@ def account_list(sel: pl.DataFrame, drill: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def flow_accounts(store: Store, start: dt.date, end: dt.date, src: str, dst: str) -> dict[str, Any]:
+    """The accounts behind a pair of the stage flow, as ``rum.flow`` counts them: each account's stage
+    on both dates (``rum.accounts``), 'new' when it did not pay at the start, 'churned' when it does
+    not pay at the end; accounts that churned before the start are left out."""
+    import polars as pl
+
+    a = store.rum_accounts(start).filter(pl.col("stage") != "churned").select("account_id", "stage", "arr")
+    b = store.rum_accounts(end).select("account_id", "name", "stage", "arr", "owner", "owner_name", "reason")
+    df = a.join(b, on="account_id", how="full", coalesce=True, suffix="_end")
+    df = df.with_columns(
+        pl.col("stage").fill_null("new").alias("from_stage"),
+        pl.when(pl.col("stage_end").is_null() | (pl.col("stage_end") == "churned"))
+        .then(pl.lit("churned"))
+        .otherwise(pl.col("stage_end"))
+        .alias("to_stage"),
+        pl.when(pl.col("stage_end").is_null() | (pl.col("stage_end") == "churned"))
+        .then(0.0)
+        .otherwise(pl.col("arr_end"))
+        .alias("arr_end"),
+        pl.col("arr").fill_null(0.0).alias("arr_start"),
+    ).filter(~(pl.col("stage").is_null() & (pl.col("stage_end") == "churned")))
+    if src:
+        df = df.filter(pl.col("from_stage") == src)
+    if dst:
+        df = df.filter(pl.col("to_stage") == dst)
+    names = store.table("accounts").select("account_id", pl.col("name").alias("account_name"))
+    df = df.join(names, on="account_id", how="left").sort(["arr_start", "arr_end"], descending=True)
+    return {
+        "rows": df.head(LIST_SIZE).to_dicts(),
+        "total": df.height,
+        "arr_start": float(df["arr_start"].sum() or 0),
+        "arr_end": float(df["arr_end"].sum() or 0),
+    }
+
+
 def warm(store: Store) -> list[Callable[[], object]]:
     def default() -> object:
         day = store.as_of
         store.rum_accounts(day)
         store.rum_rows(day, ("team",))
         store.rum_rows(day, ("owner",))
+        store.rum_accounts(months_before(day, FLOW_MONTHS))
         return store.rum_flow(months_before(day, FLOW_MONTHS), day)
 
     return [default]
