@@ -184,3 +184,30 @@ def test_cli_rum_health_model(tmp_path):
     assert "composite health score" in r.output and "model (logistic)" in r.output
     r = runner.invoke(app, ["rum", "-c", str(toml), "--on", "2030-01-01"])
     assert r.exit_code == 2 and "after the as-of date" in r.output
+
+
+def test_renewal_outlook_against_what_happened(tmp_path):
+    """The outlook on a past date against what happened in the 90 days after it: accounts it calls
+    "contraction" did churn or contract far more often than those it calls "growth" (measured on
+    this sample: 74-100% against 20-23% on three dates), and the model's mean probability is near
+    the window's event rate. (The aggregate expected ARR is not asserted: one whale's renewal can
+    move it by 20%; docs/rum.md has the measured errors.)"""
+    from revbook.health.features import labels
+
+    tables = sample.generate(accounts=1500, seed=11)
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=sample.SampleConfig().as_of)) as w:
+        w.load_frames(tables)
+        d = dt.date(2026, 6, 30)
+        window = [r for r in accounts(w, d).to_pylist() if r["stage"] == "renewal window"]
+        assert len(window) > 40
+        lab = {r["account_id"]: r for r in labels(w, [d], horizon_days=90).to_pylist()}
+
+        def rate(trend: str) -> float:
+            hits = [lab[r["account_id"]]["event"] for r in window if r["renewal_trend"] == trend]
+            assert len(hits) >= 5, trend
+            return sum(hits) / len(hits)
+
+        assert rate("contraction") > rate("growth") + 0.3
+        p = sum(r["p_churn_or_contract"] for r in window) / len(window)
+        events = sum(lab[r["account_id"]]["event"] for r in window) / len(window)
+        assert abs(p - events) < 0.15

@@ -28,7 +28,8 @@ Expected renewal ARR of accounts in the renewal window, from the logistic health
 month ends before the date whose outcome was known by it (horizon: the renewal window): with p
 the account's probability of a churn or contraction, ARR x (1 + p x g1 + (1 - p) x g0), where g1
 and g0 are the mean relative MRR change over the horizon of the training rows with and without
-such an event (so expansion of the healthy is counted as well as the loss of the rest); trend:
+such an event, ARR-weighted, among training rows that were themselves in a renewal window (so
+expansion of the healthy is counted as well as the loss of the rest); trend:
 growth above +2%, contraction below -2%, flat between. The open expansion pipeline is shown beside
 it, not added to it (the expansions in g0 already include deals like it).
 """
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "flow", "rum"]
 
+#: the renewal outlook's model trains on at most about this many accounts per scoring date
+TRAIN_ACCOUNTS = 20_000
 STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
 UNMANAGED = "unmanaged"
 
@@ -427,17 +430,28 @@ def _renewal_model(
 
     horizon = max(lc.renewal_window_days, 30)
     dates = month_ends(on - dt.timedelta(days=horizon), rs.train_months)
+    # at most about TRAIN_ACCOUNTS accounts per date: a large book trains on a hash sample of them
+    every = max(1, -(-feats.num_rows // TRAIN_ACCOUNTS))
     opts: dict[str, Any] = {"onboarding_milestones": lc.onboarding_milestones, "onboarding_days": lc.onboarding_days}
-    f_train = features(ws, dates, **opts)
-    lab = labels(ws, dates, horizon_days=horizon, threshold=hs.contraction_threshold)
+    f_train = features(ws, dates, sample_every=every, **opts)
+    lab = labels(ws, dates, horizon_days=horizon, threshold=hs.contraction_threshold, sample_every=every)
     y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
     if y.all() or not y.any():
         return None, 0.0, 0.0
     model = HealthModel("logistic").fit(f_train, y)
     end = np.asarray(lab["mrr_end"].to_numpy(zero_copy_only=False), float)
     mrr = np.asarray(f_train["mrr"].to_numpy(zero_copy_only=False), float)
-    change = end / mrr - 1
-    return model.predict_proba(feats), float(change[y].mean()), float(change[~y].mean())
+    # the changes of accounts that were themselves in a renewal window, ARR-weighted (a renewal
+    # moves money differently from a month of a monthly plan; all rows when too few)
+    renew = np.asarray(f_train["days_to_renewal"].to_numpy(zero_copy_only=False), float)
+    inside = renew <= lc.renewal_window_days
+    if (inside & y).sum() < 20 or (inside & ~y).sum() < 20:
+        inside = np.ones(len(y), bool)
+
+    def weighted(rows: np.ndarray) -> float:
+        return float((end[rows] - mrr[rows]).sum() / mrr[rows].sum()) if rows.any() else 0.0
+
+    return model.predict_proba(feats), weighted(inside & y), weighted(inside & ~y)
 
 
 def _date(on: dt.date | str | None, ws: Workspace) -> dt.date:
