@@ -384,6 +384,56 @@ def test_parquet_with_typed_columns(con, tmp_path):
     assert load(con, "fx_rates", tmp_path / "fx.parquet")[0]["rate_to_reporting"] == D("1.12345678")
 
 
+def test_typed_parquet_fast_path_checks_like_the_text_path(con, tmp_path):
+    """Parquet whose numbers, dates and flags are typed skips the text round trip; every check still
+    names the file, the row and the column, and a typed and a text file together give the same rows."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+
+    def subs(**over):
+        cols = {
+            "account_id": ["A", "B"],
+            "subscription_id": ["S1", "S2"],
+            "start_date": pa.array([dt.date(2024, 1, 1), dt.date(2024, 2, 1)]),
+            "end_date": pa.array([None, dt.date(2024, 5, 1)], pa.date32()),
+            "unit_price": pa.array([D("10.5"), D("20")], pa.decimal128(18, 4)),
+            "quantity": pa.array([3, 4], pa.int64()),
+            "billing_period_months": pa.array([1, 12], pa.int32()),
+            "is_trial": pa.array([False, None]),
+            "pricing_model": ["Per_Seat", " flat "],
+        }
+        cols.update(over)
+        path = tmp_path / f"s{len(list(tmp_path.iterdir()))}.parquet"
+        pq.write_table(pa.table(cols), path)
+        return path
+
+    typed = load(con, "subscriptions", subs())
+    assert [r["pricing_model"] for r in typed] == ["per_seat", "flat"]
+    assert [r["quantity"] for r in typed] == [D("3"), D("4")]
+    assert [r["end_date"] for r in typed] == [None, day("2024-05-01")]
+    text = write(
+        tmp_path,
+        "s.csv",
+        "account_id,subscription_id,start_date,end_date,unit_price,quantity,billing_period_months,is_trial,pricing_model\n"
+        "A,S1,2024-01-01,,10.5,3,1,false,Per_Seat\nB,S2,2024-02-01,2024-05-01,20,4,12,, flat \n",
+    )
+    mixed = load(con, "subscriptions", [subs(), text])
+    strip = [{k: v for k, v in r.items() if k not in ("_file",)} for r in mixed]
+    assert strip[:2] == [{k: v for k, v in r.items() if k != "_file"} for r in typed]
+    assert [{k: v for k, v in r.items() if k not in ("_file",)} for r in mixed[2:]] == strip[:2]
+
+    err = fails(con, "subscriptions", subs(quantity=pa.array([3, -4], pa.int64())))
+    assert (err.row, err.column) == (2, "quantity") and "negative" in str(err)
+    err = fails(con, "subscriptions", subs(start_date=pa.array([dt.date(2024, 1, 1), None], pa.date32())))
+    assert (err.row, err.column) == (2, "start_date") and "empty" in str(err)
+    err = fails(con, "subscriptions", subs(pricing_model=["per_seat", "metered"]))
+    assert (err.row, err.column) == (2, "pricing_model") and "metered" in str(err)
+    err = fails(con, "subscriptions", subs(end_date=pa.array([dt.date(2023, 1, 1), None], pa.date32())))
+    assert (err.row, err.column) == (1, "end_date") and "before" in str(err)
+    err = fails(con, "subscriptions", subs(unit_price=pa.array([1e20, 1.0])))
+    assert (err.row, err.column) == (1, "unit_price")
+
+
 def test_excel(con, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()

@@ -111,16 +111,25 @@ def read_table(
                 found.append(_resolve(table, list(types), options, str(f)))
                 parts.append((stage, row_expr, types))
         present = [c for c in table.columns if any(c.name in m for m in found)]
-        selects = [
-            _project(i, str(f), stage, row, types, found[i], present)
-            for i, (f, (stage, row, types)) in enumerate(zip(files, parts, strict=True))
-        ]
-        raw = f"{tag}_raw"
-        temps.append(raw)
-        con.execute(f"CREATE TEMP TABLE {raw} AS {' UNION ALL '.join(selects)}")
         parsed = f"{tag}_parsed"
         temps.append(parsed)
-        _parse(con, table, present, options, raw, parsed, found)
+        if all(_natively_typed(present, types, found[i]) for i, (_, _, types) in enumerate(parts)):
+            # every number, date and flag arrived typed (Parquet, typed frames): no text round trip
+            selects = [
+                _project_typed(i, str(f), stage, row, types, found[i], present)
+                for i, (f, (stage, row, types)) in enumerate(zip(files, parts, strict=True))
+            ]
+            con.execute(f"CREATE TEMP TABLE {parsed} AS {' UNION ALL '.join(selects)}")
+            _validate(con, table, present, options, parsed, found, {})
+        else:
+            selects = [
+                _project(i, str(f), stage, row, types, found[i], present)
+                for i, (f, (stage, row, types)) in enumerate(zip(files, parts, strict=True))
+            ]
+            raw = f"{tag}_raw"
+            temps.append(raw)
+            con.execute(f"CREATE TEMP TABLE {raw} AS {' UNION ALL '.join(selects)}")
+            _parse(con, table, present, options, raw, parsed, found)
         cols = ", ".join(f'CAST("{c.name}:p" AS {c.sql_type}) AS {_ident(c.name)}' for c in present)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_ident(target)} AS SELECT {cols}, _file, CAST(_row AS BIGINT) AS _row "
@@ -347,6 +356,51 @@ def _project(
     return f"SELECT _fi, _file, _row, {', '.join(nulls)} FROM ({inner})"
 
 
+def _native(col: Column, source_type: str) -> bool:
+    kind = source_type.split("(")[0]
+    if col.type == "decimal":
+        return kind in _NUMERIC_TYPES
+    if col.type == "integer":
+        return kind in _NUMERIC_TYPES and kind not in ("FLOAT", "DOUBLE", "DECIMAL")
+    if col.type == "date":
+        return kind == "DATE" or kind.startswith("TIMESTAMP")
+    if col.type == "boolean":
+        return kind == "BOOLEAN"
+    return True  # text goes through the same trimming and null tokens either way
+
+
+def _natively_typed(present: list[Column], types: dict[str, str], found: dict[str, str]) -> bool:
+    """Every present non-text column of this file has a native type of its kind."""
+    return all(c.type == "string" or c.name not in found or _native(c, types[found[c.name]]) for c in present)
+
+
+def _project_typed(
+    index: int, file: str, stage: str, row: str, types: dict[str, str], found: dict[str, str], present: list[Column]
+) -> str:
+    """One file's rows straight into the parsed shape: for each column its source value (``col``)
+    and its canonical value (``"col:p"``); text is trimmed and checked as in the text path."""
+    inner, outer = [], []
+    for col in present:
+        name = found.get(col.name)
+        v = _ident(col.name)
+        if name is None:
+            inner.append(f"CAST(NULL AS VARCHAR) AS {v}")
+            outer.append(f'{v}, CAST(NULL AS {col.sql_type}) AS "{col.name}:p"')
+            continue
+        src = _ident(name)
+        if col.type == "string":
+            text = f"trim(CAST({src} AS VARCHAR), {_lit(_BLANKS)})"
+            inner.append(f"CASE WHEN lower({text}) IN {_in(_TEXT_NULLS)} THEN NULL ELSE {text} END AS {v}")
+            outer.append(f'{v}, {_value_sql(col, v, SourceOptions(), None)} AS "{col.name}:p"')
+        else:
+            value = f"CAST({src} AS DATE)" if col.type == "date" else src
+            inner.append(f"{value} AS {v}")
+            outer.append(f'{v}, TRY_CAST({v} AS {col.sql_type}) AS "{col.name}:p"')
+    body = f"SELECT {index} AS _fi, {_lit(file)} AS _file, {row} AS _row, {', '.join(inner)} FROM {_ident(stage)}"
+    nonempty = " OR ".join(f"{_ident(c.name)} IS NOT NULL" for c in present)
+    return f"SELECT _fi, _file, _row, {', '.join(outer)} FROM ({body}) WHERE {nonempty}"
+
+
 def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(_lit(v) for v in values) + ")"
 
@@ -376,9 +430,22 @@ def _parse(
         f"CREATE TEMP TABLE {parsed} AS SELECT *, {', '.join(exprs)} "
         f"FROM (SELECT *{prep_sql} FROM {raw} WHERE {nonempty})"
     )
+    _validate(con, table, present, options, parsed, found, slash)
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    present: list[Column],
+    options: SourceOptions,
+    parsed: str,
+    found: list[dict[str, str]],
+    slash: dict[str, str],
+) -> None:
+    """Raise on the first empty required value, unreadable value, negative amount or end before start."""
 
     def first(where: str, column: str) -> tuple[str, int, int, str | None] | None:
-        value = f"ltrim({_ident(column)}, {_MARK})"
+        value = f"ltrim(CAST({_ident(column)} AS VARCHAR), {_MARK})"
         sql = f"SELECT _file, _fi, _row, {value} FROM {parsed} WHERE {where} ORDER BY _fi, _row LIMIT 1"
         hit = con.execute(sql).fetchone()
         return None if hit is None else (hit[0], int(hit[1]), int(hit[2]), hit[3])
