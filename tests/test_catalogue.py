@@ -328,10 +328,14 @@ def _total(frame: list[dict[str, Any]], key: str, *cols: str) -> dict[str, list[
 
 def test_the_catalogue_shows_what_the_sample_company_plants(company: Workspace):
     ws = company
-    # a QBR is followed by a won expansion deal more often in mid-market than in enterprise
+    # a QBR is followed by a won expansion deal more often in mid-market than in enterprise or smb
     qbr = _total(ws.catalogue("qbr_conversion", grain="year", by="segment").to_pylist(),
                  "segment", "with_expansion_deal", "qbrs")  # fmt: skip
     assert qbr["mid_market"][0] / qbr["mid_market"][1] > qbr["enterprise"][0] / qbr["enterprise"][1]
+    assert qbr["mid_market"][0] / qbr["mid_market"][1] > 2 * qbr["smb"][0] / qbr["smb"][1]
+    # renewal calls record commitments, which the conversion counts too
+    commit = _total(ws.catalogue("qbr_conversion", grain="year").to_pylist(), "period", "with_renewal_commitment")
+    assert sum(v[0] for v in commit.values()) > 0
     # slow onboarding: lower 12-month logo retention
     onb = ws.catalogue("onboarding_time", grain="year").to_pylist()
     slow = sum((r["logo_retention_12m_slow"] or 0) * r["slow_known_12m"] for r in onb) / sum(

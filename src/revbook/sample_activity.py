@@ -28,7 +28,9 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
   before a churn (30% escalated). Escalated cases take longer to close and get lower CSAT. Cases
   still open on the as-of date have no ``closed_at``.
 - **activities**: onboarding calls in the first two months; QBRs about quarterly for mid-market and
-  enterprise accounts (60% of quarters held) and exec sponsor meetings twice a year for enterprise
+  enterprise accounts (60% of quarters held, 12% for smb); a renewal call 30-75 days before each
+  contract end, with the renewal committed (outcome ``renewal_committed``) for 70% of the contracts
+  that then renewed and 10% of those that did not; exec sponsor meetings twice a year for enterprise
   (less often for the accounts that later churn); **a QBR 20-60 days before 75% of mid-market seat
   expansions but only 30% of enterprise and 5% of smb ones**, so QBRs are followed by expansion more
   often in mid-market (outcome ``expansion_discussed``).
@@ -390,8 +392,9 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     reps = rng.integers(2, 5, len(i))
     a = np.repeat(i, reps)
     parts.append((a, book.paid_start[a] + rng.integers(1, 61, len(a)), "onboarding_call", "completed"))
-    # QBRs about quarterly for mid-market and enterprise paying months (60% of quarters held)
-    q = (seg[g.acct] > 0) & (g.month % 3 == 0) & (rng.random(len(g.acct)) < 0.6)
+    # QBRs about quarterly for mid-market and enterprise paying months (60% of quarters held), and
+    # now and then for smb (12%: light touch)
+    q = (g.month % 3 == 0) & (rng.random(len(g.acct)) < np.array([0.12, 0.6, 0.6])[seg[g.acct]])
     from .sample import _month_start
 
     start = _month_start(g.month[q])
@@ -411,6 +414,20 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     hit = rng.random(sel.sum()) < share
     ea = g.ev_acct[sel][hit]
     parts.append((ea, g.ev_day[sel][hit] - rng.integers(20, 61, hit.sum()), "qbr", "expansion_discussed"))
+    # a renewal call 30-75 days before each contract end: the renewal committed on it for 70% of
+    # the contracts that then renewed and 10% of those that did not
+    ln = book.lines
+    ends = np.unique(_key(ln["acct"][ln["ce"] != NULL], ln["ce"][ln["ce"] != NULL]))
+    r_acct, r_end = ends // _KEY, ends % _KEY
+    churn_days = {}
+    for a, d in zip(g.ev_acct[g.ev_kind == CHURN].tolist(), g.ev_day[g.ev_kind == CHURN].tolist(), strict=True):
+        churn_days.setdefault(a, []).append(d)
+    lost = np.array([any(abs(d - e) <= 10 for d in churn_days.get(a, ())) for a, e in zip(r_acct, r_end, strict=True)])
+    lost = lost.astype(bool) if len(lost) else np.zeros(0, bool)
+    committed = rng.random(len(r_acct)) < np.where(lost, 0.1, 0.7)
+    call = r_end - rng.integers(30, 76, len(r_acct))
+    for flag, outcome in ((committed, "renewal_committed"), (~committed, "completed")):
+        parts.append((r_acct[flag], call[flag], "renewal_call", outcome))
     acct = np.concatenate([p_[0] for p_ in parts])
     day = np.concatenate([p_[1] for p_ in parts])
     kind = np.concatenate([np.full(len(p_[0]), p_[2], object) for p_ in parts])

@@ -38,6 +38,7 @@ FEATURES: dict[str, str] = {
     "activities_90d": "touchpoints (QBRs, calls, meetings) held in the last 90 days",
     "days_since_activity": "days since the last touchpoint held",
     "exec_meeting_180d": "1 if an executive sponsor meeting was held in the last 180 days",
+    "renewal_committed": "1 if a touchpoint in the last 120 days recorded the renewal as committed",
     "tickets_90d": "support cases opened in the last 90 days",
     "escalations_90d": "escalated cases opened in the last 90 days",
     "open_tickets": "cases open on the scoring date",
@@ -158,7 +159,9 @@ def features(
                    count(*) FILTER (WHERE a.date > d.score_date - 90) AS n90,
                    max(a.date) AS last_date,
                    max(CASE WHEN a.type = 'exec_sponsor_meeting' AND a.date > d.score_date - 180 THEN 1 ELSE 0 END)
-                       AS exec180
+                       AS exec180,
+                   max(CASE WHEN a.outcome = 'renewal_committed' AND a.date > d.score_date - 120 THEN 1 ELSE 0 END)
+                       AS committed120
             FROM {_DATES} d JOIN {src("activities")} a
               ON a.date <= d.score_date AND coalesce(a.outcome, '') <> 'no_show'
             GROUP BY ALL)"""
@@ -167,6 +170,7 @@ def features(
             "coalesce(act.n90, 0) AS activities_90d",
             "date_diff('day', act.last_date, b.score_date) AS days_since_activity",
             "CAST(coalesce(act.exec180, 0) AS INTEGER) AS exec_meeting_180d",
+            "CAST(coalesce(act.committed120, 0) AS INTEGER) AS renewal_committed",
         ]
         joins.append("LEFT JOIN act USING (score_date, account_id)")
     if has["tickets"]:
