@@ -419,15 +419,15 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     ln = book.lines
     ends = np.unique(_key(ln["acct"][ln["ce"] != NULL], ln["ce"][ln["ce"] != NULL]))
     r_acct, r_end = ends // _KEY, ends % _KEY
-    churn_days = {}
+    churn_days: dict[int, list[int]] = {}
     for a, d in zip(g.ev_acct[g.ev_kind == CHURN].tolist(), g.ev_day[g.ev_kind == CHURN].tolist(), strict=True):
         churn_days.setdefault(a, []).append(d)
     lost = np.array([any(abs(d - e) <= 10 for d in churn_days.get(a, ())) for a, e in zip(r_acct, r_end, strict=True)])
     lost = lost.astype(bool) if len(lost) else np.zeros(0, bool)
     committed = rng.random(len(r_acct)) < np.where(lost, 0.1, 0.7)
     call = r_end - rng.integers(30, 76, len(r_acct))
-    for flag, outcome in ((committed, "renewal_committed"), (~committed, "completed")):
-        parts.append((r_acct[flag], call[flag], "renewal_call", outcome))
+    for flag, result in ((committed, "renewal_committed"), (~committed, "completed")):
+        parts.append((r_acct[flag], call[flag], "renewal_call", result))
     acct = np.concatenate([p_[0] for p_ in parts])
     day = np.concatenate([p_[1] for p_ in parts])
     kind = np.concatenate([np.full(len(p_[0]), p_[2], object) for p_ in parts])
