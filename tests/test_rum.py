@@ -211,3 +211,17 @@ def test_renewal_outlook_against_what_happened(tmp_path):
         p = sum(r["p_churn_or_contract"] for r in window) / len(window)
         events = sum(lab[r["account_id"]]["event"] for r in window) / len(window)
         assert abs(p - events) < 0.15
+
+
+def test_flow_names_renewals_and_splits_expansion(book):
+    """Between 2024-06-30 and 2024-12-31 on the worked example: O is new, G churned, R moved into its
+    renewal window; changes of those who stayed are split into expansion and contraction."""
+    f = {(r["from_stage"], r["to_stage"]): r for r in flow(book, "2024-06-30", ON).to_pylist()}
+    assert f[("new", "onboarding")]["movement"] == "new"
+    assert f[("new", "onboarding")]["arr_end"] == Decimal("12000.00")
+    churned = [r for r in f.values() if r["to_stage"] == "churned"]
+    assert [r["movement"] for r in churned] == ["churned"] and churned[0]["arr_change"] == Decimal("-6000.00")
+    for r in f.values():
+        assert r["arr_change"] == r["arr_end"] - r["arr_start"]
+        if r["movement"] not in ("new", "churned"):
+            assert r["arr_expanded"] + r["arr_contracted"] == r["arr_change"]

@@ -507,9 +507,11 @@ def rum(
 
 
 def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) -> Frame:
-    """How ARR moved between stages from ``start`` to ``end``: one row per (from_stage, to_stage)
-    with accounts, ARR at the start and ARR at the end. ``new`` is an account not paying at the
-    start; ``churned`` one that stopped paying by the end (its end ARR is 0)."""
+    """How ARR moved between stages from ``start`` to ``end``, like a pipeline's stage flow: one row
+    per (from_stage, to_stage) with its movement (new, renewed: out of the renewal window, stayed,
+    moved, churned), accounts, ARR at the start and the end, the change, and the change split into
+    expansion and contraction of the accounts that stayed customers. ``new`` is an account not
+    paying at the start; ``churned`` one that stopped paying by the end (its end ARR is 0)."""
     d0, d1 = _date(start, ws), _date(end, ws)
     if d1 <= d0:
         raise ConfigError(f"the flow's end {d1} must be after its start {d0}")
@@ -520,17 +522,31 @@ def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) 
     ws.book.engine.register("rb_flow_b", b.select(["account_id", "stage", "arr"]))
     table = ws.con.execute(
         """
-        SELECT coalesce(a.stage, 'new') AS from_stage,
-               CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 'churned' ELSE b.stage END AS to_stage,
+        WITH pairs AS (
+            SELECT coalesce(a.stage, 'new') AS from_stage,
+                   CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 'churned' ELSE b.stage END AS to_stage,
+                   coalesce(a.arr, 0) AS arr_start,
+                   CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 0 ELSE b.arr END AS arr_end
+            FROM rb_flow_a a FULL JOIN rb_flow_b b USING (account_id)
+            WHERE NOT (a.stage IS NULL AND b.stage = 'churned')
+        )
+        SELECT from_stage, to_stage,
+               CASE WHEN to_stage = 'churned' THEN 'churned'
+                    WHEN from_stage = 'new' THEN 'new'
+                    WHEN from_stage = 'renewal window' AND to_stage <> 'renewal window' THEN 'renewed'
+                    WHEN from_stage = to_stage THEN 'stayed'
+                    ELSE 'moved' END AS movement,
                count(*) AS accounts,
-               CAST(sum(coalesce(a.arr, 0)) AS DECIMAL(18, 2)) AS arr_start,
-               CAST(sum(CASE WHEN b.stage IS NULL OR b.stage = 'churned' THEN 0 ELSE b.arr END) AS DECIMAL(18, 2))
-                   AS arr_end
-        FROM rb_flow_a a FULL JOIN rb_flow_b b USING (account_id)
-        WHERE NOT (a.stage IS NULL AND b.stage = 'churned')
+               CAST(sum(arr_start) AS DECIMAL(18, 2)) AS arr_start,
+               CAST(sum(arr_end) AS DECIMAL(18, 2)) AS arr_end,
+               CAST(sum(arr_end - arr_start) AS DECIMAL(18, 2)) AS arr_change,
+               CAST(sum(CASE WHEN from_stage <> 'new' AND to_stage <> 'churned'
+                             THEN greatest(arr_end - arr_start, 0) ELSE 0 END) AS DECIMAL(18, 2)) AS arr_expanded,
+               CAST(sum(CASE WHEN from_stage <> 'new' AND to_stage <> 'churned'
+                             THEN least(arr_end - arr_start, 0) ELSE 0 END) AS DECIMAL(18, 2)) AS arr_contracted
+        FROM pairs
         GROUP BY ALL
         ORDER BY from_stage, to_stage
         """
     ).to_arrow_table()
-    table = table.append_column("arr_change", pc.subtract(table["arr_end"], table["arr_start"]))
     return Frame("rum_flow", table)
