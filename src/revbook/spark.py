@@ -101,7 +101,10 @@ class SparkEngine:
 
     def __init__(self, spark: Any) -> None:
         _require_pyspark()
-        self.spark = spark.newSession()
+        try:
+            self.spark = spark.newSession()
+        except (AttributeError, NotImplementedError):  # a Spark Connect session has no sibling sessions
+            self.spark = spark
         for key, value in SESSION_CONF.items():
             self.spark.conf.set(key, value)
         self._frames: dict[str, Any] = {}
@@ -154,8 +157,8 @@ class SparkEngine:
         for name in TABLES:
             frame = None
             for candidate in (f"{base}/{name}.parquet", f"{base}/{name}"):
-                if self._exists(candidate):
-                    frame = self.spark.read.parquet(candidate)
+                frame = self._read_parquet(candidate)
+                if frame is not None:
                     break
             self._canonical(name, frame)
 
@@ -188,11 +191,16 @@ class SparkEngine:
         frame.createOrReplaceTempView(name)
         self._frames[name] = frame
 
-    def _exists(self, path: str) -> bool:
-        jvm = self.spark.sparkContext._jvm
-        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-        fs = hadoop_path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
-        return bool(fs.exists(hadoop_path))
+    def _read_parquet(self, path: str) -> Any:
+        """The Parquet file or dataset at ``path``, or None when there is none."""
+        from pyspark.errors import AnalysisException
+
+        try:
+            return self.spark.read.parquet(path)
+        except AnalysisException as exc:
+            if "PATH_NOT_FOUND" in str(exc):
+                return None
+            raise
 
     def _canonical(self, name: str, frame: Any) -> None:
         """``frame`` as the canonical table ``name``: the contract's columns with their types, in
