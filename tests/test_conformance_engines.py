@@ -263,6 +263,17 @@ def test_worked_example_is_the_same_on_spark(
     assert len(COMPARED) > before, f"{name} computed no metric"
 
 
+def test_a_line_just_below_half_a_cent_rounds_down_on_both_engines(twin_class: type[Twin], monkeypatch) -> None:
+    """Found by the 100,000-account benchmark: 1,558.29 EUR at 1.092117 is 1,701.8349993 USD, 7e-7
+    below the half cent, so 1,701.83. Spark compared the remainder at fewer decimals and gave 1,701.84."""
+    monkeypatch.setattr(props, "Workspace", twin_class)
+    rows = props.numbered([props.sub("A", dt.date(2024, 11, 13), None, "1558.29", currency="EUR")])
+    fx = [{"date": dt.date(2024, 11, 1), "currency": "EUR", "rate_to_reporting": props.D("1.092117")}]
+    with props.workspace({"subscriptions": rows, "fx_rates": fx}, as_of=dt.date(2024, 12, 31)) as ws:
+        assert props.ledger_mrr(ws) == {"A": props.D("1701.83")}
+        assert props.by_period(ws.movements())["2024-11"]["new_mrr"] == props.D("1701.83")
+
+
 # -- the API and CLI around the engine -----------------------------------------------------------
 def test_parquet_directory_on_spark_equals_the_workspace(twin: Twin, spark: Any, tmp_path: Path) -> None:
     """A user's Parquet directory (no _file/_row bookkeeping, some tables absent) gives the same metrics."""

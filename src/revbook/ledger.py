@@ -41,7 +41,13 @@ def div_half_even(x: str, d: str, source: str) -> str:
     A DOUBLE estimate of the quotient is corrected with exact DECIMAL products, so the result
     never depends on floating point (DuckDB's DECIMAL division returns DOUBLE). Each step is a
     layer of its own so that no expression is evaluated twice.
+
+    ``d`` is taken at ``x``'s type, DECIMAL(38, 22), so that every comparison is between equal
+    types: Spark compares DECIMAL(38, 22) with DECIMAL(38, 4) at a common type of fewer decimals,
+    and a remainder of 0.999986 then compares equal to 1 (a line 7e-7 cents below a half cent
+    rounded up).
     """
+    d = f"CAST({d} AS DECIMAL(38, 22))"
     q0 = f"SELECT *, CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT) AS q0 FROM {source}"
     q1 = (
         f"SELECT *, q0 - CASE WHEN q0 * {d} > {x} THEN 1 ELSE 0 END + CASE WHEN (q0 + 1) * {d} <= {x} THEN 1 ELSE 0 END"
