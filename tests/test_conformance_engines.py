@@ -293,6 +293,13 @@ def test_parquet_directory_on_spark_equals_the_workspace(twin: Twin, spark: Any,
     import pyarrow.parquet as pq
 
     assert pq.read_table(out).equals(Workspace.mrr(twin).to_arrow())
+    # the same directory from the command line
+    args = ["metrics", "movements", "--by", "segment", "--engine", "spark", "--tables", str(tmp_path / "tables")]
+    args += ["--as-of", AS_OF.isoformat(), "--format", "csv", "--out", str(tmp_path / "cli.csv")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    Workspace.movements(twin, by="segment").write(tmp_path / "duckdb.csv")
+    assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == (tmp_path / "duckdb.csv").read_text(encoding="utf-8")
 
 
 def test_cli_engine_spark_writes_the_same_table(company: Path, spark: Any, tmp_path: Path) -> None:
