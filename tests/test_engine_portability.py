@@ -23,9 +23,9 @@ class RecordingEngine(DuckDBEngine):
         self.statements.append(select)
         super().materialize(name, select)
 
-    def arrow(self, sql):
+    def arrow(self, sql, params=()):
         self.statements.append(sql)
-        return super().arrow(sql)
+        return super().arrow(sql, params)
 
 
 def test_every_definition_transpiles_to_spark(ws, small_files):

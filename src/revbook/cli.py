@@ -35,6 +35,24 @@ WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="th
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="snapshot date YYYY-MM-DD (default: config, else today)")]
 
 
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = Annotated[
+    EngineName, typer.Option(help="where the metrics run: duckdb (the workspace itself) or spark (pyspark, Java 17)")
+]
+TablesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tables",
+        help="with --engine spark: read the canonical tables from this Parquet directory (<table>/ or <table>.parquet;"
+        " any path Spark reads, e.g. s3a://...) instead of the workspace",
+    ),
+]
+
+
 class Kind(StrEnum):
     mrr = "mrr"
     movements = "movements"
@@ -101,10 +119,18 @@ def _config(config: Path | None, workspace: Path | None, as_of: str | None) -> C
     return cfg
 
 
-def _open(cfg: Config, *, read_only: bool = False) -> Workspace:
+def _open(
+    cfg: Config, *, read_only: bool = False, engine: EngineName = EngineName.duckdb, tables: str | None = None
+) -> Workspace:
+    from .errors import ConfigError
     from .workspace import Workspace
 
-    return Workspace(config=cfg, read_only=read_only)
+    if tables is not None:
+        if engine is not EngineName.spark:
+            raise ConfigError("--tables is an option of the Spark engine", hint="add --engine spark")
+        # the tables come from Parquet: the workspace only holds the settings, in memory
+        return Workspace(":memory:", config=cfg, engine="spark", parquet=tables)
+    return Workspace(config=cfg, read_only=read_only, engine=engine.value)
 
 
 def _fmt(value: Any) -> str:
@@ -536,6 +562,8 @@ def metrics(
     triangle: Annotated[
         str | None, typer.Option(help="cohorts as a triangle of logo_retention or nrr (one column per month)")
     ] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    tables: TablesOpt = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -543,7 +571,7 @@ def metrics(
     """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts, revenue, reconcile."""
 
     cfg = _config(config, workspace, as_of)
-    with _open(cfg, read_only=True) as ws:
+    with _open(cfg, read_only=True, engine=engine, tables=tables) as ws:
         if kind is Kind.mrr:
             frame = ws.mrr(grain=grain, by=by, start=from_, end=to)
         elif kind is Kind.accounts:
@@ -568,10 +596,16 @@ def metrics(
 
 @app.command()
 @_clean_errors
-def headline(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: AsOfOpt = None) -> None:
+def headline(
+    engine: EngineOpt = EngineName.duckdb,
+    tables: TablesOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
     """The headline figures and the last 12 months' movements."""
     cfg = _config(config, workspace, as_of)
-    with _open(cfg, read_only=True) as ws:
+    with _open(cfg, read_only=True, engine=engine, tables=tables) as ws:
         print_headline(ws)
         print_movements(ws)
 

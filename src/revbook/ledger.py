@@ -17,13 +17,13 @@ Stages (each a temp table, each a definition in portable SQL; see docs/definitio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import LedgerError
 
 if TYPE_CHECKING:
     from .config import Config
-    from .engine import DuckDBEngine
+    from .engine import Engine
 
 __all__ = ["build_ledger", "div_half_even", "month_index"]
 
@@ -41,7 +41,13 @@ def div_half_even(x: str, d: str, source: str) -> str:
     A DOUBLE estimate of the quotient is corrected with exact DECIMAL products, so the result
     never depends on floating point (DuckDB's DECIMAL division returns DOUBLE). Each step is a
     layer of its own so that no expression is evaluated twice.
+
+    ``d`` is taken at ``x``'s type, DECIMAL(38, 22), so that every comparison is between equal
+    types: Spark compares DECIMAL(38, 22) with DECIMAL(38, 4) at a common type of fewer decimals,
+    and a remainder of 0.999986 then compares equal to 1 (a line 7e-7 cents below a half cent
+    rounded up).
     """
+    d = f"CAST({d} AS DECIMAL(38, 22))"
     q0 = f"SELECT *, CAST(floor(CAST({x} AS DOUBLE) / CAST({d} AS DOUBLE)) AS BIGINT) AS q0 FROM {source}"
     q1 = (
         f"SELECT *, q0 - CASE WHEN q0 * {d} > {x} THEN 1 ELSE 0 END + CASE WHEN (q0 + 1) * {d} <= {x} THEN 1 ELSE 0 END"
@@ -109,17 +115,24 @@ def _invoice_lines_sql(config: Config) -> str:
     """
 
 
-def build_ledger(engine: DuckDBEngine, config: Config) -> None:
+def _first(engine: Engine, sql: str) -> tuple[Any, ...] | None:
+    """The first row of a query, or None: how a validation finds the row to name in its error."""
+    rows = engine.arrow(sql).to_pylist()
+    return tuple(rows[0].values()) if rows else None
+
+
+def build_ledger(engine: Engine, config: Config) -> None:
     """Build ``rb_lines`` (and the stages before it) from the workspace's canonical tables."""
     as_of = config.snapshot_date().isoformat()
     scale = 10**config.minor_units
     source = _subscription_lines_sql(config) if config.mrr_source == "subscriptions" else _invoice_lines_sql(config)
     engine.materialize("rb_source", source)
 
-    bad = engine.con.execute(
+    bad = _first(
+        engine,
         """SELECT _file, _row, CASE WHEN gross IS NULL THEN 'mrr' ELSE 'billing_period_months' END
-           FROM rb_source WHERE gross IS NULL OR months IS NULL OR months <= 0 ORDER BY _file, _row LIMIT 1"""
-    ).fetchone()
+           FROM rb_source WHERE gross IS NULL OR months IS NULL OR months <= 0 ORDER BY _file, _row LIMIT 1""",
+    )
     if bad:
         what = "a price" if bad[2] == "mrr" else "a billing_period_months above 0"
         raise LedgerError(
@@ -147,9 +160,10 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
         WHERE s.start_date <= DATE '{as_of}'
         """,
     )
-    missing = engine.con.execute(
-        "SELECT currency, start_date, _file, _row FROM rb_priced WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1"
-    ).fetchone()
+    missing = _first(
+        engine,
+        "SELECT currency, start_date, _file, _row FROM rb_priced WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1",
+    )
     if missing:
         raise LedgerError(
             f"no FX rate for {missing[0]} on or before {missing[1]}",
@@ -166,11 +180,12 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
     # a line's price in minor units must fit 16 digits (DECIMAL(38, 22)): find the first that does not
-    too_big = engine.con.execute(
+    too_big = _first(
+        engine,
         f"""SELECT _file, _row FROM rb_priced
             WHERE abs(CAST(gross AS DOUBLE) * CAST(fx_rate AS DOUBLE) * {scale}) >= 1e15
-            ORDER BY _file, _row LIMIT 1"""
-    ).fetchone()
+            ORDER BY _file, _row LIMIT 1""",
+    )
     if too_big:
         raise LedgerError(
             "the line's price in the reporting currency's minor units has more than 15 digits",
@@ -198,7 +213,7 @@ def build_ledger(engine: DuckDBEngine, config: Config) -> None:
         _add_grace_bridges(engine, config.churn_grace_days)
 
 
-def _add_grace_bridges(engine: DuckDBEngine, days: int) -> None:
+def _add_grace_bridges(engine: Engine, days: int) -> None:
     """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
     engine.materialize(
         "rb_bridges",

@@ -24,11 +24,13 @@ from .frame import Frame
 if TYPE_CHECKING:
     import duckdb
 
+    from .engine import Engine
     from .metrics.book import Book
 
 __all__ = ["LoadResult", "Workspace", "open_workspace"]
 
 META_TABLE = "_revbook_loads"
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,40 @@ def _date_option(value: str | dt.date | None, name: str) -> str | None:
 
 
 class Workspace:
-    """An open workspace. Use it as a context manager, or call :meth:`close`."""
+    """An open workspace. Use it as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: str | Path | None = None, *, config: Config | None = None, read_only: bool = False):
+    The metrics run on ``engine``: ``"duckdb"`` (the default, in the workspace itself) or
+    ``"spark"``, on the session ``spark`` (default: the active one, else a local one). Spark reads
+    the workspace's canonical tables, or those of a Parquet directory (``parquet=``, one
+    ``<table>`` or ``<table>.parquet`` per table) or of a Spark catalog database (``database=``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        config: Config | None = None,
+        read_only: bool = False,
+        engine: str = "duckdb",
+        spark: Any = None,
+        parquet: str | Path | None = None,
+        database: str | None = None,
+    ):
         import duckdb
+
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
+        if engine != "spark" and (spark is not None or parquet is not None or database is not None):
+            raise ConfigError(
+                "spark=, parquet= and database= are options of the Spark engine", hint='add engine="spark"'
+            )
+        if parquet is not None and database is not None:
+            raise ConfigError("read the tables from parquet= or from database=, not both")
+        self.engine_name = engine
+        self._spark = spark
+        self._spark_tables: tuple[str, str | Path] | None = (
+            ("parquet", parquet) if parquet is not None else ("database", database) if database is not None else None
+        )
 
         self.config = config or load_config()
         if path is not None:
@@ -124,6 +156,9 @@ class Workspace:
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
+        if self._book is not None:
+            self._book.engine.close()
+            self._book = None
         self.con.close()
 
     def __enter__(self) -> Workspace:
@@ -198,7 +233,7 @@ class Workspace:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self._book = None
+        self._reset_book()
         return results
 
     def load_frames(self, frames: Mapping[str, Any], *, force: bool = False) -> list[LoadResult]:
@@ -264,21 +299,51 @@ class Workspace:
     @property
     def book(self) -> Book:
         if self._book is None:
-            from .engine import DuckDBEngine
             from .metrics.book import Book
 
-            if self.row_counts()[self.config.mrr_source] == 0:
-                raise WorkspaceError(
-                    f"the workspace {self.path} has no {self.config.mrr_source} loaded",
-                    hint="run `revbook load` first (or `revbook demo` for a sample company)",
-                )
-            self._book = Book(DuckDBEngine(self.con), self.config)
+            engine = self._engine()
+            try:
+                if not engine.scalar(f"SELECT count(*) > 0 FROM {self.config.mrr_source}"):
+                    where = f"the workspace {self.path}"
+                    if self._spark_tables is not None:
+                        where = f"the Spark {self._spark_tables[0]}"
+                    raise WorkspaceError(
+                        f"{where} has no {self.config.mrr_source} loaded",
+                        hint="run `revbook load` first (or `revbook demo` for a sample company)",
+                    )
+            except BaseException:
+                engine.close()
+                raise
+            self._book = Book(engine, self.config)
         return self._book
 
+    def _engine(self) -> Engine:
+        from .engine import DuckDBEngine
+
+        if self.engine_name == "duckdb":
+            return DuckDBEngine(self.con)
+        from .spark import SparkEngine, local_session
+
+        spark = SparkEngine(self._spark if self._spark is not None else local_session())
+        try:
+            if self._spark_tables is None:
+                spark.read_workspace(self.con)
+            elif self._spark_tables[0] == "parquet":
+                spark.read_parquet(self._spark_tables[1])
+            else:
+                spark.read_catalog(str(self._spark_tables[1]))
+        except BaseException:
+            spark.close()
+            raise
+        return spark
+
+    def _reset_book(self) -> None:
+        if self._book is not None:
+            self._book.engine.close()
+        self._book = None
+
     def _frame(self, name: str, sql: str, params: Sequence[object] = ()) -> Frame:
-        if params:
-            return Frame(name, self.book.engine.con.execute(sql, list(params)).to_arrow_table())
-        return Frame(name, self.book.engine.arrow(sql))
+        return Frame(name, self.book.engine.arrow(sql, params))
 
     def ledger(self, *, account: str | Sequence[str] | None = None) -> Frame:
         """The ledger lines: each line's MRR in the reporting currency, constant over its life."""
@@ -448,6 +513,10 @@ class Workspace:
         from .metrics.book import Book
         from .metrics.movements import money
 
+        if self.engine_name != "duckdb":
+            raise WorkspaceError(
+                "reconciliation runs on the DuckDB engine only", hint="open the workspace with engine='duckdb'"
+            )
         counts = self.row_counts()
         if not (counts["subscriptions"] and counts["invoices"]):
             raise WorkspaceError(
@@ -550,9 +619,19 @@ class Workspace:
 
 
 def open_workspace(
-    path: str | Path | None = None, *, config: Config | str | Path | None = None, read_only: bool = False
+    path: str | Path | None = None,
+    *,
+    config: Config | str | Path | None = None,
+    read_only: bool = False,
+    engine: str = "duckdb",
+    spark: Any = None,
+    parquet: str | Path | None = None,
+    database: str | None = None,
 ) -> Workspace:
-    """Open (or create) a workspace. ``config`` is a :class:`Config` or the path of a revbook.toml."""
+    """Open (or create) a workspace. ``config`` is a :class:`Config` or the path of a revbook.toml;
+    ``engine``, ``spark``, ``parquet`` and ``database`` choose where the metrics run (see :class:`Workspace`)."""
     if not isinstance(config, Config):
         config = load_config(config)
-    return Workspace(path, config=config, read_only=read_only)
+    return Workspace(
+        path, config=config, read_only=read_only, engine=engine, spark=spark, parquet=parquet, database=database
+    )

@@ -29,7 +29,7 @@ from ..ledger import FAR_FUTURE, build_ledger, month_index
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..engine import DuckDBEngine
+    from ..engine import Engine
 
 __all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "expand_dimensions"]
 
@@ -115,7 +115,7 @@ class Book:
     #: how many (grain, slices) groups of state stages stay cached; older ones are dropped
     KEEP_GROUPS = 6
 
-    def __init__(self, engine: DuckDBEngine, config: Config) -> None:
+    def __init__(self, engine: Engine, config: Config) -> None:
         self.engine = engine
         self.config = config
         self.as_of = config.snapshot_date()

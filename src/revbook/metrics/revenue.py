@@ -40,14 +40,15 @@ def recognised_revenue(book: Book) -> pa.Table:
     """(account_id, month as 'YYYY-MM', period_start, revenue in minor units) for every line-month."""
     lines = book.ledger()
     stop = book.as_of + dt.timedelta(days=1)
-    rows = book.engine.con.execute(
+    rows = book.engine.arrow(
         f"""SELECT account_id, start_date, least(coalesce(end_date, DATE '{stop.isoformat()}'),
                                                   DATE '{stop.isoformat()}') AS end_x,
-                   CAST(value_num AS VARCHAR), CAST(value_den AS VARCHAR)
+                   CAST(value_num AS VARCHAR) AS num_text, CAST(value_den AS VARCHAR) AS den_text
             FROM {lines} WHERE source <> 'grace' AND value_num <> 0"""
-    ).fetchall()
+    ).to_pylist()
     totals: dict[tuple[str, int], int] = {}
-    for account, start, end_x, num_text, den_text in rows:
+    for row in rows:
+        account, start, end_x, num_text, den_text = row.values()
         num = Decimal(num_text)
         den = Decimal(den_text)
         # v = num / den exactly; scale both to integers
