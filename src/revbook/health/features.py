@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ..errors import WorkspaceError
+from ..errors import ConfigError, WorkspaceError
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -55,6 +55,11 @@ _DATES = "rb_score_dates"
 
 
 def register_dates(ws: Workspace, dates: Sequence[dt.date]) -> None:
+    if ws.book.engine.dialect != "duckdb":
+        raise ConfigError(
+            "health scores, the model and RUM run on the DuckDB engine",
+            hint="open the workspace without engine='spark' for them (the movement metrics run on Spark)",
+        )
     if not dates:
         raise WorkspaceError("no scoring dates given", hint="pass at least one date")
     table = pa.table({"score_date": pa.array(sorted(set(dates)), pa.date32())})

@@ -39,7 +39,7 @@ def _median_days(cond: str) -> list[tuple[str, str]]:
 
 def _check_milestones(c: Context, names_: tuple[str, ...], setting: str) -> None:
     """A milestone the config names that no loaded row has is a typo more often than not."""
-    found = {r[0] for r in c.book.engine.con.execute("SELECT DISTINCT milestone FROM milestones").fetchall()}
+    found = {r["milestone"] for r in c.book.engine.arrow("SELECT DISTINCT milestone FROM milestones").to_pylist()}
     missing = [n for n in names_ if n not in found]
     if missing:
         raise ConfigError(
@@ -53,10 +53,10 @@ def _features(c: Context) -> list[str]:
     if c.settings.key_features:
         return list(c.settings.key_features)
     found = [
-        r[0]
-        for r in c.book.engine.con.execute(
+        r["metric"]
+        for r in c.book.engine.arrow(
             "SELECT DISTINCT metric FROM usage WHERE metric LIKE 'feature\\_%' ESCAPE '\\' ORDER BY 1"
-        ).fetchall()
+        ).to_pylist()
     ]
     if not found:
         raise ConfigError(
