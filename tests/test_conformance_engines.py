@@ -302,6 +302,24 @@ def test_parquet_directory_on_spark_equals_the_workspace(twin: Twin, spark: Any,
     assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == (tmp_path / "duckdb.csv").read_text(encoding="utf-8")
 
 
+def test_spark_catalog_database_on_spark_equals_the_workspace(twin: Twin, spark: Any) -> None:
+    """Tables of a Spark catalog database (here Spark's global_temp, which needs no warehouse on disk)."""
+    tables = sample.generate(**SAMPLE)  # type: ignore[arg-type]
+    for name in ("accounts", "subscriptions", "owners", "people", "fx_rates", "account_history"):
+        spark.createDataFrame(tables[name]).createOrReplaceGlobalTempView(name)
+    try:
+        with Workspace(":memory:", config=twin.config, engine="spark", spark=spark, database="global_temp") as ws:
+            assert_same(Workspace.movements(twin, by="segment"), ws.movements(by="segment"), "movements from a catalog")
+    finally:
+        for name in tables:
+            spark.catalog.dropGlobalTempView(name)
+    with (
+        Workspace(":memory:", config=twin.config, engine="spark", spark=spark, database="nowhere") as ws,
+        pytest.raises(ConfigError, match="no database 'nowhere'"),
+    ):
+        ws.movements()
+
+
 def test_cli_engine_spark_writes_the_same_table(company: Path, spark: Any, tmp_path: Path) -> None:
     runner = CliRunner()
     common = ["-w", str(company), "--as-of", AS_OF.isoformat()]
