@@ -51,8 +51,9 @@ def spark() -> Iterator[Any]:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
-        # small inputs: compiling whole-stage Java code costs more than it saves
+        # small inputs: compiling whole-stage Java code and re-planning at run time cost more than they save
         .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -308,6 +309,24 @@ def test_parquet_directory_on_spark_equals_the_workspace(twin: Twin, spark: Any,
     assert result.exit_code == 0, result.output
     Workspace.movements(twin, by="segment").write(tmp_path / "duckdb.csv")
     assert (tmp_path / "cli.csv").read_text(encoding="utf-8") == (tmp_path / "duckdb.csv").read_text(encoding="utf-8")
+
+
+def test_spark_catalog_database_on_spark_equals_the_workspace(twin: Twin, spark: Any) -> None:
+    """Tables of a Spark catalog database (here Spark's global_temp, which needs no warehouse on disk)."""
+    tables = sample.generate(**SAMPLE)  # type: ignore[arg-type]
+    for name in ("accounts", "subscriptions", "owners", "people", "fx_rates", "account_history"):
+        spark.createDataFrame(tables[name]).createOrReplaceGlobalTempView(name)
+    try:
+        with Workspace(":memory:", config=twin.config, engine="spark", spark=spark, database="global_temp") as ws:
+            assert_same(Workspace.movements(twin, by="segment"), ws.movements(by="segment"), "movements from a catalog")
+    finally:
+        for name in tables:
+            spark.catalog.dropGlobalTempView(name)
+    with (
+        Workspace(":memory:", config=twin.config, engine="spark", spark=spark, database="nowhere") as ws,
+        pytest.raises(ConfigError, match="no database 'nowhere'"),
+    ):
+        ws.movements()
 
 
 def test_cli_engine_spark_writes_the_same_table(company: Path, spark: Any, tmp_path: Path) -> None:

@@ -164,10 +164,11 @@ class SparkEngine:
 
     def read_catalog(self, database: str) -> None:
         """Read each canonical table from ``database`` in the Spark catalog (absent ones are empty)."""
-        if not self.spark.catalog.databaseExists(database):
+        global_temp = self.spark.conf.get("spark.sql.globalTempDatabase", "global_temp")
+        if database != global_temp and not self.spark.catalog.databaseExists(database):
             raise ConfigError(f"no database '{database}' in the Spark catalog", hint="name a database that exists")
         for name in TABLES:
-            exists = self.spark.catalog.tableExists(name, database)
+            exists = self.spark.catalog.tableExists(f"{database}.{name}")
             self._canonical(name, self.spark.table(f"{database}.{name}") if exists else None)
 
     def close(self) -> None:
