@@ -60,8 +60,22 @@ def _candidate_periods(book: Book, grain: str, dims: Sequence[str]) -> str:
     return " UNION ".join(parts)
 
 
+def shared_dimensions() -> tuple[str, ...]:
+    from .book import DIMENSIONS, expand_dimensions
+
+    return tuple(expand_dimensions(DIMENSIONS))
+
+
 def states(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>)."""
+    """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>).
+
+    Any sliced request reads one shared table per grain with every slice's columns: its rows are
+    the change points of the MRR or of any slice, a superset of one slice's, which leaves every
+    figure as it is (a row where only another slice changes moves nothing and transfers nothing
+    in this one, and splits a paying segment into two that add up), and builds once what 24
+    (grain, slice) groups built apiece (at 1,000,000 accounts their state stages took 103 s)."""
+    if dims:
+        dims = shared_dimensions()
     name = f"rb_state_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
         book.touch(grain, dims)
