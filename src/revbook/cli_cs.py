@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -89,16 +88,14 @@ def health(
 
     from .errors import ConfigError
     from .frame import Frame
-    from .rum import accounts as rum_accounts
+    from .rum import accounts_and_health
 
     cfg = _config(config, workspace, as_of)
     if band is not None and band not in ("red", "yellow", "green", "unknown"):
         raise ConfigError(f"unknown band '{band}'", hint="use red, yellow or green")
     with _open(cfg, read_only=True) as ws:
-        from .health.composite import composite
-
-        table = composite(ws, _date_or_none(on))
-        acc = rum_accounts(ws, on, expected=False).to_arrow()
+        frame, table = accounts_and_health(ws, on, expected=False)
+        acc = frame.to_arrow()
         idx = pc.index_in(table["account_id"], acc["account_id"])
         table = table.append_column("owner", acc["owner"].take(idx)).append_column("stage", acc["stage"].take(idx))
         if band is not None:
@@ -114,17 +111,6 @@ def health(
                 arr[r["band"]] += r["arr"] or 0.0
             _console().print("  ".join(f"{b}: {counts[b]:,} accounts, ARR {arr[b]:,.0f}" for b in counts if counts[b]))
         _emit(Frame("health", table), "health, worst first", format, out)
-
-
-def _date_or_none(on: str | None) -> dt.date | None:
-    from .errors import ConfigError
-
-    if on is None:
-        return None
-    try:
-        return dt.date.fromisoformat(on)
-    except ValueError:
-        raise ConfigError(f"'{on}' is not a date", hint="use YYYY-MM-DD") from None
 
 
 @app.command()

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from .health.composite import HealthSettings
     from .workspace import Workspace
 
-__all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "flow", "rum"]
+__all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "accounts_and_health", "flow", "on_date", "rum"]
 
 #: the renewal outlook's model trains on at most about this many accounts per scoring date
 TRAIN_ACCOUNTS = 20_000
@@ -155,7 +155,7 @@ def _paying_before(ws: Workspace, on: dt.date, days: int) -> pa.Table:
         SELECT g.account_id, g.left_on, CAST(sum(l.mrr) AS BIGINT) AS mrr
         FROM gone g JOIN {lines} l ON l.account_id = g.account_id
          AND l.start_date < g.left_on AND coalesce(l.end_date, DATE '9999-12-31') >= g.left_on
-        GROUP BY ALL
+        GROUP BY ALL ORDER BY g.account_id
         """
     ).to_arrow_table()
 
@@ -272,17 +272,36 @@ def _exact_arr(mrr: pa.Array | pa.ChunkedArray, minor_units: int) -> pa.Array:
     )
 
 
-def _owners_on(ws: Workspace, on: dt.date) -> pa.Table:
-    return ws.con.execute(
-        f"""
-        SELECT o.account_id, arg_max(o.owner_id, o.start_date) AS owner,
-               arg_max(coalesce(pe.name, o.owner_id), o.start_date) AS owner_name,
-               arg_max(coalesce(pe.team, '(none)'), o.start_date) AS team
-        FROM owners o LEFT JOIN people pe USING (owner_id)
-        WHERE o.role = 'csm' AND o.start_date <= DATE '{on}' AND (o.end_date IS NULL OR o.end_date > DATE '{on}')
-        GROUP BY o.account_id
-        """
-    ).to_arrow_table()
+def _owners_on(ws: Workspace, on: dt.date, account_ids: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """The CSM (owner, owner_name, team) of each account on ``on``, as the metrics' owner slice
+    reads it (:meth:`Book.slices_of`: the same rule for overlapping assignments); accounts with no
+    CSM are left out."""
+    from .metrics.book import UNASSIGNED
+
+    book = ws.book
+    n = len(account_ids)
+    rows = "rb_rum_owner_rows"
+    book.engine.register(
+        rows,
+        pa.table(
+            {
+                "account_id": account_ids,
+                "period": pa.array([0] * n, pa.int64()),
+                "period_end": pa.array([on] * n, pa.date32()),
+                "mrr": pa.array([0] * n, pa.int64()),
+            }
+        ),
+    )
+    sliced = None
+    try:
+        sliced = book.slices_of(rows, ["owner", "owner_name", "team"])
+        return book.engine.arrow(
+            f"SELECT account_id, owner, owner_name, team FROM {sliced} WHERE owner <> '{UNASSIGNED}'"
+        )
+    finally:
+        for name in (rows, *([sliced] if sliced else [])):
+            book.engine.drop(name)
+            book._built.discard(name)
 
 
 def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool = True) -> Frame:
@@ -290,10 +309,18 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
     ``churned_days`` before it: stage and reason, overlays, health score and band, risk band,
     expansion potential (by component, total, band), owner and team, ARR, and for accounts in the
     renewal window the expected renewal ARR and its trend."""
+    return accounts_and_health(ws, on, expected=expected)[0]
+
+
+def accounts_and_health(
+    ws: Workspace, on: dt.date | str | None = None, *, expected: bool = True
+) -> tuple[Frame, pa.Table]:
+    """:func:`accounts`, and the composite health table of its paying accounts
+    (:func:`revbook.health.composite.score_table` with ``arr``) from the same scoring."""
     from .health.composite import HealthSettings, score_table
     from .health.features import features
 
-    on = _date(on, ws)
+    on = on_date(on, ws)
     lc = LifecycleSettings.from_config(ws.config.lifecycle)
     rs = RumSettings.from_config(ws.config.rum)
     hs = HealthSettings.from_config(ws.config.health)
@@ -353,7 +380,10 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
         share = np.where(arr > 0, potential / arr, 0.0)
     pband = np.where(share >= hi, "high", np.where(share >= med, "medium", "low"))
     risk = np.where((band == "red") | cancel, "high", np.where(band == "green", "low", "medium"))
-    owners = _owners_on(ws, on)
+    gone = _paying_before(ws, on, lc.churned_days)
+    owners = _owners_on(
+        ws, on, pa.concat_arrays([feats["account_id"].combine_chunks(), gone["account_id"].combine_chunks()])
+    )
     idx = pc.index_in(feats["account_id"], owners["account_id"])
     owner = owners["owner"].take(idx)
     team = pc.if_else(pc.is_null(idx), pa.scalar(UNMANAGED), owners["team"].take(idx))
@@ -399,7 +429,6 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
     cols["expected_renewal_arr"] = pa.array(np.round(exp_arr, 2), mask=np.isnan(exp_arr))
     cols["renewal_trend"] = pa.array(trend.astype(object), pa.string())
     table = pa.table(cols)
-    gone = _paying_before(ws, on, lc.churned_days)
     if gone.num_rows:
         gi = pc.index_in(gone["account_id"], owners["account_id"])
         m = gone.num_rows
@@ -415,7 +444,7 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
         churned["team"] = pc.if_else(pc.is_null(gi), pa.scalar(UNMANAGED), owners["team"].take(gi))
         churned["managed"] = pc.invert(pc.is_null(gi))
         table = pa.concat_tables([table, pa.table(churned, schema=table.schema)])
-    return Frame("rum_accounts", table)
+    return Frame("rum_accounts", table), health.append_column("arr", feats["arr"])
 
 
 def _renewal_model(
@@ -454,7 +483,9 @@ def _renewal_model(
     return model.predict_proba(feats), weighted(inside & y), weighted(inside & ~y)
 
 
-def _date(on: dt.date | str | None, ws: Workspace) -> dt.date:
+def on_date(on: dt.date | str | None, ws: Workspace) -> dt.date:
+    """The date RUM and health are read on: ``on`` (a date or YYYY-MM-DD), by default the as-of
+    date, never after it."""
     if on is None:
         return ws.config.snapshot_date()
     if isinstance(on, str):
@@ -512,7 +543,7 @@ def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) 
     moved, churned), accounts, ARR at the start and the end, the change, and the change split into
     expansion and contraction of the accounts that stayed customers. ``new`` is an account not
     paying at the start; ``churned`` one that stopped paying by the end (its end ARR is 0)."""
-    d0, d1 = _date(start, ws), _date(end, ws)
+    d0, d1 = on_date(start, ws), on_date(end, ws)
     if d1 <= d0:
         raise ConfigError(f"the flow's end {d1} must be after its start {d0}")
     a = accounts(ws, d0, expected=False).to_arrow()

@@ -180,13 +180,14 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     return pa.table(cols)
 
 
-def composite(ws: Workspace, on: dt.date | None = None, *, dates: Sequence[dt.date] | None = None) -> pa.Table:
-    """The composite score of every paying account on ``on`` (default: the as-of date), with its
-    ARR, segment and CSM on that date, sorted worst first."""
+def composite(ws: Workspace, on: dt.date | str | None = None, *, dates: Sequence[dt.date] | None = None) -> pa.Table:
+    """The composite score of every account paying on ``on`` (a date or YYYY-MM-DD; default the
+    as-of date, never after it), or on each of ``dates``, with its ARR (in account order)."""
+    from ..rum import on_date
     from .features import features
 
     settings = HealthSettings.from_config(ws.config.health)
-    when = list(dates) if dates else [on or ws.config.snapshot_date()]
+    when = list(dates) if dates else [on_date(on, ws)]
     feats = features(ws, when, **lifecycle_feature_options(ws))
     scored = score_table(feats, settings)
     return scored.append_column("arr", feats["arr"])

@@ -66,6 +66,16 @@ def register_dates(ws: Workspace, dates: Sequence[dt.date]) -> None:
     ws.book.engine.register(_DATES, table)
 
 
+def _mrr_on(lines: str, *, days_before: int = 0, paying_only: bool = True) -> str:
+    """Each account's MRR (minor units) on every scoring date, or ``days_before`` it: the accounts
+    the features and the labels are rows of (``paying_only``: MRR above zero)."""
+    day = f"d.score_date - {int(days_before)}" if days_before else "d.score_date"
+    return f"""
+        SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
+        FROM {_DATES} d JOIN {lines} l ON l.start_date <= {day} AND (l.end_date IS NULL OR l.end_date > {day})
+        GROUP BY ALL{" HAVING sum(l.mrr) > 0" if paying_only else ""}"""
+
+
 def _has(ws: Workspace, table: str) -> bool:
     return bool(ws.row_counts().get(table, 0))
 
@@ -101,16 +111,8 @@ def features(
     ms = ", ".join("'" + m.replace("'", "''") + "'" for m in onboarding_milestones) or "NULL"
     n_ms = max(len(onboarding_milestones), 1)
     ctes = [
-        f"""base AS (
-            SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
-            FROM {_DATES} d JOIN {lines} l
-              ON l.start_date <= d.score_date AND (l.end_date IS NULL OR l.end_date > d.score_date)
-            GROUP BY ALL HAVING sum(l.mrr) > 0)""",
-        f"""past AS (
-            SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
-            FROM {_DATES} d JOIN {lines} l
-              ON l.start_date <= d.score_date - 90 AND (l.end_date IS NULL OR l.end_date > d.score_date - 90)
-            GROUP BY ALL)""",
+        f"base AS ({_mrr_on(lines)})",
+        f"past AS ({_mrr_on(lines, days_before=90, paying_only=False)})",
         f"""first_paid AS (
             SELECT account_id, min(start_date) AS first_day FROM {lines} WHERE mrr > 0 GROUP BY account_id)""",
         f"""lic AS (
@@ -283,12 +285,7 @@ def labels(
         lv AS (
             SELECT account_id, day, sum(delta) OVER (PARTITION BY account_id ORDER BY day) AS level FROM steps
         ),
-        base AS (
-            SELECT d.score_date, l.account_id, sum(l.mrr) AS mrr
-            FROM {_DATES} d JOIN {lines} l
-              ON l.start_date <= d.score_date AND (l.end_date IS NULL OR l.end_date > d.score_date)
-            GROUP BY ALL HAVING sum(l.mrr) > 0
-        ),
+        base AS ({_mrr_on(lines)}),
         low AS (
             SELECT b.score_date, b.account_id, min(lv.level) AS low
             FROM base b JOIN lv ON lv.account_id = b.account_id
