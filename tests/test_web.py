@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 from decimal import Decimal
@@ -14,23 +13,12 @@ import pytest
 
 from revbook import Config, ConfigError, Workspace, sample
 from revbook.reports.charts import money, pct
+from support import get, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
 
 AS_OF = sample.SampleConfig().as_of
-LOCAL = ("127.0.0.1", 50000)
-
-
-def get(
-    app: Any, url: str, *, client: tuple[str, int] = LOCAL, host: str = "127.0.0.1", cookies: Any = None, **kw: Any
-) -> Any:
-    async def run() -> Any:
-        transport = httpx.ASGITransport(app=app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}", cookies=cookies) as c:
-            return await c.request(kw.pop("method", "GET"), url, **kw)
-
-    return asyncio.run(run())
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +39,6 @@ def ws(demo: Path):
 @pytest.fixture(scope="module")
 def app(demo: Path, ws: Workspace):  # ws first: both are read-only connections to the same file
     return web.create_app(demo, config=Config(as_of=AS_OF), token="")
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 from pathlib import Path
@@ -14,26 +13,13 @@ import pytest
 
 from revbook import Config, Workspace, sample
 from revbook.insights import find_signals, pareto
+from support import get, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
 
 AS_OF = sample.SampleConfig().as_of
-LOCAL = ("127.0.0.1", 50000)
 NOTE = "<script>alert(1)</script> we are being acquired"
-
-
-def get(app: Any, url: str) -> Any:
-    async def run() -> Any:
-        transport = httpx.ASGITransport(app=app, client=LOCAL)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            return await c.get(url)
-
-    return asyncio.run(run())
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 @pytest.fixture(scope="module")
