@@ -221,6 +221,15 @@ def _dom_of(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype=np.int64) - _month_start(_month_of(days)) + 1
 
 
+def running_per_account(delta: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Running sums of ``delta`` restarting where ``first`` is true (rows sorted by account, then
+    time; ``first`` marks each account's first row): an account's level at each change."""
+    total = np.cumsum(delta)
+    base = np.maximum.accumulate(np.where(first, np.arange(len(delta)), 0))
+    offset = np.where(base > 0, total[np.maximum(base - 1, 0)], 0)
+    return total - offset
+
+
 # ----------------------------------------------------------------------------------------------
 # the state
 

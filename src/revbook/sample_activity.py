@@ -84,7 +84,7 @@ class _Grid:
 
     def __init__(self, book: Book) -> None:
         from .insights.sample_text import _events
-        from .sample import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of
+        from .sample import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
 
         self.book = book
         ln = book.lines
@@ -106,8 +106,8 @@ class _Grid:
         s_delta = np.bincount(inv, weights=ev_s, minlength=len(uniq)).astype(np.int64)
         c_acct, c_month = uniq // _KEY, uniq % _KEY
         first = np.r_[True, c_acct[1:] != c_acct[:-1]] if len(uniq) else np.zeros(0, bool)
-        n_level = _running(n_delta, first)
-        s_level = _running(s_delta, first)
+        n_level = running_per_account(n_delta, first)
+        s_level = running_per_account(s_delta, first)
         nxt = np.r_[np.where(c_acct[1:] == c_acct[:-1], c_month[1:], last + 1), last + 1] if len(uniq) else c_month
         span = np.clip(np.minimum(nxt, last + 1) - c_month, 0, None)
         row = np.repeat(np.arange(len(uniq)), span)
@@ -156,13 +156,6 @@ class _Grid:
             rows.append(pos[ok])
             lags.append(np.full(ok.sum(), lag))
         return np.concatenate(rows), np.concatenate(lags)
-
-
-def _running(delta: np.ndarray, first: np.ndarray) -> np.ndarray:
-    total = np.cumsum(delta)
-    base = np.maximum.accumulate(np.where(first, np.arange(len(delta)), 0))
-    offset = np.where(base > 0, total[np.maximum(base - 1, 0)], 0)
-    return total - offset
 
 
 def _usd_rate(book: Book, cur: str) -> float:

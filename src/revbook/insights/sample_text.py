@@ -327,7 +327,7 @@ def _events(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
 
     See the module docstring for the definitions.
     """
-    from ..sample import K_ADDON, K_TRIAL, K_USAGE, NULL, _month_of
+    from ..sample import K_ADDON, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
 
     ln = book.lines
     kind = ln["kind"]
@@ -362,11 +362,8 @@ def _events(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     last_start = np.full(len(g_idx), NULL, np.int64)
     np.maximum.at(last_start, grp, e_start_day)
     # the level at each change point, running per account
-    level = np.cumsum(delta)
     new_acct = np.r_[True, g_acct[1:] != g_acct[:-1]] if len(g_acct) else np.zeros(0, bool)
-    base = np.maximum.accumulate(np.where(new_acct, np.arange(len(level)), 0))
-    offset = np.where(base > 0, level[np.maximum(base - 1, 0)], 0.0)
-    level = np.round(level - offset, 2)
+    level = np.round(running_per_account(delta, new_acct), 2)
     prev = np.where(new_acct, 0.0, np.r_[0.0, level[:-1]])
     nxt_same = np.r_[g_acct[1:] == g_acct[:-1], False]
     nxt_month = np.r_[g_month[1:], 0]
