@@ -29,7 +29,7 @@ Settings (revbook.toml)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -180,15 +180,14 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     return pa.table(cols)
 
 
-def composite(ws: Workspace, on: dt.date | str | None = None, *, dates: Sequence[dt.date] | None = None) -> pa.Table:
+def composite(ws: Workspace, on: dt.date | str | None = None) -> pa.Table:
     """The composite score of every account paying on ``on`` (a date or YYYY-MM-DD; default the
-    as-of date, never after it), or on each of ``dates``, with its ARR (in account order)."""
+    as-of date, never after it), with its ARR (in account order)."""
     from ..rum import on_date
     from .features import features
 
     settings = HealthSettings.from_config(ws.config.health)
-    when = list(dates) if dates else [on_date(on, ws)]
-    feats = features(ws, when, **lifecycle_feature_options(ws))
+    feats = features(ws, [on_date(on, ws)], **lifecycle_feature_options(ws))
     scored = score_table(feats, settings)
     return scored.append_column("arr", feats["arr"])
 
