@@ -132,9 +132,9 @@ def model(
     from .health.backtest import backtest
 
     cfg = _config(config, workspace, as_of)
-    with _open(cfg, read_only=True) as ws, _console(stderr=True).status("training and backtesting..."):
-        result = backtest(ws, horizon_days=horizon)
     with _open(cfg, read_only=True) as ws:
+        with _console(stderr=True).status("training and backtesting..."):
+            result = backtest(ws, horizon_days=horizon)
         if scores:
             _emit(_scores(ws, result), f"risk of churn or contraction within {horizon} days", format, out)
             return
