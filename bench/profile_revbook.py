@@ -5,7 +5,7 @@ operator profile (EXPLAIN ANALYZE) of the slowest ones.
 
 Runs the same work as the ``revbook`` case of bench/run.py (load, ledger, snapshots, slices,
 movements at 3 grains x 8 slices, retention x 8 slices) in this process, with
-``DuckDBEngine.materialize`` and ``Workspace._frame`` wrapped to time each statement. Then
+``DuckDBEngine.materialize`` and ``revbook.metrics.tables._frame`` wrapped to time each statement. Then
 re-runs the ``--top`` slowest statements under ``EXPLAIN ANALYZE`` and prints the operators
 that take the most time. Writes ``statements.json`` and ``explain-<k>.txt`` to ``--out``
 (default: <bench data>/profile-<accounts>/).
@@ -51,8 +51,8 @@ def profile(args: argparse.Namespace) -> int:
     from cases import Clock, revbook_work
 
     import revbook
-    from revbook import engine as eng
-    from revbook import workspace as wsm
+    from revbook import engines as eng
+    from revbook.metrics import tables as wsm
 
     out = args.out or data.root() / f"profile-{args.accounts}"
     out.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def profile(args: argparse.Namespace) -> int:
     stage = {"name": "load"}
 
     orig_materialize = eng.DuckDBEngine.materialize
-    orig_frame = wsm.Workspace._frame
+    orig_frame = wsm._frame
 
     def materialize(self, name, select):
         t0 = time.perf_counter()
@@ -69,9 +69,9 @@ def profile(args: argparse.Namespace) -> int:
             {"kind": "materialize", "name": name, "stage": stage["name"], "s": time.perf_counter() - t0, "sql": select}
         )
 
-    def frame(self, name, sql, params=()):
+    def frame(store, name, sql, params=()):
         t0 = time.perf_counter()
-        f = orig_frame(self, name, sql, params)
+        f = orig_frame(store, name, sql, params)
         statements.append(
             {
                 "kind": "query",
@@ -85,7 +85,7 @@ def profile(args: argparse.Namespace) -> int:
         return f
 
     eng.DuckDBEngine.materialize = materialize
-    wsm.Workspace._frame = frame
+    wsm._frame = frame
 
     class StageClock(Clock):
         def lap(self, name: str) -> float:

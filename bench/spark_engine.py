@@ -50,7 +50,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from revbook import Config, Workspace
-    from revbook.spark import local_session
+    from revbook.engines.spark import local_session
 
     data.ensure(args.accounts, quiet=True)
     cfg = Config(as_of=data.as_of())

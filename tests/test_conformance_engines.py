@@ -96,11 +96,11 @@ class Twin(Workspace):
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
         results = super().load(*args, **kwargs)
-        self.spark_side._reset_book()
+        self.spark_side.reset_derived()
         return results
 
     def close(self) -> None:
-        self.spark_side._reset_book()
+        self.spark_side.reset_derived()
         super().close()
 
     def _twin(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -351,7 +351,7 @@ def test_cli_tables_needs_the_spark_engine(company: Path) -> None:
 
 
 def test_missing_pyspark_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from revbook.spark import local_session
+    from revbook.engines.spark import local_session
 
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(ConfigError, match="needs pyspark") as info:
@@ -364,7 +364,7 @@ def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, spark: A
 
     from pyspark.sql import SparkSession
 
-    from revbook.spark import local_session
+    from revbook.engines.spark import local_session
 
     monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
     monkeypatch.setattr(shutil, "which", lambda name: None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
-from revbook.engine import DuckDBEngine, portable
+from revbook.engines import DuckDBEngine, portable
 from revbook.metrics.book import DIMENSIONS, Book
 
 
@@ -31,7 +31,7 @@ class RecordingEngine(DuckDBEngine):
 def test_every_definition_transpiles_to_spark(ws, small_files):
     ws.load(small_files)
     engine = RecordingEngine(ws.con)
-    ws._book = Book(engine, ws.config.with_(churn_grace_days=3))  # the workspace's engine, recorded
+    ws._derived["book"] = Book(engine, ws.config.with_(churn_grace_days=3))  # the workspace's engine, recorded
     for grain in ("month", "quarter", "year"):
         ws.mrr(grain=grain, by=list(DIMENSIONS))
         ws.movements(grain=grain, by=list(DIMENSIONS))

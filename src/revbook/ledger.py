@@ -23,7 +23,7 @@ from .errors import LedgerError
 
 if TYPE_CHECKING:
     from .config import Config
-    from .engine import Engine
+    from .engines import Engine
 
 __all__ = ["build_ledger", "div_half_even", "month_index"]
 

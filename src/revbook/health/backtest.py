@@ -28,12 +28,13 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import WorkspaceError
+from ..metrics.book import book_of
 from .composite import HealthSettings, lifecycle_feature_options, score_table
 from .features import features, labels
 from .model import HealthModel
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
 
 __all__ = ["Backtest", "backtest", "month_ends", "scores"]
 
@@ -108,7 +109,7 @@ def _reliability(name: str, y: np.ndarray, p: np.ndarray, bins: int = 10) -> lis
     return rows
 
 
-def _labelled(ws: Workspace, dates: list[dt.date], horizon: int, threshold: float) -> tuple[pa.Table, pa.Table]:
+def _labelled(ws: Store, dates: list[dt.date], horizon: int, threshold: float) -> tuple[pa.Table, pa.Table]:
     feats = features(ws, dates, **lifecycle_feature_options(ws))
     lab = labels(ws, dates, horizon_days=horizon, threshold=threshold)
     # the same rows in the same order (both are accounts paying on the date, sorted)
@@ -117,14 +118,14 @@ def _labelled(ws: Workspace, dates: list[dt.date], horizon: int, threshold: floa
     return feats, lab
 
 
-def backtest(ws: Workspace, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:
+def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:
     """Train on earlier month ends, test on later ones; measure the models and the composite."""
     settings = settings or HealthSettings.from_config(ws.config.health)
     horizon = horizon_days or settings.horizons[0]
     as_of = ws.config.snapshot_date()
     test_dates = month_ends(as_of - dt.timedelta(days=horizon), settings.test_months)
     train_dates = month_ends(test_dates[0] - dt.timedelta(days=horizon), settings.train_months)
-    first_paid = ws.con.execute(f"SELECT min(start_date) FROM {ws.book.ledger()} WHERE mrr > 0").fetchone()
+    first_paid = ws.con.execute(f"SELECT min(start_date) FROM {book_of(ws).ledger()} WHERE mrr > 0").fetchone()
     if first_paid is None or first_paid[0] is None:
         raise WorkspaceError("the workspace has no paying account", hint="load subscriptions or invoices first")
     train_dates = [d for d in train_dates if d >= first_paid[0]]

@@ -39,7 +39,7 @@ import pyarrow as pa
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
 
 __all__ = ["COMPONENTS", "HealthSettings", "composite", "score_table"]
 
@@ -180,7 +180,7 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     return pa.table(cols)
 
 
-def composite(ws: Workspace, on: dt.date | str | None = None) -> pa.Table:
+def composite(ws: Store, on: dt.date | str | None = None) -> pa.Table:
     """The composite score of every account paying on ``on`` (a date or YYYY-MM-DD; default the
     as-of date, never after it), with its ARR (in account order)."""
     from ..rum import on_date
@@ -192,7 +192,7 @@ def composite(ws: Workspace, on: dt.date | str | None = None) -> pa.Table:
     return scored.append_column("arr", feats["arr"])
 
 
-def lifecycle_feature_options(ws: Workspace) -> dict[str, Any]:
+def lifecycle_feature_options(ws: Store) -> dict[str, Any]:
     """The milestone settings of [lifecycle] that features read."""
     from ..rum import LifecycleSettings
 

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from ..errors import ConfigError, WorkspaceError
+from ..metrics.book import book_of
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
 
 __all__ = ["FEATURES", "features", "labels", "register_dates"]
 
@@ -54,8 +55,8 @@ FEATURES: dict[str, str] = {
 _DATES = "rb_score_dates"
 
 
-def register_dates(ws: Workspace, dates: Sequence[dt.date]) -> None:
-    if ws.book.engine.dialect != "duckdb":
+def register_dates(ws: Store, dates: Sequence[dt.date]) -> None:
+    if book_of(ws).engine.dialect != "duckdb":
         raise ConfigError(
             "health scores, the model and RUM run on the DuckDB engine",
             hint="open the workspace without engine='spark' for them (the movement metrics run on Spark)",
@@ -63,7 +64,7 @@ def register_dates(ws: Workspace, dates: Sequence[dt.date]) -> None:
     if not dates:
         raise WorkspaceError("no scoring dates given", hint="pass at least one date")
     table = pa.table({"score_date": pa.array(sorted(set(dates)), pa.date32())})
-    ws.book.engine.register(_DATES, table)
+    book_of(ws).engine.register(_DATES, table)
 
 
 def _mrr_on(lines: str, *, days_before: int = 0, paying_only: bool = True) -> str:
@@ -76,12 +77,12 @@ def _mrr_on(lines: str, *, days_before: int = 0, paying_only: bool = True) -> st
         GROUP BY ALL{" HAVING sum(l.mrr) > 0" if paying_only else ""}"""
 
 
-def _has(ws: Workspace, table: str) -> bool:
+def _has(ws: Store, table: str) -> bool:
     return bool(ws.row_counts().get(table, 0))
 
 
 def features(
-    ws: Workspace,
+    ws: Store,
     dates: Sequence[dt.date],
     *,
     onboarding_milestones: Sequence[str] = ("kickoff", "go_live"),
@@ -97,7 +98,7 @@ def features(
 
     ``sample_every`` > 1 keeps one account in that many (by a hash of its id: the same accounts on
     every date), for training on a large book at a fraction of the cost."""
-    book = ws.book
+    book = book_of(ws)
     register_dates(ws, dates)
 
     def src(table: str) -> str:
@@ -262,14 +263,14 @@ def features(
 
 
 def labels(
-    ws: Workspace, dates: Sequence[dt.date], *, horizon_days: int, threshold: float = 0.1, sample_every: int = 1
+    ws: Store, dates: Sequence[dt.date], *, horizon_days: int, threshold: float = 0.1, sample_every: int = 1
 ) -> pa.Table:
     """What happened after each scoring date: for each account paying on it, ``event`` is true
     when its MRR fell to zero (churn) or by at least ``threshold`` of its scoring-date MRR
     (contraction) at any time in the next ``horizon_days`` days; ``lost_mrr`` is the deepest fall
     in minor units; ``mrr_end`` the MRR at the horizon's end; ``known`` is false when the horizon
     runs past the as-of date (not yet known). ``sample_every``: as in :func:`features`."""
-    book = ws.book
+    book = book_of(ws)
     lines = book.ledger()
     if sample_every > 1:
         lines = f"(SELECT * FROM {lines} WHERE hash(account_id) % {int(sample_every)} = 0)"

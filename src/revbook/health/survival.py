@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..frame import Frame
+from ..metrics.book import book_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..metrics.book import Book
-    from ..workspace import Workspace
+    from ..store import Store
 
 __all__ = ["SPELLS", "SurvivalSettings", "lifetimes", "print_lifetimes", "survival", "survival_settings"]
 
@@ -220,8 +221,8 @@ class _Group:
         return sum(d * n for d, n in zip(self.durations, self.counts, strict=True))
 
 
-def _groups(ws: Workspace, dims: list[str], spell: str) -> list[_Group]:
-    book = ws.book
+def _groups(ws: Store, dims: list[str], spell: str) -> list[_Group]:
+    book = book_of(ws)
     durations = _durations(book, spell)
     if dims:
         sl = book.slices_of(_starts(book), dims)
@@ -265,7 +266,7 @@ def _fit(g: _Group, confidence: float) -> Any:
 
 
 def survival(
-    ws: Workspace,
+    ws: Store,
     *,
     by: str | Sequence[str] | None = None,
     spell: str | None = None,
@@ -322,7 +323,7 @@ def _money(value: Fraction | None, minor_units: int) -> Decimal | None:
 
 
 def lifetimes(
-    ws: Workspace,
+    ws: Store,
     *,
     by: str | Sequence[str] | None = None,
     spell: str | None = None,

@@ -25,10 +25,12 @@ import pyarrow as pa
 
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
+from ..metrics import tables
+from ..metrics.book import book_of
 from .taxonomy import UNKNOWN, Taxonomy, taxonomy
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
     from .model import ReasonModel
 
 __all__ = ["CORRECTIONS_TABLE", "classify_reasons", "correct_reason", "pareto", "reason_accuracy"]
@@ -55,7 +57,7 @@ def _clean(text: object) -> str:
     return t.replace("\u2019", "'").strip()
 
 
-def _corrections(ws: Workspace) -> pa.Table | None:
+def _corrections(ws: Store) -> pa.Table | None:
     exists = ws.con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [CORRECTIONS_TABLE]
     ).fetchone()
@@ -163,7 +165,7 @@ def _secondary(value: object, aliases: dict[str, str]) -> str | None:
     return ",".join(dict.fromkeys(parts)) or None
 
 
-def classify_reasons(ws: Workspace, *, reasons: Taxonomy | Mapping[str, object] | None = None) -> Frame:
+def classify_reasons(ws: Store, *, reasons: Taxonomy | Mapping[str, object] | None = None) -> Frame:
     """Every ``churn_reasons`` row with its reason, the function that owns it, how it was decided.
 
     Columns: account_id, date, primary_reason, secondary_reasons (normalised to codes where they
@@ -202,7 +204,7 @@ def classify_reasons(ws: Workspace, *, reasons: Taxonomy | Mapping[str, object] 
 
 
 def correct_reason(
-    ws: Workspace,
+    ws: Store,
     account_id: str,
     date: str | dt.date,
     reason: str,
@@ -255,7 +257,7 @@ def correct_reason(
 # -- accuracy ------------------------------------------------------------------------------------
 
 
-def _source_tables(source: Workspace | Mapping[str, Any]) -> tuple[pa.Table, pa.Table | None]:
+def _source_tables(source: Store | Mapping[str, Any]) -> tuple[pa.Table, pa.Table | None]:
     if isinstance(source, Mapping):
         if "churn_reasons" not in source:
             raise ConfigError("reason_accuracy needs a 'churn_reasons' table", hint="pass {'churn_reasons': ...}")
@@ -299,7 +301,7 @@ def _scores(truth: list[str], pred: list[str], classes: list[str]) -> list[dict[
 
 
 def reason_accuracy(
-    source: Workspace | Mapping[str, Any],
+    source: Store | Mapping[str, Any],
     *,
     labels: pa.Table | None = None,
     reasons: Taxonomy | Mapping[str, object] | None = None,
@@ -357,13 +359,13 @@ def reason_accuracy(
 # -- Pareto --------------------------------------------------------------------------------------
 
 
-def _period_labels(ws: Workspace, dates: list[dt.date | None], grain: str) -> list[str | None]:
-    cal = ws.book.calendar(grain)
+def _period_labels(ws: Store, dates: list[dt.date | None], grain: str) -> list[str | None]:
+    cal = book_of(ws).calendar(grain)
     return [cal.label(cal.period_of(d)) if d is not None else None for d in dates]
 
 
 def reason_events(
-    ws: Workspace,
+    ws: Store,
     *,
     by: Sequence[str] = (),
     grain: str = "quarter",
@@ -379,7 +381,7 @@ def reason_events(
     dims = [d for d in by if d != "period"]
     cls = (classified or classify_reasons(ws, reasons=reasons)).to_arrow()
     cls = cls.append_column("period", pa.array(_period_labels(ws, cls["date"].to_pylist(), grain), pa.string()))
-    mv = ws.account_movements(grain="month", by=dims or None).to_arrow()
+    mv = tables.account_movements(ws, grain="month", by=dims or None).to_arrow()
     con = ws.con.cursor()
     try:
         con.register("rb_cls", cls)
@@ -405,7 +407,7 @@ def reason_events(
 
 
 def pareto(
-    ws: Workspace,
+    ws: Store,
     *,
     by: str | Sequence[str] | None = None,
     grain: str = "quarter",

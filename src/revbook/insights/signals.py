@@ -25,11 +25,12 @@ import pyarrow as pa
 
 from ..errors import ConfigError
 from ..frame import Frame
+from ..metrics import tables
 
 if TYPE_CHECKING:
     import duckdb
 
-    from ..workspace import Workspace
+    from ..store import Store
 
 __all__ = [
     "DEFAULT_RULES",
@@ -280,14 +281,14 @@ def _hits_sql(rules: tuple[SignalRule, ...], source: str) -> str:
 def _notes_source(
     con: duckdb.DuckDBPyConnection, notes: Any, name: str, since: dt.date | None, before: dt.date | None
 ) -> str:
-    """Register ``notes`` (a Workspace or an Arrow-like table) as ``name`` with a row_id; return name."""
+    """Register ``notes`` (a Store or an Arrow-like table) as ``name`` with a row_id; return name."""
     filters = ["true"]
     if since is not None:
         filters.append(f"date >= DATE '{since.isoformat()}'")
     if before is not None:
         filters.append(f"date < DATE '{before.isoformat()}'")
     where = " AND ".join(filters)
-    if hasattr(notes, "con") and hasattr(notes, "table"):  # a Workspace
+    if hasattr(notes, "con") and hasattr(notes, "table"):  # a Store
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {name} AS
                 SELECT row_number() OVER () AS row_id, account_id, date, author, source, text FROM
@@ -296,7 +297,7 @@ def _notes_source(
         return name
     table = notes.to_arrow() if hasattr(notes, "to_arrow") and not isinstance(notes, pa.Table) else notes
     if not isinstance(table, pa.Table):
-        raise ConfigError("notes must be a Workspace or a table with account_id, date, text", value=type(notes))
+        raise ConfigError("notes must be a Store or a table with account_id, date, text", value=type(notes))
     missing = {"account_id", "date", "text"} - set(table.column_names)
     if missing:
         raise ConfigError(f"notes table lacks column(s): {', '.join(sorted(missing))}", table="notes")
@@ -322,7 +323,7 @@ def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
 
 
 def find_signals(
-    source: Workspace | Any,
+    source: Store | Any,
     *,
     since: str | dt.date | None = None,
     before: str | dt.date | None = None,
@@ -331,7 +332,7 @@ def find_signals(
     """Every rule hit in the notes: account_id, date, author, source, rule, polarity, sentence,
     note_row (the note's position), sentence_no.
 
-    ``source`` is a Workspace (its ``notes`` table) or any Arrow-like table with account_id, date,
+    ``source`` is a Store (its ``notes`` table) or any Arrow-like table with account_id, date,
     text (author, source optional). ``since`` keeps notes dated on or after it, ``before`` those
     dated strictly before it. ``rules`` overrides the defaults (``[signals]`` of revbook.toml).
     Note text is data: HTML stays as written, nothing is rendered or run.
@@ -354,7 +355,7 @@ def find_signals(
 
 
 def signal_accuracy(
-    notes: Workspace | Any,
+    notes: Store | Any,
     labels: pa.Table,
     *,
     rules: Mapping[str, object] | tuple[SignalRule, ...] | None = None,
@@ -412,7 +413,7 @@ def signal_accuracy(
 
 
 def signal_lift(
-    ws: Workspace,
+    ws: Store,
     *,
     horizons: tuple[int, ...] = (90, 180),
     rules: Mapping[str, object] | tuple[SignalRule, ...] | None = None,
@@ -429,7 +430,7 @@ def signal_lift(
     """
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     hits = find_signals(ws, rules=rule_set).to_arrow()
-    mv = ws.account_movements(grain="month").to_arrow()
+    mv = tables.account_movements(ws, grain="month").to_arrow()
     as_of = ws.config.snapshot_date()
     con = ws.con.cursor()
     try:
@@ -482,7 +483,7 @@ def signal_lift(
 
 
 def signal_features(
-    ws: Workspace,
+    ws: Store,
     as_of_date: str | dt.date,
     *,
     windows: tuple[int, ...] = (90, 180),

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..frame import Frame
+from ..metrics import tables
 from .churn_reasons import classify_reasons, pareto, reason_events
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
     from .taxonomy import Taxonomy
 
 __all__ = ["FEATURE_OWNERS", "upstream"]
@@ -56,7 +57,7 @@ def _bootstrap(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int) -
 
 
 def upstream(
-    ws: Workspace,
+    ws: Store,
     *,
     top: int = 5,
     seed: int = 0,
@@ -80,8 +81,8 @@ def upstream(
     ranked = pareto(ws, classified=classified).to_arrow().to_pylist()
     chosen = [r for r in ranked if r["reason"] != "unknown"][:top]
     ev = reason_events(ws, classified=classified)
-    mv = ws.account_movements(grain="month").to_arrow()
-    ledger = ws.ledger().to_arrow().select(["account_id", "start_date", "end_date", "mrr"])
+    mv = tables.account_movements(ws, grain="month").to_arrow()
+    ledger = tables.ledger(ws).to_arrow().select(["account_id", "start_date", "end_date", "mrr"])
     con = ws.con.cursor()
     try:
         con.register("rb_ev", ev)

@@ -29,9 +29,10 @@ from ..ledger import FAR_FUTURE, build_ledger, month_index
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..engine import Engine
+    from ..engines import Engine
+    from ..store import Store
 
-__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "expand_dimensions"]
+__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "book_of", "expand_dimensions"]
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
@@ -121,6 +122,9 @@ class Book:
         self.as_of = config.snapshot_date()
         self._built: set[str] = set()
         self._groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+    def close(self) -> None:
+        self.engine.close()
 
     def remember(self, grain: str, dims: Sequence[str], stage: str) -> None:
         """Cache ``stage`` under its (grain, slices) group, dropping the least recently used group
@@ -326,3 +330,24 @@ class Book:
             )
             return f"CASE {whens} ELSE '{labels[-1]}' END", []
         raise AssertionError(dim)
+
+
+def _build_book(store: Store) -> Book:
+    from ..errors import WorkspaceError
+
+    engine = store.make_engine()
+    try:
+        if not engine.scalar(f"SELECT count(*) > 0 FROM {store.config.mrr_source}"):
+            raise WorkspaceError(
+                f"{store.source_label()} has no {store.config.mrr_source} loaded",
+                hint="run `revbook load` first (or `revbook demo` for a sample company)",
+            )
+    except BaseException:
+        engine.close()
+        raise
+    return Book(engine, store.config)
+
+
+def book_of(store: Store) -> Book:
+    """The store's :class:`Book`: its stages are built on first use and kept until the next load."""
+    return store.derived("book", _build_book)

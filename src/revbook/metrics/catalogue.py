@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, WorkspaceError
 from ..ledger import FAR_FUTURE
+from .book import book_of
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..store import Store
     from .book import Book, Calendar
 
 __all__ = ["CatalogueSettings", "Metric", "catalogue", "catalogue_settings"]
@@ -203,7 +204,7 @@ def names(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
 
 
-def _require(ws: Workspace, metric: Metric) -> None:
+def _require(ws: Store, metric: Metric) -> None:
     counts = ws.row_counts()
     for t in metric.tables:
         if counts.get(t, 0) == 0:
@@ -224,7 +225,7 @@ def _metric(name: str) -> Metric:
 
 
 def catalogue(
-    ws: Workspace,
+    ws: Store,
     metric: str | None = None,
     *,
     grain: str = "quarter",
@@ -236,19 +237,19 @@ def catalogue(
     """A catalogue metric per period (and slice); ``metric=None`` gives the overview: every metric's
     headline at the last complete period whose tables are loaded. ``accounts=True`` gives the facts."""
     from ..frame import Frame
-    from ..workspace import _as_list, _date_option
+    from .tables import date_option, slice_columns
 
     if metric is None:
         return Frame("catalogue", _overview(ws, grain))
     m = _metric(metric)
     _require(ws, m)
-    table = run(ws, m, grain=grain, dims=_as_list(by), start=_date_option(start, "start"),
-                end=_date_option(end, "end"), accounts=accounts)  # fmt: skip
+    table = run(ws, m, grain=grain, dims=slice_columns(by), start=date_option(start, "start"),
+                end=date_option(end, "end"), accounts=accounts)  # fmt: skip
     return Frame(f"catalogue_{m.name}{'_accounts' if accounts else ''}", table)
 
 
 def run(
-    ws: Workspace,
+    ws: Store,
     metric: Metric,
     *,
     grain: str,
@@ -257,7 +258,7 @@ def run(
     end: str | None = None,
     accounts: bool = False,
 ) -> Any:
-    book = ws.book
+    book = book_of(ws)
     settings = catalogue_settings(ws.config.catalogue)
     cal = book.calendar(grain)
     periods, first, last = book.spine(grain)
@@ -367,13 +368,13 @@ def _final_sql(
                ORDER BY g.p_index{order}"""
 
 
-def _overview(ws: Workspace, grain: str) -> Any:
+def _overview(ws: Store, grain: str) -> Any:
     """Every metric's headline figure at the last complete period (the as-of period if none)."""
     import pyarrow as pa
 
     from .catalogue_defs import METRICS
 
-    book = ws.book
+    book = book_of(ws)
     cal = book.calendar(grain)
     as_of = book.as_of
     last = cal.period_of(as_of)

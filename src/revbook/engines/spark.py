@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from .contract import TABLES
-from .engine import portable
-from .errors import ConfigError
+from ..contract import TABLES
+from ..errors import ConfigError
+from .duckdb import portable
 
 if TYPE_CHECKING:
     import duckdb

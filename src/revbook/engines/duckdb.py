@@ -4,7 +4,7 @@ Every definition in :mod:`revbook.ledger` and :mod:`revbook.metrics` is written 
 the DuckDB dialect restricted to constructs SQLGlot transpiles (no DuckDB-only functions,
 no ASOF joins, no ``range()`` table functions: period spines are registered from Python).
 An :class:`Engine` runs that SQL; :func:`portable` translates it for another engine. Two engines:
-:class:`DuckDBEngine`, the embedded reference, and :class:`revbook.spark.SparkEngine`.
+:class:`DuckDBEngine`, the embedded reference, and :class:`revbook.engines.spark.SparkEngine`.
 
 Why SQL + SQLGlot rather than Ibis expressions: measured on this project's change-point plan,
 both run the same SQL on DuckDB, but Ibis adds ~0.3 s of import, ~0.7 s for its first query

@@ -16,7 +16,7 @@ import pyarrow as pa
 from .ledger import FAR_FUTURE
 
 if TYPE_CHECKING:
-    from .workspace import Workspace
+    from .store import Store
 
 __all__ = ["CHECKS", "run_checks"]
 
@@ -206,7 +206,7 @@ CHILD_TABLES = (
 )
 
 
-def run_checks(ws: Workspace) -> pa.Table:
+def run_checks(ws: Store) -> pa.Table:
     as_of = ws.config.snapshot_date().isoformat()
     rep = ws.config.reporting_currency
     counts = ws.row_counts()

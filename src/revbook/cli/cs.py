@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli import (
+from . import (
     AsOfOpt,
     ConfigOpt,
     Format,
@@ -23,9 +23,9 @@ from .cli import (
 )
 
 if TYPE_CHECKING:
-    from .frame import Frame
-    from .health.backtest import Backtest
-    from .workspace import Workspace
+    from ..frame import Frame
+    from ..health.backtest import Backtest
+    from ..workspace import Workspace
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (YYYY-MM-DD; default the as-of date)")]
 
@@ -49,7 +49,7 @@ def rum(
     as_of: AsOfOpt = None,
 ) -> None:
     """Revenue Under Management: managed ARR by lifecycle stage x expansion potential x risk."""
-    from . import rum as rum_
+    from .. import rum as rum_
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -57,7 +57,7 @@ def rum(
         if accounts:
             frame = rum_.accounts(ws, on)
             if owner is not None:
-                from .frame import Frame
+                from ..frame import Frame
 
                 table = frame.to_arrow()
                 table = table.filter([o == owner for o in table["owner"].to_pylist()])
@@ -86,9 +86,9 @@ def health(
     """Composite health scores 0-100, bands and the components that cost each account the most."""
     import pyarrow.compute as pc
 
-    from .errors import ConfigError
-    from .frame import Frame
-    from .rum import accounts_and_health
+    from ..errors import ConfigError
+    from ..frame import Frame
+    from ..rum import accounts_and_health
 
     cfg = _config(config, workspace, as_of)
     if band is not None and band not in ("red", "yellow", "green", "unknown"):
@@ -128,8 +128,8 @@ def model(
 ) -> None:
     """Train the health models and backtest them against the composite score (train on earlier
     month ends, test on later ones): ROC AUC, PR AUC, lift, ARR captured, Brier, reliability."""
-    from .frame import Frame
-    from .health.backtest import backtest
+    from ..frame import Frame
+    from ..health.backtest import backtest
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -166,9 +166,9 @@ def _scores(ws: Workspace, result: Backtest) -> Frame:
     import numpy as np
     import pyarrow as pa
 
-    from .frame import Frame as _Frame
-    from .health.composite import lifecycle_feature_options
-    from .health.features import features
+    from ..frame import Frame as _Frame
+    from ..health.composite import lifecycle_feature_options
+    from ..health.features import features
 
     feats = features(ws, [ws.config.snapshot_date()], **lifecycle_feature_options(ws))
     logistic, boosting = result.models["logistic"], result.models["boosting"]

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from ..sample import Book
+    from . import Book
 
 __all__ = ["REASON_MIX", "TextPlan", "churn_reasons_table", "notes_table", "plan"]
 
@@ -327,7 +327,7 @@ def _events(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
 
     See the module docstring for the definitions.
     """
-    from ..sample import K_ADDON, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
+    from . import K_ADDON, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
 
     ln = book.lines
     kind = ln["kind"]
@@ -382,7 +382,7 @@ def plan(book: Book) -> TextPlan:
     cached = vars(book).get("_text_plan")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from ..sample import _approx_rate
+    from . import _approx_rate
 
     rng = np.random.default_rng([book.config.seed, 201])
     acct, day, kind, mrr_before, mrr_after = _events(book)
@@ -500,7 +500,7 @@ def churn_reasons_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table,
 
 def notes_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
     """The ``notes`` table and its labels (``labels_signals``): see the module docstring."""
-    from ..sample import NULL
+    from . import NULL
 
     pl = plan(book)
     as_of = book.as_of

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import AsOfOpt, ConfigOpt, Format, FormatOpt, OutOpt, WorkspaceOpt
+from . import AsOfOpt, ConfigOpt, Format, FormatOpt, OutOpt, WorkspaceOpt
 
 
 def catalogue(
@@ -26,9 +26,9 @@ def catalogue(
     as_of: AsOfOpt = None,
 ) -> None:
     """The CS metric catalogue: renewal rate, time to value, adoption, QBR conversion, NPS beside retention, ..."""
-    from . import cli
-    from .metrics.book import expand_dimensions
-    from .metrics.catalogue_defs import METRICS
+    from .. import cli
+    from ..metrics.book import expand_dimensions
+    from ..metrics.catalogue_defs import METRICS
 
     cfg = cli._config(config, workspace, as_of)
     with cli._open(cfg, read_only=True) as ws:

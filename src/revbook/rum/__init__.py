@@ -45,12 +45,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ConfigError, WorkspaceError
-from .frame import Frame
+from ..errors import ConfigError, WorkspaceError
+from ..frame import Frame
+from ..metrics.book import book_of
 
 if TYPE_CHECKING:
-    from .health.composite import HealthSettings
-    from .workspace import Workspace
+    from ..health.composite import HealthSettings
+    from ..store import Store
 
 __all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "accounts_and_health", "flow", "on_date", "rum"]
 
@@ -137,9 +138,9 @@ class RumSettings:
 # ----------------------------------------------------------------------------------------------
 
 
-def _paying_before(ws: Workspace, on: dt.date, days: int) -> pa.Table:
+def _paying_before(ws: Store, on: dt.date, days: int) -> pa.Table:
     """Accounts not paying on ``on`` that paid in the ``days`` before: (account_id, mrr the day they left)."""
-    lines = ws.book.ledger()
+    lines = book_of(ws).ledger()
     return ws.con.execute(
         f"""
         WITH ends AS (
@@ -161,12 +162,12 @@ def _paying_before(ws: Workspace, on: dt.date, days: int) -> pa.Table:
 
 
 def _potential(
-    ws: Workspace, feats: pa.Table, on: dt.date, rs: RumSettings, util_ready: float
+    ws: Store, feats: pa.Table, on: dt.date, rs: RumSettings, util_ready: float
 ) -> dict[str, np.ndarray]:
     """Expansion potential components (reporting currency ARR) for each row of ``feats``."""
-    lines = ws.book.ledger()
+    lines = book_of(ws).ledger()
     scale = 10**ws.config.minor_units
-    ws.book.engine.register("rb_rum_accounts", feats.select(["account_id"]))
+    book_of(ws).engine.register("rb_rum_accounts", feats.select(["account_id"]))
     has_usage = bool(ws.row_counts().get("usage", 0))
     tiers = " ".join(f"WHEN '{k.replace(chr(39), '')}' THEN {float(v)}" for k, v in rs.usage_tiers.items())
     tier_expr = f"CASE pl.plan {tiers} END" if tiers else "NULL"
@@ -272,13 +273,13 @@ def _exact_arr(mrr: pa.Array | pa.ChunkedArray, minor_units: int) -> pa.Array:
     )
 
 
-def _owners_on(ws: Workspace, on: dt.date, account_ids: pa.Array | pa.ChunkedArray) -> pa.Table:
+def _owners_on(ws: Store, on: dt.date, account_ids: pa.Array | pa.ChunkedArray) -> pa.Table:
     """The CSM (owner, owner_name, team) of each account on ``on``, as the metrics' owner slice
     reads it (:meth:`Book.slices_of`: the same rule for overlapping assignments); accounts with no
     CSM are left out."""
-    from .metrics.book import UNASSIGNED
+    from ..metrics.book import UNASSIGNED
 
-    book = ws.book
+    book = book_of(ws)
     n = len(account_ids)
     rows = "rb_rum_owner_rows"
     book.engine.register(
@@ -304,7 +305,7 @@ def _owners_on(ws: Workspace, on: dt.date, account_ids: pa.Array | pa.ChunkedArr
             book._built.discard(name)
 
 
-def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool = True) -> Frame:
+def accounts(ws: Store, on: dt.date | str | None = None, *, expected: bool = True) -> Frame:
     """Every account paying on ``on`` (default: the as-of date), and those that churned in the
     ``churned_days`` before it: stage and reason, overlays, health score and band, risk band,
     expansion potential (by component, total, band), owner and team, ARR, and for accounts in the
@@ -313,12 +314,12 @@ def accounts(ws: Workspace, on: dt.date | str | None = None, *, expected: bool =
 
 
 def accounts_and_health(
-    ws: Workspace, on: dt.date | str | None = None, *, expected: bool = True
+    ws: Store, on: dt.date | str | None = None, *, expected: bool = True
 ) -> tuple[Frame, pa.Table]:
     """:func:`accounts`, and the composite health table of its paying accounts
     (:func:`revbook.health.composite.score_table` with ``arr``) from the same scoring."""
-    from .health.composite import HealthSettings, score_table
-    from .health.features import features
+    from ..health.composite import HealthSettings, score_table
+    from ..health.features import features
 
     on = on_date(on, ws)
     lc = LifecycleSettings.from_config(ws.config.lifecycle)
@@ -448,14 +449,14 @@ def accounts_and_health(
 
 
 def _renewal_model(
-    ws: Workspace, feats: pa.Table, on: dt.date, hs: HealthSettings, rs: RumSettings, lc: LifecycleSettings
+    ws: Store, feats: pa.Table, on: dt.date, hs: HealthSettings, rs: RumSettings, lc: LifecycleSettings
 ) -> tuple[Any, float, float]:
     """p(churn or contraction within the renewal window) for each row, from a logistic model trained
     on month ends whose outcome was known on ``on``; plus the mean relative MRR change of the
     training rows with the event (g1) and without it (g0)."""
-    from .health.backtest import month_ends
-    from .health.features import features, labels
-    from .health.model import HealthModel
+    from ..health.backtest import month_ends
+    from ..health.features import features, labels
+    from ..health.model import HealthModel
 
     horizon = max(lc.renewal_window_days, 30)
     dates = month_ends(on - dt.timedelta(days=horizon), rs.train_months)
@@ -483,7 +484,7 @@ def _renewal_model(
     return model.predict_proba(feats), weighted(inside & y), weighted(inside & ~y)
 
 
-def on_date(on: dt.date | str | None, ws: Workspace) -> dt.date:
+def on_date(on: dt.date | str | None, ws: Store) -> dt.date:
     """The date RUM and health are read on: ``on`` (a date or YYYY-MM-DD), by default the as-of
     date, never after it."""
     if on is None:
@@ -501,7 +502,7 @@ def on_date(on: dt.date | str | None, ws: Workspace) -> dt.date:
 
 
 def rum(
-    ws: Workspace, on: dt.date | str | None = None, *, by: str | Sequence[str] = (), expected: bool = True
+    ws: Store, on: dt.date | str | None = None, *, by: str | Sequence[str] = (), expected: bool = True
 ) -> Frame:
     """The RUM table on ``on``: ARR of managed accounts (a CSM assigned on the date) by stage x
     potential band x risk band, with accounts, potential ARR, open expansion ARR, ARR at risk
@@ -513,7 +514,7 @@ def rum(
         if b not in ("team", "owner"):
             raise ConfigError(f"RUM slices by team or owner, not '{b}'")
     acc = accounts(ws, on, expected=expected).to_arrow()
-    ws.book.engine.register("rb_rum", acc)
+    book_of(ws).engine.register("rb_rum", acc)
     keys = ["managed", *(["team"] if "team" in by else []), *(["owner", "owner_name"] if "owner" in by else [])]
     keys += ["stage", "potential_band", "risk_band"]
     order = """CASE stage WHEN 'onboarding' THEN 1 WHEN 'adoption' THEN 2 WHEN 'expansion window' THEN 3
@@ -537,7 +538,7 @@ def rum(
     return Frame("rum", table)
 
 
-def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) -> Frame:
+def flow(ws: Store, start: dt.date | str, end: dt.date | str | None = None) -> Frame:
     """How ARR moved between stages from ``start`` to ``end``, like a pipeline's stage flow: one row
     per (from_stage, to_stage) with its movement (new, renewed: out of the renewal window, stayed,
     moved, churned), accounts, ARR at the start and the end, the change, and the change split into
@@ -549,8 +550,8 @@ def flow(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None) 
     a = accounts(ws, d0, expected=False).to_arrow()
     b = accounts(ws, d1, expected=False).to_arrow()
     a = a.filter(pc.not_equal(a["stage"], "churned"))
-    ws.book.engine.register("rb_flow_a", a.select(["account_id", "stage", "arr"]))
-    ws.book.engine.register("rb_flow_b", b.select(["account_id", "stage", "arr"]))
+    book_of(ws).engine.register("rb_flow_a", a.select(["account_id", "stage", "arr"]))
+    book_of(ws).engine.register("rb_flow_b", b.select(["account_id", "stage", "arr"]))
     table = ws.con.execute(
         """
         WITH pairs AS (

@@ -34,7 +34,7 @@ What the sample contains
   small accounts leaving for price, large ones for champion-left or acquisition; picklist values and
   free-text comments with misspellings) and ``notes`` (routine notes, trigger phrases before the
   churns, contractions and expansions they foreshadow, noise and hard negatives). What is planted is
-  in :mod:`revbook.insights.sample_text` and docs/churn-reasons.md; :func:`labels` returns the
+  in :mod:`revbook.sample.text` and docs/churn-reasons.md; :func:`labels` returns the
   labelled sets.
 
 What is planted (for tests, demos and the known traps)
@@ -75,8 +75,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ConfigError
-from .sample_activity import ACTIVITY_TABLES
+from ..errors import ConfigError
+from .activity import ACTIVITY_TABLES
 
 __all__ = [
     "ACTIVITY_TABLES",
@@ -186,7 +186,7 @@ class SampleConfig:
     #: also build ``churn_reasons`` and ``notes`` (planted reasons and signals; see :func:`labels`)
     text: bool = False
     #: build the customer-success tables (usage, tickets, activities, milestones, surveys,
-    #: opportunities; what is planted in them: :mod:`revbook.sample_activity`)
+    #: opportunities; what is planted in them: :mod:`revbook.sample.activity`)
     activity: bool = True
 
 
@@ -1022,22 +1022,22 @@ def _table_invoices(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def _table_churn_reasons(book: Book, rng: np.random.Generator) -> pa.Table:
-    """Churn reasons on the sample's churns and contractions (see revbook.insights.sample_text)."""
-    from .insights.sample_text import churn_reasons_table
+    """Churn reasons on the sample's churns and contractions (see revbook.sample.text)."""
+    from .text import churn_reasons_table
 
     return churn_reasons_table(book, rng)[0]
 
 
 def _table_notes(book: Book, rng: np.random.Generator) -> pa.Table:
-    """Notes with trigger phrases before events, noise and hard negatives (see revbook.insights.sample_text)."""
-    from .insights.sample_text import notes_table
+    """Notes with trigger phrases before events, noise and hard negatives (see revbook.sample.text)."""
+    from .text import notes_table
 
     return notes_table(book, rng)[0]
 
 
 def _activity_builder(name: str) -> Callable[[Book, np.random.Generator], pa.Table]:
     def build_table(book: Book, rng: np.random.Generator) -> pa.Table:
-        from . import sample_activity
+        from . import activity as sample_activity
 
         return getattr(sample_activity, f"{name}_table")(book, rng)  # type: ignore[no-any-return]
 
@@ -1137,7 +1137,7 @@ def labels(config: SampleConfig | None = None, /, **overrides: object) -> dict[s
 
     Same config as :func:`generate` (``text`` is implied). Documented in docs/churn-reasons.md.
     """
-    from .insights.sample_text import churn_reasons_table, notes_table
+    from .text import churn_reasons_table, notes_table
 
     book = build(config, **{**overrides, "text": True})
     return {

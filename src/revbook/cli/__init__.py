@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .frame import Frame
-    from .workspace import Workspace
+    from ..config import Config
+    from ..frame import Frame
+    from ..workspace import Workspace
 
 app = typer.Typer(
     name="revbook",
@@ -82,7 +82,7 @@ def _clean_errors(func: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from rich.markup import escape
 
-        from .errors import RevbookError
+        from ..errors import RevbookError
 
         try:
             func(*args, **kwargs)
@@ -105,8 +105,8 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _config(config: Path | None, workspace: Path | None, as_of: str | None) -> Config:
-    from .config import load_config
-    from .errors import ConfigError
+    from ..config import load_config
+    from ..errors import ConfigError
 
     cfg = load_config(config)
     if workspace is not None:
@@ -122,8 +122,8 @@ def _config(config: Path | None, workspace: Path | None, as_of: str | None) -> C
 def _open(
     cfg: Config, *, read_only: bool = False, engine: EngineName = EngineName.duckdb, tables: str | None = None
 ) -> Workspace:
-    from .errors import ConfigError
-    from .workspace import Workspace
+    from ..errors import ConfigError
+    from ..workspace import Workspace
 
     if tables is not None:
         if engine is not EngineName.spark:
@@ -342,7 +342,7 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
 
 def _insight_tables(ws: Workspace) -> dict[str, Frame]:
     """Churn reasons and signals, when the workspace has them."""
-    from .insights import classify_reasons, find_signals, pareto, signal_lift
+    from ..insights import classify_reasons, find_signals, pareto, signal_lift
 
     counts = ws.row_counts()
     tables: dict[str, Frame] = {}
@@ -408,7 +408,7 @@ def _write_labels(directory: Path, **sample_options: Any) -> None:
     """The sample's labelled sets, to measure the classifiers against (not loadable tables)."""
     import pyarrow.parquet as pq
 
-    from . import sample
+    from .. import sample
 
     for name, table in sample.labels(**sample_options).items():
         pq.write_table(table, directory / f"{name}.parquet")
@@ -424,9 +424,9 @@ def demo(
     """Build the sample company into a workspace, print the headline figures, write every metric table."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from . import sample
-    from .config import Config
-    from .workspace import Workspace
+    from .. import sample
+    from ..config import Config
+    from ..workspace import Workspace
 
     started = time.perf_counter()
     out = out.resolve()
@@ -446,7 +446,7 @@ def demo(
         with ws:
             write_metric_tables(ws, out / "metrics")
             progress.update(task, description="writing the report")
-            from .reports import write_report
+            from ..reports import write_report
 
             report_path = write_report(ws, out / "revbook-report.html")
             progress.stop()
@@ -468,8 +468,8 @@ def init(
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented revbook.toml to fill in: settings, and a [sources.*] section per table."""
-    from .config import template
-    from .errors import ConfigError
+    from ..config import template
+    from ..errors import ConfigError
 
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="edit it, or pass --force to overwrite")
@@ -492,8 +492,8 @@ def load(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Load your exports (CSV, Parquet, Excel) into the workspace, atomically."""
-    from .config import SourceConfig
-    from .errors import ConfigError
+    from ..config import SourceConfig
+    from ..errors import ConfigError
 
     cfg = _config(config, workspace, None)
     sources: dict[str, SourceConfig] | None = None
@@ -588,7 +588,7 @@ def metrics(
             frame = ws.reconcile(grain=grain)
         else:
             frame = ws.ledger()
-    from .metrics.book import expand_dimensions
+    from ..metrics.book import expand_dimensions
 
     dims = expand_dimensions([d.strip() for d in (by or "").split(",") if d.strip()])
     _emit(frame, f"{kind.value} ({grain})", format, out, dims=dims, all_columns=all_columns)
@@ -623,7 +623,7 @@ def workbook(
     as_of: AsOfOpt = None,
 ) -> None:
     """Write the auditable Excel workbook: live formulas over account-level data, and a Checks sheet."""
-    from .reports.excel import check_results, recalculate, write_workbook
+    from ..reports.excel import check_results, recalculate, write_workbook
 
     cfg = _config(config, workspace, as_of)
     console = _console()
@@ -657,17 +657,17 @@ def serve(
     as_of: AsOfOpt = None,
 ) -> None:
     """Serve the read-only web dashboard over the workspace."""
-    from .web import serve as serve_app
+    from ..web import serve as serve_app
 
     cfg = _config(config, workspace, as_of)
     if not cfg.workspace.exists():
-        from .errors import WorkspaceError
+        from ..errors import WorkspaceError
 
         raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
-    from .web.security import is_loopback
+    from ..web.security import is_loopback
 
     if not is_loopback(host) and not token:
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(
             f"serving on {host} needs an access token",
@@ -688,7 +688,7 @@ def report(
     as_of: AsOfOpt = None,
 ) -> None:
     """Write the one-file HTML report: headline, trends, waterfall, retention, cohorts, data quality."""
-    from .reports import write_report
+    from ..reports import write_report
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws, _console(stderr=True).status("writing the report..."):
@@ -711,7 +711,7 @@ def survival(
     as_of: AsOfOpt = None,
 ) -> None:
     """Customer lifetimes: Kaplan-Meier survival, median lifetime, churn hazard and CLTV, by slice."""
-    from .health import survival as sv
+    from ..health import survival as sv
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -732,7 +732,7 @@ def _read_labels(path: Path | None) -> Any:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from .errors import SourceError
+    from ..errors import SourceError
 
     if not path.exists():
         raise SourceError("labelled set not found", file=str(path), hint="pass a CSV or Parquet file")
@@ -740,7 +740,7 @@ def _read_labels(path: Path | None) -> Any:
 
 
 def _emit(frame: Frame, title: str, format: Format, out: Path | None, **print_options: Any) -> None:
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if out is not None:
         if format is Format.table:
@@ -773,7 +773,7 @@ def churn(
     as_of: AsOfOpt = None,
 ) -> None:
     """Why customers leave: reasons ranked by logos and by ARR lost (Pareto), and what preceded them."""
-    from .insights import pareto, upstream
+    from ..insights import pareto, upstream
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -799,7 +799,7 @@ def reasons_classify(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Each churn reason with its class, confidence and the words that decided it (or --eval)."""
-    from .insights import classify_reasons, reason_accuracy
+    from ..insights import classify_reasons, reason_accuracy
 
     cfg = _config(config, workspace, None)
     with _open(cfg, read_only=True) as ws:
@@ -827,7 +827,7 @@ def reasons_correct(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Store a manual correction of a churn reason; it wins over the rules and the model."""
-    from .insights import correct_reason
+    from ..insights import correct_reason
 
     cfg = _config(config, workspace, None)
     with _open(cfg) as ws:
@@ -852,8 +852,8 @@ def signals(
     as_of: AsOfOpt = None,
 ) -> None:
     """Trigger phrases in notes, calls and emails, newest first (or --eval, --lift)."""
-    from .errors import ConfigError
-    from .insights import find_signals, signal_accuracy, signal_lift
+    from ..errors import ConfigError
+    from ..insights import find_signals, signal_accuracy, signal_lift
 
     cfg = _config(config, workspace, as_of)
     with _open(cfg, read_only=True) as ws:
@@ -885,13 +885,13 @@ def signals(
         if format is Format.table and out is None and table.num_rows > 100:
             _console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
             table = table.slice(0, 100)
-        from .frame import Frame as _Frame
+        from ..frame import Frame as _Frame
 
         _emit(_Frame("signals", table), "signals, newest first", format, out)
 
 
-from . import cli_cs as _cli_cs  # noqa: E402  (registers rum, health and model)
-from .cli_catalogue import catalogue as _catalogue  # noqa: E402  (its module imports this one's options)
+from . import cs as _cli_cs  # noqa: E402  (registers rum, health and model)
+from .catalogue import catalogue as _catalogue  # noqa: E402  (its module imports this one's options)
 
 app.command("catalogue")(_clean_errors(_catalogue))
 del _cli_cs

@@ -53,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from .sample import Book
+    from . import Book
 
 __all__ = [
     "ACTIVITY_TABLES",
@@ -83,8 +83,8 @@ class _Grid:
     """Each paying account-month (account, month) with its licensed seats, and the events."""
 
     def __init__(self, book: Book) -> None:
-        from .insights.sample_text import _events
-        from .sample import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
+        from . import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
+        from .text import _events
 
         self.book = book
         ln = book.lines
@@ -159,7 +159,7 @@ class _Grid:
 
 
 def _usd_rate(book: Book, cur: str) -> float:
-    from .sample import _approx_rate
+    from . import _approx_rate
 
     return _approx_rate(book.config, cur)
 
@@ -173,7 +173,7 @@ def _grid(book: Book) -> _Grid:
 
 
 def _month_end(book: Book, month: np.ndarray) -> np.ndarray:
-    from .sample import _month_start
+    from . import _month_start
 
     return np.minimum(_month_start(np.asarray(month) + 1) - 1, book.as_of)
 
@@ -185,7 +185,7 @@ def _ids(book: Book, acct: np.ndarray) -> pa.Array:
 
 
 def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    from .sample import _date
+    from . import _date
 
     if valid is None:
         return _date(days)
@@ -193,7 +193,7 @@ def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def _decimals(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    from .sample import _decimal
+    from . import _decimal
 
     return _decimal(np.round(np.asarray(values, float) * 10_000).astype(np.int64), valid=valid)
 
@@ -265,7 +265,7 @@ def utilisation(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _milestone_days(book: Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    from .sample import NULL
+    from . import NULL
 
     g = _grid(book)
     n = book.n
@@ -288,7 +288,7 @@ def _milestone_days(book: Book, rng: np.random.Generator) -> dict[str, np.ndarra
 
 
 def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import NULL
+    from . import NULL
 
     days = _milestone_days(book, rng)
     acct_l, name_l, day_l = [], [], []
@@ -313,7 +313,7 @@ def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import _month_start
+    from . import _month_start
 
     g = _grid(book)
     lam = np.array([0.3, 0.8, 2.0])[book.segment[g.acct]]
@@ -354,7 +354,7 @@ def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
         acct[order], opened[order], esc[order], priority[order], closed[order], is_closed[order]
     )  # fmt: skip
     csat, rated = csat[order], rated[order]
-    from .sample import _ids as sample_ids
+    from . import _ids as sample_ids
 
     return pa.table(
         {
@@ -374,7 +374,7 @@ def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import NULL
+    from . import NULL
 
     g = _grid(book)
     n = book.n
@@ -388,7 +388,7 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     # QBRs about quarterly for mid-market and enterprise paying months (60% of quarters held), and
     # now and then for smb (12%: light touch)
     q = (g.month % 3 == 0) & (rng.random(len(g.acct)) < np.array([0.12, 0.6, 0.6])[seg[g.acct]])
-    from .sample import _month_start
+    from . import _month_start
 
     start = _month_start(g.month[q])
     parts.append((g.acct[q], start + rng.integers(0, 28, q.sum()), "qbr", "completed"))
@@ -450,7 +450,7 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import _month_start
+    from . import _month_start
 
     g = _grid(book)
     asked = rng.random(len(g.acct)) < 0.08
@@ -499,8 +499,8 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from .sample import NULL
-    from .sample import _ids as sample_ids
+    from . import NULL
+    from . import _ids as sample_ids
 
     g = _grid(book)
     seg = book.segment

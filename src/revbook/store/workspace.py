@@ -1,0 +1,308 @@
+"""The store: one DuckDB file holding the canonical tables, opened, loaded and closed here.
+
+Loading is atomic: every table of one ``load`` call is read, parsed and checked inside one
+transaction; any error rolls it back, so the workspace is exactly as it was. A load replaces
+the table's rows with the files' rows, so loading the same files twice gives the same
+workspace (and is skipped when their bytes and mapping did not change).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from ..config import Config, SourceConfig, load_config
+from ..contract import LOADABLE_TABLES, TABLES
+from ..errors import ConfigError, WorkspaceError
+from ..frame import Frame
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ..engines.duckdb import Engine
+
+__all__ = ["LoadResult", "Store"]
+
+T = TypeVar("T")
+
+META_TABLE = "_revbook_loads"
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str
+    rows: int
+    files: tuple[str, ...]
+    skipped: bool  # True when the same files were already loaded
+
+
+def _fingerprint(source: SourceConfig) -> str:
+    h = hashlib.sha256()
+    for p in source.paths:
+        h.update(str(p.name).encode())
+        try:
+            with open(p, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            return ""  # let the reader raise its clear error
+    options = {k: v for k, v in vars(source).items() if k not in ("paths", "table")}
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+class Store:
+    """An open workspace's storage and lifecycle: the DuckDB connection, atomic loads, the
+    canonical tables, and the derived stages built over them (kept until the next load).
+    Use it as a context manager, or call :meth:`close`. :class:`revbook.Workspace` adds the
+    metrics on top; the layers below the surfaces take a ``Store``.
+
+    The metrics run on ``engine``: ``"duckdb"`` (the default, in the workspace itself) or
+    ``"spark"``, on the session ``spark`` (default: the active one, else a local one). Spark reads
+    the workspace's canonical tables, or those of a Parquet directory (``parquet=``, one
+    ``<table>`` or ``<table>.parquet`` per table) or of a Spark catalog database (``database=``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        config: Config | None = None,
+        read_only: bool = False,
+        engine: str = "duckdb",
+        spark: Any = None,
+        parquet: str | Path | None = None,
+        database: str | None = None,
+    ):
+        import duckdb
+
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
+        if engine != "spark" and (spark is not None or parquet is not None or database is not None):
+            raise ConfigError(
+                "spark=, parquet= and database= are options of the Spark engine", hint='add engine="spark"'
+            )
+        if parquet is not None and database is not None:
+            raise ConfigError("read the tables from parquet= or from database=, not both")
+        self.engine_name = engine
+        self._spark = spark
+        self._spark_tables: tuple[str, str | Path] | None = (
+            ("parquet", parquet) if parquet is not None else ("database", database) if database is not None else None
+        )
+
+        self.config = config or load_config()
+        if path is not None:
+            self.config = self.config.with_(workspace=Path(path))
+        self.path = Path(self.config.workspace)
+        if read_only and not self.path.exists():
+            raise WorkspaceError(
+                f"no workspace at {self.path}", hint="run `revbook load` (or `revbook demo`) to create one"
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con: duckdb.DuckDBPyConnection = duckdb.connect(
+                str(self.path),
+                read_only=read_only,
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": True},
+            )
+        except duckdb.Error as exc:
+            raise WorkspaceError(
+                f"cannot open workspace {self.path}: {exc}",
+                hint="is another revbook process using it? close it and try again",
+            ) from None
+        try:
+            self.con.execute(f"SET memory_limit = '{self.config.memory_limit_setting()}'")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"invalid memory_limit '{self.config.memory_limit}': {exc}", hint='use a size such as "8GB"'
+            ) from None
+        if not read_only:
+            self._create_schema()
+        self._derived: dict[str, Any] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.reset_derived()
+        self.con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path}>"
+
+    def _create_schema(self) -> None:
+        for t in TABLES.values():
+            cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in t.columns)
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS "{t.name}" ({cols}, _file VARCHAR, _row BIGINT)')
+        self.con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {META_TABLE} (
+                table_name VARCHAR PRIMARY KEY, files VARCHAR, fingerprint VARCHAR, rows BIGINT,
+                loaded_at TIMESTAMP)"""
+        )
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(
+        self,
+        sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None = None,
+        *,
+        force: bool = False,
+    ) -> list[LoadResult]:
+        """Load tables from files, atomically: all of them, or none if any fails.
+
+        ``sources`` maps table names to a :class:`SourceConfig`, or simply to file path(s) (then
+        the mapping of revbook.toml for that table, if any, applies). Default: every
+        ``[sources.*]`` of revbook.toml.
+        """
+        from ..sources.files import SourceOptions, read_table
+
+        resolved = self._resolve_sources(sources)
+        if not resolved:
+            raise ConfigError("nothing to load", hint="add [sources.<table>] sections to revbook.toml or pass files")
+        results: list[LoadResult] = []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name, src in resolved.items():
+                fingerprint = _fingerprint(src)
+                files = tuple(str(p) for p in src.paths)
+                prev = self.con.execute(
+                    f"SELECT fingerprint, rows FROM {META_TABLE} WHERE table_name = ?", [name]
+                ).fetchone()
+                if not force and prev and fingerprint and prev[0] == fingerprint:
+                    results.append(LoadResult(name, int(prev[1]), files, skipped=True))
+                    continue
+                options = SourceOptions(
+                    columns=dict(src.columns),
+                    date_format=src.date_format,
+                    decimal=src.decimal,
+                    delimiter=src.delimiter,
+                    encoding=src.encoding,
+                    sheet=src.sheet,
+                    default_currency=self.config.reporting_currency,
+                )
+                stage = f"_stage_{name}"
+                rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage)
+                self.con.execute(f'DELETE FROM "{name}"')
+                self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM {stage}')
+                self.con.execute(f"DROP TABLE {stage}")
+                self.con.execute(
+                    f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, now())",
+                    [name, json.dumps(files), fingerprint, rows],
+                )
+                results.append(LoadResult(name, rows, files, skipped=False))
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.reset_derived()
+        return results
+
+    def load_frames(self, frames: Mapping[str, Any], *, force: bool = False) -> list[LoadResult]:
+        """Load in-memory tables (Arrow, Polars or pandas), with the same checks as files, atomically.
+
+        Column names are the canonical ones (or mapped by revbook.toml's [sources.<table>.columns]).
+        """
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with tempfile.TemporaryDirectory(prefix="revbook-frames-") as tmp:
+            paths: dict[str, SourceConfig | str | Path | Sequence[str | Path]] = {}
+            for name, frame in frames.items():
+                if hasattr(frame, "to_arrow") and not isinstance(frame, pa.Table):
+                    table = frame.to_arrow()
+                elif isinstance(frame, pa.Table):
+                    table = frame
+                else:
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                path = Path(tmp) / f"{name}.parquet"
+                pq.write_table(table, path)
+                paths[name] = path
+            return self.load(paths, force=force)
+
+    def _resolve_sources(
+        self, sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None
+    ) -> dict[str, SourceConfig]:
+        if sources is None:
+            return dict(self.config.sources)
+        out: dict[str, SourceConfig] = {}
+        for name, spec in sources.items():
+            if name not in LOADABLE_TABLES:
+                raise ConfigError(f"cannot load table '{name}'", hint=f"load one of: {', '.join(LOADABLE_TABLES)}")
+            if isinstance(spec, SourceConfig):
+                out[name] = spec
+                continue
+            paths = (spec,) if isinstance(spec, (str, Path)) else tuple(spec)
+            base = self.config.sources.get(name) or SourceConfig(table=name, paths=())
+            out[name] = replace(base, paths=tuple(Path(p) for p in paths))
+        return out
+
+    def loads(self) -> Frame:
+        """What was loaded, from which files, when."""
+        return Frame("loads", self.con.execute(f"SELECT * FROM {META_TABLE} ORDER BY table_name").to_arrow_table())
+
+    def table(self, name: str) -> Frame:
+        """A canonical table as loaded (without the _file and _row bookkeeping columns)."""
+        t = TABLES.get(name)
+        if t is None:
+            raise ConfigError(f"unknown table '{name}'", hint=f"tables: {', '.join(TABLES)}")
+        cols = ", ".join(f'"{c}"' for c in t.names)
+        return Frame(name, self.con.execute(f'SELECT {cols} FROM "{name}" ORDER BY _file, _row').to_arrow_table())
+
+    def row_counts(self) -> dict[str, int]:
+        return {
+            name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in LOADABLE_TABLES
+        }
+
+    # -- derived stages --------------------------------------------------------------------
+    def derived(self, key: str, build: Callable[[Store], T]) -> T:
+        """The derived object ``key`` (the metrics' stages, for one), built by ``build(self)`` on
+        first use and kept until the next load or :meth:`close`, which call its ``close()``."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        value: T = self._derived[key]
+        return value
+
+    def reset_derived(self) -> None:
+        for value in self._derived.values():
+            close = getattr(value, "close", None)
+            if close is not None:
+                close()
+        self._derived = {}
+
+    def make_engine(self) -> Engine:
+        """A new engine over this store's tables: DuckDB on this connection, or Spark reading them."""
+        from ..engines.duckdb import DuckDBEngine
+
+        if self.engine_name == "duckdb":
+            return DuckDBEngine(self.con)
+        from ..engines.spark import SparkEngine, local_session
+
+        spark = SparkEngine(self._spark if self._spark is not None else local_session())
+        try:
+            if self._spark_tables is None:
+                spark.read_workspace(self.con)
+            elif self._spark_tables[0] == "parquet":
+                spark.read_parquet(self._spark_tables[1])
+            else:
+                spark.read_catalog(str(self._spark_tables[1]))
+        except BaseException:
+            spark.close()
+            raise
+        return spark
+
+    def source_label(self) -> str:
+        """Where the tables are read from, for messages."""
+        if self._spark_tables is not None:
+            return f"the Spark {self._spark_tables[0]}"
+        return f"the workspace {self.path}"
