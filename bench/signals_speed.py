@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from revbook import sample
 from revbook.insights import find_signals, signal_rules
-from revbook.insights.signals import _hits_sql  # noqa: F401  (documents what is timed)
+from revbook.insights.signals.scan import _hits_sql  # noqa: F401  (documents what is timed)
 
 
 def notes(n: int, seed: int = 0) -> pa.Table:

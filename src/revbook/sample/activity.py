@@ -47,13 +47,13 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from . import Book
+from ._util import NULL, _ids, _month_start
+from .events import CHURN, CONTRACTION, EXPANSION
+from .grid import _KEY, _dates, _decimals, _grid, _key, _month_end, _strings
+from .simulation import Book
 
 __all__ = [
     "ACTIVITY_TABLES",
@@ -70,140 +70,6 @@ __all__ = [
 FEATURES = ("reports", "automations", "integrations")
 MILESTONES = ("kickoff", "go_live", "first_value")
 ACTIVITY_TABLES = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities")
-
-CHURN, CONTRACTION, EXPANSION = 0, 1, 2
-_KEY = 100_000  # months fit below this in a combined (account, month) key
-
-
-def _key(acct: np.ndarray, month: np.ndarray) -> np.ndarray:
-    return np.asarray(acct, np.int64) * _KEY + np.asarray(month, np.int64)
-
-
-class _Grid:
-    """Each paying account-month (account, month) with its licensed seats, and the events."""
-
-    def __init__(self, book: Book) -> None:
-        from . import K_CORE, K_SEATS, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
-        from .text import _events
-
-        self.book = book
-        ln = book.lines
-        last = int(_month_of(np.array([book.as_of]))[0])
-        self.last_month = last
-        paid = ln["kind"] != K_TRIAL
-        acct, start, end = ln["acct"][paid], ln["start"][paid], ln["end"][paid]
-        seats = np.where(np.isin(ln["kind"][paid], (K_CORE, K_SEATS)), ln["qty"][paid], 0)
-        sm = _month_of(start)
-        em = np.where(end == NULL, last + 1, _month_of(np.where(end == NULL, 0, end)))
-        # change points of (lines running, seats) per account and month, then levels by running sums
-        ev_acct = np.r_[acct, acct]
-        ev_month = np.r_[sm, em]
-        ev_n = np.r_[np.ones(len(acct), np.int64), -np.ones(len(acct), np.int64)]
-        ev_s = np.r_[seats, -seats]
-        key = _key(ev_acct, ev_month)
-        uniq, inv = np.unique(key, return_inverse=True)
-        n_delta = np.bincount(inv, weights=ev_n, minlength=len(uniq)).astype(np.int64)
-        s_delta = np.bincount(inv, weights=ev_s, minlength=len(uniq)).astype(np.int64)
-        c_acct, c_month = uniq // _KEY, uniq % _KEY
-        first = np.r_[True, c_acct[1:] != c_acct[:-1]] if len(uniq) else np.zeros(0, bool)
-        n_level = running_per_account(n_delta, first)
-        s_level = running_per_account(s_delta, first)
-        nxt = np.r_[np.where(c_acct[1:] == c_acct[:-1], c_month[1:], last + 1), last + 1] if len(uniq) else c_month
-        span = np.clip(np.minimum(nxt, last + 1) - c_month, 0, None)
-        row = np.repeat(np.arange(len(uniq)), span)
-        offset = np.arange(len(row)) - np.repeat(np.cumsum(span) - span, span)
-        g_acct = c_acct[row]
-        g_month = c_month[row] + offset
-        running = n_level[row] > 0
-        self.acct = g_acct[running]
-        self.month = g_month[running]
-        self.seats = np.maximum(s_level[row][running], 1)
-        self.key = _key(self.acct, self.month)
-        ev = _events(book)
-        self.ev_acct, self.ev_day, self.ev_kind, self.ev_before, self.ev_after = ev
-        self.ev_month = _month_of(ev[1])
-        # expansions of the usage-priced line alone (no seat or add-on line started that day)
-        usage_start = set(_key(ln["acct"][ln["kind"] == K_USAGE], ln["start"][ln["kind"] == K_USAGE]).tolist())
-        other = (ln["kind"] != K_USAGE) & (ln["kind"] != K_TRIAL)
-        other_start = set(_key(ln["acct"][other], ln["start"][other]).tolist())
-        ek = _key(self.ev_acct, self.ev_day).tolist()
-        self.ev_usage_only = np.array([k in usage_start and k not in other_start for k in ek], dtype=bool) & (
-            self.ev_kind == EXPANSION
-        )
-        rate = np.array([_usd_rate(book, c) for c in book.config.currencies])[book.currency]
-        self.ev_arr_usd = (self.ev_after - self.ev_before) * 12 / 100 * rate[self.ev_acct]
-        self.churn_first_year = np.zeros(book.n, bool)
-        ch = self.ev_kind == CHURN
-        early = ch & (self.ev_day - book.paid_start[self.ev_acct] < 366) & (book.paid_start[self.ev_acct] != NULL)
-        self.churn_first_year[self.ev_acct[early]] = True
-        self.ever_churn = np.zeros(book.n, bool)
-        self.ever_churn[self.ev_acct[ch]] = True
-
-    def window(
-        self, kind: int, before: int, upto: int, *, only: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Grid rows in the ``before``..``upto`` months before events of ``kind`` (0 = the event's month);
-        returns (grid row index, months to the event) of the rows that exist."""
-        sel = self.ev_kind == kind
-        if only is not None:
-            sel &= only
-        acct, month = self.ev_acct[sel], self.ev_month[sel]
-        rows, lags = [], []
-        for lag in range(upto, before + 1):
-            k = _key(acct, month - lag)
-            pos = np.searchsorted(self.key, k)
-            ok = (pos < len(self.key)) & (self.key[np.minimum(pos, len(self.key) - 1)] == k)
-            rows.append(pos[ok])
-            lags.append(np.full(ok.sum(), lag))
-        return np.concatenate(rows), np.concatenate(lags)
-
-
-def _usd_rate(book: Book, cur: str) -> float:
-    from . import _approx_rate
-
-    return _approx_rate(book.config, cur)
-
-
-def _grid(book: Book) -> _Grid:
-    cached = vars(book).get("_activity_grid")
-    if cached is None:
-        cached = _Grid(book)
-        vars(book)["_activity_grid"] = cached
-    return cached
-
-
-def _month_end(book: Book, month: np.ndarray) -> np.ndarray:
-    from . import _month_start
-
-    return np.minimum(_month_start(np.asarray(month) + 1) - 1, book.as_of)
-
-
-def _ids(book: Book, acct: np.ndarray) -> pa.Array:
-    ids = book.account_ids
-    assert ids is not None
-    return ids.take(pa.array(acct))
-
-
-def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    from . import _date
-
-    if valid is None:
-        return _date(days)
-    return pa.array(np.where(valid, days, 0).astype("datetime64[D]"), type=pa.date32(), mask=~valid)
-
-
-def _decimals(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    from . import _decimal
-
-    return _decimal(np.round(np.asarray(values, float) * 10_000).astype(np.int64), valid=valid)
-
-
-def _strings(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    arr = pa.array(values.astype(object), type=pa.string())
-    if valid is None:
-        return arr
-    return pa.array([v if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)], pa.string())
-
 
 # ----------------------------------------------------------------------------------------------
 # usage
@@ -246,7 +112,7 @@ def usage_table(book: Book, rng: np.random.Generator) -> pa.Table:
     order = np.lexsort((metric, month, acct))
     return pa.table(
         {
-            "account_id": _ids(book, acct[order]),
+            "account_id": book.ids_of(acct[order]),
             "date": _dates(_month_end(book, month[order])),
             "metric": pa.array(metric[order], pa.string()),
             "value": _decimals(value[order]),
@@ -265,7 +131,6 @@ def utilisation(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _milestone_days(book: Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    from . import NULL
 
     g = _grid(book)
     n = book.n
@@ -288,7 +153,6 @@ def _milestone_days(book: Book, rng: np.random.Generator) -> dict[str, np.ndarra
 
 
 def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from . import NULL
 
     days = _milestone_days(book, rng)
     acct_l, name_l, day_l = [], [], []
@@ -301,7 +165,7 @@ def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
     order = np.lexsort((day, acct))
     return pa.table(
         {
-            "account_id": _ids(book, acct[order]),
+            "account_id": book.ids_of(acct[order]),
             "milestone": pa.array(name[order], pa.string()),
             "achieved_at": _dates(day[order]),
         }
@@ -313,7 +177,6 @@ def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from . import _month_start
 
     g = _grid(book)
     lam = np.array([0.3, 0.8, 2.0])[book.segment[g.acct]]
@@ -354,12 +217,11 @@ def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
         acct[order], opened[order], esc[order], priority[order], closed[order], is_closed[order]
     )  # fmt: skip
     csat, rated = csat[order], rated[order]
-    from . import _ids as sample_ids
 
     return pa.table(
         {
-            "account_id": _ids(book, acct),
-            "ticket_id": sample_ids("T", np.arange(1, m + 1), 8),
+            "account_id": book.ids_of(acct),
+            "ticket_id": _ids("T", np.arange(1, m + 1), 8),
             "opened_at": _dates(opened),
             "closed_at": _dates(closed, is_closed),
             "priority": pa.array(priority.astype(object), pa.string()),
@@ -374,7 +236,6 @@ def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from . import NULL
 
     g = _grid(book)
     n = book.n
@@ -388,7 +249,6 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     # QBRs about quarterly for mid-market and enterprise paying months (60% of quarters held), and
     # now and then for smb (12%: light touch)
     q = (g.month % 3 == 0) & (rng.random(len(g.acct)) < np.array([0.12, 0.6, 0.6])[seg[g.acct]])
-    from . import _month_start
 
     start = _month_start(g.month[q])
     parts.append((g.acct[q], start + rng.integers(0, 28, q.sum()), "qbr", "completed"))
@@ -437,7 +297,7 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     del n
     return pa.table(
         {
-            "account_id": _ids(book, acct),
+            "account_id": book.ids_of(acct),
             "date": _dates(day),
             "type": pa.array(kind, pa.string()),
             "outcome": pa.array(outcome, pa.string()),
@@ -450,7 +310,6 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from . import _month_start
 
     g = _grid(book)
     asked = rng.random(len(g.acct)) < 0.08
@@ -485,7 +344,7 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
     )
     return pa.table(
         {
-            "account_id": _ids(book, acct),
+            "account_id": book.ids_of(acct),
             "date": _dates(day),
             "kind": pa.array(kind, pa.string()),
             "score": _decimals(score_all),
@@ -499,8 +358,6 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
 
 def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
-    from . import NULL
-    from . import _ids as sample_ids
 
     g = _grid(book)
     seg = book.segment
@@ -556,8 +413,8 @@ def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     k = len(order)
     return pa.table(
         {
-            "account_id": _ids(book, acct_all[order]),
-            "opportunity_id": sample_ids("O", np.arange(1, k + 1), 8),
+            "account_id": book.ids_of(acct_all[order]),
+            "opportunity_id": _ids("O", np.arange(1, k + 1), 8),
             "kind": pa.array(kind_all[order], pa.string()),
             "arr_delta": _decimals(arr_all[order]),
             "stage": pa.array(stage_all[order], pa.string()),

@@ -5,11 +5,8 @@ switched on by ``SampleConfig(text=True)``) and by :func:`revbook.sample.labels`
 
 What is planted (documented in docs/churn-reasons.md, kept as labels)
 --------------------------------------------------------------------
-- **events** come from the sample's own subscription lines, as the ledger will see them: an account's
-  month-end MRR (local currency) as a step function; a *churn* is a drop to zero that is not refilled
-  the next month (a late renewal is not a churn), dated at the end of the last paid line; a
-  *contraction* is a drop of more than 10% that stays above zero, dated at the day the line ended;
-  an *expansion* is a rise of more than 10%, dated at the day the larger line started.
+- **events** (churns, contractions, expansions) come from the sample's own subscription lines, as the
+  ledger will see them (:mod:`revbook.sample.events`).
 - **churn reasons**: 92% of churns and 65% of contractions get a row dated on the event. The true
   reason is drawn by the ARR before the event (< 25k, 25k-100k, 100k+ USD) from
   :data:`REASON_MIX`: small accounts leave mostly for price, large ones for champion-left or
@@ -31,13 +28,27 @@ What is planted (documented in docs/churn-reasons.md, kept as labels)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from . import Book
+from ._util import NULL, _date
+from .events import CHURN, CONTRACTION, EXPANSION, events
+from .phrases import (
+    ACQUIRERS,
+    ALIASES,
+    CITIES,
+    COMMENTS,
+    COMPETITORS,
+    DEPTS,
+    HARD_NEGATIVES,
+    NAMES,
+    ROUTINE,
+    TITLES,
+    TRIGGERS,
+)
+from .settings import _approx_rate
+from .simulation import Book
 
 __all__ = ["REASON_MIX", "TextPlan", "churn_reasons_table", "notes_table", "plan"]
 
@@ -85,228 +96,6 @@ POLARITY = {
     "new_team": "expansion",
     "expansion_intent": "expansion",
 }
-COMPETITORS = ("Retainio", "Churnly", "Pulsegrid", "Loyalto", "Veritrack")
-ACQUIRERS = ("Hollis Group", "Brightline Capital", "Kestrel Holdings", "Marlow Industries", "Oakbridge")
-CITIES = ("Austin", "Berlin", "Singapore", "Toronto", "Madrid", "Sydney")
-DEPTS = ("finance", "marketing", "operations", "support", "HR", "sales ops")
-NAMES = ("Sarah", "Tom", "Priya", "Jonas", "Mei", "Carlos", "Aisha", "Dmitri")
-TITLES = ("VP of Operations", "CTO", "CFO", "Head of Customer Experience", "COO")
-
-# -- churn reason comments ---------------------------------------------------------------------
-COMMENTS: dict[str, tuple[str, ...]] = {
-    "fit": (
-        "Not the right fit for how their team works",
-        "They realised it was never a good fit for a {n}-person shop",
-        "poor fit from the start, sold to the wrong persona",
-        "Wrong tool for their use case, they needed something simpler",
-        "product didn't match their workflow at all",
-        "Too complex for what they do, onboarding never stuck",
-        "Not worth it for them, they only needed a spreadsheet",
-    ),
-    "missing_features": (
-        "Missing features they needed, mainly the Salesforce integration",
-        "No native integration with their data warehouse",
-        "Product lacks custom reporting; on the roadmap for too long",
-        "they needed SSO and audit logs which we dont have",
-        "Kept asking for the mobile app, never shipped",
-        "feature gaps in workflow automation",
-        "Needed multi-currency support we don't offer",
-        "support said the integration is on the roadmap; they could not wait",
-        "Not worth it without the API features",
-    ),
-    "support": (
-        "Unhappy with support response times",
-        "Support was slow and tickets bounced between teams",
-        "Two escalations went unanswered for a week",
-        "Bad experience with our help desk after the outage",
-        "felt ignored by the support team",
-        "Slow responses to their tickets during onboarding",
-        "Support never answered their questions about the missing export",
-    ),
-    "price": (
-        "Too expensive for what they use",
-        "Price increase at renewal was too much",
-        "Found a cheaper option",
-        "Cost too much for a small team, couldn't justify the spend",
-        "price went up {p}% and they walked",
-        "said we are overpriced compared to alternatives",
-        "Pricing per seat doesn't work for them",
-        "cant justify the cost anymore",
-        "too pricey",
-        "Budget is tight and the price went up again",
-        "They said a competitor is cheaper",
-        "Not worth it anymore",
-    ),
-    "change_in_needs": (
-        "No longer need the product, the project ended",
-        "They changed strategy and dropped this use case",
-        "Project finished, nothing left to track",
-        "Their needs changed after moving to in-house tooling",
-        "Don't need it since the team was repurposed",
-        "Use case went away",
-        "Not worth it anymore since the team changed focus",
-    ),
-    "financial_struggle": (
-        "Company is going out of business",
-        "Filed for bankruptcy",
-        "Cash flow problems, cutting all non-essential vendors",
-        "They are shutting down operations",
-        "Insolvency proceedings started",
-        "Struggling financially, could not pay the invoices",
-        "Had to cut every vendor to survive, business is in trouble",
-    ),
-    "acquisition": (
-        "Acquired by {acq}, moving to the parent's tools",
-        "They were bought by {acq} and consolidated vendors",
-        "Merger with {acq}; the new parent has its own platform",
-        "post-acquisition consolidation",
-        "New owners standardised on another stack after the merger",
-        "Got acquired, contract not renewed by the parent",
-        "New parent company wants one vendor for everything",
-        "After the deal closed the buyer moved them to their tools",
-    ),
-    "champion_left": (
-        "Our champion {name} left and nobody picked it up",
-        "Main contact left the company",
-        "New {title} came in and cut the tool",
-        "Champion departed, new leadership didn't see the value",
-        "{name} (our sponsor) quit; the team never adopted it after",
-        "Lost our champion to a reorg",
-        "After our champion left, the new team said it was too expensive",
-        "New leadership, new priorities; nobody owns the tool now",
-    ),
-    "competitor": (
-        "Switched to {comp}",
-        "Moved to a competitor with better reporting",
-        "They went with {comp} after a bake-off",
-        "Lost to {comp} on features and price",
-        "Competitor offered a bundle we couldn't match",
-        "switching to {comp} next quarter",
-        "Competitor was cheaper and had better reporting",
-        "{comp} gave them a better deal",
-    ),
-    "budget_cut": (
-        "Budget cut across IT",
-        "Budget freeze for the rest of the year",
-        "Their department budget was cut in half",
-        "Cost-cutting program, all tools under review",
-        "Spending freeze from the CFO",
-        "budget reductions hit the CS tooling line",
-        "Budget was cut, so the price no longer made sense",
-        "finance told them to drop tools that aren't essential",
-    ),
-    "unknown": (
-        "",
-        "No reason given",
-        "did not say",
-        "Customer declined to give feedback",
-        "n/a",
-    ),
-}
-ALIASES: dict[str, tuple[str, ...]] = {
-    "fit": ("Poor fit", "bad fit", "Fit"),
-    "missing_features": ("Missing features", "Product gaps", "feature gap"),
-    "support": ("Support", "Bad support"),
-    "price": ("Price", "Pricing", "Too expensive", "price / cost"),
-    "change_in_needs": ("Change in needs", "No longer needed"),
-    "financial_struggle": ("Financial", "Out of business"),
-    "acquisition": ("Acquisition", "Merger", "M&A"),
-    "champion_left": ("Champion left", "Champion"),
-    "competitor": ("Competitor", "Lost to competitor"),
-    "budget_cut": ("Budget", "Budget cut"),
-    "unknown": ("Other", "n/a", "Unknown"),
-}
-
-# -- notes ---------------------------------------------------------------------------------------
-ROUTINE = (
-    "Monthly check-in, no issues raised",
-    "QBR went well, adoption is steady",
-    "Onboarding call with {name}; covered SSO setup",
-    "Sent the renewal quote",
-    "Walked them through the new reporting dashboard",
-    "Ticket about CSV export resolved",
-    "Training session for new users scheduled",
-    "They asked about API rate limits",
-    "Invoice question from their finance team, resolved",
-    "Shared the product roadmap webinar",
-    "Health check: usage flat, sentiment positive",
-    "Followed up on the integration setup",
-    "Quick call about permissions for admins",
-    "Exec sponsor meeting moved to next month",
-)
-TRIGGERS: dict[str, tuple[str, ...]] = {
-    "acquisition": (
-        "They are being acquired by {acq}",
-        "Heads up: the merger with {acq} closes next quarter",
-        "They were acquired by {acq} last month",
-        "Contact mentioned an acquisition by {acq} is in progress",
-        "They got bought by {acq}, new parent runs a different stack",
-    ),
-    "champion_left": (
-        "{name}, our champion, is leaving the company next month",
-        "Our main contact {name} has left",
-        "A new {title} started and is reviewing all vendors",
-        "{name} resigned, no clear owner for the account now",
-        "Our sponsor {name} is moving on at the end of the month",
-    ),
-    "budget_cut": (
-        "Budget cuts across the department this quarter",
-        "Finance announced a spending freeze",
-        "Their budget was cut by {p}%",
-        "They have to cut costs and are reviewing every subscription",
-    ),
-    "layoffs_reorg": (
-        "They laid off {p}% of staff",
-        "Layoffs announced last week",
-        "Big reorganisation underway, the team is being restructured",
-        "Reorg: the ops team is being folded into finance",
-    ),
-    "competitor": (
-        "They're evaluating {comp}",
-        "Saw a demo of {comp} last week, comparing pricing",
-        "Procurement asked for a comparison with {comp}",
-        "They are trialling {comp} in parallel",
-        "They are evaluating other vendors",
-    ),
-    "underuse": (
-        "They're not using all the functionality",
-        "Only using about half of the features they pay for",
-        "They aren't using the reporting module at all",
-        "Low adoption of the advanced features",
-        "they dont use most of the features",
-    ),
-    "new_team": (
-        "They're opening a new office in {city}",
-        "Launching a new product line next quarter",
-        "Expanding into a new region next year",
-        "They are building a new team of {n} analysts",
-    ),
-    "expansion_intent": (
-        "Asked for a quote for {n} more seats",
-        "Another department wants access",
-        "The {dept} team wants to roll it out too",
-        "They want to add more licenses",
-        "Interested in upgrading to the enterprise plan",
-    ),
-}
-HARD_NEGATIVES: dict[str, tuple[str, ...]] = {
-    "acquisition": (
-        "We are not being acquired, despite the rumours",
-        "Asked what happens to the contract if we were acquired, just due diligence",
-        "The merger of two internal teams went fine",
-        "Whether or not they get acquired, the contract stands",
-        "No acquisition plans, they said",
-    ),
-    "champion_left": (
-        "Our champion {name} is not leaving, she was promoted",
-        "If {name} ever left we would need a new sponsor",
-    ),
-    "budget_cut": ("No budget cuts this year", "Budget was not cut after all", "If budget cuts come, they keep us"),
-    "layoffs_reorg": ("There were no layoffs, the team is growing", "If layoffs happen they would keep this tool"),
-    "competitor": ("They are not evaluating other vendors", "Never trialled {comp}, happy with us"),
-    "expansion_intent": ("No plans to add more seats", "They won't add another department this year"),
-    "new_team": ("No new office planned", "If they open a new office in {city} we might talk"),
-}
 
 
 @dataclass
@@ -315,66 +104,11 @@ class TextPlan:
 
     acct: np.ndarray
     day: np.ndarray
-    kind: np.ndarray  # 0 churn, 1 contraction, 2 expansion
+    kind: np.ndarray  # CHURN, CONTRACTION or EXPANSION
     arr_usd: np.ndarray  # ARR before the event, approximate USD
     lost_usd: np.ndarray  # ARR lost by the event (all of it for a churn), approximate USD
     reason: np.ndarray  # index into REASONS (churn / contraction), -1 for expansions
     has_row: np.ndarray  # a churn_reasons row is recorded
-
-
-def _events(book: Book) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(acct, day, kind, mrr_before, mrr_after) in local cents of churns, contractions, expansions.
-
-    See the module docstring for the definitions.
-    """
-    from . import K_ADDON, K_TRIAL, K_USAGE, NULL, _month_of, running_per_account
-
-    ln = book.lines
-    kind = ln["kind"]
-    per_seat = (kind != K_ADDON) & (kind != K_USAGE)
-    mrr = np.where(
-        kind == K_USAGE,
-        ln["mrr"],
-        np.where(kind == K_ADDON, ln["amount"] / np.maximum(ln["bp"], 1), 0.0),
-    ).astype(float)
-    seat = ln["unit"] * ln["qty"] / np.maximum(ln["bp"], 1) * (100 - ln["disc"]) / 100
-    mrr = np.where(per_seat & (kind != K_TRIAL), seat, mrr)
-    mrr = np.where(kind == K_TRIAL, 0.0, mrr)
-    ok = mrr > 0
-    acct, start, end, mrr = ln["acct"][ok], ln["start"][ok], ln["end"][ok], mrr[ok]
-    ends = end != NULL
-    e_acct = np.r_[acct, acct[ends]]
-    e_month = np.r_[_month_of(start), _month_of(end[ends])]
-    e_delta = np.r_[mrr, -mrr[ends]]
-    e_start_day = np.r_[start, np.full(ends.sum(), NULL)]
-    e_end_day = np.r_[np.full(len(start), NULL), end[ends]]
-    o = np.lexsort((e_month, e_acct))
-    e_acct, e_month, e_delta = e_acct[o], e_month[o], e_delta[o]
-    e_start_day, e_end_day = e_start_day[o], e_end_day[o]
-    key = e_acct * 100_000 + e_month
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    grp = np.cumsum(first) - 1
-    g_idx = np.flatnonzero(first)
-    g_acct, g_month = e_acct[g_idx], e_month[g_idx]
-    delta = np.bincount(grp, weights=e_delta) if len(grp) else np.zeros(0)
-    last_end = np.full(len(g_idx), NULL, np.int64)
-    np.maximum.at(last_end, grp, e_end_day)
-    last_start = np.full(len(g_idx), NULL, np.int64)
-    np.maximum.at(last_start, grp, e_start_day)
-    # the level at each change point, running per account
-    new_acct = np.r_[True, g_acct[1:] != g_acct[:-1]] if len(g_acct) else np.zeros(0, bool)
-    level = np.round(running_per_account(delta, new_acct), 2)
-    prev = np.where(new_acct, 0.0, np.r_[0.0, level[:-1]])
-    nxt_same = np.r_[g_acct[1:] == g_acct[:-1], False]
-    nxt_month = np.r_[g_month[1:], 0]
-    refilled = nxt_same & (nxt_month == g_month + 1)
-    churn = (prev > 0) & (level <= 0.5) & ~refilled
-    contraction = (prev > 0) & (level > 0.5) & (level < 0.9 * prev)
-    expansion = (prev > 0) & (level > 1.1 * prev)
-    kind_out = np.where(churn, 0, np.where(contraction, 1, np.where(expansion, 2, -1)))
-    day = np.where(kind_out == 2, last_start, last_end)
-    keep = (kind_out >= 0) & (day != NULL)
-    return g_acct[keep], day[keep], kind_out[keep], prev[keep], level[keep]
 
 
 def plan(book: Book) -> TextPlan:
@@ -382,21 +116,19 @@ def plan(book: Book) -> TextPlan:
     cached = vars(book).get("_text_plan")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from . import _approx_rate
-
     rng = np.random.default_rng([book.config.seed, 201])
-    acct, day, kind, mrr_before, mrr_after = _events(book)
+    acct, day, kind, mrr_before, mrr_after = events(book)
     rate = np.array([_approx_rate(book.config, c) for c in book.config.currencies])[book.currency[acct]]
     arr_usd = mrr_before * 12 / 100 * rate
     lost_usd = np.maximum(mrr_before - mrr_after, 0) * 12 / 100 * rate
     band = np.searchsorted(np.asarray(ARR_BAND_EDGES_USD, float), arr_usd, side="right")
     reason = np.full(len(acct), -1, np.int64)
     for (k, b), mix in REASON_MIX.items():
-        m = (kind == (0 if k == "churn" else 1)) & (band == b)
+        m = (kind == (CHURN if k == "churn" else CONTRACTION)) & (band == b)
         p = np.asarray(mix) / sum(mix)
         reason[m] = rng.choice(len(REASONS), size=int(m.sum()), p=p)
-    recorded = rng.random(len(acct)) < np.where(kind == 0, 0.92, 0.65)
-    has_row = (kind < 2) & recorded
+    recorded = rng.random(len(acct)) < np.where(kind == CHURN, 0.92, 0.65)
+    has_row = (kind < EXPANSION) & recorded
     out = TextPlan(acct, day, kind, arr_usd, lost_usd, reason, has_row)
     vars(book)["_text_plan"] = out
     return out
@@ -429,10 +161,6 @@ def _fill(template: str, rng: np.random.Generator) -> str:
         city=pick(CITIES),
         dept=pick(DEPTS),
     )
-
-
-def _date(days: np.ndarray) -> pa.Array:
-    return pa.array(np.asarray(days, np.int64).astype(np.int32)).cast(pa.date32())
 
 
 def churn_reasons_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
@@ -473,8 +201,7 @@ def churn_reasons_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table,
             secondary.append(",".join(sorted({others[int(rng.integers(0, len(others)))] for _ in range(2)})))
         else:
             secondary.append(None)
-    assert book.account_ids is not None
-    ids = book.account_ids.take(pa.array(pl.acct[idx]))
+    ids = book.ids_of(pl.acct[idx])
     dates = _date(pl.day[idx])
     table = pa.table(
         {
@@ -490,7 +217,7 @@ def churn_reasons_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table,
             "account_id": ids,
             "date": dates,
             "reason": pa.array([REASONS[int(r)] for r in pl.reason[idx]], pa.string()),
-            "movement": pa.array(np.where(pl.kind[idx] == 0, "churn", "contraction").tolist(), pa.string()),
+            "movement": pa.array(np.where(pl.kind[idx] == CHURN, "churn", "contraction").tolist(), pa.string()),
             "arr_before_usd": pa.array(np.round(pl.arr_usd[idx], 2)),
             "arr_lost_usd": pa.array(np.round(pl.lost_usd[idx], 2)),
         }
@@ -500,7 +227,6 @@ def churn_reasons_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table,
 
 def notes_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
     """The ``notes`` table and its labels (``labels_signals``): see the module docstring."""
-    from . import NULL
 
     pl = plan(book)
     as_of = book.as_of
@@ -529,10 +255,10 @@ def notes_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table, pa.Tabl
     # foreshadowing trigger notes
     for a, d, kind, r in zip(pl.acct, pl.day, pl.kind, pl.reason, strict=True):
         rule: str | None = None
-        if kind < 2 and r >= 0 and REASONS[int(r)] in FORESHADOW and rng.random() < 0.65:
+        if kind < EXPANSION and r >= 0 and REASONS[int(r)] in FORESHADOW and rng.random() < 0.65:
             rule = FORESHADOW[REASONS[int(r)]]
             lead = int(rng.integers(20, 171))
-        elif kind == 2:
+        elif kind == EXPANSION:
             u = rng.random()
             rule = "expansion_intent" if u < 0.3 else "new_team" if u < 0.45 else "underuse" if u < 0.55 else None
             lead = int(rng.integers(15, 151))
@@ -565,8 +291,7 @@ def notes_table(book: Book, rng: np.random.Generator) -> tuple[pa.Table, pa.Tabl
             seen.add(key)
             keep.append(int(i))
     kept = np.array(keep, np.int64)
-    assert book.account_ids is not None
-    ids = book.account_ids.take(pa.array(acct[kept])) if len(kept) else pa.array([], pa.string())
+    ids = book.ids_of(acct[kept])
     texts = [rows[i][2] for i in kept]
     source = np.array(["call", "email", "note"], dtype=object)[rng.integers(0, 3, len(kept))]
     notes = pa.table(

@@ -1,0 +1,151 @@
+"""Finding the rule hits in notes, in DuckDB over the whole column (see :mod:`revbook.insights.signals`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ...errors import ConfigError
+from ...frame import Frame
+from .rules import HYPOTHETICAL, MAX_SENTENCE, NEGATION, SENTENCE_SPLIT, WORDS, SignalRule, signal_rules
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ...store import Store
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _check_patterns(con: duckdb.DuckDBPyConnection, rules: tuple[SignalRule, ...]) -> None:
+    import duckdb
+
+    for r in rules:
+        for p in (*r.patterns, *r.exclude):
+            try:
+                con.execute(f"SELECT regexp_matches('', {_q('(?i:' + p + ')')})").fetchone()
+            except duckdb.Error as exc:
+                raise ConfigError(
+                    f"signal rule '{r.name}': pattern '{p}' is not a valid RE2 regular expression ({exc})",
+                    hint="RE2 has no look-behind or back-references; see docs/churn-reasons.md",
+                ) from None
+
+
+def _hits_sql(rules: tuple[SignalRule, ...], source: str) -> str:
+    """SQL over ``source(row_id, account_id, date, author, source, text)`` giving one row per hit."""
+    prefilter = "(?i:" + "|".join(f"(?:{p})" for r in rules for p in r.patterns) + ")"
+    parts = []
+    for r in rules:
+        t = r.regex
+        negated = "(?i:" + NEGATION + WORDS.format(3) + t + ")"
+        hypothetical = "(?i:" + HYPOTHETICAL + WORDS.format(6) + t + ")"
+        conds = [
+            f"regexp_matches(s, {_q(t)})",
+            f"NOT regexp_matches(s, {_q(negated)})",
+            f"NOT regexp_matches(s, {_q(hypothetical)})",
+        ]
+        if r.negation_inside:
+            inside = "(?i:" + NEGATION + r"\b)"
+            conds.append(f"NOT regexp_matches(regexp_extract(s, {_q(t)}), {_q(inside)})")
+        if r.exclude:
+            excluded = "(?i:" + "|".join(f"(?:{e})" for e in r.exclude) + ")"
+            conds.append(f"NOT regexp_matches(s, {_q(excluded)})")
+        parts.append(
+            f"SELECT row_id, sentence_no, {_q(r.name)} AS rule, {_q(r.polarity)} AS polarity FROM sentences "
+            f"WHERE {' AND '.join(conds)}"
+        )
+    return f"""
+        WITH candidates AS (
+            SELECT row_id, replace(text, '\u2019', '''') AS text FROM {source}
+            WHERE text IS NOT NULL AND regexp_matches(text, {_q(prefilter)})
+        ),
+        split AS (SELECT row_id, regexp_split_to_array(text, {_q(SENTENCE_SPLIT)}) AS parts FROM candidates),
+        sentences AS (
+            SELECT row_id, unnest(generate_series(1, len(parts))) AS sentence_no, unnest(parts) AS s FROM split
+        ),
+        hits AS ({" UNION ALL ".join(parts)})
+        SELECT n.account_id, n.date, n.author, n.source, h.rule, h.polarity,
+               CASE WHEN length(s.s) > {MAX_SENTENCE} THEN left(s.s, {MAX_SENTENCE - 3}) || '...' ELSE trim(s.s) END
+                   AS sentence,
+               h.row_id AS note_row, h.sentence_no
+        FROM hits h JOIN sentences s USING (row_id, sentence_no) JOIN {source} n ON n.row_id = h.row_id
+        ORDER BY n.date, n.account_id, h.row_id, h.sentence_no, h.rule
+    """
+
+
+def _notes_source(
+    con: duckdb.DuckDBPyConnection, notes: Any, name: str, since: dt.date | None, before: dt.date | None
+) -> str:
+    """Register ``notes`` (a Store or an Arrow-like table) as ``name`` with a row_id; return name."""
+    filters = ["true"]
+    if since is not None:
+        filters.append(f"date >= DATE '{since.isoformat()}'")
+    if before is not None:
+        filters.append(f"date < DATE '{before.isoformat()}'")
+    where = " AND ".join(filters)
+    if hasattr(notes, "con") and hasattr(notes, "table"):  # a Store
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                SELECT row_number() OVER () AS row_id, account_id, date, author, source, text FROM
+                (SELECT * FROM notes WHERE {where} ORDER BY _file, _row)"""
+        )
+        return name
+    table = notes.to_arrow() if hasattr(notes, "to_arrow") and not isinstance(notes, pa.Table) else notes
+    if not isinstance(table, pa.Table):
+        raise ConfigError("notes must be a Store or a table with account_id, date, text", value=type(notes))
+    missing = {"account_id", "date", "text"} - set(table.column_names)
+    if missing:
+        raise ConfigError(f"notes table lacks column(s): {', '.join(sorted(missing))}", table="notes")
+    for c in ("author", "source"):
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    con.register(f"{name}_in", table)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            SELECT row_number() OVER () AS row_id, account_id, CAST(date AS DATE) AS date, author, source,
+                   CAST(text AS VARCHAR) AS text FROM {name}_in WHERE {where}"""
+    )
+    return name
+
+
+def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date like 2025-01-31", value=value) from None
+
+
+def find_signals(
+    source: Store | Any,
+    *,
+    since: str | dt.date | None = None,
+    before: str | dt.date | None = None,
+    rules: Mapping[str, object] | tuple[SignalRule, ...] | None = None,
+) -> Frame:
+    """Every rule hit in the notes: account_id, date, author, source, rule, polarity, sentence,
+    note_row (the note's position), sentence_no.
+
+    ``source`` is a Store (its ``notes`` table) or any Arrow-like table with account_id, date,
+    text (author, source optional). ``since`` keeps notes dated on or after it, ``before`` those
+    dated strictly before it. ``rules`` overrides the defaults (``[signals]`` of revbook.toml).
+    Note text is data: HTML stays as written, nothing is rendered or run.
+    """
+    import duckdb
+
+    rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
+    s, b = _as_date(since, "since"), _as_date(before, "before")
+    own = not (hasattr(source, "con") and hasattr(source, "table"))
+    con = duckdb.connect() if own else source.con.cursor()
+    try:
+        _check_patterns(con, rule_set)
+        name = _notes_source(con, source, "rb_notes_scan", s, b)
+        return Frame("signals", con.execute(_hits_sql(rule_set, name)).to_arrow_table())
+    finally:
+        con.close()
