@@ -26,6 +26,7 @@ __all__ = [
     "HEALTH_YELLOW",
     "IDENTITY",
     "LOSSES",
+    "LOSSES_SQL",
     "MOVEMENTS",
     "MOVEMENT_KINDS",
     "STAGES",
@@ -72,6 +73,8 @@ MOVEMENTS: dict[str, Movement] = {
 MOVEMENT_KINDS = tuple(MOVEMENTS)
 GAINS = tuple(k for k, m in MOVEMENTS.items() if m.sign > 0)
 LOSSES = tuple(k for k, m in MOVEMENTS.items() if m.sign < 0)
+#: the losses as the items of a SQL list: 'contraction', 'churn'
+LOSSES_SQL = ", ".join(f"'{k}'" for k in LOSSES)
 #: the movement identity, every period and slice, to the cent
 IDENTITY = "start " + " ".join(f"{'+' if m.sign > 0 else '−'} {k}" for k, m in MOVEMENTS.items()) + " = end"
 

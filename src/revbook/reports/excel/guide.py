@@ -135,7 +135,7 @@ SHEET_NOTES = {
 def readme_sheet(wb: Workbook, facts: Facts) -> None:
     from openpyxl.styles import Alignment
 
-    from .. import __version__
+    from ... import __version__
 
     sh = wb["README"]
     put_title(sh, "revbook: the auditable revenue workbook", "Every derived figure is a live formula over the facts.")
