@@ -11,14 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from revbook import Config, Workspace, sample
-from revbook.errors import ConfigError, RevbookError
-from revbook.reports.excel import (
-    FIRST_ROW,
-    WorkbookError,
-    check_results,
-    recalculate,
-    write_workbook,
-)
+from revbook.errors import ConfigError, RevbookError, WorkbookError
+from revbook.reports.excel import check_results, recalculate, write_workbook
+from revbook.reports.excel.facts import FIRST_ROW
 
 HAS_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed: no formula engine")

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from .contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
+from .definitions import ARR_BAND_EDGES
 from .errors import ConfigError
 
 __all__ = ["Config", "SourceConfig", "load_config"]
@@ -79,7 +80,7 @@ class Config:
     churn_grace_days: int = 0
     mrr_source: str = "subscriptions"
     as_of: dt.date | None = None
-    arr_bands: tuple[int, ...] = (10_000, 50_000, 250_000)
+    arr_bands: tuple[int, ...] = ARR_BAND_EDGES
     reactivation_as_new_after_months: int = 0
     cohort_slice: str = "year"
     memory_limit: str | None = None
@@ -223,7 +224,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             churn_grace_days=int(ws.get("churn_grace_days", 0)),
             mrr_source=str(ws.get("mrr_source", "subscriptions")),
             as_of=_date(ws.get("as_of"), "as_of"),
-            arr_bands=tuple(int(b) for b in ws.get("arr_bands", (10_000, 50_000, 250_000))),
+            arr_bands=tuple(int(b) for b in ws.get("arr_bands", ARR_BAND_EDGES)),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
@@ -265,7 +266,7 @@ def template() -> str:
         "churn_grace_days = 0                # bridge gaps of up to N days between paid lines (late renewals)",
         'mrr_source = "subscriptions"        # or "invoices"; the other is used for reconciliation',
         '# as_of = "2026-10-31"              # the snapshot date; default: today',
-        "arr_bands = [10000, 50000, 250000]  # ARR band edges for the arr_band slice",
+        f"arr_bands = [{', '.join(map(str, ARR_BAND_EDGES))}]  # ARR band edges for the arr_band slice",
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
         'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
         '# memory_limit = "8GB"              # memory before spilling to disk; default: half the RAM',

@@ -7,7 +7,8 @@
     ├── ContractError(RevbookError, ValueError)    input data breaks the data contract
     │   └── SourceError(ContractError)             a file cannot be read or a value parsed
     ├── WorkspaceError(RevbookError, RuntimeError) the workspace file is missing, locked or stale
-    └── LedgerError(RevbookError, ValueError)      the ledger cannot be built (e.g. a missing FX rate)
+    ├── LedgerError(RevbookError, ValueError)      the ledger cannot be built (e.g. a missing FX rate)
+    └── WorkbookError(RevbookError, RuntimeError)  the Excel workbook cannot be written, recalculated or read
 
 Each error carries its context as attributes (``file``, ``row``, ``column``, ``table``,
 ``value``) and a message that says what to do next. The CLI prints the message on one
@@ -22,6 +23,7 @@ __all__ = [
     "LedgerError",
     "RevbookError",
     "SourceError",
+    "WorkbookError",
     "WorkspaceError",
 ]
 
@@ -83,3 +85,7 @@ class WorkspaceError(RevbookError, RuntimeError):
 
 class LedgerError(RevbookError, ValueError):
     """The ledger cannot be built from the loaded tables (e.g. no FX rate for a line)."""
+
+
+class WorkbookError(RevbookError, RuntimeError):
+    """The workbook cannot be written, recalculated (e.g. LibreOffice is missing) or read back."""

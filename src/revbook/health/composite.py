@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from ..definitions import HEALTH_GREEN, HEALTH_YELLOW, UNKNOWN_BAND
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ DEFAULT_WEIGHTS = {
 @dataclass(frozen=True)
 class HealthSettings:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    green: float = 75.0
-    yellow: float = 65.0
+    green: float = HEALTH_GREEN
+    yellow: float = HEALTH_YELLOW
     horizons: tuple[int, ...] = (90, 180)
     #: a fall of MRR by at least this share within the horizon is a contraction event
     contraction_threshold: float = 0.1
@@ -157,7 +158,7 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     lost = wn * (100 - np.nan_to_num(scores))
     band = np.where(
         np.isnan(score),
-        "unknown",
+        UNKNOWN_BAND,
         np.where(score >= settings.green, "green", np.where(score >= settings.yellow, "yellow", "red")),
     )
     names = list(COMPONENTS)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from ..definitions import LOSSES_SQL
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from ..metrics import tables
@@ -399,7 +400,7 @@ def reason_events(
                        CAST(coalesce(12 * (m.start_mrr - m.end_mrr), 0) AS DECIMAL(18, 2)) AS arr_lost,
                        CAST(coalesce(12 * m.start_mrr, 0) AS DECIMAL(18, 2)) AS arr_before
                 FROM rb_cls c LEFT JOIN rb_mv m ON m.account_id = c.account_id
-                     AND m.period = strftime(c.date, '%Y-%m') AND m.movement IN ('churn', 'contraction')
+                     AND m.period = strftime(c.date, '%Y-%m') AND m.movement IN ({LOSSES_SQL})
                 ORDER BY c.date, c.account_id"""
         ).to_arrow_table()
     finally:

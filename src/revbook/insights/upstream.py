@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..definitions import LOSSES_SQL
 from ..frame import Frame
 from ..metrics import tables
 from .churn_reasons import classify_reasons, pareto, reason_events
@@ -89,12 +90,12 @@ def upstream(
         con.register("rb_mv", mv)
         con.register("rb_led", ledger)
         units = con.execute(
-            """
+            f"""
             WITH left_ AS (
                 SELECT account_id, CAST(date - 1 AS DATE) AS s, reason FROM rb_ev WHERE matched
             ),
             months AS (SELECT DISTINCT last_day(date) AS m FROM rb_ev WHERE matched),
-            bad AS (SELECT account_id, period_end FROM rb_mv WHERE movement IN ('churn', 'contraction')),
+            bad AS (SELECT account_id, period_end FROM rb_mv WHERE movement IN ({LOSSES_SQL})),
             stayed AS (
                 SELECT m.account_id, m.period_end AS s, NULL AS reason FROM rb_mv m JOIN months USING (period_end)
                 WHERE m.end_mrr > 0 AND NOT EXISTS (

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from ..definitions import band_labels
 from ..errors import ConfigError
 from ..ledger import FAR_FUTURE, build_ledger, month_index
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..engines import Engine
     from ..store import Store
 
-__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "book_of", "expand_dimensions"]
+__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "band_labels", "book_of", "expand_dimensions"]
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
@@ -98,16 +98,6 @@ def expand_dimensions(dims: Sequence[str]) -> list[str]:
         if d in COMPANIONS:
             out.append(COMPANIONS[d])
     return out
-
-
-def band_labels(edges: Sequence[int]) -> list[str]:
-    def k(v: int) -> str:
-        return f"{v // 1000}k" if v % 1000 == 0 else f"{v:,}"
-
-    labels = [f"< {k(edges[0])}"]
-    labels += [f"{k(a)}-{k(b)}" for a, b in itertools.pairwise(edges)]
-    labels.append(f"{k(edges[-1])}+")
-    return labels
 
 
 class Book:

@@ -15,20 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..definitions import MOVEMENT_KINDS, MOVEMENTS
+
 if TYPE_CHECKING:
     from .book import Book
 
 __all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movement_amount", "movements_sql"]
 
-MOVEMENT_KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
 #: how each kind's account count is named: new_accounts, reactivated_accounts, ...
-COUNTED = {
-    "new": "new",
-    "reactivation": "reactivated",
-    "expansion": "expanded",
-    "contraction": "contracted",
-    "churn": "churned",
-}
+COUNTED = {k: m.counted for k, m in MOVEMENTS.items()}
 
 
 def money(expr: str, minor_units: int) -> str:
@@ -41,7 +36,7 @@ def money(expr: str, minor_units: int) -> str:
 
 def movement_amount(kind: str) -> str:
     """An account-period row's amount of one movement kind (positive), else 0."""
-    delta = "end_mrr - start_mrr" if kind in ("new", "reactivation", "expansion") else "start_mrr - end_mrr"
+    delta = "end_mrr - start_mrr" if MOVEMENTS[kind].sign > 0 else "start_mrr - end_mrr"
     return f"CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END"
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..definitions import GAINS, LOSSES, MOVEMENT_KINDS
 from ..errors import ConfigError
 from .movements import money, movement_amount
 
@@ -76,7 +77,7 @@ def retention_sql(
     if end:
         filters.append(f"p.period_end <= DATE '{end}'")
 
-    m = {k: f"coalesce(m.{k}, 0)" for k in ("new", "reactivation", "expansion", "contraction", "churn")}
+    m = {k: f"coalesce(m.{k}, 0)" for k in MOVEMENT_KINDS}
     start_mrr = "coalesce(c.start_mrr, 0)"
     return f"""
     WITH w AS (SELECT * FROM (VALUES {values}) t(window_months)),
@@ -124,14 +125,12 @@ def retention_sql(
         WHERE lv.accounts > 0 AND e.s + e.window_months <= {last}
     ),
     monthly AS (
-        SELECT period{d_plain}, {mv("new")}, {mv("reactivation")}, {mv("expansion")},
-               {mv("contraction")}, {mv("churn")}
+        SELECT period{d_plain}, {", ".join(mv(k) for k in MOVEMENT_KINDS)}
         FROM ({movement_rows(book, "month", dims)}) r WHERE kind = 'movement' GROUP BY period{d_plain}
     ),
     windowed AS (
         SELECT p.period AS end_period, w.window_months{"".join(f", mo.{d}" for d in dims)},
-               sum(mo.new) AS new, sum(mo.reactivation) AS reactivation, sum(mo.expansion) AS expansion,
-               sum(mo.contraction) AS contraction, sum(mo.churn) AS churn
+               {", ".join(f"sum(mo.{k}) AS {k}" for k in MOVEMENT_KINDS)}
         FROM {periods} p CROSS JOIN w
         JOIN monthly mo ON mo.period > p.period - w.window_months AND mo.period <= p.period
         WHERE p.period - w.window_months >= (SELECT min(period) FROM {periods}) - 1
@@ -143,8 +142,7 @@ def retention_sql(
                coalesce(c.start_accounts, 0) AS start_accounts, {start_mrr} AS start_mrr,
                coalesce(c.end_mrr, 0) AS end_mrr, coalesce(c.retained_mrr, 0) AS retained_mrr,
                coalesce(c.retained_accounts, 0) AS retained_accounts,
-               {m["new"]} AS new, {m["reactivation"]} AS reactivation, {m["expansion"]} AS expansion,
-               {m["contraction"]} AS contraction, {m["churn"]} AS churn
+               {", ".join(f"{m[k]} AS {k}" for k in MOVEMENT_KINDS)}
         FROM cohort c FULL OUTER JOIN windowed m
           ON m.end_period = c.end_period AND m.window_months = c.window_months{d_join}
     )
@@ -155,14 +153,12 @@ def retention_sql(
            {_ratio("x.end_mrr", "x.start_mrr")} AS nrr,
            {_ratio("x.retained_mrr", "x.start_mrr")} AS grr,
            {_ratio("x.retained_accounts", "x.start_accounts")} AS logo_retention,
-           {money("x.new", mu)} AS new_mrr, {money("x.reactivation", mu)} AS reactivation_mrr,
-           {money("x.expansion", mu)} AS expansion_mrr, {money("x.contraction", mu)} AS contraction_mrr,
-           {money("x.churn", mu)} AS churn_mrr,
+           {", ".join(f"{money(f'x.{k}', mu)} AS {k}_mrr" for k in MOVEMENT_KINDS)},
            {_ratio("x.start_mrr + x.expansion - x.contraction - x.churn", "x.start_mrr")} AS movement_nrr,
            {_ratio("x.churn + x.contraction", "x.start_mrr")} AS gross_revenue_churn,
            {_ratio("x.churn + x.contraction - x.expansion", "x.start_mrr")} AS net_revenue_churn,
            {_ratio("x.expansion", "x.start_mrr")} AS expansion_rate,
-           {_ratio("x.new + x.reactivation + x.expansion", "x.contraction + x.churn")} AS quick_ratio
+           {_ratio(" + ".join(f"x.{k}" for k in GAINS), " + ".join(f"x.{k}" for k in LOSSES))} AS quick_ratio
     FROM x JOIN {periods} p ON p.period = x.end_period
     WHERE {" AND ".join(filters)}
     ORDER BY x.window_months, x.end_period{d_plain}

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .charts import _base, _num, money
+from .. import definitions
+from ..definitions import HEALTH_BANDS, STAGE_FLOW
+from .charts.common import base, money, num
 
 __all__ = [
     "BAND_COLORS",
@@ -20,17 +22,9 @@ __all__ = [
     "stage_flow",
 ]
 
-STAGE_ORDER = ("new", "onboarding", "adoption", "expansion window", "renewal window", "churned")
-STAGE_COLORS = {
-    "new": "#7cb342",
-    "onboarding": "#90caf9",
-    "adoption": "#1e88e5",
-    "expansion window": "#2e7d32",
-    "renewal window": "#8e24aa",
-    "churned": "#e53935",
-}
-BAND_ORDER = ("red", "yellow", "green", "unknown")
-BAND_COLORS = {"red": "#e53935", "yellow": "#fbc02d", "green": "#43a047", "unknown": "#b0bec5"}
+#: one colour per stage of a stage flow (definitions.STAGE_FLOW)
+STAGE_COLORS = dict(zip(STAGE_FLOW, ("#7cb342", "#90caf9", "#1e88e5", "#2e7d32", "#8e24aa", "#e53935"), strict=True))
+BAND_COLORS = dict(zip(HEALTH_BANDS, ("#e53935", "#fbc02d", "#43a047", "#b0bec5"), strict=True))
 SCORER_COLORS = {"composite health score": "#fb8c00", "model (logistic)": "#1e88e5", "model (boosting)": "#8e24aa"}
 
 
@@ -47,7 +41,7 @@ def stage_flow(
     values = []
     for r in rows:
         new = r["from_stage"] == "new"
-        amount = _num(r["arr_end"] if new else r["arr_start"]) or 0.0
+        amount = num(r["arr_end"] if new else r["arr_start"]) or 0.0
         v = {
             "from": r["from_stage"],
             "to": r["to_stage"],
@@ -60,7 +54,7 @@ def stage_flow(
         if href:
             v["url"] = href(r)
         values.append(v)
-    present = [s for s in STAGE_ORDER if any(v["from"] == s for v in values)]
+    present = [s for s in STAGE_FLOW if any(v["from"] == s for v in values)]
     encoding: dict[str, Any] = {
         "y": {"field": "from", "type": "nominal", "sort": present, "title": f"stage on {start}"},
         "x": {"field": "arr", "type": "quantitative", "title": f"ARR, {currency} (new: at the end)", "stack": True},
@@ -82,10 +76,10 @@ def stage_flow(
         ],
     }
     for v in values:
-        v["to_rank"] = STAGE_ORDER.index(v["to"]) if v["to"] in STAGE_ORDER else len(STAGE_ORDER)
+        v["to_rank"] = STAGE_FLOW.index(v["to"]) if v["to"] in STAGE_FLOW else len(STAGE_FLOW)
     if href:
         encoding["href"] = {"field": "url", "type": "nominal"}
-    return _base(
+    return base(
         {"text": "Where each stage's ARR went", "subtitle": f"{start} → {end}"},
         data={"values": values},
         height={"step": 26},
@@ -122,7 +116,7 @@ def health_histogram(
     }  # fmt: skip
     if href:
         encoding["href"] = {"field": "url", "type": "nominal"}
-    return _base(
+    return base(
         "Accounts by health score",
         data={"values": values},
         height=180,
@@ -135,11 +129,11 @@ def component_bars(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Each component's mean score (0-100) over the accounts with data for it (rows: component,
     mean, accounts, description)."""
     values = [
-        {**r, "mean": _num(r["mean"]), "label": "–" if r["mean"] is None else f"{float(r['mean']):.1f}"}
+        {**r, "mean": num(r["mean"]), "label": "–" if r["mean"] is None else f"{float(r['mean']):.1f}"}
         for r in rows
         if r["mean"] is not None
     ]
-    return _base(
+    return base(
         "Mean component score",
         data={"values": values},
         height={"step": 20},
@@ -190,7 +184,7 @@ def reliability_curves(rows: Iterable[Mapping[str, Any]], *, horizon: int) -> di
         "y": {"field": "observed", "type": "quantitative", "title": f"observed rate ({horizon} days)",
               "axis": {"format": "%"}, "scale": {"domain": domain}},
     }  # fmt: skip
-    return _base(
+    return base(
         {"text": "Reliability: predicted vs observed", "subtitle": "10 bins of equal size per scorer"},
         height=260,
         layer=[
@@ -219,58 +213,6 @@ def reliability_curves(rows: Iterable[Mapping[str, Any]], *, horizon: int) -> di
     )
 
 
-#: key -> (label, definition) of the Customer Success figures; the full text is in the docstrings
-#: of revbook.rum and revbook.health (the dashboard's Definitions page lists them after GLOSSARY)
-CS_GLOSSARY: dict[str, tuple[str, str]] = {
-    "rum": (
-        "Revenue under management (RUM)",
-        "The ARR of paying accounts on a date split by lifecycle stage, expansion potential band and risk band; "
-        "managed when a CSM owns the account on the date, unmanaged (pooled, tech-touch) otherwise. Churned "
-        "accounts (paid in the 90 days before, not on the date) are shown beside it, not in it.",
-    ),
-    "stage_onboarding": (
-        "Onboarding",
-        "Its onboarding milestones are not all reached (without milestones loaded: it first paid fewer than "
-        "onboarding_days, 90, ago).",
-    ),
-    "stage_adoption": ("Adoption", "Onboarded, not in a renewal window and not ready to expand."),
-    "stage_expansion_window": (
-        "Expansion window",
-        "Onboarded, health not red, and seat utilisation at least 85%, or usage above its plan's tier, or an "
-        "open expansion deal.",
-    ),
-    "stage_renewal_window": (
-        "Renewal window",
-        "A running line's contract ends within renewal_window_days (90); this stage comes first.",
-    ),
-    "potential": (
-        "Expansion potential",
-        "Seat whitespace + usage above the plan's tier (the upgrade) + cross-sell (products most accounts of its "
-        "segment own) + open expansion opportunities, in ARR; band high at 25% of the account's ARR or more, "
-        "medium at 10%.",
-    ),
-    "arr_at_risk": ("ARR at risk", "The ARR of accounts whose risk band is high (health band red)."),
-    "health_score": (
-        "Health score",
-        "0-100, the weighted mean of the components an account has data for (usage 25%, utilisation 20%, "
-        "engagement, support and sentiment 15% each, milestones 10%); green ≥ 70, yellow ≥ 40, red below. "
-        "Drivers: the components losing the most points (weight × (100 − component)).",
-    ),
-    "expected_renewal": (
-        "Expected renewal ARR",
-        "For accounts in the renewal window: ARR × (1 + p × g1 + (1 − p) × g0), p the logistic model's "
-        "probability of a churn or contraction within the window, g1 / g0 the mean MRR change of training rows "
-        "with / without one. Trend: growth above +2%, contraction below −2%, else flat.",
-    ),
-    "stage_flow": (
-        "Stage flow",
-        "Each account's stage on two dates: new (not paying at the start), churned (not paying at the end, ARR "
-        "0); ARR at the start and at the end of each from → to pair.",
-    ),
-    "backtest": (
-        "Health backtest",
-        "Train on earlier month ends, test on the last month ends whose horizon has run out; on the same test "
-        "rows: ROC AUC, PR AUC, the event rate of the riskiest 10% over the base rate (lift), the share of MRR "
-        "lost that they hold, and the Brier score.",
-    ),
-}
+#: key -> (label, definition) of the Customer Success figures (revbook.definitions); the full text is in the
+#: docstrings of revbook.rum and revbook.health (the dashboard's Definitions page lists them after GLOSSARY)
+CS_GLOSSARY: dict[str, tuple[str, str]] = definitions.glossary(definitions.CS_GLOSSARY)

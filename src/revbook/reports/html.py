@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import definitions
 from . import charts
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         pct=charts.pct,
         spec=lambda s: Markup(charts.spec_json(s)),  # safe: spec_json escapes <, > and &
     )
-    env.globals.update(GLOSSARY=charts.GLOSSARY)
+    env.globals.update(GLOSSARY=definitions.glossary(definitions.GLOSSARY))
     return env
 
 

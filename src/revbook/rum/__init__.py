@@ -45,6 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..definitions import STAGES, UNMANAGED
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from ..metrics.book import book_of
@@ -57,8 +58,6 @@ __all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "accounts_a
 
 #: the renewal outlook's model trains on at most about this many accounts per scoring date
 TRAIN_ACCOUNTS = 20_000
-STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
-UNMANAGED = "unmanaged"
 
 
 def _check_keys(section: str, raw: Mapping[str, Any], known: set[str]) -> None:
@@ -517,8 +516,8 @@ def rum(
     book_of(ws).engine.register("rb_rum", acc)
     keys = ["managed", *(["team"] if "team" in by else []), *(["owner", "owner_name"] if "owner" in by else [])]
     keys += ["stage", "potential_band", "risk_band"]
-    order = """CASE stage WHEN 'onboarding' THEN 1 WHEN 'adoption' THEN 2 WHEN 'expansion window' THEN 3
-               WHEN 'renewal window' THEN 4 ELSE 5 END"""
+    whens = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STAGES, 1))
+    order = f"CASE stage {whens} ELSE {len(STAGES) + 1} END"
     key_sql = ", ".join(keys)
     sort = ", ".join(["managed DESC", *keys[1:-3], order, "potential_band", "risk_band"])
     table = ws.con.execute(

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..definitions import MOVEMENT_KINDS as MOVEMENTS
 from ..metrics.book import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ __all__ = ["ALL_DIMS", "MOVEMENTS", "Store"]
 
 T = TypeVar("T")
 ALL_DIMS: tuple[str, ...] = DIMENSIONS
-MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
 
 
 def _key(value: Any) -> Any:

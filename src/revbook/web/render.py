@@ -45,10 +45,10 @@ def environment() -> jinja2.Environment:
         jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)])
     )
     env.filters.update(signed=_signed, seg=_segment)
-    from ..reports.cs_charts import CS_GLOSSARY
+    from ..definitions import CS_GLOSSARY, GLOSSARY, glossary
     from .filters import SLICE_LABELS
 
-    env.globals.update(slice_labels=SLICE_LABELS, GLOSSARY={**charts.GLOSSARY, **CS_GLOSSARY})
+    env.globals.update(slice_labels=SLICE_LABELS, GLOSSARY=glossary((*GLOSSARY, *CS_GLOSSARY)))
     return env
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ...definitions import LOSSES_SQL
 from ...frame import Frame
 from ...metrics import tables
 from .rules import SignalRule, signal_rules
@@ -100,8 +101,8 @@ def signal_lift(
         sql = f"""
             WITH ev AS (
                 SELECT account_id, date_trunc('month', period_end)::DATE AS m_start, period_end AS m_end,
-                       movement IN ('churn', 'contraction') AS risk, movement = 'expansion' AS expansion
-                FROM rb_mv WHERE movement IN ('churn', 'contraction', 'expansion')
+                       movement IN ({LOSSES_SQL}) AS risk, movement = 'expansion' AS expansion
+                FROM rb_mv WHERE movement IN ({LOSSES_SQL}, 'expansion')
             ),
             paying AS (SELECT DISTINCT account_id, date_trunc('month', period_end)::DATE AS m FROM rb_mv
                        WHERE start_mrr > 0 OR end_mrr > 0),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ...definitions import HEALTH_BANDS as BANDS
 from ...reports import cs_charts
 from ..filters import store_of
 from ..render import render
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 router = APIRouter()
 NAV = ("Health", "/health")
 WORST = 50
-BANDS = ("red", "yellow", "green", "unknown")
 COMPOSITE = "composite health score"
 HORIZONS = (90, 180)
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ...definitions import STAGES
 from ...reports import cs_charts
 from ..filters import store_of
 from ..render import render
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 NAV = ("RUM", "/rum")
-STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
 BANDS = ("high", "medium", "low")
 LIST_SIZE = 200
 FLOW_MONTHS = 6

@@ -1,0 +1,159 @@
+"""The workbook's named styles and the cell helpers every sheet writes with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from copy import copy
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = [
+    "add_styles",
+    "col_letter",
+    "forget_styles",
+    "link_to",
+    "money_format",
+    "pass_fail_format",
+    "put",
+    "put_headers",
+    "put_title",
+    "set_widths",
+    "sheet_ref",
+]
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "CNY": "¥"}
+
+
+def money_format(currency: str, minor_units: int) -> str:
+    number = "#,##0" + ("." + "0" * minor_units if minor_units else "")
+    symbol = SYMBOLS.get(currency)
+    if symbol:
+        return f'"{symbol}"{number};-"{symbol}"{number}'
+    return f'{number} "{currency}";-{number} "{currency}"'
+
+
+def add_styles(wb: Workbook, money_format: str) -> None:
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+    fact = Font(color="1F4E9C")  # blue: a value typed in (the facts, the engine's constants)
+    engine_fill = PatternFill("solid", fgColor="EDEDED")
+    thin = Side(style="thin", color="808080")
+
+    def style(name: str, **kw: Any) -> None:
+        wb.add_named_style(NamedStyle(name=name, **kw))
+
+    style("rb_title", font=Font(bold=True, size=14))
+    style("rb_note", font=Font(italic=True, color="595959"), alignment=Alignment(wrap_text=False))
+    style("rb_label", font=Font(bold=True))
+    style(
+        "rb_header",
+        font=Font(bold=True, color="FFFFFF"),
+        fill=PatternFill("solid", fgColor="305496"),
+        alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        border=Border(bottom=thin),
+    )
+    style(
+        "rb_header_engine",
+        font=Font(bold=True),
+        fill=PatternFill("solid", fgColor="BFBFBF"),
+        alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        border=Border(bottom=thin),
+    )
+    style("rb_text_fact", font=fact)
+    style("rb_period_fact", font=fact, number_format="yyyy-mm")
+    style("rb_date_fact", font=fact, number_format="yyyy-mm-dd")
+    style("rb_period", number_format="yyyy-mm")
+    style("rb_money_fact", font=fact, number_format=money_format)
+    style("rb_money", number_format=money_format)
+    style("rb_money_total", font=Font(bold=True), number_format=money_format, border=Border(top=thin))
+    style("rb_money_engine", font=fact, fill=engine_fill, number_format=money_format)
+    style("rb_count", number_format="#,##0")
+    style("rb_count_engine", font=fact, fill=engine_fill, number_format="#,##0")
+    style("rb_ratio", number_format="0.00%")
+    style("rb_ratio_engine", font=fact, fill=engine_fill, number_format="0.00%")
+    style("rb_tolerance", font=fact, number_format="0.0########")
+    style("rb_result", font=Font(bold=True), alignment=Alignment(horizontal="center"))
+    style("rb_link", font=Font(color="0563C1", underline="single"))
+
+
+def pass_fail_format(sheet: Worksheet, ref: str) -> None:
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font, PatternFill
+
+    sheet.conditional_formatting.add(
+        ref,
+        CellIsRule(
+            operator="equal",
+            formula=['"PASS"'],
+            fill=PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE"),
+            font=Font(color="006100"),
+        ),
+    )
+    sheet.conditional_formatting.add(
+        ref,
+        CellIsRule(
+            operator="equal",
+            formula=['"FAIL"'],
+            fill=PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE"),
+            font=Font(color="9C0006"),
+        ),
+    )
+
+
+# per workbook being written: named style -> the style array of a cell that has it (setting a named
+# style by name costs a lookup per cell; copying the array of a cell that has it is the same, faster)
+STYLE_CACHE: dict[int, dict[str, Any]] = {}
+
+
+def put(sheet: Worksheet, row: int, col: int, value: Any, style: str | None = None) -> Any:
+    cell = sheet.cell(row=row, column=col, value=value)
+    if style:
+        cache = STYLE_CACHE.setdefault(id(sheet.parent), {})
+        known = cache.get(style)
+        if known is None:
+            cell.style = style
+            cache[style] = copy(cell._style)
+        else:
+            cell._style = copy(known)
+    return cell
+
+
+def forget_styles(wb: Workbook) -> None:
+    """Drop the style arrays cached while ``wb`` was written."""
+    STYLE_CACHE.pop(id(wb), None)
+
+
+def put_title(sheet: Worksheet, title: str, note: str) -> None:
+    put(sheet, 1, 1, title, "rb_title")
+    put(sheet, 2, 1, note, "rb_note")
+
+
+def put_headers(sheet: Worksheet, row: int, start_col: int, names: Sequence[str], style: str = "rb_header") -> None:
+    for i, name in enumerate(names):
+        put(sheet, row, start_col + i, name, style)
+
+
+def set_widths(sheet: Worksheet, widths: Mapping[str, float]) -> None:
+    for col, width in widths.items():
+        sheet.column_dimensions[col].width = width
+
+
+def link_to(cell: Any, sheet: str, coordinate: str) -> None:
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!{coordinate}", display=cell.value)
+    cell.style = "rb_link"
+
+
+def sheet_ref(sheet: str) -> str:
+    """A sheet name as a formula reference prefix."""
+    return f"'{sheet}'!" if " " in sheet else f"{sheet}!"
+
+
+def col_letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
