@@ -36,7 +36,8 @@ Every setting has a default, so a workspace works with no file at all::
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
-:class:`HealthSettings`, ...), and an unknown key anywhere is a ConfigError naming the key, its
+:class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
+(:class:`ReasonOverride`, :class:`SignalOverride`), and an unknown key anywhere is a ConfigError naming the key, its
 section and the nearest valid key.
 """
 
@@ -45,6 +46,7 @@ from __future__ import annotations
 from .catalogue import CatalogueSettings
 from .core import CONFIG_NAME, GRAINS, Config, SourceConfig, config_from_mapping, load_config, parse_sources, template
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
+from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .survival import SPELLS, SurvivalSettings
 
 __all__ = [
@@ -52,12 +54,15 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "GRAINS",
     "HEALTH_COMPONENTS",
+    "POLARITIES",
     "SPELLS",
     "CatalogueSettings",
     "Config",
     "HealthSettings",
     "LifecycleSettings",
+    "ReasonOverride",
     "RumSettings",
+    "SignalOverride",
     "SourceConfig",
     "SurvivalSettings",
     "config_from_mapping",

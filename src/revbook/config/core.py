@@ -15,6 +15,7 @@ from ..contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
 from ..errors import ConfigError, WorkspaceError
 from .catalogue import CatalogueSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
+from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .survival import SurvivalSettings
 
@@ -76,10 +77,10 @@ class Config:
     cohort_slice: str = "year"
     memory_limit: str | None = None
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
-    #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy)
-    churn_reasons: Mapping[str, Any] = field(default_factory=dict)
-    #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals)
-    signals: Mapping[str, Any] = field(default_factory=dict)
+    #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy); None drops one
+    churn_reasons: Mapping[str, ReasonOverride | None] = field(default_factory=dict)
+    #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals); None drops one
+    signals: Mapping[str, SignalOverride | None] = field(default_factory=dict)
     #: [lifecycle]: stage rules and milestones (revbook.rum, revbook.health.features)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     #: [health]: composite components, weights and bands; model horizons (revbook.health)
@@ -228,8 +229,8 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
             sources=parse_sources(as_table("sources", data.get("sources", {})), base),
-            churn_reasons=dict(sections["churn_reasons"]),
-            signals=dict(sections["signals"]),
+            churn_reasons=reason_overrides(sections["churn_reasons"]),
+            signals=signal_overrides(sections["signals"]),
             **settings,
         )
     except (TypeError, ValueError) as exc:
