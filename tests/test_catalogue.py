@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from revbook import Config, ConfigError, Workspace, WorkspaceError
+from revbook.config import CatalogueSettings
 from support import AS_OF, write
 
 ACCOUNTS = "account_id,segment\nA,smb\nB,smb\nC,mid_market\nD,mid_market\nE,enterprise\n"
@@ -21,7 +22,8 @@ def make(tmp_path: Path, tables: dict[str, str], *, as_of: dt.date = AS_OF, **ca
     tables = {"accounts": ACCOUNTS, **tables}
     tmp_path.mkdir(parents=True, exist_ok=True)
     paths = {name: write(tmp_path / f"{name}.csv", text) for name, text in tables.items()}
-    ws = Workspace(tmp_path / "w.duckdb", config=Config(as_of=as_of, catalogue=catalogue))
+    config = Config(as_of=as_of, catalogue=CatalogueSettings.from_mapping(catalogue))
+    ws = Workspace(tmp_path / "w.duckdb", config=config)
     ws.load(paths)
     return ws
 
@@ -287,15 +289,15 @@ def test_a_metric_needing_a_table_not_loaded_says_which_and_how(tmp_path: Path):
 
 
 def test_catalogue_settings_are_checked(tmp_path: Path):
-    from revbook.metrics.catalogue import catalogue_settings
+    from revbook.config import CatalogueSettings
 
-    with pytest.raises(ConfigError, match=r"unknown setting\(s\) in \[catalogue\]: qbr_days.*qbr_window_days"):
-        catalogue_settings({"qbr_days": 30})
+    with pytest.raises(ConfigError, match=r"unknown key 'qbr_days' in \[catalogue\]; did you mean 'qbr_types'"):
+        CatalogueSettings.from_mapping({"qbr_days": 30})
     with pytest.raises(ConfigError, match="key_features must be a list"):
-        catalogue_settings({"key_features": "reports"})
+        CatalogueSettings.from_mapping({"key_features": "reports"})
     with pytest.raises(ConfigError, match="whole number"):
-        catalogue_settings({"activation_days": -1})
-    assert catalogue_settings({"qbr_window_days": 60}).qbr_window_days == 60
+        CatalogueSettings.from_mapping({"activation_days": -1})
+    assert CatalogueSettings.from_mapping({"qbr_window_days": 60}).qbr_window_days == 60
     subs = SUBS + "A,S1,pro,2024-01-10,,100,,1,\n"
     milestones = "account_id,milestone,achieved_at\nA,go_live,2024-02-01\n"
     with (
@@ -413,7 +415,7 @@ def test_cli_catalogue(company: Workspace, tmp_path: Path):
 def test_every_catalogue_setting_and_metric_is_documented():
     from dataclasses import fields
 
-    from revbook.metrics.catalogue import CatalogueSettings
+    from revbook.config import CatalogueSettings
     from revbook.metrics.catalogue_defs import METRICS
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")

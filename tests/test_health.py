@@ -11,8 +11,9 @@ import pyarrow.compute as pc
 import pytest
 
 from revbook import Config, ConfigError, SourceError, Workspace, sample
+from revbook.config import HealthSettings
 from revbook.health.backtest import backtest, month_ends
-from revbook.health.composite import COMPONENTS, HealthSettings, score_table
+from revbook.health.composite import COMPONENTS, score_table
 from revbook.health.features import FEATURES, features, labels
 from revbook.health.model import HealthModel
 from support import write
@@ -193,16 +194,16 @@ def test_composite_renormalises_over_known_components_and_reads_weights():
     feats = _feature_row(usage_trend=0.0, utilisation=0.4)  # usage 75, utilisation 50
     t = score_table(feats).to_pylist()[0]
     assert t["score"] == pytest.approx((0.25 * 75 + 0.2 * 50) / 0.45, abs=0.05)
-    only_usage = HealthSettings.from_config({"weights": {"utilisation": 0}})
+    only_usage = HealthSettings.from_mapping({"weights": {"utilisation": 0}})
     assert score_table(feats, only_usage).to_pylist()[0]["score"] == 75.0
-    red = HealthSettings.from_config({"bands": {"green": 90, "yellow": 80}})
+    red = HealthSettings.from_mapping({"bands": {"green": 90, "yellow": 80}})
     assert score_table(feats, red).to_pylist()[0]["band"] == "red"
 
 
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        ({"weigths": {}}, "unknown setting"),
+        ({"weigths": {}}, r"unknown key 'weigths' in \[health\]; did you mean 'weights'"),
         ({"weights": {"vibes": 1}}, "unknown component 'vibes'"),
         ({"weights": {"usage": -1}}, ">= 0"),
         ({"bands": {"green": 50, "yellow": 60}}, "yellow <= green"),
@@ -211,7 +212,7 @@ def test_composite_renormalises_over_known_components_and_reads_weights():
 )
 def test_bad_health_settings_are_clear(raw, fragment):
     with pytest.raises(ConfigError, match=fragment):
-        HealthSettings.from_config(raw)
+        HealthSettings.from_mapping(raw)
 
 
 # ------------------------------------------------------------------------------------------

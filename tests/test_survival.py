@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from revbook import Config, ConfigError, Workspace, WorkspaceError, load_config, sample
 from revbook.cli import app
-from revbook.health.survival import lifetimes, survival, survival_settings
+from revbook.config import SurvivalSettings
+from revbook.health.survival import lifetimes, survival
 from support import AS_OF, write
 
 D = dt.date.fromisoformat
@@ -140,7 +141,7 @@ def test_reactivation_first_spell_and_whole_life(tiny):
     assert whole["median_lifetime"] is None  # not reached
     curve = {r["month"]: r["survival"] for r in _rows(survival(tiny, spell="whole"))}
     assert (curve[3], curve[6]) == pytest.approx((0.8, 0.8 * 2 / 3))
-    spelled = Config(as_of=AS_OF, survival={"spell": "whole"})
+    spelled = Config(as_of=AS_OF, survival=SurvivalSettings(spell="whole"))
     with Workspace(tiny.path, config=spelled) as again:
         assert _rows(lifetimes(again))[0]["churned"] == 2
 
@@ -190,20 +191,21 @@ def test_one_weighted_fit_equals_a_fit_per_account(tiny):
 )
 def test_bad_survival_settings_are_clear_errors(tiny, settings, named):
     with pytest.raises(ConfigError, match=r"\[survival\].*" + named):
-        survival_settings(settings)
-    with Workspace(tiny.path, config=Config(as_of=AS_OF, survival=settings)) as w, pytest.raises(ConfigError):
-        lifetimes(w)
+        SurvivalSettings.from_mapping(settings)
+    options = {k: v for k, v in settings.items() if k in ("gross_margin", "horizon_months", "spell")}
+    if options:
+        with Workspace(tiny.path, config=Config(as_of=AS_OF)) as w, pytest.raises(ConfigError, match=named):
+            lifetimes(w, **options)
 
 
 def test_survival_settings_from_revbook_toml(tmp_path):
     cfg = load_config(
         write(tmp_path / "revbook.toml", "[survival]\ngross_margin = 0.72\nhorizon_months = 36\nspell = 'whole'\n")
     )
-    s = survival_settings(cfg.survival)
+    s = cfg.survival
     assert (s.gross_margin, s.horizon_months, s.spell, s.confidence) == (Decimal("0.72"), 36, "whole", 0.95)
-    bad = load_config(write(tmp_path / "bad.toml", "[survival]\ngross_margin = 80\n"))
     with pytest.raises(ConfigError, match="gross_margin must be above 0 and at most 1, got 80"):
-        survival_settings(bad.survival)
+        load_config(write(tmp_path / "bad.toml", "[survival]\ngross_margin = 80\n"))
 
 
 def test_survival_needs_an_mrr_source(ws):

@@ -167,10 +167,9 @@ def _scores(ws: Workspace, result: Backtest) -> Frame:
     import pyarrow as pa
 
     from ..frame import Frame as _Frame
-    from ..health.composite import lifecycle_feature_options
     from ..health.features import features
 
-    feats = features(ws, [ws.config.snapshot_date()], **lifecycle_feature_options(ws))
+    feats = features(ws, [ws.config.snapshot_date()])
     logistic, boosting = result.models["logistic"], result.models["boosting"]
     table = pa.table(
         {

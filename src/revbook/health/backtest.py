@@ -29,11 +29,12 @@ import pyarrow as pa
 
 from ..errors import WorkspaceError
 from ..metrics.book import book_of
-from .composite import HealthSettings, lifecycle_feature_options, score_table
+from .composite import score_table
 from .features import features, labels
 from .model import HealthModel
 
 if TYPE_CHECKING:
+    from ..config import HealthSettings
     from ..store import Store
 
 __all__ = ["Backtest", "backtest", "month_ends", "scores"]
@@ -110,7 +111,7 @@ def _reliability(name: str, y: np.ndarray, p: np.ndarray, bins: int = 10) -> lis
 
 
 def _labelled(ws: Store, dates: list[dt.date], horizon: int, threshold: float) -> tuple[pa.Table, pa.Table]:
-    feats = features(ws, dates, **lifecycle_feature_options(ws))
+    feats = features(ws, dates)
     lab = labels(ws, dates, horizon_days=horizon, threshold=threshold)
     # the same rows in the same order (both are accounts paying on the date, sorted)
     if feats.num_rows != lab.num_rows:  # pragma: no cover - both read the same ledger
@@ -120,7 +121,7 @@ def _labelled(ws: Store, dates: list[dt.date], horizon: int, threshold: float) -
 
 def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:
     """Train on earlier month ends, test on later ones; measure the models and the composite."""
-    settings = settings or HealthSettings.from_config(ws.config.health)
+    settings = settings or ws.config.health
     horizon = horizon_days or settings.horizons[0]
     as_of = ws.config.snapshot_date()
     test_dates = month_ends(as_of - dt.timedelta(days=horizon), settings.test_months)
@@ -163,7 +164,7 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
     coefficients = models["logistic"].coefficients()
     contrib = np.abs(models["boosting"].contributions(f_test)).mean(axis=0) if f_test.num_rows else []
     importance = sorted(
-        zip(models["boosting"].columns, [float(v) for v in contrib], strict=True), key=lambda kv: -kv[1]
+        zip(models["boosting"].columns_, [float(v) for v in contrib], strict=True), key=lambda kv: -kv[1]
     )
     return Backtest(
         horizon_days=horizon,

@@ -19,32 +19,27 @@ over those), so a missing table or a quiet account is not scored as bad. Bands: 
 yellow >= 65, red below (``[health] bands``). Each component's points lost, weight x (100 -
 component), explain the score: they sum to 100 - score.
 
-Settings (revbook.toml)::
-
-    [health]
-    weights = { usage = 0.25, utilisation = 0.2, engagement = 0.15, support = 0.15, sentiment = 0.15, milestones = 0.1 }
-    bands = { green = 75, yellow = 65 }
+Settings: ``[health] weights`` and ``bands`` of revbook.toml, read by :func:`revbook.config.load_config`
+into :class:`revbook.config.HealthSettings` (``ws.config.health``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from ..definitions import HEALTH_GREEN, HEALTH_YELLOW, UNKNOWN_BAND
-from ..errors import ConfigError
+from ..config import HealthSettings
+from ..definitions import UNKNOWN_BAND
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["COMPONENTS", "HealthSettings", "composite", "score_table"]
+__all__ = ["COMPONENTS", "composite", "score_table"]
 
-#: component -> (features it reads, description)
+#: component -> (features it reads, description), in the order of config.HEALTH_COMPONENTS
 COMPONENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "usage": (("usage_trend",), "product usage and its trend"),
     "utilisation": (("utilisation",), "seat utilisation"),
@@ -53,63 +48,6 @@ COMPONENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "sentiment": (("nps", "csat"), "NPS and CSAT"),
     "milestones": (("milestone_progress", "onboarding_overdue"), "onboarding milestone progress"),
 }
-DEFAULT_WEIGHTS = {
-    "usage": 0.25,
-    "utilisation": 0.20,
-    "engagement": 0.15,
-    "support": 0.15,
-    "sentiment": 0.15,
-    "milestones": 0.10,
-}
-
-
-@dataclass(frozen=True)
-class HealthSettings:
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    green: float = HEALTH_GREEN
-    yellow: float = HEALTH_YELLOW
-    horizons: tuple[int, ...] = (90, 180)
-    #: a fall of MRR by at least this share within the horizon is a contraction event
-    contraction_threshold: float = 0.1
-    #: months of scoring dates held out at the end of the history in the backtest
-    test_months: int = 6
-    #: months of scoring dates before the test ones used to train
-    train_months: int = 24
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> HealthSettings:
-        known = {"weights", "bands", "horizons", "contraction_threshold", "test_months", "train_months"}
-        unknown = set(raw) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown setting(s) in [health]: {', '.join(sorted(unknown))}",
-                hint=f"known: {', '.join(sorted(known))}",
-            )
-        weights = dict(DEFAULT_WEIGHTS)
-        for name, w in dict(raw.get("weights", {})).items():
-            if name not in COMPONENTS:
-                raise ConfigError(
-                    f"[health] weights names an unknown component '{name}'", hint=f"components: {', '.join(COMPONENTS)}"
-                )
-            if not isinstance(w, int | float) or w < 0:
-                raise ConfigError(f"[health] weight of '{name}' must be a number >= 0", value=w)
-            weights[name] = float(w)
-        if sum(weights.values()) <= 0:
-            raise ConfigError("[health] weights must not all be 0")
-        bands = dict(raw.get("bands", {}))
-        green, yellow = float(bands.get("green", cls.green)), float(bands.get("yellow", cls.yellow))
-        if not 0 <= yellow <= green <= 100:
-            raise ConfigError("[health] bands need 0 <= yellow <= green <= 100", value=bands)
-        horizons = tuple(int(h) for h in raw.get("horizons", (90, 180)))
-        if not horizons or any(h < 7 for h in horizons):
-            raise ConfigError("[health] horizons are days, each at least 7", value=horizons)
-        threshold = float(raw.get("contraction_threshold", 0.1))
-        if not 0 < threshold <= 1:
-            raise ConfigError("[health] contraction_threshold must be in (0, 1]", value=threshold)
-        test_months, train_months = int(raw.get("test_months", 6)), int(raw.get("train_months", 24))
-        if test_months < 1 or train_months < 1:
-            raise ConfigError("[health] test_months and train_months must be at least 1")
-        return cls(weights, green, yellow, horizons, threshold, test_months, train_months)
 
 
 def _clip(x: np.ndarray) -> np.ndarray:
@@ -184,18 +122,8 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
 def composite(ws: Store, on: dt.date | str | None = None) -> pa.Table:
     """The composite score of every account paying on ``on`` (a date or YYYY-MM-DD; default the
     as-of date, never after it), with its ARR (in account order)."""
-    from ..rum import on_date
     from .features import features
 
-    settings = HealthSettings.from_config(ws.config.health)
-    feats = features(ws, [on_date(on, ws)], **lifecycle_feature_options(ws))
-    scored = score_table(feats, settings)
+    feats = features(ws, [ws.config.on_date(on)])
+    scored = score_table(feats, ws.config.health)
     return scored.append_column("arr", feats["arr"])
-
-
-def lifecycle_feature_options(ws: Store) -> dict[str, Any]:
-    """The milestone settings of [lifecycle] that features read."""
-    from ..rum import LifecycleSettings
-
-    lc = LifecycleSettings.from_config(ws.config.lifecycle)
-    return {"onboarding_milestones": lc.onboarding_milestones, "onboarding_days": lc.onboarding_days}

@@ -23,6 +23,7 @@ from ..errors import ConfigError, WorkspaceError
 from ..metrics.book import book_of
 
 if TYPE_CHECKING:
+    from ..config import LifecycleSettings
     from ..store import Store
 
 __all__ = ["FEATURES", "features", "labels", "register_dates"]
@@ -85,8 +86,7 @@ def features(
     ws: Store,
     dates: Sequence[dt.date],
     *,
-    onboarding_milestones: Sequence[str] = ("kickoff", "go_live"),
-    onboarding_days: int = 90,
+    lifecycle: LifecycleSettings | None = None,
     key_feature_prefix: str = "feature_",
     usage_metric: str = "actions",
     users_metric: str = "active_users",
@@ -97,7 +97,10 @@ def features(
     (NULL where the table it needs is not loaded or the account has no rows).
 
     ``sample_every`` > 1 keeps one account in that many (by a hash of its id: the same accounts on
-    every date), for training on a large book at a fraction of the cost."""
+    every date), for training on a large book at a fraction of the cost. The onboarding milestones
+    and days are ``lifecycle``'s, by default the workspace's [lifecycle] settings."""
+    lc = lifecycle or ws.config.lifecycle
+    onboarding_milestones, onboarding_days = lc.onboarding_milestones, lc.onboarding_days
     book = book_of(ws)
     register_dates(ws, dates)
 

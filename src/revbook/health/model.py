@@ -49,16 +49,21 @@ def _one_thread() -> Iterator[None]:
 
 
 class HealthModel:
-    """``HealthModel("logistic").fit(features, labels)``; ``predict_proba(features)``; ``drivers``."""
+    """``HealthModel("logistic").fit(features, labels)``; ``predict_proba(features)``; ``drivers``.
+
+    Options are set in ``__init__``; :meth:`fit` returns the model and sets the fitted attributes,
+    whose names end in ``_``: ``columns_`` (the features it was trained on: those some row has),
+    ``pipeline_`` (the scikit-learn estimator) and ``medians_`` (each column's training median)."""
+
+    columns_: tuple[str, ...]
+    pipeline_: Any
+    medians_: np.ndarray
 
     def __init__(self, kind: Literal["logistic", "boosting"] = "logistic", *, random_state: int = 0) -> None:
         if kind not in ("logistic", "boosting"):
             raise ConfigError(f"unknown model kind '{kind}'", hint="use 'logistic' or 'boosting'")
         self.kind = kind
         self.random_state = random_state
-        self.columns: tuple[str, ...] = MODEL_FEATURES
-        self._pipe: Any = None
-        self._medians: np.ndarray | None = None
 
     def _estimator(self) -> Any:
         if self.kind == "logistic":
@@ -83,7 +88,7 @@ class HealthModel:
         x = matrix(feats, MODEL_FEATURES)
         # a feature no row has (its table is not loaded) is left out
         present = ~np.isnan(x).all(axis=0) if len(x) else np.ones(x.shape[1], bool)
-        self.columns = tuple(c for c, keep in zip(MODEL_FEATURES, present, strict=True) if keep)
+        columns = tuple(c for c, keep in zip(MODEL_FEATURES, present, strict=True) if keep)
         x = x[:, present]
         target = np.asarray(y.to_numpy(zero_copy_only=False) if hasattr(y, "to_numpy") else y, dtype=bool)
         if len(target) != len(x):
@@ -93,23 +98,24 @@ class HealthModel:
                 "the training dates have only one outcome, so no model can be fitted",
                 hint="train on a longer history (more scoring dates) or a longer horizon",
             )
-        self._medians = np.nan_to_num(np.nanmedian(x, axis=0)) if len(x) else np.zeros(x.shape[1])
+        medians = np.nan_to_num(np.nanmedian(x, axis=0)) if len(x) else np.zeros(x.shape[1])
         with _one_thread():
-            self._pipe = self._estimator().fit(x, target)
+            pipeline = self._estimator().fit(x, target)
+        self.columns_, self.pipeline_, self.medians_ = columns, pipeline, medians
         return self
 
     def _check(self) -> None:
-        if self._pipe is None:
+        if not hasattr(self, "pipeline_"):
             raise ConfigError("the model is not fitted", hint="call fit(features, labels) first")
 
     def predict_proba(self, feats: pa.Table) -> np.ndarray:
         """The probability of the event for each row."""
         self._check()
-        x = matrix(feats, self.columns)
+        x = matrix(feats, self.columns_)
         if not len(x):
             return np.zeros(0)
         with _one_thread():
-            return np.asarray(self._pipe.predict_proba(x)[:, 1])
+            return np.asarray(self.pipeline_.predict_proba(x)[:, 1])
 
     def coefficients(self) -> list[tuple[str, float]]:
         """The logistic model's coefficients on standardised features (missing indicators as
@@ -117,30 +123,29 @@ class HealthModel:
         self._check()
         if self.kind != "logistic":
             raise ConfigError("coefficients are the logistic model's", hint="use drivers() for boosting")
-        imputer, _, lr = (self._pipe[i] for i in range(3))
-        names = list(self.columns)
-        names += [f"{self.columns[i]} missing" for i in getattr(imputer.indicator_, "features_", [])]
+        imputer, _, lr = (self.pipeline_[i] for i in range(3))
+        names = list(self.columns_)
+        names += [f"{self.columns_[i]} missing" for i in getattr(imputer.indicator_, "features_", [])]
         coef = lr.coef_[0]
         return sorted(zip(names, coef.tolist(), strict=True), key=lambda kv: -abs(kv[1]))
 
     def contributions(self, feats: pa.Table) -> np.ndarray:
         """Rows x features: each feature's push on the risk (see the module docstring)."""
         self._check()
-        x = matrix(feats, self.columns)
+        x = matrix(feats, self.columns_)
         if not len(x):
-            return np.zeros((0, len(self.columns)))
+            return np.zeros((0, len(self.columns_)))
         if self.kind == "logistic":
-            imputer, scaler, lr = (self._pipe[i] for i in range(3))
+            imputer, scaler, lr = (self.pipeline_[i] for i in range(3))
             z = scaler.transform(imputer.transform(x))
-            return np.asarray((z * lr.coef_[0])[:, : len(self.columns)])
-        assert self._medians is not None
+            return np.asarray((z * lr.coef_[0])[:, : len(self.columns_)])
         out = np.zeros_like(x)
         with _one_thread():
-            base = self._pipe.predict_proba(x)[:, 1]
+            base = self.pipeline_.predict_proba(x)[:, 1]
             for j in range(x.shape[1]):
                 x2 = x.copy()
-                x2[:, j] = self._medians[j]
-                out[:, j] = base - self._pipe.predict_proba(x2)[:, 1]
+                x2[:, j] = self.medians_[j]
+                out[:, j] = base - self.pipeline_.predict_proba(x2)[:, 1]
         return out
 
     def drivers(self, feats: pa.Table, top: int = 3) -> list[str]:
@@ -149,5 +154,5 @@ class HealthModel:
         out = []
         for row in c:
             order = np.argsort(-row)[:top]
-            out.append(", ".join(self.columns[j] for j in order if row[j] > 0))
+            out.append(", ".join(self.columns_[j] for j in order if row[j] > 0))
         return out

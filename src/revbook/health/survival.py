@@ -29,13 +29,13 @@ whatever the number of accounts. lifelines (1.4 s of import) is imported only in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..config import SurvivalSettings
 from ..frame import Frame
 from ..metrics.book import book_of
 
@@ -45,86 +45,7 @@ if TYPE_CHECKING:
     from ..metrics.book import Book
     from ..store import Store
 
-__all__ = ["SPELLS", "SurvivalSettings", "lifetimes", "print_lifetimes", "survival", "survival_settings"]
-
-SPELLS = ("first", "whole")
-
-
-@dataclass(frozen=True)
-class SurvivalSettings:
-    """The [survival] section of revbook.toml, checked."""
-
-    #: share of revenue kept after the cost of serving it; CLTV is margin, not revenue
-    gross_margin: Decimal = Decimal("0.8")
-    #: the restricted mean lifetime's horizon (months); shorter when a group's follow-up is
-    horizon_months: int = 60
-    #: "first": a life ends at the first churn; "whole": first payment to the last churn
-    spell: str = "first"
-    #: the Kaplan-Meier confidence band's level
-    confidence: float = 0.95
-
-
-def _number(name: str, value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise ConfigError(f"[survival] {name} must be a number", value=value)
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ConfigError(f"[survival] {name} must be a number", value=value) from None
-    if not number.is_finite():
-        raise ConfigError(f"[survival] {name} must be a finite number", value=value)
-    return number
-
-
-def survival_settings(raw: Mapping[str, Any] | None = None, **overrides: Any) -> SurvivalSettings:
-    """Check the [survival] settings (``raw``) and keyword overrides (None = not given)."""
-    values = dict(raw or {})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = set(SurvivalSettings.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) in [survival]: {', '.join(unknown)}",
-            hint=f"the settings are: {', '.join(sorted(known))}",
-        )
-    out: dict[str, Any] = {}
-    if "gross_margin" in values:
-        margin = _number("gross_margin", values["gross_margin"])
-        if not 0 < margin <= 1:
-            raise ConfigError(
-                f"[survival] gross_margin must be above 0 and at most 1, got {values['gross_margin']}",
-                value=values["gross_margin"],
-                hint="give it as a share: 0.8 for 80%",
-            )
-        out["gross_margin"] = margin
-    if "horizon_months" in values:
-        horizon = _number("horizon_months", values["horizon_months"])
-        if horizon != horizon.to_integral_value() or not 1 <= horizon <= 1200:
-            raise ConfigError(
-                f"[survival] horizon_months must be a whole number of months from 1 to 1200, "
-                f"got {values['horizon_months']}",
-                value=values["horizon_months"],
-            )
-        out["horizon_months"] = int(horizon)
-    if "spell" in values:
-        if values["spell"] not in SPELLS:
-            raise ConfigError(
-                f"[survival] spell must be 'first' or 'whole', got {values['spell']!r}",
-                value=values["spell"],
-                hint="'first' ends a life at the first churn; 'whole' runs to the last churn",
-            )
-        out["spell"] = values["spell"]
-    if "confidence" in values:
-        level = _number("confidence", values["confidence"])
-        if not 0 < level < 1:
-            raise ConfigError(
-                f"[survival] confidence must be between 0 and 1, got {values['confidence']}",
-                value=values["confidence"],
-                hint="0.95 for a 95% band",
-            )
-        out["confidence"] = float(level)
-    return SurvivalSettings(**out)
-
+__all__ = ["lifetimes", "print_lifetimes", "survival"]
 
 # -- durations (SQL) ---------------------------------------------------------------------------
 
@@ -282,7 +203,7 @@ def survival(
     import numpy as np
     import pyarrow as pa
 
-    settings = survival_settings(ws.config.survival, spell=spell, confidence=confidence)
+    settings = ws.config.survival.override(spell=spell, confidence=confidence)
     dims = _dimensions(by)
     columns: dict[str, list[Any]] = {d: [] for d in dims}
     for name in ("month", "at_risk", "events", "censored", "survival", "ci_lower", "ci_upper"):
@@ -340,9 +261,7 @@ def lifetimes(
     import pyarrow as pa
     from lifelines.utils import restricted_mean_survival_time
 
-    settings = survival_settings(
-        ws.config.survival, spell=spell, gross_margin=gross_margin, horizon_months=horizon_months
-    )
+    settings = ws.config.survival.override(spell=spell, gross_margin=gross_margin, horizon_months=horizon_months)
     dims = _dimensions(by)
     mu = ws.config.minor_units
     margin = Fraction(settings.gross_margin)

@@ -18,10 +18,10 @@ A reason given as ``false`` (``data_residency = false``) is removed. ``unknown``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..config.insights import reason_overrides
 from ..errors import ConfigError
 
 __all__ = ["DEFAULT_REASONS", "UNKNOWN", "Reason", "Taxonomy", "taxonomy"]
@@ -204,57 +204,25 @@ class Taxonomy:
         return out
 
 
-def _strings(value: object, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{where} must be a string or a list of strings", value=value)
-
-
 def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
     """The taxonomy: :data:`DEFAULT_REASONS` with ``overrides`` (code -> fields, or ``False`` to drop).
 
     Fields of an override: ``label``, ``owner``, ``aliases``, ``keywords`` (regular expressions),
-    and ``replace_keywords`` (default false: keywords are added to the default ones).
+    and ``replace_keywords`` (default false: keywords are added to the default ones). The
+    workspace's [churn_reasons] (``config.churn_reasons``) are such overrides, already checked.
     """
     reasons = {r.code: r for r in DEFAULT_REASONS}
-    for code, spec in (overrides or {}).items():
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(code)):
-            raise ConfigError(
-                f"churn reason code '{code}' must be lower-case letters, digits and _",
-                hint="e.g. [churn_reasons.data_residency]",
-            )
-        if spec is False or spec is None:
-            if code == UNKNOWN:
-                raise ConfigError("the 'unknown' churn reason cannot be removed")
+    for code, spec in reason_overrides(overrides).items():
+        if spec is None:
             reasons.pop(code, None)
             continue
-        if not isinstance(spec, Mapping):
-            raise ConfigError(f"[churn_reasons.{code}] must be a table of label, owner, aliases, keywords", value=spec)
-        extra = set(spec) - {"label", "owner", "aliases", "keywords", "replace_keywords"}
-        if extra:
-            raise ConfigError(
-                f"unknown key(s) in [churn_reasons.{code}]: {', '.join(sorted(extra))}",
-                hint="use label, owner, aliases, keywords, replace_keywords",
-            )
         base = reasons.get(code) or Reason(code, code.replace("_", " ").capitalize(), "unassigned")
-        keywords = _strings(spec.get("keywords", ()), f"[churn_reasons.{code}] keywords")
-        for k in keywords:
-            try:
-                re.compile(k)
-            except re.error as exc:
-                raise ConfigError(
-                    f"[churn_reasons.{code}] keyword '{k}' is not a valid regular expression: {exc}"
-                ) from None
-        if not spec.get("replace_keywords", False):
-            keywords = base.keywords + keywords
         reasons[code] = Reason(
             code,
-            str(spec.get("label", base.label)),
-            str(spec.get("owner", base.owner)),
-            base.aliases + _strings(spec.get("aliases", ()), f"[churn_reasons.{code}] aliases"),
-            keywords,
+            base.label if spec.label is None else spec.label,
+            base.owner if spec.owner is None else spec.owner,
+            base.aliases + spec.aliases,
+            spec.keywords if spec.replace_keywords else base.keywords + spec.keywords,
         )
     ordered = [r for c, r in reasons.items() if c != UNKNOWN] + [reasons[UNKNOWN]]
     return Taxonomy(tuple(ordered))

@@ -37,8 +37,7 @@ it, not added to it (the expansions in g0 already include deals like it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,92 +45,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..definitions import STAGES, UNMANAGED
-from ..errors import ConfigError, WorkspaceError
+from ..errors import ConfigError
 from ..frame import Frame
 from ..metrics.book import book_of
 
 if TYPE_CHECKING:
-    from ..health.composite import HealthSettings
+    from ..config import HealthSettings, LifecycleSettings, RumSettings
     from ..store import Store
 
-__all__ = ["STAGES", "LifecycleSettings", "RumSettings", "accounts", "accounts_and_health", "flow", "on_date", "rum"]
+__all__ = ["STAGES", "accounts", "accounts_and_health", "flow", "rum"]
 
 #: the renewal outlook's model trains on at most about this many accounts per scoring date
 TRAIN_ACCOUNTS = 20_000
-
-
-def _check_keys(section: str, raw: Mapping[str, Any], known: set[str]) -> None:
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) in [{section}]: {', '.join(sorted(unknown))}",
-            hint=f"known: {', '.join(sorted(known))}",
-        )
-
-
-@dataclass(frozen=True)
-class LifecycleSettings:
-    onboarding_milestones: tuple[str, ...] = ("kickoff", "go_live")
-    value_milestone: str = "first_value"
-    onboarding_days: int = 90
-    renewal_window_days: int = 90
-    expansion_utilisation: float = 0.85
-    churned_days: int = 90
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> LifecycleSettings:
-        _check_keys("lifecycle", raw, {f for f in cls.__dataclass_fields__})
-        d = cls()
-        try:
-            s = cls(
-                onboarding_milestones=tuple(str(m) for m in raw.get("onboarding_milestones", d.onboarding_milestones)),
-                value_milestone=str(raw.get("value_milestone", d.value_milestone)),
-                onboarding_days=int(raw.get("onboarding_days", d.onboarding_days)),
-                renewal_window_days=int(raw.get("renewal_window_days", d.renewal_window_days)),
-                expansion_utilisation=float(raw.get("expansion_utilisation", d.expansion_utilisation)),
-                churned_days=int(raw.get("churned_days", d.churned_days)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"invalid [lifecycle] setting: {exc}") from None
-        if s.onboarding_days < 1 or s.renewal_window_days < 1 or s.churned_days < 1:
-            raise ConfigError("[lifecycle] day counts must be at least 1")
-        if not 0 < s.expansion_utilisation <= 2:
-            raise ConfigError("[lifecycle] expansion_utilisation is a share of the licence, e.g. 0.85")
-        return s
-
-
-@dataclass(frozen=True)
-class RumSettings:
-    target_utilisation: float = 0.75
-    usage_metric: str = "actions"
-    usage_tiers: Mapping[str, float] = field(default_factory=lambda: {"starter": 25.0, "team": 30.0, "business": 35.0})
-    cross_sell_share: float = 0.25
-    potential_bands: tuple[float, float] = (0.25, 0.10)
-    growth_band: float = 0.02
-    train_months: int = 6
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> RumSettings:
-        _check_keys("rum", raw, {f for f in cls.__dataclass_fields__})
-        d = cls()
-        try:
-            bands = raw.get("potential_bands", d.potential_bands)
-            s = cls(
-                target_utilisation=float(raw.get("target_utilisation", d.target_utilisation)),
-                usage_metric=str(raw.get("usage_metric", d.usage_metric)),
-                usage_tiers={str(k): float(v) for k, v in dict(raw.get("usage_tiers", d.usage_tiers)).items()},
-                cross_sell_share=float(raw.get("cross_sell_share", d.cross_sell_share)),
-                potential_bands=(float(bands[0]), float(bands[1])),
-                growth_band=float(raw.get("growth_band", d.growth_band)),
-                train_months=int(raw.get("train_months", d.train_months)),
-            )
-        except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ConfigError(f"invalid [rum] setting: {exc}") from None
-        if not 0 < s.target_utilisation <= 1 or not 0 < s.cross_sell_share <= 1:
-            raise ConfigError("[rum] target_utilisation and cross_sell_share are shares in (0, 1]")
-        if not s.potential_bands[0] >= s.potential_bands[1] >= 0:
-            raise ConfigError("[rum] potential_bands = [high, medium] shares of ARR, high >= medium >= 0")
-        return s
 
 
 # ----------------------------------------------------------------------------------------------
@@ -317,14 +242,12 @@ def accounts_and_health(
 ) -> tuple[Frame, pa.Table]:
     """:func:`accounts`, and the composite health table of its paying accounts
     (:func:`revbook.health.composite.score_table` with ``arr``) from the same scoring."""
-    from ..health.composite import HealthSettings, score_table
+    from ..health.composite import score_table
     from ..health.features import features
 
-    on = on_date(on, ws)
-    lc = LifecycleSettings.from_config(ws.config.lifecycle)
-    rs = RumSettings.from_config(ws.config.rum)
-    hs = HealthSettings.from_config(ws.config.health)
-    feats = features(ws, [on], onboarding_milestones=lc.onboarding_milestones, onboarding_days=lc.onboarding_days)
+    on = ws.config.on_date(on)
+    lc, rs, hs = ws.config.lifecycle, ws.config.rum, ws.config.health
+    feats = features(ws, [on], lifecycle=lc)
     n = feats.num_rows
     health = score_table(feats, hs)
     pot = _potential(ws, feats, on, rs, lc.expansion_utilisation)
@@ -461,8 +384,7 @@ def _renewal_model(
     dates = month_ends(on - dt.timedelta(days=horizon), rs.train_months)
     # at most about TRAIN_ACCOUNTS accounts per date: a large book trains on a hash sample of them
     every = max(1, -(-feats.num_rows // TRAIN_ACCOUNTS))
-    opts: dict[str, Any] = {"onboarding_milestones": lc.onboarding_milestones, "onboarding_days": lc.onboarding_days}
-    f_train = features(ws, dates, sample_every=every, **opts)
+    f_train = features(ws, dates, lifecycle=lc, sample_every=every)
     lab = labels(ws, dates, horizon_days=horizon, threshold=hs.contraction_threshold, sample_every=every)
     y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
     if y.all() or not y.any():
@@ -481,23 +403,6 @@ def _renewal_model(
         return float((end[rows] - mrr[rows]).sum() / mrr[rows].sum()) if rows.any() else 0.0
 
     return model.predict_proba(feats), weighted(inside & y), weighted(inside & ~y)
-
-
-def on_date(on: dt.date | str | None, ws: Store) -> dt.date:
-    """The date RUM and health are read on: ``on`` (a date or YYYY-MM-DD), by default the as-of
-    date, never after it."""
-    if on is None:
-        return ws.config.snapshot_date()
-    if isinstance(on, str):
-        try:
-            on = dt.date.fromisoformat(on)
-        except ValueError:
-            raise ConfigError(f"'{on}' is not a date", hint="use YYYY-MM-DD") from None
-    if on > ws.config.snapshot_date():
-        raise WorkspaceError(
-            f"{on} is after the as-of date {ws.config.snapshot_date()}", hint="RUM is read on or before the as-of date"
-        )
-    return on
 
 
 def rum(
@@ -543,7 +448,7 @@ def flow(ws: Store, start: dt.date | str, end: dt.date | str | None = None) -> F
     moved, churned), accounts, ARR at the start and the end, the change, and the change split into
     expansion and contraction of the accounts that stayed customers. ``new`` is an account not
     paying at the start; ``churned`` one that stopped paying by the end (its end ARR is 0)."""
-    d0, d1 = on_date(start, ws), on_date(end, ws)
+    d0, d1 = ws.config.on_date(start), ws.config.on_date(end)
     if d1 <= d0:
         raise ConfigError(f"the flow's end {d1} must be after its start {d0}")
     a = accounts(ws, d0, expected=False).to_arrow()

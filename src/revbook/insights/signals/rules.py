@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ...config.insights import signal_overrides
 from ...errors import ConfigError
 
-POLARITIES = ("risk", "expansion", "both")
 NEGATION = r"(?:\bnot|\bno|\bnever|\bwithout|\bnor|\bnone|\bcannot|n't)"
 HYPOTHETICAL = r"(?:\bif|\bwhether|\bin case|\bsuppose|\bsupposing|\bhypothetically|\bunless|\bin the event)"
 #: up to {} words between a negation / hypothetical and the phrase (no punctuation crossed)
@@ -156,29 +156,21 @@ def signal_rules(overrides: Mapping[str, object] | None = None) -> tuple[SignalR
     ``exclude``, ``negation_inside``, ``description``.
     """
     rules = {r.name: r for r in DEFAULT_RULES}
-    for name, spec in (overrides or {}).items():
-        if spec is False or spec is None:
+    for name, spec in signal_overrides(overrides).items():
+        if spec is None:
             rules.pop(name, None)
             continue
-        if not isinstance(spec, Mapping):
-            raise ConfigError(f"[signals.{name}] must be a table of patterns, polarity, exclude", value=spec)
-        extra = set(spec) - {"patterns", "add_patterns", "polarity", "exclude", "negation_inside", "description"}
-        if extra:
-            raise ConfigError(f"unknown key(s) in [signals.{name}]: {', '.join(sorted(extra))}")
-        base = rules.get(name) or SignalRule(name, str(spec.get("polarity", "risk")), ())
-        patterns = tuple(spec.get("patterns", base.patterns)) + tuple(spec.get("add_patterns", ()))
-        polarity = str(spec.get("polarity", base.polarity))
-        if polarity not in POLARITIES:
-            raise ConfigError(f"[signals.{name}] polarity must be one of {', '.join(POLARITIES)}", value=polarity)
+        base = rules.get(name) or SignalRule(name, spec.polarity or "risk", ())
+        patterns = (base.patterns if spec.patterns is None else spec.patterns) + spec.add_patterns
         if not patterns:
             raise ConfigError(f"[signals.{name}] needs at least one pattern")
         rules[name] = SignalRule(
             name,
-            polarity,
+            spec.polarity or base.polarity,
             patterns,
-            tuple(spec.get("exclude", base.exclude)),
-            bool(spec.get("negation_inside", base.negation_inside)),
-            str(spec.get("description", base.description)),
+            base.exclude if spec.exclude is None else spec.exclude,
+            base.negation_inside if spec.negation_inside is None else spec.negation_inside,
+            base.description if spec.description is None else spec.description,
         )
     if not rules:
         raise ConfigError("no signal rules left", hint="keep at least one rule in [signals]")

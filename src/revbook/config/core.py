@@ -1,59 +1,52 @@
-"""revbook.toml: the workspace's settings and the column mapping of its sources.
-
-Every setting has a default, so a workspace works with no file at all::
-
-    [workspace]
-    path = "revbook.duckdb"            # the DuckDB file, relative to this file
-    reporting_currency = "USD"
-    fiscal_year_start_month = 1        # 1 = January
-    churn_grace_days = 0               # gaps of at most this many days are bridged at the previous MRR
-    mrr_source = "subscriptions"       # or "invoices"; the other is kept for reconciliation
-    as_of = "2026-11-15"               # the snapshot date; default: today
-    arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
-    reactivation_as_new_after_months = 0  # 0: a return is always a reactivation
-    cohort_slice = "year"              # the acquisition-cohort slice: "year" or "quarter"
-    memory_limit = "8GB"               # DuckDB's memory before it spills to disk; default: half the RAM
-
-    [sources.subscriptions]
-    path = "exports/subscriptions.csv" # or paths = [...]
-    date_format = "%m/%d/%Y"           # only when dates are ambiguous
-    decimal = ","                      # only when amounts use a decimal comma without thousands
-
-    [sources.subscriptions.columns]    # canonical name = "your column"
-    mrr = "Monthly Amount"
-    account_id = "Customer ID"
-
-    [churn_reasons.price]              # the churn-reason taxonomy: override or extend the defaults
-    keywords = ["too expensive", "pricing"]  # (docs/churn-reasons.md; a reason set to false is dropped)
-
-    [signals.competitor]               # trigger-phrase rules in notes: override or extend the defaults
-    add_patterns = ["\\bmoving to acme\\b"]
-
-    [lifecycle]  [health]  [rum]  [catalogue]  [survival]
-                                       # customer-success settings, each read and checked by its module
-                                       # (revbook.rum, revbook.health, revbook.metrics.catalogue); see
-                                       # docs/rum.md, docs/health.md and docs/definitions.md
-"""
+"""Config and SourceConfig, read from revbook.toml by :func:`load_config` (the settings are in
+:mod:`revbook.config`'s docstring)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
-from .definitions import ARR_BAND_EDGES
-from .errors import ConfigError
+from ..contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
+from ..definitions import ARR_BAND_EDGES
+from ..errors import ConfigError, WorkspaceError
+from .catalogue import CatalogueSettings
+from .cs import HealthSettings, LifecycleSettings, RumSettings
+from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
+from .keys import as_table, check_keys
+from .survival import SurvivalSettings
 
-__all__ = ["Config", "SourceConfig", "load_config"]
+__all__ = ["Config", "SourceConfig", "load_config", "template"]
 
 CONFIG_NAME = "revbook.toml"
 GRAINS = ("month", "quarter", "year")
-#: sections beside [workspace] and [sources.*], each kept as given and read by its own module
-SECTIONS = ("churn_reasons", "signals", "lifecycle", "health", "rum", "catalogue", "survival")
+#: the typed sections: name -> the settings class that parses and checks it
+SETTINGS: dict[str, Any] = {
+    "lifecycle": LifecycleSettings,
+    "health": HealthSettings,
+    "rum": RumSettings,
+    "catalogue": CatalogueSettings,
+    "survival": SurvivalSettings,
+}
+#: sections beside [workspace] and [sources.*]
+SECTIONS = ("churn_reasons", "signals", *SETTINGS)
+WORKSPACE_KEYS = (
+    "path",
+    "reporting_currency",
+    "fiscal_year_start_month",
+    "churn_grace_days",
+    "mrr_source",
+    "as_of",
+    "arr_bands",
+    "reactivation_as_new_after_months",
+    "cohort_slice",
+    "memory_limit",
+)
+SOURCE_KEYS = ("path", "paths", "columns", "date_format", "decimal", "delimiter", "encoding", "sheet")
 
 
 @dataclass(frozen=True)
@@ -85,20 +78,20 @@ class Config:
     cohort_slice: str = "year"
     memory_limit: str | None = None
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
-    #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy)
-    churn_reasons: Mapping[str, Any] = field(default_factory=dict)
-    #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals)
-    signals: Mapping[str, Any] = field(default_factory=dict)
-    #: [lifecycle]: stage rules and milestones (revbook.rum)
-    lifecycle: Mapping[str, Any] = field(default_factory=dict)
+    #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy); None drops one
+    churn_reasons: Mapping[str, ReasonOverride | None] = field(default_factory=dict)
+    #: [signals]: overrides of the trigger-phrase rules (revbook.insights.signals); None drops one
+    signals: Mapping[str, SignalOverride | None] = field(default_factory=dict)
+    #: [lifecycle]: stage rules and milestones (revbook.rum, revbook.health.features)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     #: [health]: composite components, weights and bands; model horizons (revbook.health)
-    health: Mapping[str, Any] = field(default_factory=dict)
+    health: HealthSettings = field(default_factory=HealthSettings)
     #: [rum]: expansion potential and risk bands (revbook.rum)
-    rum: Mapping[str, Any] = field(default_factory=dict)
+    rum: RumSettings = field(default_factory=RumSettings)
     #: [catalogue]: key features, windows of the CS metric catalogue (revbook.metrics.catalogue)
-    catalogue: Mapping[str, Any] = field(default_factory=dict)
+    catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
-    survival: Mapping[str, Any] = field(default_factory=dict)
+    survival: SurvivalSettings = field(default_factory=SurvivalSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
@@ -117,6 +110,13 @@ class Config:
             raise ConfigError("reactivation_as_new_after_months must be 0 or more")
         if self.cohort_slice not in ("year", "quarter"):
             raise ConfigError("cohort_slice must be 'year' or 'quarter'", value=self.cohort_slice)
+        for name, cls in SETTINGS.items():
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(
+                    f"Config.{name} must be a {cls.__name__}",
+                    value=getattr(self, name),
+                    hint=f"build it with {cls.__name__}(...) or {cls.__name__}.from_mapping({{...}})",
+                )
 
     def memory_limit_setting(self) -> str:
         """DuckDB's memory_limit: the configured one, else half the machine's memory."""
@@ -138,6 +138,22 @@ class Config:
         """The 'as of' date: the configured one, else today."""
         return self.as_of or dt.date.today()
 
+    def on_date(self, on: dt.date | str | None = None) -> dt.date:
+        """The date RUM and health are read on: ``on`` (a date or YYYY-MM-DD), by default the as-of
+        date, never after it."""
+        if on is None:
+            return self.snapshot_date()
+        if isinstance(on, str):
+            try:
+                on = dt.date.fromisoformat(on)
+            except ValueError:
+                raise ConfigError(f"'{on}' is not a date", hint="use YYYY-MM-DD") from None
+        if on > self.snapshot_date():
+            raise WorkspaceError(
+                f"{on} is after the as-of date {self.snapshot_date()}", hint="RUM is read on or before the as-of date"
+            )
+        return on
+
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
@@ -157,12 +173,14 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
     sources: dict[str, SourceConfig] = {}
     for table, spec in raw.items():
         if table not in LOADABLE_TABLES:
+            near = difflib.get_close_matches(table, LOADABLE_TABLES, n=1)
             raise ConfigError(
                 f"[sources.{table}] is not a table revbook loads",
-                hint=f"use one of: {', '.join(LOADABLE_TABLES)}",
+                hint=f"did you mean '{near[0]}'?" if near else f"use one of: {', '.join(LOADABLE_TABLES)}",
             )
         if not isinstance(spec, Mapping):
             raise ConfigError(f"[sources.{table}] must be a table with 'path' or 'paths'")
+        check_keys(f"sources.{table}", spec, SOURCE_KEYS)
         paths = spec.get("paths") or ([spec["path"]] if "path" in spec else [])
         if isinstance(paths, str):
             paths = [paths]
@@ -170,9 +188,10 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
         known = set(TABLES[table].names)
         for canonical in columns:
             if canonical not in known:
+                near = difflib.get_close_matches(canonical, TABLES[table].names, n=1)
                 raise ConfigError(
                     f"[sources.{table}.columns] maps '{canonical}', which is not a column of {table}",
-                    hint=f"its columns are: {', '.join(TABLES[table].names)}",
+                    hint=f"did you mean '{near[0]}'?" if near else f"its columns are: {', '.join(TABLES[table].names)}",
                 )
         decimal = spec.get("decimal")
         if decimal not in (None, ".", ","):
@@ -191,30 +210,12 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
 
 
 def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
-    ws = dict(data.get("workspace", {}))
-    extra = set(data) - {"workspace", "sources", *SECTIONS}
-    if extra:
-        raise ConfigError(
-            f"unknown section(s) in revbook.toml: {', '.join(sorted(extra))}",
-            hint="sections are [workspace], [sources.<table>], " + ", ".join(f"[{s}]" for s in SECTIONS),
-        )
-    for section in SECTIONS:
-        if not isinstance(data.get(section, {}), Mapping):
-            raise ConfigError(f"[{section}] must be a table of settings", value=data.get(section))
-    unknown = set(ws) - {
-        "path",
-        "reporting_currency",
-        "fiscal_year_start_month",
-        "churn_grace_days",
-        "mrr_source",
-        "as_of",
-        "arr_bands",
-        "reactivation_as_new_after_months",
-        "cohort_slice",
-        "memory_limit",
-    }
-    if unknown:
-        raise ConfigError(f"unknown setting(s) in [workspace]: {', '.join(sorted(unknown))}")
+    """The Config of a parsed revbook.toml (``base``: the folder relative paths start from)."""
+    check_keys("", data, ("workspace", "sources", *SECTIONS), what="section")
+    ws = dict(as_table("workspace", data.get("workspace", {})))
+    check_keys("workspace", ws, WORKSPACE_KEYS)
+    sections = {name: as_table(name, data.get(name, {})) for name in SECTIONS}
+    settings = {name: cls.from_mapping(sections[name]) for name, cls in SETTINGS.items()}
     path = Path(ws.get("path", "revbook.duckdb"))
     try:
         return Config(
@@ -228,8 +229,10 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
-            sources=parse_sources(data.get("sources", {}), base),
-            **{section: dict(data.get(section, {})) for section in SECTIONS},
+            sources=parse_sources(as_table("sources", data.get("sources", {})), base),
+            churn_reasons=reason_overrides(sections["churn_reasons"]),
+            signals=signal_overrides(sections["signals"]),
+            **settings,
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):

@@ -1,0 +1,72 @@
+"""revbook.toml: the workspace's settings and the column mapping of its sources.
+
+Every setting has a default, so a workspace works with no file at all::
+
+    [workspace]
+    path = "revbook.duckdb"            # the DuckDB file, relative to this file
+    reporting_currency = "USD"
+    fiscal_year_start_month = 1        # 1 = January
+    churn_grace_days = 0               # gaps of at most this many days are bridged at the previous MRR
+    mrr_source = "subscriptions"       # or "invoices"; the other is kept for reconciliation
+    as_of = "2026-11-15"               # the snapshot date; default: today
+    arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
+    reactivation_as_new_after_months = 0  # 0: a return is always a reactivation
+    cohort_slice = "year"              # the acquisition-cohort slice: "year" or "quarter"
+    memory_limit = "8GB"               # DuckDB's memory before it spills to disk; default: half the RAM
+
+    [sources.subscriptions]
+    path = "exports/subscriptions.csv" # or paths = [...]
+    date_format = "%m/%d/%Y"           # only when dates are ambiguous
+    decimal = ","                      # only when amounts use a decimal comma without thousands
+
+    [sources.subscriptions.columns]    # canonical name = "your column"
+    mrr = "Monthly Amount"
+    account_id = "Customer ID"
+
+    [churn_reasons.price]              # the churn-reason taxonomy: override or extend the defaults
+    keywords = ["too expensive", "pricing"]  # (docs/churn-reasons.md; a reason set to false is dropped)
+
+    [signals.competitor]               # trigger-phrase rules in notes: override or extend the defaults
+    add_patterns = ["\\bmoving to acme\\b"]
+
+    [lifecycle]  [health]  [rum]  [catalogue]  [survival]
+                                       # customer-success settings (docs/rum.md, docs/health.md and
+                                       # docs/definitions.md; every key in revbook.config.cs,
+                                       # .catalogue and .survival)
+
+:func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
+[catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
+:class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
+(:class:`ReasonOverride`, :class:`SignalOverride`), and an unknown key anywhere is a ConfigError naming the key, its
+section and the nearest valid key.
+"""
+
+from __future__ import annotations
+
+from .catalogue import CatalogueSettings
+from .core import CONFIG_NAME, GRAINS, Config, SourceConfig, config_from_mapping, load_config, parse_sources, template
+from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
+from .insights import POLARITIES, ReasonOverride, SignalOverride
+from .survival import SPELLS, SurvivalSettings
+
+__all__ = [
+    "CONFIG_NAME",
+    "DEFAULT_WEIGHTS",
+    "GRAINS",
+    "HEALTH_COMPONENTS",
+    "POLARITIES",
+    "SPELLS",
+    "CatalogueSettings",
+    "Config",
+    "HealthSettings",
+    "LifecycleSettings",
+    "ReasonOverride",
+    "RumSettings",
+    "SignalOverride",
+    "SourceConfig",
+    "SurvivalSettings",
+    "config_from_mapping",
+    "load_config",
+    "parse_sources",
+    "template",
+]

@@ -1,0 +1,49 @@
+"""The checks every section of revbook.toml shares: a table, known keys, values of the right type."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["as_table", "check_keys", "integer", "names", "number"]
+
+
+def as_table(section: str, value: object) -> Mapping[str, Any]:
+    """``value`` as the table ``[section]``; anything else is a ConfigError."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{section}] must be a table of settings", value=value)
+    return value
+
+
+def check_keys(section: str, raw: Mapping[str, Any], known: Iterable[str], *, what: str = "key") -> None:
+    """An unknown key is a ConfigError naming it, its section and the nearest known key."""
+    valid = list(known)
+    for key in sorted(set(raw) - set(valid), key=str):
+        where = "revbook.toml" if not section else f"[{section}]"
+        near = difflib.get_close_matches(str(key), valid, n=1)
+        hint = f"did you mean '{near[0]}'?" if near else f"the {what}s of {where} are: {', '.join(valid)}"
+        raise ConfigError(f"unknown {what} '{key}' in {where}", hint=hint)
+
+
+def number(section: str, name: str, value: object) -> float:
+    """A TOML number (an integer or a float, not a boolean) as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"invalid [{section}] setting: {name} must be a number", value=value)
+    return float(value)
+
+
+def integer(section: str, name: str, value: object) -> int:
+    """A whole number (an integer, or a float with no fraction) as an int."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ConfigError(f"invalid [{section}] setting: {name} must be a whole number", value=value)
+    return int(value)
+
+
+def names(section: str, name: str, value: object) -> tuple[str, ...]:
+    """A list of strings as a tuple."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[{section}] {name} must be a list of names", value=value)
+    return tuple(value)
