@@ -1,7 +1,7 @@
 """Every page's query parameters, parsed and validated in one place, and the filters kept in the URL.
 
 A page declares what it reads: :data:`filters` (the period, grain, slice and window every figure
-page shares, as a :class:`Filters`) and/or a :func:`query` of its own :class:`Param`; both are the
+page shares, as a :class:`Filters`) and/or a :class:`Query` of its own :class:`Param`; both are the
 route's FastAPI dependencies, so a page never reads a raw parameter. A value that is malformed or
 not allowed is a ``ConfigError`` that names the parameter and what it allows (the app answers 400);
 a well-formed name the workspace does not have (a slice value, a CSM, a team, a reason, an account)
@@ -42,7 +42,6 @@ __all__ = [
     "lookup",
     "number",
     "period",
-    "query",
     "slice_param",
     "store_of",
     "text",
@@ -213,7 +212,7 @@ def _read(params: tuple[Param, ...], query_params: Mapping[str, str]) -> dict[st
 
 
 class Query:
-    """Some query parameters as a FastAPI dependency: ``Depends(query(...))`` gives their values by name."""
+    """Some query parameters as a FastAPI dependency: ``Depends(Query(...))`` gives their values by name."""
 
     def __init__(self, *params: Param) -> None:
         self.params = params
@@ -223,10 +222,6 @@ class Query:
 
     def __call__(self, request: Request) -> dict[str, Any]:
         return _read(self.params, request.query_params)
-
-
-def query(*params: Param) -> Query:
-    return Query(*params)
 
 
 #: the filters every figure page shares

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from ...errors import ConfigError
 from ..data import MOVEMENTS
-from ..filters import Filters, choice, filters, number, period, query, text
+from ..filters import Filters, Query, choice, filters, number, period, text
 from ..render import render
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     ],
 }
 DEFAULT_SORT = {"list": "arr", "movement": "change", "cohort": "start_mrr"}
-PARAMS = query(
+PARAMS = Query(
     choice("view", ("list", "movement", "cohort"), "view", default="list"),
     choice("movement", MOVEMENTS, "movement"),
     choice("status", ("paying", "churned", "not yet paying", "all"), "status", default="paying"),

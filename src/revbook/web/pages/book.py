@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import charts
-from ..filters import Filters, filters_with, flag, query, slice_param
+from ..filters import Filters, Query, filters_with, flag, slice_param
 from ..render import render
 from .overview import charts_for, cohort_url, figures, top_movers
 
@@ -22,7 +22,7 @@ NAV = ("Books", "/book")
 BOOK_SLICES = ("owner", "team")
 SHOWN = 50  # books listed (the largest by ARR) unless all=1
 FILTERS = filters_with(slice_param(*BOOK_SLICES))
-PARAMS = query(flag("all", "every book"))
+PARAMS = Query(flag("all", "every book"))
 
 
 def leaderboard(f: Filters) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from ...errors import ConfigError
 from ...reports import charts
-from ..filters import GRAINS, Filters, filters, key, lookup, number, period, query
+from ..filters import GRAINS, Filters, Query, filters, key, lookup, number, period
 from ..render import render
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ router = APIRouter()
 NAV = ("Churn", "/churn")
 PAGE_SIZE = 25
 COMMENT_CHARS = 400  # a comment longer than this is cut in the list (the full text stays in the workspace)
-PARAMS = query(
+PARAMS = Query(
     period("start", "first period of the range"),
     key("reason", "churn reason", code=True),
     number("page", "page", 1),

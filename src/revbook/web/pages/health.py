@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import cs_charts
-from ..filters import choice, number, query, store_of
+from ..filters import Query, choice, number, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ WORST = 50
 BANDS = ("red", "yellow", "green", "unknown")
 COMPOSITE = "composite health score"
 HORIZONS = (90, 180)
-PARAMS = query(
+PARAMS = Query(
     number("horizon", "backtest horizon (days)", 90, low=1, high=3650, choices=HORIZONS),
     choice("band", BANDS, "health band"),
 )

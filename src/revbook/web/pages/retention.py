@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import charts
-from ..filters import WINDOWS, Filters, filters, flag, query
+from ..filters import WINDOWS, Filters, Query, filters, flag
 from ..render import render
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ NAV = ("Retention", "/retention")
 DEFAULT_SLICE = "segment"
 SHOWN = 40  # slices shown (the largest by starting MRR) unless all=1; the chart shows at most CHARTED
 CHARTED = 20
-PARAMS = query(flag("all", "every slice"))
+PARAMS = Query(flag("all", "every slice"))
 
 
 def by_slice(f: Filters) -> list[dict[str, Any]]:

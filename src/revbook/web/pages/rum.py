@@ -18,8 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from ...errors import ConfigError
 from ...reports import cs_charts
-from ..filters import choice, date, lookup, query, store_of
-from ..filters import key as name_param
+from ..filters import Query, choice, date, key, lookup, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -33,11 +32,11 @@ STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
 BANDS = ("high", "medium", "low")
 LIST_SIZE = 200
 FLOW_MONTHS = 6
-PARAMS = query(
+PARAMS = Query(
     date("on", "date RUM is read on"),
     date("from", "flow's start date"),
-    name_param("team", "team"),
-    name_param("owner", "CSM"),
+    key("team", "team"),
+    key("owner", "CSM"),
     choice("stage", (*STAGES, "churned"), "lifecycle stage"),
     choice("potential", BANDS, "expansion potential band"),
     choice("risk", BANDS, "risk band"),
@@ -244,15 +243,15 @@ def account_list(sel: pl.DataFrame, drill: dict[str, str]) -> dict[str, Any]:
     df = sel
     if not drill["stage"]:
         df = df.filter(pl.col("stage") != "churned")
-    for key, col in (
+    for part, col in (
         ("stage", "stage"),
         ("potential", "potential_band"),
         ("risk", "risk_band"),
         ("trend", "renewal_trend"),
         ("overlay", "overlay"),
     ):
-        if drill[key]:
-            df = df.filter(pl.col(col) == drill[key])
+        if drill[part]:
+            df = df.filter(pl.col(col) == drill[part])
     if drill["managed"]:
         df = df.filter(pl.col("managed") == (drill["managed"] == "yes"))
     return {

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from ...errors import ConfigError
 from ...reports import charts
-from ..filters import choice, date, key, lookup, number, query, store_of
+from ..filters import Query, choice, date, key, lookup, number, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ NAV = ("Signals", "/signals")
 PAGE_SIZE = 50
 #: a polarity filter keeps these rule polarities ("both" rules count as risk and as expansion, as in the library)
 POLARITY = {"risk": ("risk", "both"), "expansion": ("expansion", "both"), "both": ("both",)}
-PARAMS = query(
+PARAMS = Query(
     key("rule", "signal rule", code=True),
     choice("polarity", tuple(POLARITY), "polarity"),
     key("csm", "CSM"),
