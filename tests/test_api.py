@@ -14,6 +14,7 @@ EXPECTED = [
     "Frame",
     "LedgerError",
     "LoadResult",
+    "NotFoundError",
     "RevbookError",
     "SourceConfig",
     "SourceError",
@@ -36,7 +37,15 @@ def test_errors_inherit_the_builtin_they_resemble():
     assert issubclass(revbook.SourceError, revbook.ContractError)
     assert issubclass(revbook.ConfigError, ValueError)
     assert issubclass(revbook.WorkspaceError, RuntimeError)
-    for cls in (revbook.ConfigError, revbook.ContractError, revbook.LedgerError, revbook.WorkspaceError):
+    assert issubclass(revbook.NotFoundError, LookupError)
+    errors = (
+        revbook.ConfigError,
+        revbook.ContractError,
+        revbook.LedgerError,
+        revbook.NotFoundError,
+        revbook.WorkspaceError,
+    )
+    for cls in errors:
         assert issubclass(cls, revbook.RevbookError)
 
 

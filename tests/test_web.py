@@ -143,16 +143,16 @@ def test_accounts_list_is_sorted_filtered_and_paged(app: Any, ws: Workspace) -> 
 @pytest.mark.parametrize(
     ("url", "status"),
     [
-        ("/?grain=week", 422),
-        ("/?by=shoe_size", 422),
-        ("/?window=6", 422),
+        ("/?grain=week", 400),
+        ("/?by=shoe_size", 400),
+        ("/?window=6", 400),
         ("/?period=2099-01", 400),
-        ("/?period=1%27%3B%20DROP%20TABLE%20accounts", 422),
-        ("/accounts?sort=evil", 422),
-        ("/accounts?page=0", 422),
+        ("/?period=1%27%3B%20DROP%20TABLE%20accounts", 400),
+        ("/accounts?sort=evil", 400),
+        ("/accounts?page=0", 400),
         ("/accounts?view=movement", 400),
         ("/?value=smb", 400),
-        ("/accounts?size=100000", 422),
+        ("/accounts?size=100000", 400),
     ],
 )
 def test_invalid_query_parameters_are_refused(app: Any, url: str, status: int) -> None:

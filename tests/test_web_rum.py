@@ -104,7 +104,7 @@ def test_a_flow_pair_lists_the_accounts_the_library_counts(app: Any, ws: Workspa
         text = text_of(r.text)
         head = f"Accounts from {f['from_stage']} to {f['to_stage']} {f['accounts']:,} accounts, "
         assert head + f"{money(f['arr_start'])} → {money(f['arr_end'])}" in text, f
-    assert get(app, "/rum?moved_from=churned").status_code == 422
+    assert get(app, "/rum?moved_from=churned").status_code == 400
     r = get(app, "/definitions")
     assert 'id="rum"' in r.text and 'id="expected_renewal"' in r.text and 'id="backtest"' in r.text
 
@@ -137,8 +137,8 @@ def test_a_team_and_a_cell_list_their_accounts(app: Any, acc: list[dict[str, Any
         (f"from={AS_OF}", 400, "must be before its end"),
         ("team=nope", 404, "no team &#39;nope&#39;"),
         ("owner=P9999", 404, "no CSM &#39;P9999&#39;"),
-        ("stage=bogus", 422, "stage"),
-        ("risk=extreme", 422, "risk"),
+        ("stage=bogus", 400, "stage"),
+        ("risk=extreme", 400, "risk"),
     ],
 )
 def test_rum_filters_are_validated(app: Any, query: str, status: int, message: str) -> None:
@@ -184,10 +184,10 @@ def test_health_page_and_its_backtest(app: Any, ws: Workspace) -> None:
     assert r.status_code == 200
     for x in red[:3]:
         assert f'href="/accounts/{x["account_id"]}"' in r.text
-    assert get(app, "/health?horizon=30").status_code == 422
+    assert get(app, "/health?horizon=30").status_code == 400
     r = wait_for_backtest(app, "/health?horizon=180")
     assert r.status_code == 200 and "within 180 days (base rate" in text_of(r.text)
-    assert get(app, "/health?band=blue").status_code == 422
+    assert get(app, "/health?band=blue").status_code == 400
 
 
 def test_account_page_shows_stage_health_and_potential(app: Any, acc: list[dict[str, Any]]) -> None:

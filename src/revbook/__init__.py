@@ -13,7 +13,7 @@ Open a workspace, load your exports, and read every metric as Arrow, Polars or p
 from __future__ import annotations
 
 from .config import Config, SourceConfig, load_config
-from .errors import ConfigError, ContractError, LedgerError, RevbookError, SourceError, WorkspaceError
+from .errors import ConfigError, ContractError, LedgerError, NotFoundError, RevbookError, SourceError, WorkspaceError
 from .frame import Frame
 from .workspace import LoadResult, Workspace
 from .workspace import open_workspace as open
@@ -27,6 +27,7 @@ __all__ = [
     "Frame",
     "LedgerError",
     "LoadResult",
+    "NotFoundError",
     "RevbookError",
     "SourceConfig",
     "SourceError",

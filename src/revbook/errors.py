@@ -6,13 +6,15 @@
     ├── ConfigError(RevbookError, ValueError)      revbook.toml or an option is wrong
     ├── ContractError(RevbookError, ValueError)    input data breaks the data contract
     │   └── SourceError(ContractError)             a file cannot be read or a value parsed
+    ├── NotFoundError(RevbookError, LookupError)   an account, CSM, team or slice value the workspace lacks
     ├── WorkspaceError(RevbookError, RuntimeError) the workspace file is missing, locked or stale
     ├── LedgerError(RevbookError, ValueError)      the ledger cannot be built (e.g. a missing FX rate)
     └── WorkbookError(RevbookError, RuntimeError)  the Excel workbook cannot be written, recalculated or read
 
 Each error carries its context as attributes (``file``, ``row``, ``column``, ``table``,
 ``value``) and a message that says what to do next. The CLI prints the message on one
-line and exits with status 2.
+line and exits with status 2; the dashboard answers 400 for a ``ConfigError``, 404 for a
+``NotFoundError`` and 409 for any other (see :mod:`revbook.web.app`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "ConfigError",
     "ContractError",
     "LedgerError",
+    "NotFoundError",
     "RevbookError",
     "SourceError",
     "WorkbookError",
@@ -77,6 +80,10 @@ class ContractError(RevbookError, ValueError):
 
 class SourceError(ContractError):
     """A source file cannot be read, or one of its values cannot be parsed."""
+
+
+class NotFoundError(RevbookError, LookupError):
+    """A well-formed name (an account id, a CSM, a team, a slice value) the workspace does not have."""
 
 
 class WorkspaceError(RevbookError, RuntimeError):

@@ -2,6 +2,13 @@
 
 A page is one module of ``revbook.web.pages`` (an APIRouter named ``router``, and ``NAV``, its
 menu entry or None) and one template; add it to ``PAGES`` below and it is served and in the menu.
+Its query parameters are declared and validated in :mod:`revbook.web.filters`.
+
+Errors: a page raises the library's errors, and one handler answers them with the error page
+(the message and its hint, escaped; never a traceback): ``ConfigError`` (a bad parameter) 400,
+``NotFoundError`` (an account, CSM, team, reason or slice value the workspace lacks) 404, any other
+``RevbookError`` 409: the request is well formed but the workspace, as loaded, cannot answer it
+(too little history, a missing FX rate, nothing loaded yet).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
 
     from ..config import Config
+    from ..errors import RevbookError
     from .data import Store
 
 __all__ = ["PAGES", "create_app", "serve"]
@@ -69,12 +77,13 @@ def create_app(
     one, only loopback requests are served. ``warm=True`` computes the default pages' figures in
     a background thread at start-up, so the first visits are fast too.
     """
-    from fastapi import FastAPI, HTTPException
-    from fastapi.exceptions import RequestValidationError
+    from fastapi import FastAPI
     from fastapi.middleware.gzip import GZipMiddleware
     from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from ..config import load_config
+    from ..errors import RevbookError
     from ..workspace import Workspace
     from .data import Store
     from .security import guard
@@ -109,18 +118,26 @@ def create_app(
         if getattr(module, "NAV", None):
             app.state.nav.append(module.NAV)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
+    @app.exception_handler(RevbookError)
+    async def refused(request: Request, exc: RevbookError) -> HTMLResponse:
+        return _error(request, status_of(exc), [str(exc)])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         return _error(request, exc.status_code, [str(exc.detail)])
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}" for e in exc.errors()
-        ]
-        return _error(request, 422, problems)
-
     return app
+
+
+def status_of(exc: RevbookError) -> int:
+    """The HTTP status of a library error (see the module's docstring)."""
+    from ..errors import ConfigError, NotFoundError
+
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConfigError):
+        return 400
+    return 409
 
 
 def _error(request: Request, status: int, problems: list[str]) -> HTMLResponse:

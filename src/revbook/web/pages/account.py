@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...errors import NotFoundError
 from ...reports import charts
 from ..filters import store_of
 from ..render import render
@@ -16,7 +17,7 @@ NAV = None  # reached from every list of accounts
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLResponse:
+def account(request: Request, account_id: str) -> HTMLResponse:
     import polars as pl
 
     store = store_of(request)
@@ -24,7 +25,8 @@ def account(request: Request, account_id: str = Path(max_length=200)) -> HTMLRes
     listing = store.account_list("month", period) if period else None
     found = listing.filter(pl.col("account_id") == account_id).to_dicts() if listing is not None else []
     if not found:
-        raise HTTPException(404, f"no account {account_id!r} in this workspace")
+        shown = account_id if len(account_id) <= 60 else account_id[:60] + "…"
+        raise NotFoundError(f"no account {shown!r} in this workspace", value=account_id, hint="find it on /accounts")
     acc = found[0]
     # per-account library calls bind the id as a parameter; they are quick, so not cached
     with store.lock:

@@ -9,12 +9,14 @@ Three views of the same list:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from ..filters import Filters, filters
+from ...errors import ConfigError
+from ..data import MOVEMENTS
+from ..filters import Filters, Query, choice, filters, number, period, text
 from ..render import render
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 router = APIRouter()
 NAV = ("Accounts", "/accounts")
 
-Sort = Literal[
+SORTS = (
     "name",
     "account_id",
     "arr",
@@ -43,7 +45,7 @@ Sort = Literal[
     "end_mrr",
     "retained_mrr",
     "movement",
-]
+)
 #: (column, heading, numeric) per view
 COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     "list": [
@@ -76,6 +78,17 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     ],
 }
 DEFAULT_SORT = {"list": "arr", "movement": "change", "cohort": "start_mrr"}
+PARAMS = Query(
+    choice("view", ("list", "movement", "cohort"), "view", default="list"),
+    choice("movement", MOVEMENTS, "movement"),
+    choice("status", ("paying", "churned", "not yet paying", "all"), "status", default="paying"),
+    period("cohort_month", "cohort month", months_only=True),
+    text("q", "search (name or id contains)", max_length=100),
+    choice("sort", SORTS, "sort column"),
+    choice("dir", ("asc", "desc"), "sort direction"),
+    number("page", "page", 1),
+    number("size", "page size", 50, low=10, high=500),
+)
 
 
 def list_view(f: Filters, status: str, cohort_month: str | None) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -93,7 +106,9 @@ def movement_view(f: Filters, movement: str | None) -> tuple[pl.DataFrame, dict[
     import polars as pl
 
     if movement is None:
-        raise HTTPException(400, "view=movement needs movement=new, reactivation, expansion, contraction or churn")
+        raise ConfigError(
+            "movement: view=movement needs a movement", hint=f"add movement= one of: {', '.join(MOVEMENTS)}"
+        )
     moves = f.store.moves(f.grain).filter((pl.col("period") == f.label) & (pl.col("movement") == movement))
     names = f.store.table("accounts").select("account_id", "name")
     return moves.join(names, on="account_id", how="left"), {}
@@ -104,10 +119,12 @@ def cohort_view(f: Filters) -> tuple[pl.DataFrame, dict[str, Any]]:
     import polars as pl
 
     if f.grain != "month":
-        raise HTTPException(400, "view=cohort reads month snapshots: use grain=month")
+        raise ConfigError("grain: view=cohort reads month snapshots", hint="use grain=month")
     opening = f.store.shift("month", f.label, f.window)
     if opening is None:
-        raise HTTPException(400, f"no snapshot {f.window} months before {f.label}")
+        raise ConfigError(
+            f"window: no snapshot {f.window} months before {f.label}", hint="choose a later period or a shorter window"
+        )
     start = f.store.snapshot("month", opening["period_end"]).rename({"mrr": "start_mrr"}).drop("arr", "period")
     end = f.store.snapshot("month", f.period["period_end"]).select("account_id", pl.col("mrr").alias("end_mrr"))
     names = f.store.table("accounts").select("account_id", "name")
@@ -134,17 +151,12 @@ def cohort_view(f: Filters) -> tuple[pl.DataFrame, dict[str, Any]]:
 def accounts(
     request: Request,
     f: Filters = Depends(filters),  # noqa: B008
-    view: Literal["list", "movement", "cohort"] = "list",
-    movement: Literal["new", "reactivation", "expansion", "contraction", "churn"] | None = None,
-    status: Literal["paying", "churned", "not yet paying", "all"] = "paying",
-    cohort_month: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-    q: str | None = Query(None, max_length=100, description="name or id contains"),
-    sort: Sort | None = None,
-    dir: Literal["asc", "desc"] | None = None,
-    page: int = Query(1, ge=1, le=100_000),
-    size: int = Query(50, ge=10, le=500),
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     import polars as pl
+
+    view, movement, status, cohort_month = p["view"], p["movement"], p["status"], p["cohort_month"]
+    q, sort, dir, page, size = p["q"], p["sort"], p["dir"], p["page"], p["size"]
 
     if view == "list":
         df, info = list_view(f, status, cohort_month)

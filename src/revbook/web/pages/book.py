@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import charts
-from ..filters import Filters, filters
+from ..filters import Filters, Query, filters_with, flag, slice_param
 from ..render import render
 from .overview import charts_for, cohort_url, figures, top_movers
 
@@ -21,6 +21,8 @@ router = APIRouter()
 NAV = ("Books", "/book")
 BOOK_SLICES = ("owner", "team")
 SHOWN = 50  # books listed (the largest by ARR) unless all=1
+FILTERS = filters_with(slice_param(*BOOK_SLICES))
+PARAMS = Query(flag("all", "every book"))
 
 
 def leaderboard(f: Filters) -> list[dict[str, Any]]:
@@ -44,17 +46,17 @@ def leaderboard(f: Filters) -> list[dict[str, Any]]:
 
 
 @router.get("/book", response_class=HTMLResponse)
-def book(request: Request, f: Filters = Depends(filters), all: bool = False) -> HTMLResponse:  # noqa: B008
+def book(
+    request: Request,
+    f: Filters = Depends(FILTERS),  # noqa: B008
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
+) -> HTMLResponse:
     if f.by is None:
         f.by = "owner"
-    if f.by not in BOOK_SLICES:
-        raise HTTPException(400, "a book is a CSM's (by=owner) or a team's (by=team)")
     if f.value is None:
         books = leaderboard(f)
-        shown = books if all else books[:SHOWN]
+        shown = books if p["all"] else books[:SHOWN]
         return render(request, "book.html", title="Books", f=f, books=shown, total=len(books), fig=None)
-    if f.value not in dict(f.store.slice_values(f.by)):
-        raise HTTPException(404, f"no {'CSM' if f.by == 'owner' else 'team'} {f.value!r} in this workspace")
     fig = figures(f)
     specs = charts_for(f, fig)
     specs["movements"] = charts.movement_bars(fig["movement_rows"][-24:], currency=f.store.currency)

@@ -11,11 +11,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from ...errors import ConfigError
 from ...reports import charts
-from ..filters import GRAINS, PERIOD_PATTERN, Filters, filters
+from ..filters import GRAINS, Filters, Query, filters, key, lookup, number, period
 from ..render import render
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ router = APIRouter()
 NAV = ("Churn", "/churn")
 PAGE_SIZE = 25
 COMMENT_CHARS = 400  # a comment longer than this is cut in the list (the full text stays in the workspace)
+PARAMS = Query(
+    period("start", "first period of the range"),
+    key("reason", "churn reason", code=True),
+    number("page", "page", 1),
+)
 
 #: how each upstream feature reads: (label, kind) with kind pct (a ratio), points (already in percent),
 #: days or num
@@ -75,7 +81,7 @@ def start_period(store: Store, grain: str, label: str | None) -> dict[str, Any] 
             return next((q for q in store.periods(grain) if q["period_start"] <= day <= q["period_end"]), None)
     periods = store.periods(grain)
     span = f"{periods[0]['period']} … {periods[-1]['period']}" if periods else "none"
-    raise HTTPException(400, f"start {label!r} is not a {grain} of this workspace (its {grain}s: {span})")
+    raise ConfigError(f"start: {label!r} is not a {grain} of this workspace", value=label, hint=f"its {grain}s: {span}")
 
 
 def date_range(f: Filters, first: dict[str, Any] | None) -> tuple[dt.date | None, dt.date | None]:
@@ -201,10 +207,9 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 def churn(
     request: Request,
     f: Filters = Depends(filters),  # noqa: B008
-    start: str | None = Query(None, pattern=PERIOD_PATTERN, max_length=12, description="first period of the range"),
-    reason: str | None = Query(None, pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="a reason's code"),
-    page: int = Query(1, ge=1, le=100_000),
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
+    start, reason, page = p["start"], p["reason"], p["page"]
     store = f.store
     if not store.row_count("churn_reasons"):
         return render(request, "churn.html", title="Churn", f=f, empty=True)
@@ -212,13 +217,17 @@ def churn(
         f.grain, f.period = "quarter", store.period("quarter", None) or f.period
     first = start_period(store, f.grain, start)
     if first is not None and first["period_start"] > f.period["period_end"]:
-        raise HTTPException(400, f"start {first['period']} is after period {f.label}")
+        raise ConfigError(
+            f"start: {first['period']} is after period {f.label}", hint="choose a start before the period"
+        )
     lo, hi = date_range(f, first)
     rows = ranked(f, lo, hi)
-    if reason is not None and reason not in {r["reason"] for r in rows} | {
-        r["reason"] for r in store.pareto(None, "quarter", None, None)
-    }:
-        raise HTTPException(404, f"no churn reason {reason!r} in this workspace")
+    lookup(
+        PARAMS["reason"],
+        reason,
+        lambda: sorted({r["reason"] for r in rows} | {r["reason"] for r in store.pareto(None, "quarter", None, None)}),
+        "churn reason",
+    )
     f.extra = {"start": first["period"] if first else None}
 
     def reason_url(r: Mapping[str, Any]) -> str:

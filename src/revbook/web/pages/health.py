@@ -10,14 +10,14 @@ thread (``revbook serve`` starts the 90-day one at start-up); meanwhile the page
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...definitions import HEALTH_BANDS as BANDS
 from ...reports import cs_charts
-from ..filters import store_of
+from ..filters import Query, choice, number, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ NAV = ("Health", "/health")
 WORST = 50
 COMPOSITE = "composite health score"
 HORIZONS = (90, 180)
+PARAMS = Query(
+    number("horizon", "backtest horizon (days)", 90, low=1, high=3650, choices=HORIZONS),
+    choice("band", BANDS, "health band"),
+)
 
 
 def band_table(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -80,13 +84,11 @@ def verdict(metrics: list[dict[str, Any]]) -> dict[str, Any]:
 @router.get("/health", response_class=HTMLResponse)
 def health(
     request: Request,
-    horizon: int = Query(90, ge=1, le=3650, description="the backtest's horizon in days: 90 or 180"),
-    band: Literal["", "red", "yellow", "green", "unknown"] = "",
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     import polars as pl
 
-    if horizon not in HORIZONS:
-        raise HTTPException(422, f"horizon: the backtest's horizon is 90 or 180 days, not {horizon}")
+    horizon, band = p["horizon"], p["band"] or ""
     store = store_of(request)
     df = store.health()
     worst = df.filter(pl.col("band") == band) if band else df

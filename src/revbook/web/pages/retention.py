@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import charts
-from ..filters import WINDOWS, Filters, filters
+from ..filters import WINDOWS, Filters, Query, filters, flag
 from ..render import render
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ NAV = ("Retention", "/retention")
 DEFAULT_SLICE = "segment"
 SHOWN = 40  # slices shown (the largest by starting MRR) unless all=1; the chart shows at most CHARTED
 CHARTED = 20
+PARAMS = Query(flag("all", "every slice"))
 
 
 def by_slice(f: Filters) -> list[dict[str, Any]]:
@@ -47,12 +48,12 @@ def _label(f: Filters, r: dict[str, Any]) -> str:
 def retention(
     request: Request,
     f: Filters = Depends(filters),  # noqa: B008
-    all: bool = False,
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     if "by" not in request.query_params:
         f.by = DEFAULT_SLICE
     every = by_slice(f)
-    slices = every if all else every[:SHOWN]
+    slices = every if p["all"] else every[:SHOWN]
 
     def drill(window: int, value: Any) -> str:
         end = f.period["period_end"]

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...definitions import STAGES
+from ...errors import ConfigError
 from ...reports import cs_charts
-from ..filters import store_of
+from ..filters import Query, choice, date, key, lookup, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -31,18 +32,28 @@ NAV = ("RUM", "/rum")
 BANDS = ("high", "medium", "low")
 LIST_SIZE = 200
 FLOW_MONTHS = 6
+PARAMS = Query(
+    date("on", "date RUM is read on"),
+    date("from", "flow's start date"),
+    key("team", "team"),
+    key("owner", "CSM"),
+    choice("stage", (*STAGES, "churned"), "lifecycle stage"),
+    choice("potential", BANDS, "expansion potential band"),
+    choice("risk", BANDS, "risk band"),
+    choice("trend", ("growth", "flat", "contraction"), "renewal trend"),
+    choice("overlay", ("cancel requested",), "overlay"),
+    choice("managed", ("yes", "no"), "managed choice"),
+    choice("moved_from", ("new", *STAGES), "stage the flow starts from"),
+    choice("moved_to", (*STAGES, "churned"), "stage the flow ends in"),
+)
 
 
-def parse_date(name: str, text: str | None, default: dt.date, as_of: dt.date) -> dt.date:
-    """An ISO date from the URL (400 when malformed or after the as-of date)."""
-    if text is None or text == "":
+def on_or_before(name: str, value: dt.date | None, default: dt.date, as_of: dt.date) -> dt.date:
+    """A date from the URL (``default`` when absent); a ConfigError when it is after the as-of date."""
+    if value is None:
         return default
-    try:
-        value = dt.date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"{name}: {text!r} is not a date; use YYYY-MM-DD, e.g. {as_of}") from None
     if value > as_of:
-        raise HTTPException(400, f"{name}: {value} is after the as-of date {as_of}; RUM is read on or before it")
+        raise ConfigError(f"{name}: {value} is after the as-of date {as_of}", hint="RUM is read on or before it")
     return value
 
 
@@ -106,39 +117,29 @@ def grouped(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) ->
 @router.get("/rum", response_class=HTMLResponse)
 def rum_page(
     request: Request,
-    on: str | None = Query(None, max_length=20, description="the date RUM is read on (default: as-of)"),
-    start: str | None = Query(None, alias="from", max_length=20, description="the flow's start date"),
-    team: str | None = Query(None, max_length=200),
-    owner: str | None = Query(None, max_length=200, description="a CSM's id"),
-    stage: Literal["", "onboarding", "adoption", "expansion window", "renewal window", "churned"] = "",
-    potential: Literal["", "high", "medium", "low"] = "",
-    risk: Literal["", "high", "medium", "low"] = "",
-    trend: Literal["", "growth", "flat", "contraction"] = "",
-    overlay: Literal["", "cancel requested"] = "",
-    managed: Literal["", "yes", "no"] = "",
-    moved_from: Literal["", "new", "onboarding", "adoption", "expansion window", "renewal window"] = "",
-    moved_to: Literal["", "onboarding", "adoption", "expansion window", "renewal window", "churned"] = "",
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     import polars as pl
 
+    on, start, team, owner = p["on"], p["from"], p["team"], p["owner"]
+    stage, potential, risk, trend = (p[k] or "" for k in ("stage", "potential", "risk", "trend"))
+    overlay, managed, moved_from, moved_to = (p[k] or "" for k in ("overlay", "managed", "moved_from", "moved_to"))
     store = store_of(request)
     as_of = store.as_of
-    day = parse_date("on", on, as_of, as_of)
-    flow_start = parse_date("from", start, months_before(day, FLOW_MONTHS), as_of)
+    day = on_or_before("on", on, as_of, as_of)
+    flow_start = on_or_before("from", start, months_before(day, FLOW_MONTHS), as_of)
     if flow_start >= day:
-        raise HTTPException(400, f"from: the flow's start {flow_start} must be before its end (on = {day})")
+        raise ConfigError(f"from: the flow's start {flow_start} must be before its end (on = {day})")
     if team and owner:
-        raise HTTPException(400, "choose a team or a CSM, not both")
+        raise ConfigError("team: choose a team or a CSM (owner=), not both")
     acc = store.rum_accounts(day)
     teams = sorted(t for t in acc["team"].unique().to_list() if t is not None)
     owners = sorted(
         {(o, n or o) for o, n in acc.select("owner", "owner_name").unique().iter_rows() if o is not None},
         key=lambda kv: kv[1].lower(),
     )
-    if team and team not in teams:
-        raise HTTPException(404, f"no team {team!r} on {day} (teams: {', '.join(teams)})")
-    if owner and owner not in dict(owners):
-        raise HTTPException(404, f"no CSM {owner!r} with accounts on {day}")
+    lookup(PARAMS["team"], team, lambda: teams, "team", f"on {day}")
+    lookup(PARAMS["owner"], owner, lambda: dict(owners), "CSM", f"with accounts on {day}")
     if owner:
         rows = [r for r in store.rum_rows(day, ("owner",)) if r["owner"] == owner]
         sel = acc.filter(pl.col("owner") == owner)
@@ -242,15 +243,15 @@ def account_list(sel: pl.DataFrame, drill: dict[str, str]) -> dict[str, Any]:
     df = sel
     if not drill["stage"]:
         df = df.filter(pl.col("stage") != "churned")
-    for key, col in (
+    for part, col in (
         ("stage", "stage"),
         ("potential", "potential_band"),
         ("risk", "risk_band"),
         ("trend", "renewal_trend"),
         ("overlay", "overlay"),
     ):
-        if drill[key]:
-            df = df.filter(pl.col(col) == drill[key])
+        if drill[part]:
+            df = df.filter(pl.col(col) == drill[part])
     if drill["managed"]:
         df = df.filter(pl.col("managed") == (drill["managed"] == "yes"))
     return {

@@ -7,16 +7,16 @@ sentence is shown escaped, whatever it contains.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from ...errors import ConfigError
 from ...reports import charts
-from ..filters import store_of
+from ..filters import Query, choice, date, key, lookup, number, store_of
 from ..render import render
 
 if TYPE_CHECKING:
@@ -29,6 +29,16 @@ NAV = ("Signals", "/signals")
 PAGE_SIZE = 50
 #: a polarity filter keeps these rule polarities ("both" rules count as risk and as expansion, as in the library)
 POLARITY = {"risk": ("risk", "both"), "expansion": ("expansion", "both"), "both": ("both",)}
+PARAMS = Query(
+    key("rule", "signal rule", code=True),
+    choice("polarity", tuple(POLARITY), "polarity"),
+    key("csm", "CSM"),
+    key("team", "team"),
+    key("account", "account"),
+    date("since", "first note date"),
+    date("until", "last note date"),
+    number("page", "page", 1),
+)
 
 
 def signal_rows(store: Store, account_ids: list[str] | None = None) -> pl.DataFrame:
@@ -55,29 +65,21 @@ def lift_table(store: Store) -> dict[str, Any]:
 @router.get("/signals", response_class=HTMLResponse)
 def signals(
     request: Request,
-    rule: str | None = Query(None, pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="one rule's name"),
-    polarity: Literal["", "risk", "expansion", "both"] = "",
-    csm: str | None = Query(None, max_length=200, description="a CSM's id: the accounts of their book now"),
-    team: str | None = Query(None, max_length=200, description="a team: the accounts of its book now"),
-    account: str | None = Query(None, max_length=200, description="one account's id"),
-    since: Annotated[dt.date | None, Query(description="notes dated on or after, e.g. 2026-01-01")] = None,
-    until: Annotated[dt.date | None, Query(description="notes dated on or before")] = None,
-    page: int = Query(1, ge=1, le=100_000),
+    p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     import polars as pl
 
+    rule, polarity, csm, team, account = p["rule"], p["polarity"], p["csm"], p["team"], p["account"]
+    since, until, page = p["since"], p["until"], p["page"]
     store = store_of(request)
     if not store.row_count("notes"):
         return render(request, "signals.html", title="Signals", empty=True)
-    names = [r.name for r in store.signal_rule_set()]
-    if rule and rule not in names:
-        raise HTTPException(422, f"rule: unknown signal rule {rule!r} (rules: {', '.join(names)})")
-    if csm and csm not in dict(store.slice_values("owner")):
-        raise HTTPException(404, f"no CSM {csm!r} in this workspace")
-    if team and team not in dict(store.slice_values("team")):
-        raise HTTPException(404, f"no team {team!r} in this workspace")
+    lookup(PARAMS["rule"], rule, lambda: [r.name for r in store.signal_rule_set()], "signal rule")
+    lookup(PARAMS["csm"], csm, lambda: dict(store.slice_values("owner")), "CSM")
+    lookup(PARAMS["team"], team, lambda: dict(store.slice_values("team")), "team")
+    lookup(PARAMS["account"], account, lambda: store.table("accounts")["account_id"].to_list(), "account")
     if since and until and since > until:
-        raise HTTPException(400, f"since ({since}) is after until ({until})")
+        raise ConfigError(f"since: {since} is after until ({until})", hint="choose a since on or before until")
     params: dict[str, Any] = {
         "rule": rule or None,
         "polarity": polarity or None,
