@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from typer.testing import CliRunner
-
 import typer
+from typer.testing import CliRunner
 
 from revbook.cli import app
 from support import write
