@@ -393,7 +393,9 @@ def test_cli_catalogue(company: Workspace, tmp_path: Path):
     from typer.testing import CliRunner
 
     from revbook.cli import app
+    from revbook.cli.output import TERMINAL_COLUMNS
 
+    before = dict(TERMINAL_COLUMNS)
     company.con.execute("CHECKPOINT")
     path = company.path
     copy = tmp_path / "copy.duckdb"
@@ -410,6 +412,7 @@ def test_cli_catalogue(company: Workspace, tmp_path: Path):
     assert "mid_market" in result.output and "%" in result.output
     result = runner.invoke(app, ["catalogue", "bogus", "-w", str(copy), "--as-of", "2026-11-15"])
     assert result.exit_code == 2 and "unknown catalogue metric" in result.output
+    assert dict(TERMINAL_COLUMNS) == before  # the catalogue's columns are options, not changed globals
 
 
 def test_every_catalogue_setting_and_metric_is_documented():

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import typer
 from typer.testing import CliRunner
 
 from revbook.cli import app
@@ -147,3 +148,47 @@ def test_report_command_and_serve_refuses_an_open_address_without_token(tmp_path
     monkeypatch.delenv("REVBOOK_TOKEN", raising=False)
     refused = runner.invoke(app, ["serve", "--host", "0.0.0.0", *opts])
     assert refused.exit_code == 2 and "needs an access token" in refused.output
+
+
+def _commands() -> list[tuple[str, ...]]:
+    """Every command of the app, as the words that call it (``("reasons", "classify")``)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command, words: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, (*words, name))
+        else:
+            found.append(words)
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def test_every_command_turns_a_library_error_into_one_line_and_exit_2(tmp_path):
+    missing = tmp_path / "missing.toml"
+    commands = _commands()
+    assert len(commands) == 18
+    for words in commands:
+        if words == ("demo",):
+            args = ["demo", "--accounts", "0", "--out", str(tmp_path / "demo")]
+        elif words == ("init",):
+            args = ["init", str(write(tmp_path / "exists.toml", ""))]
+        elif words == ("reasons", "correct"):
+            args = [*words, "A1", "2024-01-01", "price", "--by", "me", "-c", str(missing)]
+        else:
+            args = [*words, "-c", str(missing)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (words, result.output)
+        assert "Traceback" not in result.output and result.exception is not None
+        text = result.output.strip()  # the demo's progress display leaves an empty line before it
+        assert text.startswith("error: ") and "\n" not in text, (words, result.output)
+
+
+def test_library_errors_are_handled_in_one_place():
+    import revbook.cli
+
+    package = Path(revbook.cli.__file__).parent
+    handlers = [p.name for p in sorted(package.glob("*.py")) if "except RevbookError" in p.read_text(encoding="utf-8")]
+    assert handlers == ["app.py"]

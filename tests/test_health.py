@@ -334,3 +334,48 @@ def test_bad_rows_in_activity_tables(tmp_path: Path, table, text, row, column, f
         assert (err.row, err.column) == (row, column)
         assert fragment in str(err).lower() or fragment in str(err)
         assert w.row_counts()["accounts"] == 1 and w.row_counts()[table] == 0
+
+
+# ------------------------------------------------------------------------------------------
+# the tables for people: health beside owner and stage, the models' scores
+
+
+def test_health_scores_join_owner_and_stage_and_filter(company):
+    from revbook import rum
+    from revbook.health.composite import composite
+    from revbook.rum.health_scores import band_totals, health_scores
+
+    everyone = health_scores(company)
+    rows = everyone.to_pylist()
+    scored = {r["account_id"]: r["score"] for r in composite(company).to_pylist()}
+    assert {r["account_id"]: r["score"] for r in rows} == scored
+    acc = {r["account_id"]: (r["owner"], r["stage"]) for r in rum.accounts(company, expected=False).to_pylist()}
+    assert all((r["owner"], r["stage"]) == acc[r["account_id"]] for r in rows)
+    assert [(r["score"], -r["arr"]) for r in rows] == sorted((r["score"], -r["arr"]) for r in rows)
+    red = health_scores(company, band="red").to_pylist()
+    assert red == [r for r in rows if r["band"] == "red"] and red
+    owners = [r["owner"] for r in rows if r["owner"] is not None]
+    owner = max(set(owners), key=owners.count)
+    assert health_scores(company, owner=owner).to_pylist() == [r for r in rows if r["owner"] == owner]
+    totals = band_totals(everyone)
+    assert list(totals) == ["green", "yellow", "red", "unknown"]
+    assert sum(n for n, _ in totals.values()) == len(rows) and totals["red"][0] == len(red)
+    assert totals["red"][1] == pytest.approx(sum(r["arr"] or 0 for r in red))
+    with pytest.raises(ConfigError, match="unknown band 'purple'"):
+        health_scores(company, band="purple")
+
+
+def test_model_scores_rank_the_paying_accounts(company, result):
+    from revbook.health.scores import model_scores
+
+    scores = model_scores(company, result.models).to_pylist()
+    feats = features(company, [SAMPLE_AS_OF])
+    assert sorted(r["account_id"] for r in scores) == sorted(feats["account_id"].to_pylist())
+    p = [r["p_logistic"] for r in scores]
+    assert p == sorted(p, reverse=True) and 0 <= p[-1] <= p[0] <= 1
+    logistic = dict(zip(feats["account_id"].to_pylist(), result.models["logistic"].predict_proba(feats), strict=True))
+    boosting = dict(zip(feats["account_id"].to_pylist(), result.models["boosting"].predict_proba(feats), strict=True))
+    for r in scores[:20]:
+        assert r["p_logistic"] == round(float(logistic[r["account_id"]]), 4)
+        assert r["p_boosting"] == round(float(boosting[r["account_id"]]), 4)
+        assert r["drivers"]

@@ -1,0 +1,147 @@
+"""`revbook churn`, `signals` and `reasons`: why customers leave, and what the notes say before they do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .options import (
+    AsOfOpt,
+    ConfigOpt,
+    Format,
+    FormatOpt,
+    OutOpt,
+    WorkspaceOpt,
+    load_config,
+    open_workspace,
+    read_labels,
+)
+from .output import console, emit, print_frame
+
+reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
+app.add_typer(reasons_app, name="reasons")
+
+
+@app.command()
+def churn(
+    by: Annotated[str | None, typer.Option(help="slice(s): period, segment, owner, team, cohort, ...")] = None,
+    grain: Annotated[str, typer.Option(help="period length for --by period")] = "quarter",
+    from_: Annotated[str | None, typer.Option("--from", help="first reason date (YYYY-MM-DD)")] = None,
+    to: Annotated[str | None, typer.Option(help="last reason date (YYYY-MM-DD)")] = None,
+    top: Annotated[int, typer.Option(help="reasons in the upstream table")] = 5,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Why customers leave: reasons ranked by logos and by ARR lost (Pareto), and what preceded them."""
+    from ..insights import pareto, upstream
+
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True) as ws:
+        ranked = pareto(ws, by=by, grain=grain, start=from_, end=to, reasons=cfg.churn_reasons)
+        emit(ranked, "churn reasons by ARR lost and by count", format, out)
+        if format is Format.table and out is None:
+            print_frame(
+                upstream(ws, top=top, reasons=cfg.churn_reasons),
+                title="upstream: accounts that left for each reason against accounts that stayed",
+            )
+
+
+@reasons_app.command("classify")
+def reasons_classify(
+    eval_: Annotated[bool, typer.Option("--eval", help="print per-reason precision and recall instead")] = False,
+    labels: Annotated[
+        Path | None, typer.Option(help="labelled set (account_id, date, reason) for --eval; default the picklist")
+    ] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Each churn reason with its class, confidence and the words that decided it (or --eval)."""
+    from ..insights import classify_reasons, reason_accuracy
+
+    cfg = load_config(config, workspace, None)
+    with open_workspace(cfg, read_only=True) as ws:
+        if eval_:
+            frame = reason_accuracy(ws, labels=read_labels(labels), reasons=cfg.churn_reasons)
+            emit(
+                frame,
+                "churn-reason classification: cross-validated precision and recall",
+                format,
+                out,
+                all_columns=True,
+            )
+        else:
+            emit(classify_reasons(ws, reasons=cfg.churn_reasons), "churn reasons, classified", format, out)
+
+
+@reasons_app.command("correct")
+def reasons_correct(
+    account_id: Annotated[str, typer.Argument(help="the account")],
+    date: Annotated[str, typer.Argument(help="the reason's date (YYYY-MM-DD)")],
+    reason: Annotated[str, typer.Argument(help="the right reason (a taxonomy code or label)")],
+    by: Annotated[str, typer.Option("--by", help="who corrects it")] = ...,  # type: ignore[assignment]
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Store a manual correction of a churn reason; it wins over the rules and the model."""
+    from ..insights import correct_reason
+
+    cfg = load_config(config, workspace, None)
+    with open_workspace(cfg) as ws:
+        correct_reason(ws, account_id, date, reason, by=by, reasons=cfg.churn_reasons)
+    console().print(f"{account_id} on {date}: reason set to {reason} by {by}")
+
+
+@app.command()
+def signals(
+    since: Annotated[str | None, typer.Option(help="notes dated on or after (YYYY-MM-DD)")] = None,
+    owner: Annotated[str | None, typer.Option(help="only this CSM's book (owner id) on the as-of date")] = None,
+    eval_: Annotated[bool, typer.Option("--eval", help="print each rule's precision and recall")] = False,
+    labels: Annotated[
+        Path | None, typer.Option(help="labelled set for --eval (account_id, date, author, rule, kind)")
+    ] = None,
+    lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Trigger phrases in notes, calls and emails, newest first (or --eval, --lift)."""
+    from ..errors import ConfigError
+    from ..frame import Frame
+    from ..insights import find_signals, signal_accuracy, signal_lift
+    from ..metrics.owners import for_owner
+
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True) as ws:
+        if eval_:
+            labelled = read_labels(labels)
+            if labelled is None:
+                raise ConfigError("--eval needs --labels FILE", hint="the demo writes data/labels_signals.parquet")
+            emit(
+                signal_accuracy(ws, labelled, rules=cfg.signals),
+                "signal rules: precision and recall",
+                format,
+                out,
+                all_columns=True,
+            )
+            return
+        if lift:
+            emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, all_columns=True)
+            return
+        found = find_signals(ws, since=since, before=cfg.snapshot_date() + dt.timedelta(days=1), rules=cfg.signals)
+        table = for_owner(found, owner, store=ws, on=cfg.snapshot_date()).to_arrow()
+        table = table.sort_by([("date", "descending"), ("account_id", "ascending")])
+        if format is Format.table and out is None and table.num_rows > 100:
+            console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
+            table = table.slice(0, 100)
+        emit(Frame("signals", table), "signals, newest first", format, out)

@@ -1,0 +1,97 @@
+"""`revbook metrics` and `revbook headline`: the metric tables and the headline figures."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .options import (
+    AsOfOpt,
+    BySliceOpt,
+    ConfigOpt,
+    EngineName,
+    EngineOpt,
+    Format,
+    FormatOpt,
+    FromOpt,
+    GrainOpt,
+    OutOpt,
+    TablesOpt,
+    ToOpt,
+    WorkspaceOpt,
+    load_config,
+    open_workspace,
+    split_slices,
+)
+from .output import emit, print_headline, print_movements
+
+
+class Kind(StrEnum):
+    mrr = "mrr"
+    movements = "movements"
+    retention = "retention"
+    cohorts = "cohorts"
+    ledger = "ledger"
+    accounts = "accounts"
+    revenue = "revenue"
+    reconcile = "reconcile"
+
+
+@app.command()
+def metrics(
+    kind: Annotated[Kind, typer.Argument(help="which table")] = Kind.movements,
+    grain: GrainOpt = "month",
+    window: Annotated[list[int] | None, typer.Option(help="retention window(s) in months: 1, 3, 12")] = None,
+    by: BySliceOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    all_columns: Annotated[bool, typer.Option("--all-columns", help="show every column in the terminal")] = False,
+    triangle: Annotated[
+        str | None, typer.Option(help="cohorts as a triangle of logo_retention or nrr (one column per month)")
+    ] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    tables: TablesOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Print or write a metric table: mrr, movements, retention, cohorts, ledger, accounts, revenue, reconcile."""
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True, engine=engine, tables=tables) as ws:
+        if kind is Kind.mrr:
+            frame = ws.mrr(grain=grain, by=by, start=from_, end=to)
+        elif kind is Kind.accounts:
+            frame = ws.mrr(grain=grain, by=by, start=from_, end=to, accounts=True)
+        elif kind is Kind.movements:
+            frame = ws.movements(grain=grain, by=by, start=from_, end=to)
+        elif kind is Kind.retention:
+            frame = ws.retention(window=window or (1, 3, 12), by=by, grain=grain, start=from_, end=to)
+        elif kind is Kind.cohorts:
+            frame = ws.cohorts(start=from_, end=to, triangle=triangle)
+        elif kind is Kind.revenue:
+            frame = ws.revenue(grain=grain, start=from_, end=to)
+        elif kind is Kind.reconcile:
+            frame = ws.reconcile(grain=grain)
+        else:
+            frame = ws.ledger()
+    emit(frame, f"{kind.value} ({grain})", format, out, dims=split_slices(by), all_columns=all_columns)
+
+
+@app.command()
+def headline(
+    engine: EngineOpt = EngineName.duckdb,
+    tables: TablesOpt = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The headline figures and the last 12 months' movements."""
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True, engine=engine, tables=tables) as ws:
+        print_headline(ws)
+        print_movements(ws)

@@ -1,0 +1,91 @@
+"""`revbook workbook`, `serve`, `report`: the Excel workbook, the web dashboard, the HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
+from .output import console
+
+
+@app.command()
+def workbook(
+    out: Annotated[Path, typer.Option(help="the .xlsx file to write")] = Path("revbook.xlsx"),
+    months: Annotated[int, typer.Option(help="months of account-level data in the workbook")] = 24,
+    recalc: Annotated[
+        bool, typer.Option("--recalc/--no-recalc", help="recalculate with LibreOffice and verify the Checks sheet")
+    ] = True,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the auditable Excel workbook: live formulas over account-level data, and a Checks sheet."""
+    from ..reports.excel import check_results, recalculate, write_workbook
+
+    cfg = load_config(config, workspace, as_of)
+    terminal = console()
+    with open_workspace(cfg, read_only=True) as ws, console(stderr=True).status("writing the workbook..."):
+        path = write_workbook(ws, out, months=months)
+    if not recalc:
+        terminal.print(f"workbook: {path} (formulas compute when Excel opens it)")
+        return
+    with console(stderr=True).status("recalculating with LibreOffice..."):
+        path = recalculate(path)
+    results = check_results(path)
+    failed = [name for name, result in results[1:] if result != "PASS"]
+    terminal.print(f"workbook: {path}")
+    terminal.print(f"checks: {len(results) - 1 - len(failed)} of {len(results) - 1} PASS")
+    for name in failed[:20]:
+        terminal.print(f"[red]FAIL[/] {name}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind; other than loopback needs a token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    token: Annotated[
+        str | None, typer.Option(envvar="REVBOOK_TOKEN", help="access token (required off loopback)")
+    ] = None,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Serve the read-only web dashboard over the workspace."""
+    from ..errors import ConfigError, WorkspaceError
+    from ..web import serve as serve_app
+    from ..web.security import is_loopback
+
+    cfg = load_config(config, workspace, as_of)
+    if not cfg.workspace.exists():
+        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"serving on {host} needs an access token",
+            hint="set REVBOOK_TOKEN (or pass --token), or serve on 127.0.0.1",
+        )
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    console(stderr=True).print(f"revbook dashboard on {url} (Ctrl+C to stop)")
+    serve_app(cfg.workspace, config=cfg, host=host, port=port, token=token)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="the HTML file to write")] = Path("revbook-report.html"),
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the one-file HTML report: headline, trends, waterfall, retention, cohorts, data quality."""
+    from ..reports import write_report
+
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True) as ws, console(stderr=True).status("writing the report..."):
+        path = write_report(ws, out)
+    console().print(f"report: {path.resolve()}")
