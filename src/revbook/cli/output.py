@@ -192,24 +192,26 @@ def print_headline(ws: Workspace) -> None:
     from rich import box
     from rich.table import Table
 
+    from ..definitions import HEADLINE, TERMS
+
     h = ws.headline()
     t = Table(title=f"Headline as of {h['as_of']}", box=box.SIMPLE_HEAD, show_header=False)
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_column("definition", style="dim")
     cur = h["currency"]
-    t.add_row("ARR", f"{_fmt(h['arr'])} {cur}", "12 x MRR on the as-of date")
-    t.add_row("MRR", f"{_fmt(h['mrr'])} {cur}", "sum of active lines, normalised to a month")
-    t.add_row("paying accounts", f"{h['accounts']:,}", "MRR above zero")
-    t.add_row("NRR, 12 months", _pct(h["nrr_12m"]), "MRR now of accounts paying 12 months ago / their MRR then")
-    t.add_row("GRR, 12 months", _pct(h["grr_12m"]), "the same, each account capped at its MRR then")
-    t.add_row("logo retention, 12 months", _pct(h["logo_retention_12m"]), "share of those accounts still paying")
     quick = h["quick_ratio_12m"]
-    t.add_row(
-        "quick ratio, 12 months",
-        "–" if quick is None else f"{quick:.2f}",
-        "(new + reactivation + expansion) / (contraction + churn)",
-    )
+    values = {
+        "arr": f"{_fmt(h['arr'])} {cur}",
+        "mrr": f"{_fmt(h['mrr'])} {cur}",
+        "accounts": f"{h['accounts']:,}",
+        "nrr": _pct(h["nrr_12m"]),
+        "grr": _pct(h["grr_12m"]),
+        "logo_retention": _pct(h["logo_retention_12m"]),
+        "quick_ratio": "–" if quick is None else f"{quick:.2f}",
+    }
+    for key in HEADLINE:
+        t.add_row(TERMS[key].headline_label, values[key], TERMS[key].headline_text)
     console().print(t)
 
 
@@ -225,25 +227,19 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
         box=box.SIMPLE_HEAD,
         header_style="bold",
     )
-    cols = (
-        "period",
-        "start_mrr",
-        "new_mrr",
-        "reactivation_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churn_mrr",
-        "end_mrr",
-        "churned_accounts",
-    )
-    heads = ("period", "start", "new", "reactiv.", "expansion", "contract.", "churn", "end", "churned")
+    from ..definitions import MOVEMENTS
+
+    churned = MOVEMENTS["churn"].counted
+    cols = ("period", "start_mrr", *(f"{k}_mrr" for k in MOVEMENTS), "end_mrr", f"{churned}_accounts")
+    heads = ("period", "start", *(m.short for m in MOVEMENTS.values()), "end", churned)
+    losses = {f"{k}_mrr" for k, m in MOVEMENTS.items() if m.sign < 0}
     for c, head in zip(cols, heads, strict=True):
         t.add_column(head, justify="left" if c == "period" else "right", no_wrap=True)
     for r in rows:
         cells = [r["period"]]
         for c in cols[1:-1]:
-            cells.append(("-" if c in ("contraction_mrr", "churn_mrr") and r[c] else "") + _whole(r[c]))
-        cells.append(f"{r['churned_accounts']:,}")
+            cells.append(("-" if c in losses and r[c] else "") + _whole(r[c]))
+        cells.append(f"{r[cols[-1]]:,}")
         t.add_row(*cells)
     console().print(t)
 
