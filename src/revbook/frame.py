@@ -24,7 +24,8 @@ class Frame:
         return f"<Frame {self.name}: {self._table.num_rows} rows x {self._table.num_columns} columns>"
 
     def __len__(self) -> int:
-        return self._table.num_rows
+        rows: int = self._table.num_rows
+        return rows
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         return self._table.__arrow_c_stream__(requested_schema)
@@ -45,7 +46,8 @@ class Frame:
         return self._table.to_pandas()
 
     def to_pylist(self) -> list[dict[str, Any]]:
-        return self._table.to_pylist()
+        rows: list[dict[str, Any]] = self._table.to_pylist()
+        return rows
 
     def write(self, path: str | Path, *, format: str | None = None) -> Path:
         """Write as CSV, Parquet or JSON (by ``format`` or the file's extension)."""

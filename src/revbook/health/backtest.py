@@ -144,7 +144,7 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
     curves: list[dict[str, Any]] = []
     models: dict[str, HealthModel] = {}
     for kind in ("logistic", "boosting"):
-        model = HealthModel(kind).fit(f_train, y_train)  # type: ignore[arg-type]
+        model = HealthModel(kind).fit(f_train, y_train)
         p = model.predict_proba(f_test)
         models[kind] = model
         rows.append({"scorer": f"model ({kind})", **scores(y_test, p, lost)})
@@ -154,7 +154,7 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
 
     def risk(feats: pa.Table) -> np.ndarray:
         s = np.asarray(score_table(feats, settings)["score"].to_numpy(zero_copy_only=False), float)
-        return 100 - np.nan_to_num(s, nan=50.0)
+        return np.asarray(100 - np.nan_to_num(s, nan=50.0))
 
     r_train, r_test = risk(f_train), risk(f_test)
     platt = LogisticRegression().fit(r_train.reshape(-1, 1), y_train)

@@ -51,7 +51,7 @@ COMPONENTS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def _clip(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0.0, 100.0)
+    return np.asarray(np.clip(x, 0.0, 100.0))
 
 
 def _col(t: pa.Table, name: str) -> np.ndarray:

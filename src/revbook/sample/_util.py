@@ -35,7 +35,7 @@ def _day_of(month: np.ndarray, dom: np.ndarray) -> np.ndarray:
     """The day ``dom`` of ``month``, clipped to the month's last day."""
     first = _month_start(month)
     length = _month_start(np.asarray(month) + 1) - first
-    return first + np.minimum(dom, length) - 1
+    return np.asarray(first + np.minimum(dom, length) - 1)
 
 
 def _month_of(days: np.ndarray) -> np.ndarray:
@@ -43,7 +43,7 @@ def _month_of(days: np.ndarray) -> np.ndarray:
 
 
 def _dom_of(days: np.ndarray) -> np.ndarray:
-    return np.asarray(days, dtype=np.int64) - _month_start(_month_of(days)) + 1
+    return np.asarray(np.asarray(days, dtype=np.int64) - _month_start(_month_of(days)) + 1)
 
 
 def running_per_account(delta: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -104,7 +104,7 @@ def _grid(book: Book) -> _Grid:
 
 
 def _month_end(book: Book, month: np.ndarray) -> np.ndarray:
-    return np.minimum(_month_start(np.asarray(month) + 1) - 1, book.as_of)
+    return np.asarray(np.minimum(_month_start(np.asarray(month) + 1) - 1, book.as_of))
 
 
 def _dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:

@@ -83,7 +83,8 @@ class Book:
 
     @property
     def currency_codes(self) -> np.ndarray:
-        return np.array(self.config.currencies, dtype=object)[self.currency]
+        codes: np.ndarray = np.array(self.config.currencies, dtype=object)[self.currency]
+        return codes
 
     def ids_of(self, acct: np.ndarray) -> pa.Array:
         """The account ids of account numbers (0-based indices)."""
@@ -374,7 +375,10 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
         paid_start=paid_start, churn_day=churn_day, active=active,
     )  # fmt: skip
     book.lines = lines.arrays()
-    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)  # noqa: E731
+
+    def cat(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
     book.upgrades = {"acct": cat(up_acct), "day": cat(up_day), "segment": cat(up_seg)}
     pad = max(6, len(str(n)))
     book.account_ids = _ids("A", np.arange(1, n + 1), pad)

@@ -130,7 +130,9 @@ def fx_rates_table(book: Book, rng: np.random.Generator) -> pa.Table:
     dates = [d for d, _ in fx.values()]
     rates = [r for _, r in fx.values()]
     cur = [np.full(len(d), c, object) for c, (d, _) in fx.items()]
-    cat = lambda parts, dt_: np.concatenate(parts) if parts else np.zeros(0, dt_)  # noqa: E731
+    def cat(parts: list[np.ndarray], dt_: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dt_)
+
     return pa.table(
         {
             "date": _date(cat(dates, np.int64)),

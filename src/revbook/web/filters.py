@@ -249,7 +249,7 @@ class Filters:
 
     @property
     def label(self) -> str:
-        return self.period["period"]
+        return str(self.period["period"])
 
     @property
     def slice_label(self) -> str | None:

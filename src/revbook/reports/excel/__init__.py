@@ -53,7 +53,7 @@ def write_workbook(ws: Workspace, path: str | Path, *, months: int = 24) -> Path
         raise ConfigError(f"the workbook must be an .xlsx file, not '{path.name}'", value=str(path))
     facts = collect(ws, months)
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(wb.active)
     for name in SHEETS:
         wb.create_sheet(name)
     add_styles(wb, money_format(facts.currency, facts.minor_units))

@@ -156,4 +156,5 @@ def sheet_ref(sheet: str) -> str:
 def col_letter(n: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(n)
+    letter: str = get_column_letter(n)
+    return letter

@@ -104,7 +104,7 @@ def _with_zeros(mrr: list[dict[str, Any]], periods: list[dict[str, Any]]) -> lis
 
 
 def _owner_history(owners: Any, names: dict[str, str]) -> list[dict[str, Any]]:
-    rows = owners.sort("start_date", descending=True).to_dicts()
+    rows: list[dict[str, Any]] = owners.sort("start_date", descending=True).to_dicts()
     for r in rows:
         r["name"] = names.get(r["owner_id"], r["owner_id"])
     return rows

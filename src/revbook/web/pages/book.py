@@ -95,7 +95,7 @@ def _accounts(f: Filters, n: int = 15) -> dict[str, Any]:
     import polars as pl
 
     df = f.store.account_list(f.grain, f.period).filter(
-        (pl.col(f.by or "owner") == f.value) & (pl.col("status") == "paying")  # type: ignore[arg-type]
+        (pl.col(f.by or "owner") == f.value) & (pl.col("status") == "paying")
     )
     return {"count": df.height, "top": df.sort("arr", descending=True).head(n).to_dicts()}
 
