@@ -413,8 +413,7 @@ def test_cli_catalogue(company: Workspace, tmp_path: Path):
 def test_every_catalogue_setting_and_metric_is_documented():
     from dataclasses import fields
 
-    from revbook.metrics.catalogue import CatalogueSettings
-    from revbook.metrics.catalogue_defs import METRICS
+    from revbook.metrics.catalogue import METRICS, CatalogueSettings
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")
     assert [f.name for f in fields(CatalogueSettings) if f"`{f.name}`" not in doc] == []

@@ -28,7 +28,7 @@ def catalogue(
     """The CS metric catalogue: renewal rate, time to value, adoption, QBR conversion, NPS beside retention, ..."""
     from .. import cli
     from ..metrics.book import expand_dimensions
-    from ..metrics.catalogue_defs import METRICS
+    from ..metrics.catalogue import METRICS
 
     cfg = cli._config(config, workspace, as_of)
     with cli._open(cfg, read_only=True) as ws:
