@@ -419,7 +419,7 @@ def test_every_catalogue_setting_and_metric_is_documented():
     from dataclasses import fields
 
     from revbook.config import CatalogueSettings
-    from revbook.metrics.catalogue_defs import METRICS
+    from revbook.metrics.catalogue import METRICS
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")
     assert [f.name for f in fields(CatalogueSettings) if f"`{f.name}`" not in doc] == []

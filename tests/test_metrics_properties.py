@@ -175,6 +175,58 @@ def check_chain(rows: dict[tuple[date, Any], dict[str, Any]], sliced: bool) -> N
             assert a["end_mrr"] + tin - tout == b["start_mrr"], f"chain broken {prev}->{cur} slice {s}: {a} {b}"
 
 
+def check_account_movements(
+    ws: Workspace,
+    snap: ref.Snapshots,
+    aggregates: dict[tuple[date, Any], dict[str, Any]],
+    *,
+    as_new_after: int,
+    grain: str = "month",
+    by: str | None = None,
+    slicer: ref.SliceOf | None = None,
+) -> None:
+    """The account-level path: each account's rows equal the reference's, and summed per period
+    (and slice, transfers derived from consecutive rows) they equal the aggregates to the cent."""
+    got: dict[tuple[date, str], tuple[Decimal, Decimal, str | None, Any]] = {}
+    for r in ws.account_movements(grain=grain, by=by).to_pylist():
+        key = (r["period_end"], r["account_id"])
+        assert key not in got, f"duplicate account movement {key}"
+        got[key] = (money(r["start_mrr"]), money(r["end_mrr"]), r["movement"], r[by] if by else None)
+    want = {
+        (snap.dates[m.period], m.account): (ref.cents(m.start), ref.cents(m.end), m.kind, m.slice)
+        for m in ref.account_movements(snap, reactivation_as_new_after_months=as_new_after, slice_of=slicer)
+    }
+    assert got == want
+
+    plural = dict(zip(ref.KINDS, ("new", "reactivated", "expanded", "contracted", "churned"), strict=True))
+    cols = AMOUNTS + COUNTS + (TRANSFERS if by else ())
+    summed: dict[tuple[date, Any], dict[str, Any]] = {}
+
+    def row(d: date, sl: Any) -> dict[str, Any]:
+        return summed.setdefault((d, sl), {c: D(0) if c.endswith("_mrr") else 0 for c in cols})
+
+    previous: dict[str, tuple[date, Any]] = {}
+    periods = sorted(snap.dates.values())
+    for (d, account), (start, end, kind, sl) in sorted(got.items()):
+        r = row(d, sl)
+        r["start_mrr"] += start
+        r["end_mrr"] += end
+        r["start_accounts"] += start > 0
+        r["end_accounts"] += end > 0
+        if kind is not None:
+            r[f"{kind}_mrr"] += abs(end - start)
+            r[f"{plural[kind]}_accounts"] += 1
+        before = previous.get(account)
+        if by and start > 0 and before is not None and before[1] != sl:
+            assert periods.index(before[0]) == periods.index(d) - 1
+            r["transfer_in_mrr"] += start
+            row(d, before[1])["transfer_out_mrr"] += start
+        previous[account] = (d, sl)
+    zero = {c: D(0) if c.endswith("_mrr") else 0 for c in cols}
+    for key in summed.keys() | aggregates.keys():
+        assert summed.get(key, zero) == aggregates.get(key, zero), key
+
+
 def rb_retention(ws: Workspace, windows: Sequence[int], by: str | None = None) -> dict[tuple[int, date, Any], dict]:
     out = {}
     for r in ws.retention(window=list(windows), by=by).to_pylist():
@@ -359,6 +411,7 @@ def test_unsliced_movements_retention_and_quarters_match_reference(led: Ledger) 
         assert got == ref_movements(snap, reactivation_as_new_after_months=led.as_new_after)
         check_identity(got)
         check_chain(got, sliced=False)
+        check_account_movements(ws, snap, got, as_new_after=led.as_new_after)
 
         # retention windows 1, 3, 12 (and the movement NRR of the same windows)
         check_retention(ws, snap, None, None)
@@ -392,6 +445,7 @@ def test_unsliced_movements_retention_and_quarters_match_reference(led: Ledger) 
         assert qgot == ref_movements(qsnap, reactivation_as_new_after_months=led.as_new_after)
         check_identity(qgot)
         check_chain(qgot, sliced=False)
+        check_account_movements(ws, qsnap, qgot, as_new_after=led.as_new_after, grain="quarter")
 
 
 @PROPS
@@ -410,6 +464,7 @@ def test_slices_reconcile_and_match_reference(led: Ledger) -> None:
             assert got == want, by
             check_identity(got)
             check_chain(got, sliced=True)
+            check_account_movements(ws, snap, got, as_new_after=led.as_new_after, by=by, slicer=slicer)
 
             # the slices add up to the unsliced row, transfers cancel out
             summed: dict[date, dict[str, Any]] = {}

@@ -226,3 +226,75 @@ def test_flow_names_renewals_and_splits_expansion(book):
         assert r["arr_change"] == r["arr_end"] - r["arr_start"]
         if r["movement"] not in ("new", "churned"):
             assert r["arr_expanded"] + r["arr_contracted"] == r["arr_change"]
+
+
+def test_credit_lines_give_one_mrr_in_the_catalogue_health_and_rum(tmp_path):
+    """docs/definitions.md "MRR of an account on a date", read on 2024-03-15 by every caller:
+
+    - A: 12,000.00 for 2024 (1,000.00 a month) and a -200.00 credit for March: 800.00;
+    - B: 1,200.00 for 2024 (100.00), 600.00 for January-February (300.00 a month, ends March 1)
+      and a -150.00 credit for March: 100.00 - 150.00 is below zero, so 0; on the eve of March 1
+      it paid 100.00 + 300.00 = 400.00;
+    - C: 2,400.00 for 2024: 200.00.
+    """
+    import pyarrow as pa
+
+    from revbook.health.features import features
+    from revbook.metrics.book import book_of
+    from revbook.metrics.catalogue.context import CatalogueSettings, Context
+
+    on = dt.date(2024, 3, 15)
+    rows = [
+        ("A", dt.date(2024, 1, 1), dt.date(2024, 12, 31), "12000"),
+        ("A", dt.date(2024, 3, 1), dt.date(2024, 3, 31), "-200"),
+        ("B", dt.date(2024, 1, 1), dt.date(2024, 12, 31), "1200"),
+        ("B", dt.date(2024, 1, 1), dt.date(2024, 2, 29), "600"),
+        ("B", dt.date(2024, 3, 1), dt.date(2024, 3, 31), "-150"),
+        ("C", dt.date(2024, 1, 1), dt.date(2024, 12, 31), "2400"),
+    ]
+    config = Config(as_of=dt.date(2024, 6, 30), mrr_source="invoices", catalogue={"nps_churn_days": 30})
+    with Workspace(tmp_path / "credit.duckdb", config=config) as ws:
+        ws.load_frames(
+            {
+                "accounts": pa.table({"account_id": ["A", "B", "C"]}),
+                "invoices": pa.table(
+                    {
+                        "account_id": [r[0] for r in rows],
+                        "invoice_id": [f"I{i}" for i in range(len(rows))],
+                        "invoice_date": [r[1] for r in rows],
+                        "service_start": [r[1] for r in rows],
+                        "service_end": [r[2] for r in rows],
+                        "amount": [r[3] for r in rows],
+                    }
+                ),
+                "surveys": pa.table(
+                    {
+                        "account_id": ["A", "B", "C"],
+                        "date": [on - dt.timedelta(days=30)] * 3,
+                        "kind": ["nps"] * 3,
+                        "score": [9, 9, 9],
+                    }
+                ),
+            }
+        )
+        book = book_of(ws)
+        periods, first, last = book.spine("month")
+        ctx = Context(book, book.calendar("month"), CatalogueSettings(), periods, first, last)
+        book.engine.register("rb_test_days", pa.table({"account_id": ["A", "B", "C"], "day": [on] * 3}))
+        catalogue_mrr = {
+            r["account_id"]: r["mrr"]
+            for r in book.engine.arrow(f"SELECT * FROM {ctx.mrr_on('rb_test_days', 'day')}").to_pylist()
+        }
+        left = {r["account_id"]: r["left_after"] for r in ws.catalogue("nps_csat", accounts=True).to_pylist()}
+        health_mrr = {r["account_id"]: r["mrr"] for r in features(ws, [on]).to_pylist()}
+        rum_rows = {r["account_id"]: r for r in accounts(ws, on, expected=False).to_pylist()}
+
+    assert catalogue_mrr == {"A": 80000, "B": 0, "C": 20000}
+    assert left == {"A": False, "B": True, "C": False}  # B pays nothing 30 days after its answer
+    assert health_mrr == {"A": 80000, "C": 20000}  # the paying accounts: B counts as 0
+    assert {a: r["arr"] for a, r in rum_rows.items()} == {
+        "A": Decimal("9600.00"),
+        "B": Decimal("4800.00"),  # the ARR it had the day before it stopped paying
+        "C": Decimal("2400.00"),
+    }
+    assert rum_rows["B"]["stage"] == "churned"

@@ -25,9 +25,38 @@ if TYPE_CHECKING:
     from .config import Config
     from .engines import Engine
 
-__all__ = ["build_ledger", "div_half_even", "month_index"]
+__all__ = ["account_mrr_sql", "active_on", "build_ledger", "div_half_even", "month_index"]
 
 FAR_FUTURE = "DATE '9999-12-31'"
+
+
+def active_on(day: str, line: str = "l") -> str:
+    """A ledger line is active on ``day`` when ``start_date <= day < end_date`` (no end: ongoing)."""
+    return f"{line}.start_date <= {day} AND coalesce({line}.end_date, {FAR_FUTURE}) > {day}"
+
+
+def account_mrr_sql(
+    lines: str, rows: str, day: str, name: str = "mrr", *, every_account: bool = False, days_before: int = 0
+) -> str:
+    """(account_id, <day>, <name>): each account's MRR in minor units on the dates of ``rows``.
+
+    docs/definitions.md "MRR of an account on a date": the sum of its lines active that day,
+    credits included (a credit with a service period lowers MRR for that period), and 0 when the
+    credits exceed the lines. ``rows`` holds (account_id, <day>) pairs, each of which gets a row;
+    with ``every_account`` it holds only <day>, and every account with a line active on it gets one.
+    ``days_before``: the MRR that many days before each date (still keyed by the date).
+    """
+    on = f"q.{day} - {int(days_before)}" if days_before else f"q.{day}"
+    if every_account:
+        return f"""(SELECT l.account_id, q.{day}, greatest(coalesce(sum(l.mrr), 0), 0) AS {name}
+            FROM (SELECT DISTINCT {day} FROM {rows}) q
+            JOIN {lines} l ON l.mrr <> 0 AND {active_on(on)}
+            GROUP BY l.account_id, q.{day})"""
+    return f"""(SELECT q.account_id, q.{day}, greatest(coalesce(sum(l.mrr), 0), 0) AS {name}
+            FROM (SELECT DISTINCT account_id, {day} FROM {rows}) q
+            LEFT JOIN {lines} l ON l.account_id = q.account_id AND l.mrr <> 0
+                 AND {active_on(on)}
+            GROUP BY q.account_id, q.{day})"""
 
 
 def month_index(date_sql: str) -> str:
@@ -242,8 +271,7 @@ def _add_grace_bridges(engine: Engine, days: int) -> None:
                CAST(sum(l.mrr) AS BIGINT) AS mrr, CAST(0 AS DECIMAL(38, 22)) AS value_num,
                CAST(1 AS DECIMAL(38, 4)) AS value_den, NULL AS _file, CAST(NULL AS BIGINT) AS _row
         FROM gaps g JOIN rb_lines_unbridged l
-          ON l.account_id = g.account_id AND l.start_date <= g.gap_start - 1
-         AND coalesce(l.end_date, {FAR_FUTURE}) > g.gap_start - 1
+          ON l.account_id = g.account_id AND {active_on("g.gap_start - 1")}
         GROUP BY g.account_id, g.gap_start, g.gap_end
         """,
     )

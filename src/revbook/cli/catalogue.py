@@ -47,7 +47,7 @@ def catalogue(
     as_of: AsOfOpt = None,
 ) -> None:
     """The CS metric catalogue: renewal rate, time to value, adoption, QBR conversion, NPS beside retention, ..."""
-    from ..metrics.catalogue_defs import METRICS
+    from ..metrics.catalogue import METRICS
 
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws:

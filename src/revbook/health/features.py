@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from ..errors import ConfigError, WorkspaceError
+from ..ledger import account_mrr_sql
 from ..metrics.book import book_of
 
 if TYPE_CHECKING:
@@ -71,11 +72,10 @@ def register_dates(ws: Store, dates: Sequence[dt.date]) -> None:
 def _mrr_on(lines: str, *, days_before: int = 0, paying_only: bool = True) -> str:
     """Each account's MRR (minor units) on every scoring date, or ``days_before`` it: the accounts
     the features and the labels are rows of (``paying_only``: MRR above zero)."""
-    day = f"d.score_date - {int(days_before)}" if days_before else "d.score_date"
+    m = account_mrr_sql(lines, _DATES, "score_date", every_account=True, days_before=days_before)
     return f"""
-        SELECT d.score_date, l.account_id, CAST(sum(l.mrr) AS BIGINT) AS mrr
-        FROM {_DATES} d JOIN {lines} l ON l.start_date <= {day} AND (l.end_date IS NULL OR l.end_date > {day})
-        GROUP BY ALL{" HAVING sum(l.mrr) > 0" if paying_only else ""}"""
+        SELECT m.score_date, m.account_id, CAST(m.mrr AS BIGINT) AS mrr
+        FROM {m} m{" WHERE m.mrr > 0" if paying_only else ""}"""
 
 
 def _has(ws: Store, table: str) -> bool:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from ..definitions import band_labels
 from ..errors import ConfigError
-from ..ledger import FAR_FUTURE, build_ledger, month_index
+from ..ledger import FAR_FUTURE, active_on, build_ledger, month_index
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -296,8 +296,7 @@ class Book:
                 "pl",
                 snap,
                 "rb_lines l",
-                "l.account_id = s2.account_id AND l.mrr > 0 AND l.start_date <= s2.period_end"
-                f" AND coalesce(l.end_date, {FAR_FUTURE}) > s2.period_end",
+                f"l.account_id = s2.account_id AND l.mrr > 0 AND {active_on('s2.period_end')}",
                 "l.mrr DESC, l.plan",
                 "l.plan",
             )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..definitions import MOVEMENT_KINDS, MOVEMENTS
+from .states import levels, movement_case, movement_rows
 
 if TYPE_CHECKING:
     from .book import Book
@@ -45,11 +46,14 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     snap = book.snapshots(grain)
     slices = book.slices(grain, dims)
     _, _, last = book.spine(grain)
-    months = book.calendar(grain).months
-    as_new = book.config.reactivation_as_new_after_months
-    new_rule = "c.prev_period IS NULL"
-    if as_new > 0:
-        new_rule += f" OR (c.period - c.prev_period - 1) * {months} >= {as_new}"
+    movement = movement_case(
+        book,
+        grain,
+        start="r.start_mrr",
+        end="r.end_mrr",
+        never_paid="r.last_paid IS NULL",
+        zero_periods="r.period - r.last_paid - 1",
+    )
     dim_cols = "".join(f", sl.{d}" for d in dims)
     lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
@@ -63,16 +67,11 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
         SELECT coalesce(c.account_id, p.account_id) AS account_id,
                coalesce(c.period, p.period + 1) AS period,
                coalesce(p.mrr, 0) AS start_mrr, coalesce(c.mrr, 0) AS end_mrr,
-               CASE WHEN p.mrr IS NOT NULL OR c.mrr IS NULL THEN NULL
-                    WHEN {new_rule} THEN 'new' ELSE 'reactivation' END AS arrival
+               c.prev_period AS last_paid
         FROM snap c FULL OUTER JOIN snap p ON p.account_id = c.account_id AND p.period + 1 = c.period
     ),
     classified AS (
-        SELECT r.account_id, r.period, r.start_mrr, r.end_mrr{dim_cols},
-               CASE WHEN r.arrival IS NOT NULL THEN r.arrival
-                    WHEN r.end_mrr = 0 THEN 'churn'
-                    WHEN r.end_mrr > r.start_mrr THEN 'expansion'
-                    WHEN r.end_mrr < r.start_mrr THEN 'contraction' END AS movement
+        SELECT r.account_id, r.period, r.start_mrr, r.end_mrr{dim_cols}, {movement} AS movement
         FROM pairs r JOIN {slices} sl
           ON sl.account_id = r.account_id
          AND sl.period = CASE WHEN r.start_mrr > 0 THEN r.period - 1 ELSE r.period END
@@ -91,8 +90,6 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     """Per period and slice: start (the level at the previous period end), each movement, the
     transfers, and the end by the identity; in minor units. Rows where the slice has or had
     paying accounts, or a transfer."""
-    from .states import levels, movement_rows
-
     rows = movement_rows(book, grain, dims)
     lv = levels(book, grain, dims)
     d_list = "".join(f", {d}" for d in dims)

@@ -29,13 +29,31 @@ from .movements import money, movement_amount
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["WINDOWS", "retention_sql"]
+__all__ = ["WINDOWS", "cohort_rates", "cohort_step", "retention_sql"]
 
 WINDOWS = (1, 3, 12)
 
 
 def _ratio(num: str, den: str) -> str:
     return f"CAST({num} AS DOUBLE) / CAST(nullif({den}, 0) AS DOUBLE)"
+
+
+def cohort_step(start_mrr: str, end_mrr: str) -> tuple[str, str, str]:
+    """A cohort member's part in its window: an account paying ``start_mrr`` at the window's start
+    adds its MRR at the end, that MRR capped at the start (so GRR <= min(NRR, 100%)), and 1 if it
+    still pays. The sums of these and of the start are what :func:`cohort_rates` divides."""
+    return end_mrr, f"least({start_mrr}, {end_mrr})", f"CASE WHEN {end_mrr} > 0 THEN 1 ELSE 0 END"
+
+
+def cohort_rates(
+    start_mrr: str, end_mrr: str, retained_mrr: str, start_accounts: str, retained_accounts: str
+) -> tuple[str, str, str]:
+    """NRR, GRR and logo retention of a cohort from the sums of :func:`cohort_step`."""
+    return (
+        _ratio(end_mrr, start_mrr),
+        _ratio(retained_mrr, start_mrr),
+        _ratio(retained_accounts, start_accounts),
+    )
 
 
 def retention_sql(
@@ -79,6 +97,11 @@ def retention_sql(
 
     m = {k: f"coalesce(m.{k}, 0)" for k in MOVEMENT_KINDS}
     start_mrr = "coalesce(c.start_mrr, 0)"
+    # pairs: a cohort segment's start MRR against the MRR of one interval at the window's end
+    step = cohort_step("start_mrr", "end_mrr")
+    nrr, grr, logo = cohort_rates(
+        "x.start_mrr", "x.end_mrr", "x.retained_mrr", "x.start_accounts", "x.retained_accounts"
+    )
     return f"""
     WITH w AS (SELECT * FROM (VALUES {values}) t(window_months)),
     -- cohort segments: an account's paying state (MRR and slice) over [gf, gt)
@@ -100,10 +123,10 @@ def retention_sql(
         WHERE j.jf < g.gt + w.window_months AND j.jt > g.gf + w.window_months
     ),
     steps AS (
-        SELECT lo AS s, window_months{d_plain}, end_mrr AS d_end, least(start_mrr, end_mrr) AS d_ret, 1 AS d_n
+        SELECT lo AS s, window_months{d_plain}, {step[0]} AS d_end, {step[1]} AS d_ret, {step[2]} AS d_n
         FROM pairs WHERE lo < hi
         UNION ALL
-        SELECT hi, window_months{d_plain}, -end_mrr, -least(start_mrr, end_mrr), -1 FROM pairs WHERE lo < hi
+        SELECT hi, window_months{d_plain}, -({step[0]}), -({step[1]}), -({step[2]}) FROM pairs WHERE lo < hi
         UNION ALL
         SELECT lv.period, w.window_months{"".join(f", lv.{d}" for d in dims)}, 0, 0, 0
         FROM {lv} lv CROSS JOIN w WHERE lv.accounts > 0 AND lv.period + w.window_months <= {last}
@@ -150,9 +173,7 @@ def retention_sql(
            x.start_accounts, CAST(x.retained_accounts AS BIGINT) AS retained_accounts,
            {money("x.start_mrr", mu)} AS start_mrr, {money("x.end_mrr", mu)} AS end_mrr,
            {money("x.retained_mrr", mu)} AS retained_mrr,
-           {_ratio("x.end_mrr", "x.start_mrr")} AS nrr,
-           {_ratio("x.retained_mrr", "x.start_mrr")} AS grr,
-           {_ratio("x.retained_accounts", "x.start_accounts")} AS logo_retention,
+           {nrr} AS nrr, {grr} AS grr, {logo} AS logo_retention,
            {", ".join(f"{money(f'x.{k}', mu)} AS {k}_mrr" for k in MOVEMENT_KINDS)},
            {_ratio("x.start_mrr + x.expansion - x.contraction - x.churn", "x.start_mrr")} AS movement_nrr,
            {_ratio("x.churn + x.contraction", "x.start_mrr")} AS gross_revenue_churn,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["levels", "movement_rows", "states"]
+__all__ = ["levels", "movement_case", "movement_rows", "states"]
 
 
 def _candidate_periods(book: Book, grain: str, dims: Sequence[str]) -> str:
@@ -131,15 +131,29 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     return name
 
 
+def movement_case(book: Book, grain: str, *, start: str, end: str, never_paid: str, zero_periods: str) -> str:
+    """The movement of an account between two snapshots (docs/definitions.md "Snapshots and
+    movements"), NULL when its MRR is unchanged: the one classification both the account-level
+    rows and the aggregates use. ``never_paid``: no earlier snapshot was positive; ``zero_periods``:
+    how many periods it was at zero before it returned (for ``reactivation_as_new_after_months``)."""
+    months = book.calendar(grain).months
+    as_new = book.config.reactivation_as_new_after_months
+    new_rule = never_paid
+    if as_new > 0:
+        new_rule += f" OR ({zero_periods}) * {months} >= {as_new}"
+    return f"""CASE WHEN {start} = 0 THEN CASE WHEN {new_rule} THEN 'new' ELSE 'reactivation' END
+                WHEN {end} = 0 THEN 'churn'
+                WHEN {end} > {start} THEN 'expansion'
+                WHEN {end} < {start} THEN 'contraction' END"""
+
+
 def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     """Sparse rows: each account's movements (in the slice at the period's start) and transfers."""
     st = states(book, grain, dims)
     _, _, last = book.spine(grain)
-    months = book.calendar(grain).months
-    as_new = book.config.reactivation_as_new_after_months
-    new_rule = "first_paid = period"
-    if as_new > 0:
-        new_rule += f" OR (period - last_drop) * {months} >= {as_new}"
+    movement = movement_case(
+        book, grain, start="prev_mrr", end="mrr", never_paid="first_paid = period", zero_periods="period - last_drop"
+    )
     used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
     return f"""
@@ -151,10 +165,7 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
         FROM {st}
     )
-    SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used},
-           CASE WHEN prev_mrr = 0 THEN CASE WHEN {new_rule} THEN 'new' ELSE 'reactivation' END
-                WHEN mrr = 0 THEN 'churn'
-                WHEN mrr > prev_mrr THEN 'expansion' ELSE 'contraction' END AS movement
+    SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
     FROM st WHERE mrr <> prev_mrr
     UNION ALL
     SELECT period + 1, 'transfer_in', mrr, mrr{"".join(f", {d}" for d in dims)}, NULL

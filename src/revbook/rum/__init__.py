@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 from ..definitions import STAGES, UNMANAGED
 from ..errors import ConfigError
 from ..frame import Frame
+from ..ledger import account_mrr_sql, active_on
 from ..metrics.book import book_of
 
 if TYPE_CHECKING:
@@ -71,16 +72,17 @@ def _paying_before(ws: Store, on: dt.date, days: int) -> pa.Table:
             SELECT account_id, max(end_date) AS left_on FROM {lines}
             WHERE mrr > 0 AND end_date IS NOT NULL GROUP BY account_id
         ),
-        gone AS (
-            SELECT e.account_id, e.left_on FROM ends e
-            WHERE e.left_on <= DATE '{on}' AND e.left_on > DATE '{on}' - {int(days)}
-              AND NOT EXISTS (SELECT 1 FROM {lines} l WHERE l.account_id = e.account_id AND l.mrr > 0
-                              AND l.start_date <= DATE '{on}' AND (l.end_date IS NULL OR l.end_date > DATE '{on}'))
-        )
-        SELECT g.account_id, g.left_on, CAST(sum(l.mrr) AS BIGINT) AS mrr
-        FROM gone g JOIN {lines} l ON l.account_id = g.account_id
-         AND l.start_date < g.left_on AND coalesce(l.end_date, DATE '9999-12-31') >= g.left_on
-        GROUP BY ALL ORDER BY g.account_id
+        recent AS (
+            SELECT account_id, left_on, DATE '{on}' AS today, CAST(left_on - 1 AS DATE) AS eve FROM ends
+            WHERE left_on <= DATE '{on}' AND left_on > DATE '{on}' - {int(days)}
+        ),
+        now AS {account_mrr_sql(lines, "recent", "today", "mrr_now")},
+        before AS {account_mrr_sql(lines, "recent", "eve")}
+        SELECT r.account_id, r.left_on, CAST(b.mrr AS BIGINT) AS mrr
+        FROM recent r JOIN now n ON n.account_id = r.account_id
+        JOIN before b ON b.account_id = r.account_id AND b.eve = r.eve
+        WHERE n.mrr_now = 0
+        ORDER BY r.account_id
         """
     ).to_arrow_table()
 
@@ -108,7 +110,7 @@ def _potential(
         WITH running AS (
             SELECT l.account_id, l.product, l.plan, l.mrr, s.quantity, s.pricing_model
             FROM {lines} l LEFT JOIN subscriptions s ON s._file = l._file AND s._row = l._row
-            WHERE l.mrr > 0 AND l.start_date <= DATE '{on}' AND (l.end_date IS NULL OR l.end_date > DATE '{on}')
+            WHERE l.mrr > 0 AND {active_on(f"DATE '{on}'")}
         ),
         seg AS (
             SELECT r.account_id, coalesce(h.value, a.segment, '(none)') AS segment

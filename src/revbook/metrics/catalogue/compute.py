@@ -1,6 +1,6 @@
-"""The customer-success metric catalogue: every metric beyond movements, retention and cohorts.
+"""How every catalogue metric is run.
 
-Each metric (:mod:`revbook.metrics.catalogue_defs`, definitions in docs/definitions.md "The CS
+Each metric (one module per feature of this package, definitions in docs/definitions.md "The CS
 metric catalogue") is one SQL definition of **facts**: rows of (account_id, period, at, keys...,
 measures...), one per thing counted (a contract up for renewal, a QBR, an escalated ticket, a
 paying account at the period end, ...). This module runs it the same way for all of them:
@@ -23,111 +23,19 @@ loaded DECIMALs; only ratios, means and medians of days are DOUBLE.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, WorkspaceError
-from ..ledger import FAR_FUTURE
-from .book import book_of
+from ...errors import ConfigError, WorkspaceError
+from ..book import book_of
+from .context import Context, Metric, Spec
 
 if TYPE_CHECKING:
-    from ..config import CatalogueSettings
-    from ..store import Store
-    from .book import Book, Calendar
+    from ...store import Store
 
-__all__ = ["Metric", "catalogue"]
+__all__ = ["catalogue", "run"]
 
 UNASSIGNED = "(none)"
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One metric's facts and aggregates, as SQL."""
-
-    #: SELECT account_id, period, at, <keys>, <measures>: one row per thing counted
-    facts: str
-    #: aggregate columns: (name, SQL over the facts and the slice columns)
-    aggregates: Sequence[tuple[str, str]]
-    #: key columns beside the slices (e.g. feature, source)
-    keys: Sequence[str] = ()
-    #: slices the aggregates read whatever the user slices by (e.g. owner for CSM counts)
-    needs: Sequence[str] = ()
-    #: put 12-month NRR, GRR and logo retention of the same slice beside it
-    beside_retention: bool = False
-    #: add a row over all keys (key value "(all)") to each period and slice
-    totals: bool = False
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A catalogue entry: what it measures and the SQL that computes it."""
-
-    name: str
-    title: str
-    unit: str  # rate, days, money, accounts
-    definition: str
-    tables: tuple[str, ...]
-    #: (value, numerator, denominator) columns for the overview; numerator may be None
-    headline: tuple[str, str | None, str]
-    build: Callable[[Context], Spec] = field(repr=False)
-
-
-@dataclass
-class Context:
-    """What a metric definition reads: the book, its calendar and the settings."""
-
-    book: Book
-    cal: Calendar
-    settings: CatalogueSettings
-    periods: str  # the spine: period, label, period_start, period_end
-    first: int
-    last: int
-
-    @property
-    def as_of(self) -> str:
-        return f"DATE '{self.book.as_of.isoformat()}'"
-
-    @property
-    def lines(self) -> str:
-        return self.book.ledger()
-
-    def period(self, date_sql: str) -> str:
-        return self.cal.period_sql(date_sql)
-
-    def mrr_on(self, rows: str, day: str, name: str = "mrr") -> str:
-        """(account_id, <day>, <name>): each account's MRR (minor units) on the dates of ``rows``."""
-        return f"""(SELECT q.account_id, q.{day}, greatest(coalesce(sum(l.mrr), 0), 0) AS {name}
-            FROM (SELECT DISTINCT account_id, {day} FROM {rows}) q
-            LEFT JOIN {self.lines} l ON l.account_id = q.account_id AND l.mrr <> 0
-                 AND l.start_date <= q.{day}
-                 AND coalesce(l.end_date, {FAR_FUTURE}) > q.{day}
-            GROUP BY q.account_id, q.{day})"""
-
-    def first_paid(self) -> str:
-        return f"(SELECT account_id, min(start_date) AS first_paid FROM {self.lines} WHERE mrr > 0 GROUP BY account_id)"
-
-    def money(self, expr: str) -> str:
-        from .movements import money
-
-        return money(expr, self.book.config.minor_units)
-
-
-def days(n: int) -> str:
-    return f"INTERVAL {int(n)} DAY"
-
-
-def plus(date_sql: str, interval: str) -> str:
-    return f"CAST({date_sql} + {interval} AS DATE)"
-
-
-def ratio(num: str, den: str) -> str:
-    return f"CAST({num} AS DOUBLE) / CAST(nullif({den}, 0) AS DOUBLE)"
-
-
-def names(values: Sequence[str]) -> str:
-    """A SQL list of string literals (values come from the config: quoted, never pasted raw)."""
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
 
 
 def _require(ws: Store, metric: Metric) -> None:
@@ -143,7 +51,7 @@ def _require(ws: Store, metric: Metric) -> None:
 
 
 def _metric(name: str) -> Metric:
-    from .catalogue_defs import METRICS
+    from .registry import METRICS
 
     if name not in METRICS:
         raise ConfigError(f"unknown catalogue metric '{name}'", hint=f"use one of: {', '.join(METRICS)}")
@@ -162,8 +70,8 @@ def catalogue(
 ) -> Any:
     """A catalogue metric per period (and slice); ``metric=None`` gives the overview: every metric's
     headline at the last complete period whose tables are loaded. ``accounts=True`` gives the facts."""
-    from ..frame import Frame
-    from .tables import date_option, slice_columns
+    from ...frame import Frame
+    from ..tables import date_option, slice_columns
 
     if metric is None:
         return Frame("catalogue", _overview(ws, grain))
@@ -284,7 +192,7 @@ def _final_sql(
     order = "".join(f", g.{d}" for d in [*dims, *spec.keys])
     if not spec.beside_retention:
         return f"SELECT g.* EXCLUDE (p_index) FROM ({grouped}) g ORDER BY g.p_index{order}"
-    from .retention import retention_sql
+    from ..retention import retention_sql
 
     ret = retention_sql(ctx.book, [12], list(dims), ctx.cal.grain, None, None)
     on = "".join(f" AND rt.{d} = g.{d}" for d in dims)
@@ -298,7 +206,7 @@ def _overview(ws: Store, grain: str) -> Any:
     """Every metric's headline figure at the last complete period (the as-of period if none)."""
     import pyarrow as pa
 
-    from .catalogue_defs import METRICS
+    from .registry import METRICS
 
     book = book_of(ws)
     cal = book.calendar(grain)
