@@ -158,12 +158,12 @@ def test_the_init_template_loads(tmp_path):
 
 
 def test_the_demo_config_loads(tmp_path):
-    from revbook.cli import _write_demo_config
+    from revbook.sample.demo import write_config
 
     out = tmp_path / "demo"
     paths = sample.write(out / "data", accounts=30, seed=1, text=True)
     cfg = Config(workspace=out / "revbook.duckdb", as_of=sample.SampleConfig().as_of)
-    loaded = load_config(_write_demo_config(out, cfg, paths))
+    loaded = load_config(write_config(out, cfg, paths))
     assert loaded.as_of == cfg.as_of and set(loaded.sources) == set(paths)
     assert loaded.workspace == cfg.workspace
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from revbook import Config, ConfigError, Workspace, sample
 from revbook.cli import app
-from revbook.config import LifecycleSettings, RumSettings
+from revbook.config import CatalogueSettings, LifecycleSettings, RumSettings
 from revbook.rum import accounts, flow, rum
 from support import write
 
@@ -241,7 +241,7 @@ def test_credit_lines_give_one_mrr_in_the_catalogue_health_and_rum(tmp_path):
 
     from revbook.health.features import features
     from revbook.metrics.book import book_of
-    from revbook.metrics.catalogue.context import CatalogueSettings, Context
+    from revbook.metrics.catalogue.context import Context
 
     on = dt.date(2024, 3, 15)
     rows = [
@@ -252,7 +252,11 @@ def test_credit_lines_give_one_mrr_in_the_catalogue_health_and_rum(tmp_path):
         ("B", dt.date(2024, 3, 1), dt.date(2024, 3, 31), "-150"),
         ("C", dt.date(2024, 1, 1), dt.date(2024, 12, 31), "2400"),
     ]
-    config = Config(as_of=dt.date(2024, 6, 30), mrr_source="invoices", catalogue={"nps_churn_days": 30})
+    config = Config(
+        as_of=dt.date(2024, 6, 30),
+        mrr_source="invoices",
+        catalogue=CatalogueSettings.from_mapping({"nps_churn_days": 30}),
+    )
     with Workspace(tmp_path / "credit.duckdb", config=config) as ws:
         ws.load_frames(
             {
