@@ -34,7 +34,7 @@ def health_scores(
     only ``band`` and ``owner``'s accounts when given, worst score first (then largest ARR)."""
     import pyarrow.compute as pc
 
-    from . import accounts_and_health
+    from .accounts import accounts_and_health
 
     check_band(band)
     frame, table = accounts_and_health(ws, on, expected=False)
