@@ -12,7 +12,7 @@ def test_every_worked_example_in_the_definitions_is_a_test():
     doc = (ROOT / "docs" / "definitions.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`(test_\w+)`", doc))
     assert len(named) >= 12
-    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py"))
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     defined = set(re.findall(r"^def (test_\w+)", tests, flags=re.M))
     assert named <= defined, f"named in docs/definitions.md but not a test: {sorted(named - defined)}"
 

@@ -4,7 +4,7 @@ For books that outgrow one machine. Every stage of :mod:`revbook.ledger` and
 :mod:`revbook.metrics` runs as Spark SQL; each materialised stage is a temporary view of a
 locally checkpointed DataFrame (its lineage cut, so later stages plan quickly); results come
 back as Arrow (``DataFrame.toArrow``), so a metric is the same :class:`~revbook.frame.Frame`
-as on DuckDB, exact to the cent (tests/test_conformance_engines.py compares every metric).
+as on DuckDB, exact to the cent (tests/engines/test_conformance_engines.py compares every metric).
 
 The canonical tables are read from the DuckDB workspace (exported to Parquet), from a
 directory of Parquet datasets (``<dir>/<table>`` or ``<dir>/<table>.parquet``, e.g. on S3,

@@ -4,7 +4,7 @@ The point-in-time rule: a feature on date *d* reads only rows dated on or before
 surveys by ``date``, tickets by ``opened_at`` and, for their state, ``closed_at`` <= *d*, activities
 by ``date``, milestones by ``achieved_at``, opportunities by ``created_at`` / ``closed_at``, ledger
 lines by ``start_date``, and a line's end only when it is on or before *d*). Nothing about the
-future leaks in, which tests/test_health.py checks by cutting the data at *d* and comparing.
+future leaks in, which tests/health/test_health.py checks by cutting the data at *d* and comparing.
 Labels (:func:`labels`) are the only place that looks past *d*, on purpose.
 
 Features are computed in DuckDB SQL over the workspace (a DuckDB-only path: health needs the

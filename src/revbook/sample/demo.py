@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
-from . import SampleConfig, labels, write
+from .company import labels, write
+from .settings import SampleConfig
 
 
 @dataclass(frozen=True)

@@ -235,15 +235,15 @@ def test_reconcile_on_spark(company: Path, spark: Any) -> None:
 def worked_examples() -> list[Any]:
     import re
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "definitions.md").read_text(encoding="utf-8")
     names = sorted(set(re.findall(r"`(test_\w+)`", doc)))
     # the catalogue, survival, health and RUM read the activity tables on DuckDB only: their worked
     # examples are not engine conformance (any other example must be found below, or this fails)
-    here = Path(__file__).resolve().parent
+    tests = Path(__file__).resolve().parents[1]
     duckdb_only = {
         m
         for f in ("test_catalogue.py", "test_survival.py", "test_health.py", "test_rum.py")
-        for m in re.findall(r"^def (test_\w+)", (here / f).read_text(encoding="utf-8"), re.M)
+        for m in re.findall(r"^def (test_\w+)", next(tests.rglob(f)).read_text(encoding="utf-8"), re.M)
     }
     params = []
     for name in (n for n in names if n not in duckdb_only):

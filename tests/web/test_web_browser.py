@@ -33,7 +33,7 @@ ARGS = [
     "--disable-sync",
 ]
 AS_OF = sample.SampleConfig().as_of
-SHOTS = Path(os.environ.get("REVBOOK_SCREENSHOTS") or Path(__file__).parent / "output" / "screenshots")
+SHOTS = Path(os.environ.get("REVBOOK_SCREENSHOTS") or Path(__file__).parents[1] / "output" / "screenshots")
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)

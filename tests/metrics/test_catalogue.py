@@ -421,6 +421,6 @@ def test_every_catalogue_setting_and_metric_is_documented():
     from revbook.config import CatalogueSettings
     from revbook.metrics.catalogue import METRICS
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "definitions.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "definitions.md").read_text(encoding="utf-8")
     assert [f.name for f in fields(CatalogueSettings) if f"`{f.name}`" not in doc] == []
     assert [m for m in METRICS if f"| `{m}` |" not in doc] == []

@@ -16,7 +16,7 @@ import pytest
 
 import revbook
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ravenstack"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ravenstack"
 AS_OF = dt.date(2024, 12, 31)
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"dataset folder {DATA} is not beside the repository")

@@ -26,7 +26,7 @@ import pytest
 from revbook.config import Config, SourceConfig
 from revbook.workspace import Workspace
 
-PEER = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "mrr-playbook"
+PEER = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "mrr-playbook"
 
 pytestmark = pytest.mark.skipif(
     not PEER.is_dir(),
