@@ -44,7 +44,17 @@ section and the nearest valid key.
 from __future__ import annotations
 
 from .catalogue import CatalogueSettings
-from .core import CONFIG_NAME, GRAINS, Config, SourceConfig, config_from_mapping, load_config, parse_sources, template
+from .core import (
+    CONFIG_NAME,
+    GRAINS,
+    Config,
+    ReadOptions,
+    SourceConfig,
+    config_from_mapping,
+    load_config,
+    parse_sources,
+    template,
+)
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .survival import SPELLS, SurvivalSettings
@@ -60,6 +70,7 @@ __all__ = [
     "Config",
     "HealthSettings",
     "LifecycleSettings",
+    "ReadOptions",
     "ReasonOverride",
     "RumSettings",
     "SignalOverride",

@@ -7,7 +7,7 @@ import datetime as dt
 import difflib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_o
 from .keys import as_table, check_keys
 from .survival import SurvivalSettings
 
-__all__ = ["Config", "SourceConfig", "load_config", "template"]
+__all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "template"]
 
 CONFIG_NAME = "revbook.toml"
 GRAINS = ("month", "quarter", "year")
@@ -46,21 +46,30 @@ WORKSPACE_KEYS = (
     "cohort_slice",
     "memory_limit",
 )
-SOURCE_KEYS = ("path", "paths", "columns", "date_format", "decimal", "delimiter", "encoding", "sheet")
 
 
 @dataclass(frozen=True)
-class SourceConfig:
-    """Where one canonical table comes from and how its columns are named."""
+class ReadOptions:
+    """How the files of one table are read: its column names, date format, decimal mark, delimiter,
+    encoding and Excel sheet (the keys of ``[sources.<table>]`` besides its paths)."""
 
-    table: str
-    paths: tuple[Path, ...]
     columns: Mapping[str, str] = field(default_factory=dict)
     date_format: str | None = None
     decimal: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceConfig(ReadOptions):
+    """Where one canonical table comes from and how its files are read."""
+
+    table: str
+    paths: tuple[Path, ...]
+
+
+SOURCE_KEYS = ("path", "paths", *(f.name for f in fields(ReadOptions)))
 
 
 @dataclass(frozen=True)

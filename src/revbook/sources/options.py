@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+
+from ..config import ReadOptions
 
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
 PARQUET_EXTENSIONS = (".parquet",)
@@ -12,13 +13,14 @@ SUPPORTED_EXTENSIONS = CSV_EXTENSIONS + PARQUET_EXTENSIONS + EXCEL_EXTENSIONS
 
 
 @dataclass(frozen=True)
-class SourceOptions:
-    """How to read the files of one table (``revbook.toml [sources.<table>]``)."""
+class SourceOptions(ReadOptions):
+    """How to read the files of one table (``revbook.toml [sources.<table>]``), and the currency of
+    amounts whose rows name none."""
 
-    columns: Mapping[str, str] = field(default_factory=dict)
-    date_format: str | None = None
-    decimal: str | None = None
-    delimiter: str | None = None
-    encoding: str | None = None
-    sheet: str | None = None
     default_currency: str = "USD"
+
+    @classmethod
+    def of(cls, source: ReadOptions, *, default_currency: str) -> SourceOptions:
+        """The reading options of ``source`` (a ``SourceConfig``) with ``default_currency``."""
+        values = {f.name: getattr(source, f.name) for f in fields(ReadOptions)}
+        return cls(**{**values, "columns": dict(source.columns)}, default_currency=default_currency)

@@ -179,15 +179,7 @@ class Store:
                 if not force and prev and fingerprint and prev[0] == fingerprint:
                     results.append(LoadResult(name, int(prev[1]), files, skipped=True))
                     continue
-                options = SourceOptions(
-                    columns=dict(src.columns),
-                    date_format=src.date_format,
-                    decimal=src.decimal,
-                    delimiter=src.delimiter,
-                    encoding=src.encoding,
-                    sheet=src.sheet,
-                    default_currency=self.config.reporting_currency,
-                )
+                options = SourceOptions.of(src, default_currency=self.config.reporting_currency)
                 stage = f"_stage_{name}"
                 rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage)
                 self.con.execute(f'DELETE FROM "{name}"')
