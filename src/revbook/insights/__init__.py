@@ -6,7 +6,15 @@ Heavy libraries (scikit-learn) are imported inside the functions that need them.
 
 from __future__ import annotations
 
-from .churn_reasons import CORRECTIONS_TABLE, classify_reasons, correct_reason, pareto, reason_accuracy, reason_events
+from .accuracy import reason_accuracy
+from .churn_reasons import (
+    CORRECTIONS_TABLE,
+    classify_reasons,
+    correct_reason,
+    pareto,
+    reason_events,
+    unmapped_reasons,
+)
 from .model import ReasonModel
 from .signals import (
     DEFAULT_RULES,
@@ -39,5 +47,6 @@ __all__ = [
     "signal_lift",
     "signal_rules",
     "taxonomy",
+    "unmapped_reasons",
     "upstream",
 ]

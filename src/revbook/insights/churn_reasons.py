@@ -1,9 +1,13 @@
 """Why customers leave: churn reasons classified, corrected, measured and ranked (Pareto).
 
-Each ``churn_reasons`` row gets one reason of the taxonomy (:mod:`.taxonomy`), decided in order:
+Each ``churn_reasons`` row gets one reason, decided in order:
 
 1. a manual correction (``churn_reason_corrections``, the latest one per account and date) wins;
-2. else ``primary_reason`` when it names a reason (its code, label or an alias; "other" does not);
+2. else ``primary_reason`` (the picklist) when it has a value other than "other" / "n/a": the
+   reason of the taxonomy (:mod:`.taxonomy`) it names by code, label or alias, or, when it names
+   none, a reason of its own (its normalised text, :func:`.taxonomy.unmapped_code`, with the
+   first-seen spelling as its label; listed by :func:`unmapped_reasons`). A picklist value is
+   never reassigned by keywords;
 3. else the keyword rules on ``comment``, when exactly one reason's rules match;
 4. else the text model (:class:`.model.ReasonModel`) trained on the rows decided by 1-2 that have
    a comment;
@@ -16,7 +20,9 @@ that decided it (``evidence``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +34,13 @@ from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from ..metrics import tables
 from ..metrics.book import book_of
-from .taxonomy import UNKNOWN, Taxonomy, taxonomy
+from .taxonomy import UNKNOWN, Taxonomy, normalise, taxonomy, unmapped_code
 
 if TYPE_CHECKING:
     from ..store import Store
     from .model import ReasonModel
 
-__all__ = ["CORRECTIONS_TABLE", "classify_reasons", "correct_reason", "pareto", "reason_accuracy"]
+__all__ = ["CORRECTIONS_TABLE", "classify_reasons", "correct_reason", "pareto", "reason_events", "unmapped_reasons"]
 
 CORRECTIONS_TABLE = "churn_reason_corrections"
 #: fewer labelled comments than this and no model is trained (the rest stay unknown)
@@ -122,9 +128,11 @@ def _decide(
         if c is not None:
             reason[i], source[i], confidence[i], evidence[i] = c, "correction", 1.0, "manual correction"
             continue
-        p = (primary[i] or "").strip().lower()
-        if use_primary and p and aliases.get(p, UNKNOWN) != UNKNOWN:
-            reason[i], source[i], confidence[i], evidence[i] = aliases[p], "primary_reason", 1.0, str(primary[i])
+        p = normalise(primary[i]) if use_primary else ""
+        code = aliases.get(p, unmapped_code(p)) if p else UNKNOWN
+        if code != UNKNOWN:
+            said = str(primary[i]) if p in aliases else f"{primary[i]} (a picklist value not in the taxonomy)"
+            reason[i], source[i], confidence[i], evidence[i] = code, "primary_reason", 1.0, said
     rules = _Rules(tax)
     for i in range(n):
         if reason[i] is None and clean[i]:
@@ -162,17 +170,36 @@ def _decide(
 def _secondary(value: object, aliases: dict[str, str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    parts = [aliases.get(p.strip().lower(), p.strip()) for p in re.split(r"[,;|]", value) if p.strip()]
-    return ",".join(dict.fromkeys(parts)) or None
+    keys = [normalise(p) for p in re.split(r"[,;|]", value)]
+    return ",".join(dict.fromkeys(aliases.get(k, unmapped_code(k)) for k in keys if k)) or None
+
+
+def _unmapped_labels(table: pa.Table, tax: Taxonomy) -> dict[str, list[str]]:
+    """Each picklist value no reason knows: its code -> its spellings, the first-seen (earliest
+    date, then table order) first."""
+    aliases = tax.aliases()
+    if "primary_reason" not in table.column_names:
+        return {}
+    out: dict[str, list[str]] = {}
+    rows = zip(table["date"].to_pylist(), range(table.num_rows), table["primary_reason"].to_pylist(), strict=True)
+    for _, _, value in sorted(rows, key=lambda r: (r[0] is None, r[0] or dt.date.min, r[1])):
+        key = normalise(value)
+        if key and key not in aliases:
+            spellings = out.setdefault(unmapped_code(key), [])
+            if value.strip() not in spellings:
+                spellings.append(value.strip())
+    return out
 
 
 def classify_reasons(ws: Store, *, reasons: Taxonomy | Mapping[str, object] | None = None) -> Frame:
     """Every ``churn_reasons`` row with its reason, the function that owns it, how it was decided.
 
-    Columns: account_id, date, primary_reason, secondary_reasons (normalised to codes where they
-    name one), comment (as loaded: HTML and control characters are data, never rendered here),
-    reason, reason_label, owner_function (who owns fixing it), source (correction, primary_reason, rule, model, none),
-    confidence (0-1), evidence (the words that decided it).
+    Columns: account_id, date, primary_reason, secondary_reasons (normalised to codes: a value no
+    reason knows to its own code, as for the picklist), comment (as loaded: HTML and control
+    characters are data, never rendered here), reason (a taxonomy code, or the code of a picklist
+    value the taxonomy does not know), reason_label (for such a value: its first-seen spelling),
+    owner_function (who owns fixing it; "unassigned" for such a value), source (correction,
+    primary_reason, rule, model, none), confidence (0-1), evidence (the words that decided it).
     ``reasons`` overrides the default taxonomy (the ``[churn_reasons]`` section of revbook.toml).
     """
     tax = _tax(reasons)
@@ -180,7 +207,8 @@ def classify_reasons(ws: Store, *, reasons: Taxonomy | Mapping[str, object] | No
     out = _decide(table, tax, _corrections(ws))
     aliases = tax.aliases()
     known = {r.code: r for r in tax.reasons}
-    labels = [known[r].label if r in known else r for r in out["reason"]]
+    unmapped = _unmapped_labels(table, tax)
+    labels = [known[r].label if r in known else unmapped.get(r, [r])[0] for r in out["reason"]]
     owners = [known[r].owner if r in known else "unassigned" for r in out["reason"]]
     return Frame(
         "churn_reasons_classified",
@@ -220,7 +248,7 @@ def correct_reason(
     corrected_at)``, created if missing, in one transaction. The latest correction of a row wins.
     """
     tax = _tax(reasons)
-    code = tax.aliases().get(str(reason).strip().lower())
+    code = tax.lookup(str(reason))
     if code is None:
         raise ConfigError(f"unknown churn reason '{reason}'", hint=f"use one of: {', '.join(tax.codes)}")
     if not str(by).strip():
@@ -255,106 +283,52 @@ def correct_reason(
         ) from None
 
 
-# -- accuracy ------------------------------------------------------------------------------------
+def _config_code(code: str) -> str:
+    """A code revbook.toml accepts ([a-z][a-z0-9_]*) for an unmapped value's own code."""
+    ascii_ = unicodedata.normalize("NFKD", code).encode("ascii", "ignore").decode()
+    out = re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", ascii_.lower())).strip("_")
+    return out if re.fullmatch(r"[a-z][a-z0-9_]*", out) else f"reason_{out}".rstrip("_")
 
 
-def _source_tables(source: Store | Mapping[str, Any]) -> tuple[pa.Table, pa.Table | None]:
-    if isinstance(source, Mapping):
-        if "churn_reasons" not in source:
-            raise ConfigError("reason_accuracy needs a 'churn_reasons' table", hint="pass {'churn_reasons': ...}")
+def unmapped_reasons(ws: Store, *, reasons: Taxonomy | Mapping[str, object] | None = None) -> Frame:
+    """The picklist values no reason of the taxonomy knows, each kept as a reason of its own.
 
-        def arrow(t: Any) -> pa.Table:
-            return t.to_arrow() if hasattr(t, "to_arrow") and not isinstance(t, pa.Table) else t
-
-        labels = source.get("labels_churn_reasons")
-        return arrow(source["churn_reasons"]), arrow(labels) if labels is not None else None
-    return source.table("churn_reasons").to_arrow(), None
-
-
-def _scores(truth: list[str], pred: list[str], classes: list[str]) -> list[dict[str, Any]]:
-    t, p = np.asarray(truth, object), np.asarray(pred, object)
-    rows = []
-    for c in classes:
-        tp = int(((t == c) & (p == c)).sum())
-        support, predicted = int((t == c).sum()), int((p == c).sum())
-        prec = tp / predicted if predicted else None
-        rec = tp / support if support else None
-        f1 = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if support else None)
-        rows.append(
-            {"reason": c, "support": support, "predicted": predicted, "precision": prec, "recall": rec, "f1": f1}
-        )
-    scored = [r for r in rows if r["support"]]
-    rows.append(
-        {
-            "reason": "(macro average)",
-            "support": len(t),
-            "predicted": len(p),
-            "precision": float(np.mean([r["precision"] or 0.0 for r in scored])) if scored else None,
-            "recall": float(np.mean([r["recall"] or 0.0 for r in scored])) if scored else None,
-            "f1": float(np.mean([r["f1"] or 0.0 for r in scored])) if scored else None,
-        }
-    )
-    acc = float((t == p).mean()) if len(t) else None
-    rows.append(
-        {"reason": "(accuracy)", "support": len(t), "predicted": len(p), "precision": acc, "recall": acc, "f1": acc}
-    )
-    return rows
-
-
-def reason_accuracy(
-    source: Store | Mapping[str, Any],
-    *,
-    labels: pa.Table | None = None,
-    reasons: Taxonomy | Mapping[str, object] | None = None,
-    folds: int = 5,
-    seed: int = 0,
-) -> Frame:
-    """Per-reason precision and recall (and macro F1) of classifying the *comment* alone.
-
-    The truth is ``labels`` (``account_id, date, reason``: e.g. ``revbook.sample.labels()``'s
-    ``labels_churn_reasons``, or a ``labels_churn_reasons`` entry of ``source``); without one, the
-    rows' own ``primary_reason`` (so: how well comments reproduce the picklist). Rows with a truth
-    and a comment are split into ``folds`` seeded folds; each fold is classified by the keyword
-    rules and by a model trained on the other folds only: no row is scored by a model that saw it.
-    Columns: reason, support, predicted, precision, recall, f1; then ``(macro average)`` and
-    ``(accuracy)`` rows. Also sets ``rule_share`` (rows decided by rules) in the frame's name.
+    One row per such reason, most rows first: reason (its code), label (the first-seen spelling),
+    spellings (every spelling seen, " | "-separated), rows (churn reasons with it in the picklist),
+    suggested (the one reason whose keyword rules match the value's own text, else null: a hint,
+    never applied) and config (the revbook.toml lines that map it: under the suggested reason, or
+    else under a code of its own to edit). Empty when every picklist value maps.
     """
     tax = _tax(reasons)
-    table, given = _source_tables(source)
-    labels = labels if labels is not None else given
-    aliases = tax.aliases()
-    if labels is not None:
-        lk = {
-            (r["account_id"], r["date"]): r["reason"]
-            for r in labels.select(["account_id", "date", "reason"]).to_pylist()
-        }
-        truth = [
-            lk.get((a, d)) for a, d in zip(table["account_id"].to_pylist(), table["date"].to_pylist(), strict=True)
-        ]
-    else:
-        truth = [aliases.get((p or "").strip().lower()) for p in table["primary_reason"].to_pylist()]
-        truth = [t if t != UNKNOWN else None for t in truth]
-    comments = [_clean(c) for c in table["comment"].to_pylist()]
-    rows = np.array([i for i in range(table.num_rows) if truth[i] and comments[i]], np.int64)
-    if len(rows) < max(folds, 2) * 2:
-        raise ConfigError(
-            f"only {len(rows)} churn reasons have both a known reason and a comment: too few to measure accuracy",
-            hint="load more churn_reasons, or pass labels=",
+    table = ws.table("churn_reasons").to_arrow()
+    spellings = _unmapped_labels(table, tax)
+    counts: dict[str, int] = {}
+    for value in table["primary_reason"].to_pylist() if spellings else ():
+        code = unmapped_code(value)
+        if code in spellings:
+            counts[code] = counts.get(code, 0) + 1
+    rules = _Rules(tax)
+    rows = []
+    for code in sorted(spellings, key=lambda c: (-counts.get(c, 0), c)):
+        label = spellings[code][0]
+        hits, _ = rules.match(label)
+        suggested = hits[0] if len(hits) == 1 else None
+        target = suggested or _config_code(code)
+        rows.append(
+            {
+                "reason": code,
+                "label": label,
+                "spellings": " | ".join(spellings[code]),
+                "rows": counts.get(code, 0),
+                "suggested": suggested,
+                "config": f"[churn_reasons.{target}]\naliases = [{json.dumps(label, ensure_ascii=False)}]",
+            }
         )
-    sub = table.take(pa.array(rows))
-    sub_truth = [truth[i] for i in rows]
-    fold = np.random.default_rng(seed).permutation(len(rows)) % folds
-    pred: list[str] = [UNKNOWN] * len(rows)
-    decided_by: list[str] = ["none"] * len(rows)
-    for f in range(folds):
-        out = _decide(sub, tax, None, train=fold != f, truth=sub_truth, use_primary=False)
-        for i in np.flatnonzero(fold == f):
-            pred[i], decided_by[i] = out["reason"][i], out["source"][i]
-    classes = [c for c in tax.codes if c in set(sub_truth) | set(pred)]
-    result = pa.Table.from_pylist(_scores([str(t) for t in sub_truth], pred, classes))
-    rule_share = float(np.mean([s == "rule" for s in decided_by]))
-    frame = Frame(f"reason_accuracy ({folds}-fold, {len(rows)} comments, {rule_share:.0%} by rules)", result)
-    return frame
+    schema = pa.schema(
+        [("reason", pa.string()), ("label", pa.string()), ("spellings", pa.string()), ("rows", pa.int64()),
+         ("suggested", pa.string()), ("config", pa.string())]
+    )  # fmt: skip
+    return Frame("unmapped_picklist_values", pa.Table.from_pylist(rows, schema=schema))
 
 
 # -- Pareto --------------------------------------------------------------------------------------

@@ -14,19 +14,44 @@ Defaults live here; a workspace overrides them with a mapping (revbook.toml ``[c
     keywords = ["data residency", "gdpr"]
 
 A reason given as ``false`` (``data_residency = false``) is removed. ``unknown`` always exists.
+
+Picklist values are compared after :func:`normalise` (case, spacing and punctuation do not matter:
+"Low-Adoption " is "low adoption"). An alias given in the configuration wins over a default alias
+of another reason; two reasons given the same alias, or an alias that is another reason's code or
+label, is a :class:`~revbook.errors.ConfigError`. A picklist value no reason knows is not a reason of
+the taxonomy: :func:`unmapped_code` names it, and it stays a reason of its own (see
+:mod:`.churn_reasons`).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..config.insights import reason_overrides
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_REASONS", "UNKNOWN", "Reason", "Taxonomy", "taxonomy"]
+__all__ = ["DEFAULT_REASONS", "UNKNOWN", "Reason", "Taxonomy", "normalise", "taxonomy", "unmapped_code"]
 
 UNKNOWN = "unknown"
+
+
+def normalise(value: object) -> str:
+    """A picklist value as compared: Unicode-normalised, case-folded, every run of punctuation and
+    whitespace one space, trimmed ("  Low-Adoption." -> "low adoption"). Not a string: ""."""
+    if not isinstance(value, str):
+        return ""
+    text = unicodedata.normalize("NFKC", value).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def unmapped_code(value: object) -> str:
+    """The code of a picklist value no reason knows: its normalised text with ``_`` for spaces
+    ("Moved to in-house tool" -> "moved_to_in_house_tool"). Never a taxonomy code, since every
+    code with spaces for ``_`` is an alias of its reason."""
+    return normalise(value).replace(" ", "_")
 
 
 @dataclass(frozen=True)
@@ -54,12 +79,26 @@ DEFAULT_REASONS: tuple[Reason, ...] = (
         "fit",
         "Poor fit",
         "sales / solutions",
-        "fit|poor fit|bad fit|not a fit|wrong fit|icp",
+        "fit|poor fit|bad fit|not a fit|wrong fit|icp|poor product fit|product fit|not a good fit",
         (
             r"\b(not|never|wasn'?t|was not) (a|the) (good |right )?fit\b",
-            r"\bpoor fit\b",
+            r"\bpoor (product )?fit\b",
             r"\bbad fit\b",
             r"\bwrong (tool|product|solution) for\b",
+        ),
+    ),
+    _r(
+        "adoption",
+        "Low adoption / never onboarded",
+        "customer success / onboarding",
+        "adoption|low adoption|poor adoption|lack of adoption|no adoption|never onboarded|not onboarded"
+        "|onboarding|failed onboarding|low usage|no usage|lack of usage|not used|unused|shelfware|low engagement",
+        (
+            r"\b(low|poor|weak|limited) (user )?(adoption|usage|engagement)\b",
+            r"\bnever (fully )?(onboarded|went live|got going)\b",
+            r"\bonboarding (was )?never (completed|finished)\b",
+            r"\b(nobody|no one|hardly anyone) (really )?(used|uses|was using|logged in)\b",
+            r"\bshelfware\b",
         ),
     ),
     _r(
@@ -196,12 +235,18 @@ class Taxonomy:
         return self.get(code).owner
 
     def aliases(self) -> dict[str, str]:
-        """Lower-cased picklist spelling -> code (codes and labels included)."""
+        """Normalised picklist spelling (:func:`normalise`) -> code (codes and labels included)."""
         out: dict[str, str] = {}
         for r in self.reasons:
-            for a in (r.code, r.code.replace("_", " "), r.label, *r.aliases):
-                out.setdefault(a.strip().lower(), r.code)
+            for a in (r.code, r.label, *r.aliases):
+                key = normalise(a)
+                if key:
+                    out.setdefault(key, r.code)
         return out
+
+    def lookup(self, value: object) -> str | None:
+        """The code a picklist value names (by code, label or alias, after :func:`normalise`), or None."""
+        return self.aliases().get(normalise(value))
 
 
 def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
@@ -210,12 +255,24 @@ def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
     Fields of an override: ``label``, ``owner``, ``aliases``, ``keywords`` (regular expressions),
     and ``replace_keywords`` (default false: keywords are added to the default ones). The
     workspace's [churn_reasons] (``config.churn_reasons``) are such overrides, already checked.
+    An alias given here is taken from any other reason's default aliases (the configuration wins).
     """
     reasons = {r.code: r for r in DEFAULT_REASONS}
+    claimed: dict[str, str] = {}  # normalised alias given in the overrides -> its reason
     for code, spec in reason_overrides(overrides).items():
         if spec is None:
             reasons.pop(code, None)
             continue
+        for a in spec.aliases:
+            key = normalise(a)
+            if not key:
+                raise ConfigError(f"[churn_reasons.{code}] alias {a!r} has no letters or digits")
+            if claimed.get(key, code) != code:
+                raise ConfigError(
+                    f"the alias '{a}' is given to two churn reasons: {claimed[key]} and {code}",
+                    hint="keep it under one [churn_reasons.<code>] only",
+                )
+            claimed[key] = code
         base = reasons.get(code) or Reason(code, code.replace("_", " ").capitalize(), "unassigned")
         reasons[code] = Reason(
             code,
@@ -224,5 +281,16 @@ def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
             base.aliases + spec.aliases,
             spec.keywords if spec.replace_keywords else base.keywords + spec.keywords,
         )
+    for key, owner in claimed.items():
+        for r in reasons.values():
+            if r.code != owner and key in (normalise(r.code), normalise(r.label)):
+                raise ConfigError(
+                    f"the alias '{key}' of [churn_reasons.{owner}] is the code or label of the reason '{r.code}'",
+                    hint=f"drop it, or drop the reason ([churn_reasons] {r.code} = false)",
+                )
+    reasons = {
+        c: Reason(c, r.label, r.owner, tuple(a for a in r.aliases if claimed.get(normalise(a), c) == c), r.keywords)
+        for c, r in reasons.items()
+    }
     ordered = [r for c, r in reasons.items() if c != UNKNOWN] + [reasons[UNKNOWN]]
     return Taxonomy(tuple(ordered))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..store import Store
     from .taxonomy import Taxonomy
 
-__all__ = ["FEATURE_OWNERS", "upstream"]
+__all__ = ["FEATURE_OWNERS", "MAX_SEGMENTS", "SEGMENT_OWNER", "feature_owner", "upstream"]
 
 #: each upstream metric and the function that should own it
 FEATURE_OWNERS: dict[str, str] = {
@@ -33,21 +33,43 @@ FEATURE_OWNERS: dict[str, str] = {
     "prior_contractions": "customer success",
     "tenure_days": "sales / onboarding",
     "discount_percent": "sales / pricing",
-    "segment=smb": "sales (ideal customer profile)",
-    "segment=mid_market": "sales (ideal customer profile)",
-    "segment=enterprise": "sales (ideal customer profile)",
     "tickets_180d": "support",
     "escalations_180d": "support",
     "last_nps": "customer success / product",
     "usage_trend_90d": "product",
     "health_score": "customer success (health model)",
 }
+#: the owner of every ``segment=<value>`` feature (one per segment of the data)
+SEGMENT_OWNER = "sales (ideal customer profile)"
+#: at most this many segments (the ones with the most accounts) get a share feature
+MAX_SEGMENTS = 12
 #: tables declared by the contract but maybe not loaded yet, and the features they feed
 OPTIONAL = {
     "tickets": ("tickets_180d", "escalations_180d"),
     "surveys": ("last_nps",),
     "usage": ("usage_trend_90d",),
 }
+
+
+def feature_owner(feature: str) -> str:
+    """The function that should own an upstream feature ("unassigned" for one revbook does not know)."""
+    if feature.startswith("segment="):
+        return SEGMENT_OWNER
+    return FEATURE_OWNERS.get(feature, "unassigned")
+
+
+def _segments(con: Any) -> list[str]:
+    """The data's own segment values, most accounts first (then by name), at most MAX_SEGMENTS."""
+    rows = con.execute(
+        """SELECT segment FROM accounts WHERE segment IS NOT NULL AND trim(segment) <> ''
+           GROUP BY segment ORDER BY count(*) DESC, segment LIMIT ?""",
+        [MAX_SEGMENTS],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _quote(value: str, mark: str) -> str:
+    return mark + value.replace(mark, mark * 2) + mark
 
 
 def _bootstrap(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n: int) -> tuple[float, float]:
@@ -71,8 +93,10 @@ def upstream(
     for it against those that stayed, with the gap and its 95% bootstrap interval (seeded).
 
     Features: MRR trend over the 90 and 180 days before (ledger), prior contractions, tenure,
-    discount, segment shares; tickets and escalations in the 180 days before, last NPS and usage
-    trend when those tables are loaded (else one row per feature with status "not loaded").
+    discount, the share in each segment (the data's own ``accounts.segment`` values, whatever they
+    are called: the MAX_SEGMENTS with the most accounts, each a feature ``segment=<value>``);
+    tickets and escalations in the 180 days before, last NPS and usage trend when those tables are
+    loaded (else one row per feature with status "not loaded").
     ``health``: a hook for the health model to come, a table ``(account_id, date, score)``; when
     given, the last score before each snapshot is compared too.
     Columns: reason, reason_owner, feature, metric_owner, n_left, n_stayed, left_mean, stayed_mean,
@@ -140,6 +164,10 @@ def upstream(
                         AND hh.date <= u.s) AS health_score"""
             )
         extra = "".join(f", {o}" for o in optional)
+        segments = "".join(
+            f", CAST(a.segment = {_quote(v, chr(39))} AS DOUBLE) AS {_quote('segment=' + v, chr(34))}"
+            for v in _segments(con)
+        )
         feats = con.execute(
             f"""
             WITH mrr AS (
@@ -169,10 +197,7 @@ def upstream(
                    CAST(mrr.m0 / nullif(mrr.m180, 0) - 1 AS DOUBLE) AS mrr_trend_180d,
                    CAST(coalesce(contr.prior_contractions, 0) AS DOUBLE) AS prior_contractions,
                    CAST(u.s - mrr.first_paid AS DOUBLE) AS tenure_days,
-                   CAST(coalesce(disc.discount_percent, 0) AS DOUBLE) AS discount_percent,
-                   CAST(a.segment = 'smb' AS DOUBLE) AS "segment=smb",
-                   CAST(a.segment = 'mid_market' AS DOUBLE) AS "segment=mid_market",
-                   CAST(a.segment = 'enterprise' AS DOUBLE) AS "segment=enterprise"{extra}
+                   CAST(coalesce(disc.discount_percent, 0) AS DOUBLE) AS discount_percent{segments}{extra}
             FROM rb_units u LEFT JOIN mrr USING (unit) LEFT JOIN disc USING (unit) LEFT JOIN contr USING (unit)
             LEFT JOIN accounts a ON a.account_id = u.account_id
             ORDER BY u.unit"""
@@ -193,7 +218,7 @@ def upstream(
                 "reason": r["reason"],
                 "reason_owner": r["owner_function"],
                 "feature": f,
-                "metric_owner": FEATURE_OWNERS.get(f, "unassigned"),
+                "metric_owner": feature_owner(f),
                 "n_left": len(a),
                 "n_stayed": len(b),
                 "left_mean": None,
@@ -214,7 +239,7 @@ def upstream(
             rows.append(
                 {
                     "reason": r["reason"], "reason_owner": r["owner_function"], "feature": f,
-                    "metric_owner": FEATURE_OWNERS.get(f, "unassigned"), "n_left": 0, "n_stayed": 0,
+                    "metric_owner": feature_owner(f), "n_left": 0, "n_stayed": 0,
                     "left_mean": None, "stayed_mean": None, "gap": None, "gap_low": None, "gap_high": None,
                     "status": "not loaded",
                 }
