@@ -17,6 +17,7 @@ from revbook.insights import (
     reason_accuracy,
     reason_events,
     taxonomy,
+    unmapped_reasons,
     upstream,
 )
 
@@ -48,6 +49,8 @@ def test_taxonomy_defaults_and_overrides() -> None:
     tax = taxonomy()
     assert tax.codes[-1] == "unknown" and "champion_left" in tax.codes
     assert tax.owner("missing_features") == "product" and tax.owner("support") == "support"
+    assert tax.owner("adoption") == "customer success / onboarding"
+    assert tax.lookup("Never onboarded") == "adoption" and tax.lookup("Poor product fit") == "fit"
     custom = taxonomy({"data_residency": {"owner": "legal", "keywords": ["data residency"]}, "fit": False})
     assert "data_residency" in custom.codes and "fit" not in custom.codes
     assert custom.owner("data_residency") == "legal"
@@ -67,6 +70,11 @@ def test_every_row_classified_with_confidence_and_evidence(classified, ws: Works
     assert all(r["reason"] in taxonomy().codes for r in rows)
     assert all(0 <= r["confidence"] <= 1 for r in rows)
     assert all(r["evidence"] for r in rows if r["source"] in ("rule", "model"))
+
+
+def test_every_sample_picklist_value_maps(ws: Workspace, classified) -> None:
+    assert unmapped_reasons(ws).to_pylist() == []
+    assert {r["reason"] for r in classified.to_pylist()} <= set(taxonomy().codes) - {"adoption"}
 
 
 def test_classification_agrees_with_the_labels(classified, labels) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,8 +22,43 @@ from .options import (
 )
 from .output import console, emit, print_frame
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
+
 reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
 app.add_typer(reasons_app, name="reasons")
+
+
+def _print_unmapped(ws: Store, cfg: Config, format: Format, out: Path | None) -> None:
+    """The picklist values the taxonomy does not know (kept as reasons of their own), if any."""
+    from ..insights import unmapped_reasons
+
+    unmapped = unmapped_reasons(ws, reasons=cfg.churn_reasons)
+    if not len(unmapped):
+        return
+    if format is Format.table and out is None:
+        lines = [
+            "unmapped picklist values, each kept as a reason of its own; to map one, add its lines to"
+            " revbook.toml (the aliases into its table if it is already there) under the reason it belongs to:"
+        ]
+        for r in unmapped.to_pylist():
+            others = [s for s in r["spellings"].split(" | ") if s != r["label"]]
+            also = f"; also spelt {', '.join(repr(s) for s in others)}" if others else ""
+            hint = f"; its own text reads as {r['suggested']}" if r["suggested"] else ""
+            lines.append(f"  {r['label']!r} ({r['rows']:,} rows{also}{hint})")
+            lines += [f"      {line}" for line in r["config"].splitlines()]
+        console().print("\n".join(lines), markup=False, highlight=False)  # the config's [...] is text
+    else:
+        labels = ", ".join(f"'{v}'" for v in unmapped.to_arrow()["label"].to_pylist())
+        n = len(unmapped)
+        console(stderr=True).print(
+            f"{n} picklist {'value is' if n == 1 else 'values are'} not in the taxonomy and "
+            f"{'stays a reason' if n == 1 else 'stay reasons'} of {'its' if n == 1 else 'their'} own: {labels}; "
+            "`revbook reasons classify` prints the config that maps each",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()
@@ -46,6 +81,7 @@ def churn(
     with open_workspace(cfg, read_only=True) as ws:
         ranked = pareto(ws, by=by, grain=grain, start=from_, end=to, reasons=cfg.churn_reasons)
         emit(ranked, "churn reasons by ARR lost and by count", format, out)
+        _print_unmapped(ws, cfg, format, out)
         if format is Format.table and out is None:
             print_frame(
                 upstream(ws, top=top, reasons=cfg.churn_reasons),
@@ -80,6 +116,7 @@ def reasons_classify(
             )
         else:
             emit(classify_reasons(ws, reasons=cfg.churn_reasons), "churn reasons, classified", format, out)
+            _print_unmapped(ws, cfg, format, out)
 
 
 @reasons_app.command("correct")

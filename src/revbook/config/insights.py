@@ -5,7 +5,9 @@ Each sub-table is checked once: its keys, their types and the regular expression
 ``false`` drops a default (read as ``None``)::
 
     [churn_reasons.price]
-    label = "Price"                    # also: owner, aliases, keywords, replace_keywords
+    label = "Price"                    # also: owner, keywords, replace_keywords
+    aliases = ["Too costly"]           # picklist values that mean this reason (case, spacing and
+                                       # punctuation do not matter); they win over a default alias
     keywords = ["too expensive"]
 
     [signals.competitor]
@@ -43,7 +45,8 @@ class ReasonOverride:
 
     label: str | None = None
     owner: str | None = None
-    #: added to the default aliases
+    #: picklist values that mean this reason, added to the default aliases (and taken from any
+    #: other reason's defaults: the configuration wins)
     aliases: tuple[str, ...] = ()
     #: regular expressions, added to the default ones unless ``replace_keywords``
     keywords: tuple[str, ...] = ()
@@ -87,10 +90,14 @@ def _reason(code: str, spec: object) -> ReasonOverride | None:
             raise ConfigError(
                 f"[churn_reasons.{code}] keyword '{k}' is not a valid regular expression: {exc}"
             ) from None
+    aliases = _strings(spec.get("aliases", ()), f"[churn_reasons.{code}] aliases")
+    for a in aliases:
+        if not re.search(r"[^\W_]", a):
+            raise ConfigError(f"[churn_reasons.{code}] alias {a!r} has no letters or digits", value=a)
     return ReasonOverride(
         label=str(spec["label"]) if "label" in spec else None,
         owner=str(spec["owner"]) if "owner" in spec else None,
-        aliases=_strings(spec.get("aliases", ()), f"[churn_reasons.{code}] aliases"),
+        aliases=aliases,
         keywords=keywords,
         replace_keywords=bool(spec.get("replace_keywords", False)),
     )

@@ -265,8 +265,6 @@ def taxonomy(overrides: Mapping[str, object] | None = None) -> Taxonomy:
             continue
         for a in spec.aliases:
             key = normalise(a)
-            if not key:
-                raise ConfigError(f"[churn_reasons.{code}] alias {a!r} has no letters or digits")
             if claimed.get(key, code) != code:
                 raise ConfigError(
                     f"the alias '{a}' is given to two churn reasons: {claimed[key]} and {code}",
