@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...definitions import MOVEMENT_KINDS, MOVEMENTS
-from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, with_href
+from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, period_shown, with_href
 
 __all__ = ["account_timeline", "arr_trend", "movement_bars", "waterfall"]
 
@@ -18,7 +18,7 @@ def arr_trend(
     """ARR at each period's snapshot (rows of ``ws.mrr()``: period, period_end, arr, accounts)."""
     values = []
     for r in rows:
-        v = {"period": r["period"], "arr": num(r["arr"]), "label": f"{money(r['arr'])} {currency}"}
+        v = {"period": period_shown(r), "arr": num(r["arr"]), "label": f"{money(r['arr'])} {currency}"}
         v["accounts"] = r.get("accounts")
         if href:
             v["url"] = href(r)
@@ -118,9 +118,9 @@ def waterfall(
     }
     subtitle = "axis starts at " + money_compact(floor) if floor > 0 else None
     return base(
-        {"text": f"MRR movements, {row['period']}", "subtitle": subtitle}
+        {"text": f"MRR movements, {period_shown(row)}", "subtitle": subtitle}
         if subtitle
-        else f"MRR movements, {row['period']}",
+        else f"MRR movements, {period_shown(row)}",
         height=220,
         data={"values": values},
         layer=[
@@ -143,7 +143,7 @@ def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[s
         for kind in MOVEMENT_KINDS:
             amount = num(r[f"{kind}_mrr"]) or 0.0
             sign = MOVEMENTS[kind].sign
-            values.append({"period": r["period"], "kind": kind, "amount": sign * amount, "label": money(sign * amount)})
+            values.append({"period": period_shown(r), "kind": kind, "amount": sign * amount, "label": money(sign * amount)})
     return base(
         f"MRR movements per period ({currency})",
         height=200,
