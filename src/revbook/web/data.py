@@ -74,7 +74,7 @@ class Store:
         """A library call's rows; a row of a period also has its ``period_label`` (:meth:`label`)."""
 
         def compute() -> list[dict[str, Any]]:
-            rows = self.frame(method, **options).to_pylist()
+            rows: list[dict[str, Any]] = self.frame(method, **options).to_pylist()
             grain = options.get("grain", "month")
             for r in rows:
                 if "period" in r and "period_end" in r:

@@ -143,7 +143,12 @@ def waterfall(
             },
             {
                 "transform": [{"calculate": f"width < {NARROW} ? datum.short : datum.label", "as": "shown"}],
-                "mark": {"type": "text", "dy": -6, "fontSize": {"expr": f"width < {NARROW} ? 9 : 11"}, "color": "#263238"},
+                "mark": {
+                    "type": "text",
+                    "dy": -6,
+                    "fontSize": {"expr": f"width < {NARROW} ? 9 : 11"},
+                    "color": "#263238",
+                },
                 "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "shown"}},
             },
         ],
@@ -157,7 +162,9 @@ def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[s
         for kind in MOVEMENT_KINDS:
             amount = num(r[f"{kind}_mrr"]) or 0.0
             sign = MOVEMENTS[kind].sign
-            values.append({"period": period_shown(r), "kind": kind, "amount": sign * amount, "label": money(sign * amount)})
+            values.append(
+                {"period": period_shown(r), "kind": kind, "amount": sign * amount, "label": money(sign * amount)}
+            )
     return base(
         f"MRR movements per period ({currency})",
         height=200,
