@@ -29,9 +29,13 @@ __all__ = [
     "LOSSES_SQL",
     "MOVEMENTS",
     "MOVEMENT_KINDS",
+    "NO_CSM",
+    "NO_CSM_VALUES",
+    "NO_VALUE",
     "STAGES",
     "STAGE_FLOW",
     "TERMS",
+    "TO_DATE",
     "UNKNOWN_BAND",
     "UNMANAGED",
     "WORKBOOK",
@@ -101,6 +105,15 @@ STAGES = ("onboarding", "adoption", "expansion window", "renewal window")
 STAGE_FLOW = ("new", *STAGES, "churned")
 #: the team of an account no CSM owns (pooled, tech touch)
 UNMANAGED = "unmanaged"
+#: the data value of a slice column where an account has no value (no CSM, no segment, ...)
+NO_VALUE = "(none)"
+#: the one word the dashboard and the report show for an account no CSM owns, whatever the data value
+#: (``"(none)"`` in a metric's slice columns, :data:`UNMANAGED` as RUM's team, empty); the data keep theirs
+NO_CSM = "unassigned"
+#: the data values shown as :data:`NO_CSM`
+NO_CSM_VALUES = (NO_VALUE, UNMANAGED)
+#: what the surfaces add to the label of a period that the as-of date cuts short ("2026-11 to date")
+TO_DATE = "to date"
 
 
 # -- ARR bands -------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ class Check:
     sql: str
     message: str
     hint: str
+    #: what the finding does to the headline figures (ARR, NRR, GRR, ...), "" when it leaves them as
+    #: they are; a check with an effect is shown beside the headline (dashboard Overview, report)
+    effect: str = ""
 
 
 CHECKS: tuple[Check, ...] = (
@@ -41,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
            WHERE t.account_id NOT IN (SELECT account_id FROM accounts)""",
         "rows refer to an account_id that is not in accounts",
         "load the missing accounts, or fix the ids in the child table",
+        effect="MRR and ARR include them under accounts with no name, segment or region",
     ),
     Check(
         "overlapping_lines",
@@ -58,6 +62,7 @@ CHECKS: tuple[Check, ...] = (
             AND NOT coalesce(a.is_trial, false) AND NOT coalesce(b.is_trial, false)""",
         "lines of the same account, product and plan overlap in time, so both count in MRR",
         "if one replaces the other, end the first where the second starts (end_date is exclusive)",
+        effect="MRR, ARR and NRR read high (both lines count)",
     ),
     Check(
         "gap_reads_as_churn",
@@ -75,6 +80,7 @@ CHECKS: tuple[Check, ...] = (
            WHERE gap_days <= 31""",
         "short gaps between an account's lines read as churn then reactivation (late renewals?)",
         "set churn_grace_days in revbook.toml [workspace] to bridge gaps up to that many days",
+        effect="GRR and logo retention read low (each gap counts as churn, then reactivation)",
     ),
     Check(
         "negative_mrr",
@@ -84,6 +90,7 @@ CHECKS: tuple[Check, ...] = (
            FROM subscriptions WHERE coalesce(mrr, amount, unit_price) < 0""",
         "lines with a negative price",
         "record credits as invoices with a service period; fix the line's price",
+        effect="MRR, ARR and NRR read low (these lines subtract)",
     ),
     Check(
         "zero_mrr",
@@ -115,6 +122,7 @@ CHECKS: tuple[Check, ...] = (
                              AND f.date <= s.start_date)""",
         "lines in a currency with no FX rate on or before their start date",
         "load fx_rates (date, currency, rate_to_reporting) covering these dates",
+        effect="no MRR can be computed until these lines have a rate",
     ),
     Check(
         "duplicate_fx_rates",
@@ -124,6 +132,7 @@ CHECKS: tuple[Check, ...] = (
            FROM fx_rates GROUP BY currency, date HAVING count(DISTINCT rate_to_reporting) > 1""",
         "a currency has two different rates on the same date; the higher one is used",
         "keep one rate per currency and date",
+        effect="MRR and ARR may read high (the higher rate converts these lines)",
     ),
     Check(
         "future_dates",
@@ -146,6 +155,7 @@ CHECKS: tuple[Check, ...] = (
              HAVING count(*) > 1) d""",
         "identical lines appear more than once and are counted each time",
         "remove the duplicates from the export",
+        effect="MRR, ARR and NRR read high (each copy counts)",
     ),
     Check(
         "duplicate_accounts",
@@ -155,6 +165,7 @@ CHECKS: tuple[Check, ...] = (
            GROUP BY account_id HAVING count(*) > 1""",
         "account_id appears more than once in accounts",
         "keep one row per account; put attribute changes over time in account_history",
+        effect="figures joined to accounts may count these accounts more than once",
     ),
     Check(
         "no_owner",

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from revbook import Config, Workspace
-from revbook.metrics.book import Calendar, band_labels
+from revbook.metrics.book import Calendar, band_labels, is_partial, period_label
 
 
 def test_calendar_quarters_and_years():
@@ -98,3 +98,16 @@ def test_cohort_triangle(tmp_path):
         {"cohort": "2024-02", "cohort_accounts": 1, "m0": 1.0, "m1": 1.0, "m2": None},
     ]
     assert [r["m2"] for r in nrr] == [0.75, None]  # 300 / 400
+
+
+def test_a_period_the_as_of_date_cuts_short_is_to_date():
+    # every metric row's period_end is the earlier of the period's end and the as-of date
+    assert period_label("2026-11", dt.date(2026, 11, 15)) == "2026-11 to date"
+    assert period_label("2026-10", dt.date(2026, 10, 31)) == "2026-10"
+    assert is_partial(dt.date(2024, 2, 28)) and not is_partial(dt.date(2024, 2, 29))  # a leap year
+    # a month end inside a quarter or a year is still partial at that grain
+    assert period_label("2026-Q4", dt.date(2026, 11, 30), grain="quarter") == "2026-Q4 to date"
+    assert period_label("2026-Q4", dt.date(2026, 12, 31), grain="quarter") == "2026-Q4"
+    # a fiscal year from April ends on 31 March
+    assert period_label("FY2027", dt.date(2026, 12, 31), grain="year", fiscal_start=4) == "FY2027 to date"
+    assert period_label("FY2027", dt.date(2027, 3, 31), grain="year", fiscal_start=4) == "FY2027"

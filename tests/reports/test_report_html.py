@@ -56,6 +56,18 @@ def test_report_figures_are_the_library_figures(report: tuple) -> None:
     assert "Definitions" in text and "Gross revenue retention" in text
 
 
+def test_report_warns_beside_its_headline_and_marks_the_partial_month(report: tuple) -> None:
+    from revbook.reports.html import headline_findings
+
+    path, _, _, findings = report
+    html = path.read_text(encoding="utf-8")
+    aside = html[html.index('class="dq-warning"') : html.index("</aside>")]
+    shown = dict(re.findall(r'<li data-check="([a-z_]+)">.*?data-rows="(\d+)"', aside, re.S))
+    assert shown == {f["check"]: str(f["rows"]) for f in headline_findings(findings)} and shown
+    assert html.index('data-figure="quick_ratio"') < html.index('class="dq-warning"') < html.index("spec-arr")
+    assert "<td>2026-11 to date</td>" in html and "<td>2026-10</td>" in html
+
+
 @pytest.mark.browser
 def test_report_renders_offline_in_chromium(report: tuple, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")

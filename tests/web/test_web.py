@@ -70,8 +70,12 @@ def test_overview_figures_are_the_library_figures(app: Any, ws: Workspace) -> No
     assert f"{head['accounts']:,}" in page
     for key in ("nrr_12m", "grr_12m", "logo_retention_12m"):
         assert pct(head[key]) in page
-    last = ws.movements().to_pylist()[-1]
-    assert money(last["end_mrr"]) in page and money(last["churn_mrr"]) in page
+    # the waterfall is of the last complete month by default (the as-of date, 15 November, cuts November short)
+    *_, complete, partial = ws.movements().to_pylist()
+    assert (complete["period"], partial["period"]) == ("2026-10", "2026-11")
+    assert money(complete["end_mrr"]) in page and money(complete["churn_mrr"]) in page
+    chosen = text_of(get(app, "/?period=2026-11").text)
+    assert money(partial["end_mrr"]) in chosen and money(partial["churn_mrr"]) in chosen
 
 
 def test_slice_filter_lives_in_the_url(app: Any, ws: Workspace) -> None:

@@ -166,7 +166,7 @@ def test_grain_change_resets_the_period(server: str, page: Any) -> None:
     with page.expect_navigation():
         page.select_option("select[name=grain]", "quarter")
     assert "grain=quarter" in page.url and "period=" not in page.url
-    assert page.locator("h1").inner_text().endswith("2026-Q4")
+    assert page.locator("h1").inner_text().endswith("2026-Q4 to date")  # the as-of date, 15 November, is inside it
     charts_rendered(page)
     assert page.errors == []
 
@@ -250,4 +250,49 @@ def test_rum_and_health_pages_draw_their_charts_and_lead_to_accounts(server: str
     shoot(page, tmp_path, "health-180")
     page.wait_for_function("document.querySelectorAll('.vega svg').length >= 3", timeout=15_000)
     shoot(page, tmp_path, "health-180")
+    assert page.errors == []
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "charts"),
+    [
+        ("overview", "/", 3),
+        ("overview-partial", "/?period=2026-11", 3),
+        ("book", "/book?by=owner&value=P0001", 4),
+        ("retention", "/retention", 2),
+        ("definitions", "/definitions", 0),
+        ("rum", "/rum", 1),
+        ("signals", "/signals", 1),
+        ("not-found", "/accounts/NO-SUCH-ACCOUNT", 0),
+    ],
+)
+def test_pages_fit_a_phone(server: str, tmp_path: Path, name: str, path: str, charts: int) -> None:
+    """At 390 px the page is no wider than the screen (wide tables scroll inside it), charts included."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.goto(server + path)
+        if charts:
+            assert charts_rendered(page) >= charts
+        else:
+            page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)  # the charts' resize to their container
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(page, tmp_path, f"{name}-390")
+        browser.close()
+
+
+def test_overview_warning_and_partial_month_in_the_browser(server: str, page: Any, tmp_path: Path) -> None:
+    page.goto(server + "/")
+    charts_rendered(page)
+    warning = page.locator(".dq-warning")
+    assert warning.count() == 1 and "overlapping lines" in warning.inner_text()
+    assert page.locator("h1").inner_text().endswith("2026-11 to date")
+    box = page.locator(".kpis").bounding_box()
+    assert warning.bounding_box()["y"] >= box["y"] + box["height"]  # right under the tiles
+    shoot(page, tmp_path, "overview-warning")
+    with page.expect_navigation():
+        warning.locator("a", has_text="overlapping lines").click()
+    assert page.url.endswith("#data_quality-overlapping_lines-subscriptions")
+    assert page.locator("#data_quality-overlapping_lines-subscriptions").is_visible()
     assert page.errors == []

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ..definitions import band_labels
+from ..definitions import NO_VALUE, TO_DATE, band_labels
 from ..errors import ConfigError
 from ..ledger import FAR_FUTURE, active_on, build_ledger, month_index
 
@@ -32,13 +32,23 @@ if TYPE_CHECKING:
     from ..engines import Engine
     from ..store import Store
 
-__all__ = ["COMPANIONS", "DIMENSIONS", "GRAINS", "Book", "band_labels", "book_of", "expand_dimensions"]
+__all__ = [
+    "COMPANIONS",
+    "DIMENSIONS",
+    "GRAINS",
+    "Book",
+    "band_labels",
+    "book_of",
+    "expand_dimensions",
+    "is_partial",
+    "period_label",
+]
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
 #: columns that come with a dimension, for reading (the owner's name beside their id)
 COMPANIONS = {"owner": "owner_name"}
-UNASSIGNED = "(none)"
+UNASSIGNED = NO_VALUE
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,21 @@ class Calendar:
         ly, lm = divmod(last, 12)
         end = dt.date(ly, lm + 1, calendar.monthrange(ly, lm + 1)[1])
         return start, min(end, as_of)
+
+
+def is_partial(period_end: dt.date, *, grain: str = "month", fiscal_start: int = 1) -> bool:
+    """Whether a period's snapshot falls before the period's calendar end: the period holding an
+    as-of date that is not a period end (every metric row's ``period_end`` is the earlier of the two)."""
+    cal = Calendar(grain, fiscal_start)
+    return cal.bounds(cal.period_of(period_end), dt.date.max)[1] != period_end
+
+
+def period_label(period: str, period_end: dt.date, *, grain: str = "month", fiscal_start: int = 1) -> str:
+    """A period's label as the surfaces print it: ``"2026-11 to date"`` for a partial period (see
+    :func:`is_partial`), the label itself otherwise."""
+    if is_partial(period_end, grain=grain, fiscal_start=fiscal_start):
+        return f"{period} {TO_DATE}"
+    return period
 
 
 def expand_dimensions(dims: Sequence[str]) -> list[str]:

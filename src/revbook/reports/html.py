@@ -10,6 +10,7 @@ as the dashboard (:mod:`revbook.reports.charts`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..workspace import Workspace
 
-__all__ = ["write_report"]
+__all__ = ["headline_findings", "last_complete", "write_report"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent.parent / "web" / "static"
@@ -41,25 +42,61 @@ def _by_slice(rows: list[dict[str, Any]], dim: str, end: dt.date) -> list[dict[s
         if r["period_end"] != end or r.get("nrr") is None:
             continue
         label = (r.get("owner_name") or r[dim]) if dim == "owner" else r[dim]
-        entry = out.setdefault(r[dim], {"label": label, "windows": {}})
+        entry = out.setdefault(r[dim], {"label": charts.shown_value(label), "windows": {}})
         entry["windows"][r["window_months"]] = r
     return sorted(out.values(), key=lambda e: -float(e["windows"].get(12, {}).get("start_mrr") or 0))
+
+
+def headline_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The data-quality findings (rows of ``ws.check()``) that change the headline figures, each with
+    its ``effect`` in words: those of a check that declares an effect (``quality.Check.effect``), and
+    any other error (a finding of no declared check, e.g. one the load kept)."""
+    from ..quality import CHECKS
+
+    effects = {c.name: c.effect for c in CHECKS}
+    out = []
+    for f in findings:
+        effect = effects.get(str(f["check"]))
+        if effect is None and f["severity"] == "error":
+            effect = "a headline figure may be wrong until it is fixed"
+        if effect:
+            out.append({**f, "effect": effect})
+    return out
+
+
+def last_complete(rows: Sequence[Mapping[str, Any]], *, grain: str, fiscal_start: int) -> Mapping[str, Any] | None:
+    """The last row of a period not cut short by the as-of date (``metrics.book.is_partial``), or the
+    last row when every period is partial: the default period of a waterfall."""
+    from ..metrics.book import is_partial
+
+    complete = [r for r in rows if not is_partial(r["period_end"], grain=grain, fiscal_start=fiscal_start)]
+    return complete[-1] if complete else (rows[-1] if rows else None)
+
+
+def _labelled(rows: list[dict[str, Any]], grain: str, fiscal_start: int) -> list[dict[str, Any]]:
+    """Rows with their ``period_label`` ("2026-11 to date" for a partial period)."""
+    from ..metrics.book import period_label
+
+    for r in rows:
+        r["period_label"] = period_label(r["period"], r["period_end"], grain=grain, fiscal_start=fiscal_start)
+    return rows
 
 
 def report_context(ws: Workspace) -> dict[str, Any]:
     """The figures and chart specs of the report, every one read from the library."""
     currency = ws.config.reporting_currency
+    fiscal = ws.config.fiscal_year_start_month
     head = ws.headline()
-    mrr = ws.mrr().to_pylist()
-    movements = ws.movements().to_pylist()
-    retention = [r for r in ws.retention(window=(1, 3, 12)).to_pylist()]
+    mrr = _labelled(ws.mrr().to_pylist(), "month", fiscal)
+    movements = _labelled(ws.movements().to_pylist(), "month", fiscal)
+    retention = _labelled(ws.retention(window=(1, 3, 12)).to_pylist(), "month", fiscal)
     by_segment = ws.retention(by="segment").to_pylist()
     by_owner = ws.retention(by="owner").to_pylist()
     cohorts = ws.cohorts().to_pylist()
     end = mrr[-1]["period_end"] if mrr else head["as_of"]
     # the waterfall of the last complete month (an as-of date inside a month makes its last period partial)
-    complete = [m for m in movements if (m["period_end"] + dt.timedelta(days=1)).day == 1]
-    last_full = complete[-1] if complete else (movements[-1] if movements else None)
+    last_full = last_complete(movements, grain="month", fiscal_start=fiscal)
+    findings = ws.check().to_pylist()
     segment_rows = _by_slice(by_segment, "segment", end)
     specs: dict[str, dict[str, Any]] = {
         "arr": charts.arr_trend(mrr, currency=currency),
@@ -87,7 +124,9 @@ def report_context(ws: Workspace) -> dict[str, Any]:
         "last_full": last_full,
         "segments": segment_rows,
         "owners": _by_slice(by_owner, "owner", end),
-        "findings": ws.check().to_pylist(),
+        "findings": findings,
+        "headline_findings": headline_findings(findings),
+        "as_of_period": mrr[-1] if mrr else None,
         "specs": specs,
         "windows": (1, 3, 12),
         "generated": dt.datetime.now().replace(microsecond=0),
@@ -132,6 +171,8 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         money=charts.money,
         money_compact=charts.money_compact,
         pct=charts.pct,
+        shown=charts.shown_value,
+        rule_label=charts.rule_label,
         spec=lambda s: Markup(charts.spec_json(s)),  # safe: spec_json escapes <, > and &
     )
     env.globals.update(GLOSSARY=definitions.glossary(definitions.GLOSSARY))

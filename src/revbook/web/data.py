@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..definitions import MOVEMENT_KINDS as MOVEMENTS
-from ..metrics.book import DIMENSIONS
+from ..metrics.book import DIMENSIONS, is_partial, period_label
+from ..reports.charts.common import shown_value
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,8 +71,18 @@ class Store:
         return self.memo(key, lambda: getattr(self.ws, method)(**options).to_arrow())
 
     def rows(self, method: str, **options: Any) -> list[dict[str, Any]]:
+        """A library call's rows; a row of a period also has its ``period_label`` (:meth:`label`)."""
+
+        def compute() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = self.frame(method, **options).to_pylist()
+            grain = options.get("grain", "month")
+            for r in rows:
+                if "period" in r and "period_end" in r:
+                    r["period_label"] = self.label(grain, r)
+            return rows
+
         key = ("rows", method, *sorted((k, _key(v)) for k, v in options.items()))
-        return self.memo(key, lambda: self.frame(method, **options).to_pylist())
+        return self.memo(key, compute)
 
     def rows_at(self, method: str, period_end: dt.date, **options: Any) -> list[dict[str, Any]]:
         """The rows of a library call whose period ends on ``period_end`` (indexed once per call)."""
@@ -102,6 +113,16 @@ class Store:
     def headline(self) -> dict[str, Any]:
         return self.memo("headline", self.ws.headline)
 
+    def findings(self) -> list[dict[str, Any]]:
+        """``ws.check()`` rows: every data-quality finding (the checks and what the load kept)."""
+        return self.memo("check", lambda: self.ws.check().to_pylist())
+
+    def headline_findings(self) -> list[dict[str, Any]]:
+        """The findings that change the headline figures (``reports.html.headline_findings``)."""
+        from ..reports.html import headline_findings
+
+        return self.memo("headline_findings", lambda: headline_findings(self.findings()))
+
     def table(self, name: str) -> pl.DataFrame:
         import polars as pl
 
@@ -109,14 +130,9 @@ class Store:
 
     # -- periods and slices ------------------------------------------------------------------
     def periods(self, grain: str) -> list[dict[str, Any]]:
-        """The periods of ``grain`` (label, start, end), oldest first, from ``ws.mrr(grain=)``."""
-        return self.memo(
-            ("periods", grain),
-            lambda: [
-                {"period": r["period"], "period_start": r["period_start"], "period_end": r["period_end"]}
-                for r in self.rows("mrr", grain=grain)
-            ],
-        )
+        """The periods of ``grain`` (label, start, end, label as shown), oldest first, from ``ws.mrr(grain=)``."""
+        keep = ("period", "period_start", "period_end", "period_label")
+        return self.memo(("periods", grain), lambda: [{k: r[k] for k in keep} for r in self.rows("mrr", grain=grain)])
 
     def period(self, grain: str, label: str | None) -> dict[str, Any] | None:
         """The period with this label (default: the last), or None when the grain has no such period."""
@@ -126,6 +142,20 @@ class Store:
         if label is None:
             return periods[-1]
         return next((p for p in periods if p["period"] == label), None)
+
+    def label(self, grain: str, period: Mapping[str, Any]) -> str:
+        """A period's label as shown: "2026-11 to date" when the as-of date cuts it short (``period_label``)."""
+        return period_label(
+            period["period"], period["period_end"], grain=grain, fiscal_start=self.ws.config.fiscal_year_start_month
+        )
+
+    def last_complete(self, grain: str) -> dict[str, Any] | None:
+        """The last period of ``grain`` that is not cut short by the as-of date (the waterfall's default)."""
+        fiscal = self.ws.config.fiscal_year_start_month
+        periods = self.periods(grain)
+        return next(
+            (p for p in reversed(periods) if not is_partial(p["period_end"], grain=grain, fiscal_start=fiscal)), None
+        )
 
     def shift(self, grain: str, label: str, months: int) -> dict[str, Any] | None:
         """The period ``months`` periods before ``label`` (for a window's opening snapshot)."""
@@ -144,7 +174,7 @@ class Store:
             for r in rows:
                 if r[dim] is not None:
                     label = (r.get("owner_name") or r[dim]) if dim == "owner" else r[dim]
-                    seen.setdefault(r[dim], label)
+                    seen.setdefault(r[dim], shown_value(label))
             return sorted(seen.items(), key=lambda kv: kv[1].lower())
 
         return self.memo(("slice_values", dim), compute)

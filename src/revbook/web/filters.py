@@ -246,10 +246,25 @@ class Filters:
     window: int
     store: Store = field(repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: whether the request chose the period (without one: the last, the one holding the as-of date)
+    chosen: bool = False
 
     @property
     def label(self) -> str:
         return str(self.period["period"])
+
+    @property
+    def shown(self) -> str:
+        """The period's label as shown: "2026-11 to date" when the as-of date cuts it short."""
+        return self.store.label(self.grain, self.period)
+
+    @property
+    def moves_period(self) -> dict[str, Any]:
+        """The period of the waterfall and the top movers: the one chosen, or by default the last
+        complete period (a partial one's few days of movements read as a collapse of new business)."""
+        if self.chosen:
+            return self.period
+        return self.store.last_complete(self.grain) or self.period
 
     @property
     def slice_label(self) -> str | None:
@@ -300,7 +315,14 @@ class FilterQuery(Query):
             if value not in values:
                 raise self["value"].missing(value, by, values)
         return Filters(
-            path=request.url.path, grain=grain, period=found, by=by, value=value, window=v["window"], store=store
+            path=request.url.path,
+            grain=grain,
+            period=found,
+            by=by,
+            value=value,
+            window=v["window"],
+            store=store,
+            chosen=v["period"] is not None,
         )
 
 

@@ -11,14 +11,15 @@ identifier, never fetched. ``href`` functions make a mark a link to the accounts
 from __future__ import annotations
 
 from ... import definitions
-from .churn import pareto, signal_lift_bars
-from .common import MOVEMENT_COLORS, money, money_compact, pct, spec_json
+from .churn import pareto, rule_label, signal_lift_bars
+from .common import MOVEMENT_COLORS, SMALL_COHORT, money, money_compact, pct, period_shown, shown_value, spec_json
 from .retention import cohort_heatmaps, retention_by_slice, retention_trend
 from .revenue import account_timeline, arr_trend, movement_bars, waterfall
 
 __all__ = [
     "GLOSSARY",
     "MOVEMENT_COLORS",
+    "SMALL_COHORT",
     "account_timeline",
     "arr_trend",
     "cohort_heatmaps",
@@ -27,8 +28,11 @@ __all__ = [
     "movement_bars",
     "pareto",
     "pct",
+    "period_shown",
     "retention_by_slice",
     "retention_trend",
+    "rule_label",
+    "shown_value",
     "signal_lift_bars",
     "spec_json",
     "waterfall",

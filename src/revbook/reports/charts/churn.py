@@ -7,7 +7,7 @@ from typing import Any
 
 from .common import MOVEMENT_COLORS, bars_around_one, base, money, num, with_href
 
-__all__ = ["REASON_PALETTE", "pareto", "signal_lift_bars"]
+__all__ = ["REASON_PALETTE", "pareto", "rule_label", "signal_lift_bars"]
 
 
 #: one colour per churn reason, in the order of the taxonomy, so a reason keeps its colour in both Pareto charts
@@ -141,6 +141,12 @@ def pareto(
     )
 
 
+def rule_label(name: str) -> str:
+    """A signal rule's name as the surfaces print it ("usage_drop" -> "usage drop"), as the
+    dashboard's tables do."""
+    return name.replace("_", " ")
+
+
 def signal_lift_bars(
     rows: Iterable[Mapping[str, Any]],
     *,
@@ -158,7 +164,7 @@ def signal_lift_bars(
             if r.get(key) is None:
                 continue
             v = {
-                "rule": r["rule"],
+                "rule": rule_label(r["rule"]),
                 "measure": name,
                 "value": r[key],
                 "label": f"{r[key]:.2f}×",

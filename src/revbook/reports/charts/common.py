@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ...definitions import MOVEMENT_KINDS
+from ...definitions import MOVEMENT_KINDS, NO_CSM, NO_CSM_VALUES
 
 __all__ = [
     "MEASURE_COLORS",
     "MOVEMENT_COLORS",
     "SCHEMA",
+    "SMALL_COHORT",
     "bars_around_one",
     "base",
     "kind_scale",
@@ -21,6 +22,9 @@ __all__ = [
     "money_compact",
     "num",
     "pct",
+    "period_shown",
+    "shown_value",
+    "small",
     "spec_json",
     "with_href",
 ]
@@ -32,6 +36,11 @@ MOVEMENT_COLORS = {
     **dict(zip(MOVEMENT_KINDS, ("#2e7d32", "#7cb342", "#1e88e5", "#fb8c00", "#e53935"), strict=True)),
     "end": "#455a64",
 }
+#: a retention point or a cohort cell with fewer accounts behind it than this is drawn faded: one
+#: or two accounts leaving reads as 0% retention, which says little about the book (docs/dashboard.md)
+SMALL_COHORT = 5
+#: the opacity of a faded point or cell
+FADED = 0.3
 MEASURE_COLORS = {"NRR": "#1e88e5", "GRR": "#8e24aa", "Logo retention": "#00897b"}
 
 
@@ -55,6 +64,23 @@ def money_compact(value: Decimal | float | int | None) -> str:
 
 def pct(value: float | None, decimals: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{decimals}f}%"
+
+
+def shown_value(value: Any) -> Any:
+    """A slice value as the surfaces show it: the data's "(none)" (and RUM's "unmanaged" team) as
+    :data:`revbook.definitions.NO_CSM`; the data keep their values (filters, links and exports use them)."""
+    return NO_CSM if isinstance(value, str) and value in NO_CSM_VALUES else value
+
+
+def period_shown(row: Mapping[str, Any]) -> str:
+    """A row's period as charts print it: its ``period_label`` ("2026-11 to date") when the surface
+    added one (``metrics.book.period_label``), its ``period`` otherwise."""
+    return str(row.get("period_label") or row["period"])
+
+
+def small(accounts: int | None) -> bool:
+    """Whether a point stands on too few accounts to read (see :data:`SMALL_COHORT`)."""
+    return accounts is not None and accounts < SMALL_COHORT
 
 
 def spec_json(spec: Mapping[str, Any]) -> str:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .common import MEASURE_COLORS, bars_around_one, base, pct, with_href
+from .common import FADED, MEASURE_COLORS, SMALL_COHORT, bars_around_one, base, pct, period_shown, small, with_href
 
 __all__ = ["cohort_heatmaps", "retention_by_slice", "retention_trend"]
 
@@ -14,13 +14,24 @@ __all__ = ["cohort_heatmaps", "retention_by_slice", "retention_trend"]
 def retention_trend(
     rows: Iterable[Mapping[str, Any]], *, window: int, href: Callable[[Mapping[str, Any]], str] | None = None
 ) -> dict[str, Any]:
-    """NRR, GRR and logo retention over time (rows of ``ws.retention()`` for one window and slice)."""
+    """NRR, GRR and logo retention over time (rows of ``ws.retention()`` for one window and slice).
+
+    Each point says how many accounts opened its window (``start_accounts``); a point with fewer
+    than :data:`~.common.SMALL_COHORT` is drawn faded."""
     values = []
     for r in rows:
         if r.get("nrr") is None:
             continue
+        accounts = r.get("start_accounts")
         for key, name in (("nrr", "NRR"), ("grr", "GRR"), ("logo_retention", "Logo retention")):
-            v = {"period": r["period"], "measure": name, "value": r[key], "label": pct(r[key])}
+            v = {
+                "period": period_shown(r),
+                "measure": name,
+                "value": r[key],
+                "label": pct(r[key]),
+                "accounts": accounts,
+                "small": small(accounts),
+            }
             if href:
                 v["url"] = href(r)
             values.append(v)
@@ -40,18 +51,32 @@ def retention_trend(
             "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
             "legend": {"orient": "top"},
         },
-        "tooltip": [{"field": "period"}, {"field": "measure"}, {"field": "label", "title": "value"}],
+        "tooltip": [
+            {"field": "period"},
+            {"field": "measure"},
+            {"field": "label", "title": "value"},
+            {"field": "accounts", "title": "accounts at the window's start", "format": ","},
+        ],
     }
+    points = with_href(dict(enc, opacity=_faded()), values)
+    few = [v for v in values if v["small"] and v["measure"] == "NRR"]
+    subtitle = f"faded: fewer than {SMALL_COHORT} accounts at the window's start" if few else None
+    title = f"Retention, trailing {window}-month windows"
     return base(
-        f"Retention, trailing {window}-month windows",
+        {"text": title, "subtitle": subtitle} if subtitle else title,
         height=180,
         data={"values": values},
         layer=[
             {"mark": {"type": "line", "strokeWidth": 2}, "encoding": enc},
-            {"mark": {"type": "point", "filled": True, "size": 25}, "encoding": with_href(dict(enc), values)},
+            {"mark": {"type": "point", "filled": True, "size": 25}, "encoding": points},
             {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#90a4ae"}, "encoding": {"y": {"datum": 1}}},
         ],
     )
+
+
+def _faded() -> dict[str, Any]:
+    """The opacity channel of a mark whose data carry ``small`` (too few accounts to read)."""
+    return {"condition": {"test": "datum.small", "value": FADED}, "value": 1}
 
 
 def retention_by_slice(
@@ -74,6 +99,7 @@ def retention_by_slice(
                 "value": r[key],
                 "label": pct(r[key]),
                 "accounts": r.get("start_accounts"),
+                "small": small(r.get("start_accounts")),
             }
             if href:
                 v["url"] = href(r)
@@ -95,6 +121,7 @@ def retention_by_slice(
             {"field": "label", "title": "value"},
             {"field": "accounts", "title": "accounts at start", "format": ","},
         ],
+        "opacity": _faded(),
     }
     return bars_around_one(f"Retention by {dim}, trailing {window} months", values, enc, clickable=bool(href))
 
@@ -106,6 +133,9 @@ def cohort_heatmaps(
     href_prefix: str | None = None,
 ) -> dict[str, Any]:
     """The vintage triangles (long rows of ``ws.cohorts()``) as two heatmaps: logo retention and NRR.
+
+    A cell's tooltip gives the cohort's size; a cohort of fewer than :data:`~.common.SMALL_COHORT`
+    accounts is drawn faded.
 
     With ``href_prefix`` (and ``periods``, the month labels), a cell links to
     ``{href_prefix}&period=<the cohort's month at that age>&cohort_month=<cohort>``.
@@ -122,6 +152,7 @@ def cohort_heatmaps(
             "n": None if r["nrr"] is None else round(r["nrr"], 4),
             "k": r["active_accounts"],
             "s": r["cohort_accounts"],
+            "small": small(r["cohort_accounts"]),
         }
         if href_prefix and periods:
             v["p"] = periods[min(index.get(r["cohort"], 0) + r["months_since_start"], len(periods) - 1)]
@@ -152,8 +183,9 @@ def cohort_heatmaps(
                 {"field": "a", "title": "months since first MRR"},
                 {"field": field, "title": title, "format": ".1%"},
                 {"field": "k", "title": "paying accounts"},
-                {"field": "s", "title": "cohort size"},
+                {"field": "s", "title": "cohort size (accounts)"},
             ],
+            "opacity": _faded(),
         }
         if transform:
             enc["href"] = {"field": "url", "type": "nominal"}
@@ -165,8 +197,10 @@ def cohort_heatmaps(
             "encoding": enc,
         }
 
+    few = sorted({v["c"] for v in values if v["small"]})
+    note = f"faded: {len(few):,} cohorts of fewer than {SMALL_COHORT} accounts (the tooltip gives each size)"
     spec = base(
-        None,
+        {"text": note, "fontSize": 11, "fontWeight": 400, "color": "#78909c"} if few else None,
         data={"values": values},
         transform=transform,
         hconcat=[

@@ -7,9 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from ...definitions import MOVEMENT_KINDS, MOVEMENTS
-from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, with_href
+from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, period_shown, with_href
 
-__all__ = ["account_timeline", "arr_trend", "movement_bars", "waterfall"]
+__all__ = ["NARROW", "account_timeline", "arr_trend", "movement_bars", "waterfall"]
+
+#: a waterfall narrower than this (pixels of plot) slants its step names and labels its bars compactly
+NARROW = 520
 
 
 def arr_trend(
@@ -18,7 +21,7 @@ def arr_trend(
     """ARR at each period's snapshot (rows of ``ws.mrr()``: period, period_end, arr, accounts)."""
     values = []
     for r in rows:
-        v = {"period": r["period"], "arr": num(r["arr"]), "label": f"{money(r['arr'])} {currency}"}
+        v = {"period": period_shown(r), "arr": num(r["arr"]), "label": f"{money(r['arr'])} {currency}"}
         v["accounts"] = r.get("accounts")
         if href:
             v["url"] = href(r)
@@ -71,12 +74,14 @@ def waterfall(
             if kind == "start"
             else ("+" if amount > 0 else "−" if amount < 0 else "") + money(abs(amount))
         )
+        short = money_compact(amount) if kind == "start" else text[0] + money_compact(abs(amount)) if amount else "0"
         v: dict[str, Any] = {
             "kind": kind,
             "step": label,
             "lo": float(lo),
             "hi": float(hi),
             "label": text,
+            "short": short,
             "accounts": "" if count is None else f"{count:,}",
         }
         if href and (url := href(kind)):
@@ -88,6 +93,7 @@ def waterfall(
         "lo": float(floor),
         "hi": float(row["end_mrr"]),
         "label": money(row["end_mrr"]),
+        "short": money_compact(row["end_mrr"]),
         "accounts": "",
     }
     if href and (url := href("end")):
@@ -95,7 +101,14 @@ def waterfall(
     values.append(end)
     order = [v["step"] for v in values]
     enc = {
-        "x": {"field": "step", "type": "nominal", "sort": order, "title": None, "axis": {"labelAngle": 0}},
+        # narrow (a phone): the step names slant and the bars' labels are compact, so none overlap
+        "x": {
+            "field": "step",
+            "type": "nominal",
+            "sort": order,
+            "title": None,
+            "axis": {"labelAngle": {"expr": f"width < {NARROW} ? -40 : 0"}, "labelLimit": 90},
+        },
         "y": {
             "field": "lo",
             "type": "quantitative",
@@ -118,9 +131,9 @@ def waterfall(
     }
     subtitle = "axis starts at " + money_compact(floor) if floor > 0 else None
     return base(
-        {"text": f"MRR movements, {row['period']}", "subtitle": subtitle}
+        {"text": f"MRR movements, {period_shown(row)}", "subtitle": subtitle}
         if subtitle
-        else f"MRR movements, {row['period']}",
+        else f"MRR movements, {period_shown(row)}",
         height=220,
         data={"values": values},
         layer=[
@@ -129,8 +142,14 @@ def waterfall(
                 "encoding": with_href(enc, values),
             },
             {
-                "mark": {"type": "text", "dy": -6, "fontSize": 11, "color": "#263238"},
-                "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}},
+                "transform": [{"calculate": f"width < {NARROW} ? datum.short : datum.label", "as": "shown"}],
+                "mark": {
+                    "type": "text",
+                    "dy": -6,
+                    "fontSize": {"expr": f"width < {NARROW} ? 9 : 11"},
+                    "color": "#263238",
+                },
+                "encoding": {"x": enc["x"], "y": {"field": "hi", "type": "quantitative"}, "text": {"field": "shown"}},
             },
         ],
     )
@@ -143,7 +162,9 @@ def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[s
         for kind in MOVEMENT_KINDS:
             amount = num(r[f"{kind}_mrr"]) or 0.0
             sign = MOVEMENTS[kind].sign
-            values.append({"period": r["period"], "kind": kind, "amount": sign * amount, "label": money(sign * amount)})
+            values.append(
+                {"period": period_shown(r), "kind": kind, "amount": sign * amount, "label": money(sign * amount)}
+            )
     return base(
         f"MRR movements per period ({currency})",
         height=200,

@@ -15,5 +15,4 @@ NAV = ("Definitions", "/definitions")
 @router.get("/definitions", response_class=HTMLResponse)
 def definitions(request: Request) -> HTMLResponse:
     store = store_of(request)
-    findings = store.memo("check", lambda: store.ws.check().to_pylist())
-    return render(request, "definitions.html", title="Definitions", findings=findings)
+    return render(request, "definitions.html", title="Definitions", findings=store.findings())

@@ -19,21 +19,25 @@ router = APIRouter()
 NAV = ("Overview", "/")
 
 
-def at_period(rows: list[dict[str, Any]], f: Filters) -> dict[str, Any] | None:
-    return next((r for r in rows if r["period_end"] == f.period["period_end"]), None)
+def at_period(rows: list[dict[str, Any]], period: dict[str, Any]) -> dict[str, Any] | None:
+    return next((r for r in rows if r["period_end"] == period["period_end"]), None)
 
 
 def figures(f: Filters) -> dict[str, Any]:
-    """The Overview figures of a slice (or everything), all read from cached library frames."""
+    """The Overview figures of a slice (or everything), all read from cached library frames: ARR and
+    retention at the period, the movements (waterfall) at ``f.moves_period``."""
     store = f.store
     by = f.by if f.value is not None else None
     mrr = store.rows_in("mrr", by, f.value, grain=f.grain)
     retention = [r for r in store.rows_in("retention", by, f.value, grain=f.grain) if r["window_months"] == f.window]
     movements = store.rows_in("movements", by, f.value, grain=f.grain)
-    now = at_period(mrr, f) or {"arr": 0, "mrr": 0, "accounts": 0}
-    ret = at_period(retention, f) or {}
-    mov = at_period(movements, f)
+    now = at_period(mrr, f.period) or {"arr": 0, "mrr": 0, "accounts": 0}
+    ret = at_period(retention, f.period) or {}
+    moves_period = f.moves_period
+    mov = at_period(movements, moves_period)
     return {
+        "moves_period": moves_period,
+        "moves_label": f.store.label(f.grain, moves_period),
         "mrr_rows": mrr,
         "retention_rows": retention,
         "movement_rows": movements,
@@ -53,7 +57,7 @@ def top_movers(f: Filters, n: int = 8) -> dict[str, list[dict[str, Any]]]:
     import polars as pl
 
     store = f.store
-    moves = store.moves(f.grain).filter(pl.col("period") == f.label)
+    moves = store.moves(f.grain).filter(pl.col("period") == f.moves_period["period"])
     if f.by and f.value is not None:
         moves = moves.filter(pl.col(f.by) == f.value)
     names = store.table("accounts").select("account_id", "name")
@@ -80,12 +84,13 @@ def charts_for(f: Filters, fig: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def waterfall_url(f: Filters, kind: str) -> str | None:
+    label = f.moves_period["period"]
     if kind == "end":
-        return f.url("/accounts", status="paying")
+        return f.url("/accounts", period=label, status="paying")
     if kind == "start":
-        prev = f.store.shift(f.grain, f.label, 1)
+        prev = f.store.shift(f.grain, label, 1)
         return f.url("/accounts", period=prev["period"], status="paying") if prev else None
-    return f.url("/accounts", view="movement", movement=kind)
+    return f.url("/accounts", period=label, view="movement", movement=kind)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -100,6 +105,7 @@ def overview(request: Request, f: Filters = Depends(filters)) -> HTMLResponse:  
         specs=charts_for(f, fig),
         movers=top_movers(f),
         cohort_url=cohort_url(f),
+        headline_findings=f.store.headline_findings(),
     )
 
 
@@ -109,4 +115,5 @@ def warm(store: Store) -> list[Callable[[], object]]:
         lambda: store.rows("retention", grain="month", by=None),
         lambda: store.rows("movements", grain="month", by=None),
         lambda: store.moves("month"),
+        store.headline_findings,
     ]
