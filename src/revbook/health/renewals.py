@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..quality import OWN_TERM
+
 if TYPE_CHECKING:
     from ..store import Store
 
 __all__ = ["OWN_TERM", "ignored_contract_ends", "renewals_sql"]
 
-#: SQL over a subscriptions row ``s``: its contract_end_date ends its own term
-OWN_TERM = "s.contract_end_date > s.start_date AND (s.end_date IS NULL OR s.contract_end_date <= s.end_date)"
 
 
 def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term", history: bool = False) -> str:
