@@ -285,8 +285,8 @@ def current_state_findings(ws: Store) -> list[dict[str, object]]:
                    HAVING count(DISTINCT s.contract_end_date) = 1 AND count(DISTINCT s.start_date) > 1
                       AND min(coalesce(s.end_date, DATE '9999-12-31')) < min(s.contract_end_date)""",
                 "one contract_end_date on every row of an account with several terms (the term in force at export)",
-                "export the contract end each row had, or load dated contract ends as account_history "
-                "(attribute contract_end_date)",
+                "export the contract end each row had (one set of rows per term); the renewal dates use "
+                "each line's own term meanwhile",
             ),
         ]
     if counts.get("account_history", 0) and counts.get("accounts", 0):

@@ -51,7 +51,11 @@ from .keys import as_table, check_keys, integer, names, number
 __all__ = [
     "CONTRACT_END_RULES",
     "DEFAULT_WEIGHTS",
-    "HEALTH_COMPONENTS", "HealthSettings", "LifecycleSettings", "RumSettings"]
+    "HEALTH_COMPONENTS",
+    "HealthSettings",
+    "LifecycleSettings",
+    "RumSettings",
+]
 
 #: the composite's components (revbook.health.composite.COMPONENTS says what each reads)
 HEALTH_COMPONENTS = ("usage", "utilisation", "engagement", "support", "sentiment", "milestones")

@@ -184,10 +184,7 @@ def fit_models(
         )
     feats, lab = _labelled(ws, dates, horizon, settings.contraction_threshold, settings)
     y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
-    return {
-        kind: HealthModel(kind, exclude=settings.drop_features).fit(feats, y)  # type: ignore[arg-type]
-        for kind in ("logistic", "boosting")
-    }
+    return {kind: HealthModel(kind, exclude=settings.drop_features).fit(feats, y) for kind in ("logistic", "boosting")}
 
 
 def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:

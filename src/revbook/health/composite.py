@@ -99,7 +99,9 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     lost = wn * (100 - np.nan_to_num(scores))
     # a requested cancellation: the customer said it leaves; the score is capped in the red band
     asked = (
-        np.nan_to_num(_col(feats, "cancel_requested")) > 0 if "cancel_requested" in feats.column_names else np.zeros(n, bool)
+        np.nan_to_num(_col(feats, "cancel_requested")) > 0
+        if "cancel_requested" in feats.column_names
+        else np.zeros(n, bool)
     )
     capped = asked & (score > settings.cancel_cap)
     cap_lost = np.where(capped, score - settings.cancel_cap, 0.0)

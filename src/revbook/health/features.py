@@ -52,7 +52,7 @@ FEATURES: dict[str, str] = {
     "onboarding_overdue": "1 if onboarding is not done past its target days",
     "cancel_requested": "1 if a running line has a requested cancellation",
     "days_to_renewal": "days to the nearest renewal known on the date (health.renewals: a contract end of the "
-    "row's own term, a yearly billing cycle's end, a dated contract end in account_history)",
+    "row's own term, or a yearly billing cycle's end)",
     "open_expansion_arr": "ARR of open expansion opportunities",
     "risk_signals_90d": "notes with a risk trigger phrase in the last 90 days (dated before the scoring date)",
     "expansion_signals_90d": "notes with an expansion trigger phrase in the last 90 days",
@@ -164,11 +164,8 @@ def features(
 
     lines = src(book.ledger())
     scale = 10**ws.config.minor_units
-    tables = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities", "notes", "account_history")
+    tables = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities", "notes")
     has = {t: _has(ws, t) for t in tables}
-    history = has["account_history"] and bool(
-        ws.con.execute("SELECT 1 FROM account_history WHERE attribute = 'contract_end_date' LIMIT 1").fetchone()
-    )
     ms = ", ".join("'" + m.replace("'", "''") + "'" for m in onboarding_milestones) or "NULL"
     n_ms = max(len(onboarding_milestones), 1)
     ctes = [
@@ -184,7 +181,7 @@ def features(
               ON s.start_date <= d.score_date AND (s.end_date IS NULL OR s.end_date > d.score_date)
              AND NOT coalesce(s.is_trial, false)
             GROUP BY ALL)""",
-        f"ren AS ({renewals_sql(src('subscriptions'), _DATES, rule=lc.contract_end, history=history)})",
+        f"ren AS ({renewals_sql(src('subscriptions'), _DATES, rule=lc.contract_end)})",
     ]
     cols = [
         f"CAST(12 * b.mrr AS DOUBLE) / {scale} AS arr",

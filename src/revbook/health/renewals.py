@@ -15,11 +15,9 @@ A running line's renewal date on a date *d* is then the first of, each only when
 - its contract end, where known as above;
 - otherwise, for a line billed in periods of 12 months or more, the end of its billing cycle after
   *d* (start + k x billing_period_months; a yearly line renews on its anniversaries);
-- the account's ``account_history`` value of the attribute ``contract_end_date`` valid on *d*
-  (a dated record of the contract end, known from its ``valid_from``).
 
 ``days_to_renewal`` is the days from *d* to the nearest of them over the account's running lines;
-NULL for month-to-month accounts with no history of a contract end.
+NULL for month-to-month accounts.
 """
 
 from __future__ import annotations
@@ -34,8 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["OWN_TERM", "ignored_contract_ends", "renewals_sql"]
 
 
-
-def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term", history: bool = False) -> str:
+def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term") -> str:
     """SELECT score_date, account_id, days_to_renewal: every account with a known renewal date
     after one of the ``dates`` (a relation with a ``score_date`` column)."""
     trusted = "s.contract_end_date IS NOT NULL" + ("" if rule == "as_exported" else f" AND {OWN_TERM}")
@@ -50,19 +47,9 @@ def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term", hist
         FROM {dates} d JOIN {subscriptions} s
           ON s.start_date <= d.score_date AND (s.end_date IS NULL OR s.end_date > d.score_date)
          AND NOT coalesce(s.is_trial, false)"""
-    parts = [lines]
-    if history:
-        parts.append(
-            f"""
-        SELECT d.score_date, h.account_id, arg_max(TRY_CAST(h.value AS DATE), h.valid_from) AS renews_on
-        FROM {dates} d JOIN account_history h
-          ON h.attribute = 'contract_end_date' AND h.valid_from <= d.score_date
-        GROUP BY ALL"""
-        )
-    union = " UNION ALL ".join(parts)
     return f"""
         SELECT score_date, account_id, min(date_diff('day', score_date, renews_on)) AS days_to_renewal
-        FROM ({union}) r WHERE renews_on > score_date GROUP BY ALL"""
+        FROM ({lines}) r WHERE renews_on > score_date GROUP BY ALL"""
 
 
 def ignored_contract_ends(ws: Store) -> tuple[int, str]:
