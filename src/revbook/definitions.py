@@ -22,6 +22,7 @@ __all__ = [
     "GLOSSARY",
     "HEADLINE",
     "HEALTH_BANDS",
+    "HEALTH_CANCEL_CAP",
     "HEALTH_GREEN",
     "HEALTH_YELLOW",
     "IDENTITY",
@@ -88,6 +89,8 @@ IDENTITY = "start " + " ".join(f"{'+' if m.sign > 0 else '−'} {k}" for k, m in
 #: the composite health score's default band edges: green at or above, yellow at or above, red below
 HEALTH_GREEN = 75.0
 HEALTH_YELLOW = 65.0
+#: a requested cancellation caps the composite score here, in the red band (``[health] cancel_cap``)
+HEALTH_CANCEL_CAP = 30.0
 UNKNOWN_BAND = "unknown"
 #: worst first, then the band of an account without data
 HEALTH_BANDS = ("red", "yellow", "green", UNKNOWN_BAND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -86,6 +86,12 @@ def model(
     scores: Annotated[
         bool, typer.Option("--scores", help="score every paying account on the as-of date with the models")
     ] = False,
+    allow_feature: Annotated[
+        list[str] | None, typer.Option("--allow-feature", help="confirm a feature the leak guard suspects (repeatable)")
+    ] = None,
+    drop_feature: Annotated[
+        list[str] | None, typer.Option("--drop-feature", help="leave a feature out of the models (repeatable)")
+    ] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     config: ConfigOpt = None,
@@ -93,18 +99,40 @@ def model(
     as_of: AsOfOpt = None,
 ) -> None:
     """Train the health models and backtest them against the composite score (train on earlier
-    month ends, test on later ones): ROC AUC, PR AUC, lift, ARR captured, Brier, reliability."""
+    month ends, test on later ones): ROC AUC, PR AUC, lift, ARR captured, Brier, reliability, and
+    the leak guard (a feature that alone knows the outcome implausibly well)."""
+    from dataclasses import replace
+
+    from ..errors import WorkspaceError
     from ..frame import Frame
-    from ..health.backtest import backtest
+    from ..health.backtest import Backtest, backtest, fit_models
     from ..health.scores import model_scores
 
     cfg = load_config(config, workspace, as_of)
+    hs = cfg.health
+    hs = replace(
+        hs,
+        allow_features=(*hs.allow_features, *(allow_feature or ())),
+        drop_features=(*hs.drop_features, *(drop_feature or ())),
+    )
+    err = console(stderr=True)
     with open_workspace(cfg, read_only=True) as ws:
-        with console(stderr=True).status("training and backtesting..."):
-            result = backtest(ws, horizon_days=horizon)
+        result: Backtest | None = None
+        with err.status("training and backtesting..."):
+            try:
+                result = backtest(ws, horizon_days=horizon, settings=hs)
+            except WorkspaceError:
+                if not scores:
+                    raise
+            models = fit_models(ws, horizon_days=horizon, settings=hs) if scores else {}
+        if result is None:
+            err.print("too little history for a backtest: the scores are untested and no leak guard ran")
+        else:
+            _print_guard(result, err)
         if scores:
-            emit(model_scores(ws, result.models), f"risk of churn or contraction within {horizon} days", format, out)
+            emit(model_scores(ws, models), f"risk of churn or contraction within {horizon} days", format, out)
             return
+        assert result is not None
         emit(
             Frame("backtest", result.metrics),
             f"backtest, {horizon}-day horizon: trained on {result.train_dates[0]}..{result.train_dates[-1]}, "
@@ -126,3 +154,23 @@ def model(
                 }
             )
             print_frame(Frame("coefficients", coef), title="logistic model: largest standardised coefficients")
+            if result.guard is not None:
+                print_frame(Frame("leak_guard", result.guard.slice(0, 8)), title="leak guard: each feature alone")
+
+
+def _print_guard(result: Any, err: Any) -> None:
+    """The leak guard's verdict, and what revbook ignored, on standard error."""
+    for w in result.warnings:
+        err.print(f"warning: {w}", markup=False)
+    if result.trustworthy:
+        err.print("leak guard: no feature alone knows the outcome implausibly well", markup=False)
+        return
+    why = {r["feature"]: r["reason"] for r in result.guard.to_pylist()}
+    for name in result.suspects:
+        err.print(f"leak guard: {name}: {why[name]}", markup=False)
+    names = " ".join(result.suspects)
+    err.print(
+        f"the model is not trustworthy until you confirm or drop {names}: "
+        "--allow-feature / --drop-feature, or [health] allow_features / drop_features",
+        markup=False,
+    )

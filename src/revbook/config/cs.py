@@ -9,6 +9,7 @@ Settings (docs/rum.md and docs/health.md have what each one does)::
     renewal_window_days = 90
     expansion_utilisation = 0.85
     churned_days = 90
+    contract_end = "own_term"          # or "as_exported": trust subscriptions.contract_end_date on every row
 
     [health]
     weights = { usage = 0.25, utilisation = 0.2, engagement = 0.15, support = 0.15, sentiment = 0.15, milestones = 0.1 }
@@ -17,6 +18,14 @@ Settings (docs/rum.md and docs/health.md have what each one does)::
     contraction_threshold = 0.1
     test_months = 6
     train_months = 24
+    usage_metrics = ["actions"]        # default: actions, else the most common usage metric
+    users_metric = "active_users"
+    cancel_cap = 30
+    max_feature_auc = 0.9
+    feature_auc_margin = 0.02
+    max_feature_drift = 0.7
+    allow_features = []
+    drop_features = []
 
     [rum]
     target_utilisation = 0.75
@@ -35,15 +44,39 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..definitions import HEALTH_GREEN, HEALTH_YELLOW
+from ..definitions import HEALTH_CANCEL_CAP, HEALTH_GREEN, HEALTH_YELLOW
 from ..errors import ConfigError
 from .keys import as_table, check_keys, integer, names, number
 
-__all__ = ["DEFAULT_WEIGHTS", "HEALTH_COMPONENTS", "HealthSettings", "LifecycleSettings", "RumSettings"]
+__all__ = [
+    "CONTRACT_END_RULES",
+    "DEFAULT_WEIGHTS",
+    "HEALTH_COMPONENTS",
+    "HealthSettings",
+    "LifecycleSettings",
+    "RumSettings",
+]
 
 #: the composite's components (revbook.health.composite.COMPONENTS says what each reads)
 HEALTH_COMPONENTS = ("usage", "utilisation", "engagement", "support", "sentiment", "milestones")
-HEALTH_KEYS = ("weights", "bands", "horizons", "contraction_threshold", "test_months", "train_months")
+HEALTH_KEYS = (
+    "weights",
+    "bands",
+    "horizons",
+    "contraction_threshold",
+    "test_months",
+    "train_months",
+    "usage_metrics",
+    "users_metric",
+    "cancel_cap",
+    "max_feature_auc",
+    "feature_auc_margin",
+    "max_feature_drift",
+    "allow_features",
+    "drop_features",
+)
+#: how subscriptions.contract_end_date is read for a past scoring date (docs/health.md)
+CONTRACT_END_RULES = ("own_term", "as_exported")
 DEFAULT_WEIGHTS = {
     "usage": 0.25,
     "utilisation": 0.20,
@@ -89,8 +122,15 @@ class LifecycleSettings:
     renewal_window_days: int = 90
     expansion_utilisation: float = 0.85
     churned_days: int = 90
+    #: "own_term": a contract_end_date counts on a past date only where it ends the row's own term;
+    #: "as_exported": every row's value is trusted (for exports that keep one row per term)
+    contract_end: str = "own_term"
 
     def __post_init__(self) -> None:
+        if self.contract_end not in CONTRACT_END_RULES:
+            raise ConfigError(
+                f"[lifecycle] contract_end must be one of {', '.join(CONTRACT_END_RULES)}", value=self.contract_end
+            )
         if self.onboarding_days < 1 or self.renewal_window_days < 1 or self.churned_days < 1:
             raise ConfigError("[lifecycle] day counts must be at least 1")
         if not 0 < self.expansion_utilisation <= 2:
@@ -117,8 +157,33 @@ class HealthSettings:
     test_months: int = 6
     #: months of scoring dates before the test ones used to train
     train_months: int = 24
+    #: the usage metrics of the usage trend (empty: ``actions``, else the most common usage metric)
+    usage_metrics: tuple[str, ...] = ()
+    #: the usage metric counting active users (utilisation = it over licensed seats)
+    users_metric: str = "active_users"
+    #: a requested cancellation caps the composite score here (in the red band)
+    cancel_cap: float = HEALTH_CANCEL_CAP
+    #: the leak guard: a feature whose own ROC AUC reaches this is suspect ...
+    max_feature_auc: float = 0.9
+    #: ... or comes within this of the best model's
+    feature_auc_margin: float = 0.02
+    #: ... or whose values on past scoring dates are told apart from the as-of date's this well
+    max_feature_drift: float = 0.7
+    #: suspect features the user has confirmed as known on the scoring date
+    allow_features: tuple[str, ...] = ()
+    #: features left out of the models
+    drop_features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not 0 <= self.cancel_cap < self.yellow:
+            raise ConfigError("[health] cancel_cap must be in the red band: 0 <= cancel_cap < bands.yellow",
+                              value=self.cancel_cap)  # fmt: skip
+        for name in ("max_feature_auc", "max_feature_drift"):
+            if not 0.5 < getattr(self, name) <= 1:
+                raise ConfigError(f"[health] {name} is a ROC AUC in (0.5, 1]", value=getattr(self, name))
+        if not 0 <= self.feature_auc_margin < 0.5:
+            raise ConfigError("[health] feature_auc_margin is an AUC difference in [0, 0.5)",
+                              value=self.feature_auc_margin)  # fmt: skip
         for name, w in self.weights.items():
             if name not in HEALTH_COMPONENTS:
                 near = difflib.get_close_matches(name, HEALTH_COMPONENTS, n=1)

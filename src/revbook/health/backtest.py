@@ -16,6 +16,10 @@ Every scorer is measured on the same test rows (accounts paying on each test dat
 Scorers: the logistic and boosting models, and the composite health score (risk = 100 - score;
 for its Brier score and reliability curve it is turned into a probability by a logistic fit on
 the training rows, which leaves its ranking, and so its AUCs and lift, unchanged).
+
+Every backtest runs the leak guard (:mod:`revbook.health.guard`): a feature that alone knows the
+outcome implausibly well is named in ``Backtest.suspects`` and the result is not ``trustworthy``
+until the user allows or drops it ([health] allow_features / drop_features).
 """
 
 from __future__ import annotations
@@ -27,17 +31,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import WorkspaceError
+from ..errors import ConfigError, WorkspaceError
 from ..metrics.book import book_of
 from .composite import score_table
 from .features import features, labels
-from .model import HealthModel
+from .guard import leak_guard
+from .model import MODEL_FEATURES, HealthModel
+from .renewals import ignored_contract_ends
 
 if TYPE_CHECKING:
     from ..config import HealthSettings
     from ..store import Store
 
-__all__ = ["Backtest", "backtest", "month_ends", "scores"]
+__all__ = ["Backtest", "backtest", "fit_models", "month_ends", "scores"]
 
 
 def month_ends(last: dt.date, count: int) -> list[dt.date]:
@@ -67,6 +73,17 @@ class Backtest:
     #: the boosting model's mean absolute push per feature on the test rows, largest first
     importance: list[tuple[str, float]] = field(default_factory=list)
     models: dict[str, HealthModel] = field(default_factory=dict)
+    #: the leak guard: feature, roc_auc, drift_auc, verdict, reason (revbook.health.guard)
+    guard: pa.Table | None = None
+    #: the features the guard suspects and the user has neither allowed nor dropped
+    suspects: list[str] = field(default_factory=list)
+    #: what the data made revbook ignore or doubt (e.g. contract ends that are values as of the export)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def trustworthy(self) -> bool:
+        """No feature is suspect (or each suspect was allowed or dropped by the user)."""
+        return not self.suspects
 
 
 def scores(y: np.ndarray, p: np.ndarray, lost: np.ndarray) -> dict[str, float]:
@@ -110,8 +127,10 @@ def _reliability(name: str, y: np.ndarray, p: np.ndarray, bins: int = 10) -> lis
     return rows
 
 
-def _labelled(ws: Store, dates: list[dt.date], horizon: int, threshold: float) -> tuple[pa.Table, pa.Table]:
-    feats = features(ws, dates)
+def _labelled(
+    ws: Store, dates: list[dt.date], horizon: int, threshold: float, settings: HealthSettings | None = None
+) -> tuple[pa.Table, pa.Table]:
+    feats = features(ws, dates, settings=settings)
     lab = labels(ws, dates, horizon_days=horizon, threshold=threshold)
     # the same rows in the same order (both are accounts paying on the date, sorted)
     if feats.num_rows != lab.num_rows:  # pragma: no cover - both read the same ledger
@@ -119,24 +138,73 @@ def _labelled(ws: Store, dates: list[dt.date], horizon: int, threshold: float) -
     return feats, lab
 
 
-def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:
-    """Train on earlier month ends, test on later ones; measure the models and the composite."""
+def _first_paid(ws: Store) -> dt.date:
+    first_paid = ws.con.execute(f"SELECT min(start_date) FROM {book_of(ws).ledger()} WHERE mrr > 0").fetchone()
+    if first_paid is None or first_paid[0] is None:
+        raise WorkspaceError("the workspace has no paying account", hint="load subscriptions or invoices first")
+    return first_paid[0]  # type: ignore[no-any-return]
+
+
+def _check_names(settings: HealthSettings) -> None:
+    for key in ("allow_features", "drop_features"):
+        for name in getattr(settings, key):
+            if name not in MODEL_FEATURES:
+                raise ConfigError(
+                    f"[health] {key} names an unknown model feature '{name}'",
+                    hint=f"the model's features: {', '.join(MODEL_FEATURES)}",
+                )
+
+
+def _warnings(ws: Store) -> list[str]:
+    if ws.config.lifecycle.contract_end != "own_term":
+        return []
+    n, example = ignored_contract_ends(ws)
+    if not n:
+        return []
+    return [
+        f"subscriptions.contract_end_date: {n:,} rows carry a contract end that does not end the row's own "
+        f"term (e.g. {example}), a value as of the export; ignored for renewal dates (docs/health.md)"
+    ]
+
+
+def fit_models(
+    ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None
+) -> dict[str, HealthModel]:
+    """Both models trained on the latest ``train_months`` month ends whose outcome is known on the
+    as-of date (no months held out: for scoring, not for measuring); at least 3 are needed."""
     settings = settings or ws.config.health
+    _check_names(settings)
+    horizon = horizon_days or settings.horizons[0]
+    dates = month_ends(ws.config.snapshot_date() - dt.timedelta(days=horizon), settings.train_months)
+    dates = [d for d in dates if d >= _first_paid(ws)]
+    if len(dates) < 3:
+        raise WorkspaceError(
+            f"too little history to train a {horizon}-day model: {len(dates)} month ends with a known outcome",
+            hint=f"the models need 3 month ends at least {horizon} days before the as-of date",
+        )
+    feats, lab = _labelled(ws, dates, horizon, settings.contraction_threshold, settings)
+    y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
+    return {kind: HealthModel(kind, exclude=settings.drop_features).fit(feats, y) for kind in ("logistic", "boosting")}
+
+
+def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSettings | None = None) -> Backtest:
+    """Train on earlier month ends, test on later ones; measure the models and the composite; run
+    the leak guard."""
+    settings = settings or ws.config.health
+    _check_names(settings)
     horizon = horizon_days or settings.horizons[0]
     as_of = ws.config.snapshot_date()
     test_dates = month_ends(as_of - dt.timedelta(days=horizon), settings.test_months)
     train_dates = month_ends(test_dates[0] - dt.timedelta(days=horizon), settings.train_months)
-    first_paid = ws.con.execute(f"SELECT min(start_date) FROM {book_of(ws).ledger()} WHERE mrr > 0").fetchone()
-    if first_paid is None or first_paid[0] is None:
-        raise WorkspaceError("the workspace has no paying account", hint="load subscriptions or invoices first")
-    train_dates = [d for d in train_dates if d >= first_paid[0]]
+    train_dates = [d for d in train_dates if d >= _first_paid(ws)]
     if len(train_dates) < 3:
         raise WorkspaceError(
             f"too little history for a {horizon}-day backtest: {len(train_dates)} training month ends",
             hint="the backtest needs about a year of history before the test months; lower [health] test_months",
         )
-    f_train, l_train = _labelled(ws, train_dates, horizon, settings.contraction_threshold)
-    f_test, l_test = _labelled(ws, test_dates, horizon, settings.contraction_threshold)
+    threshold = settings.contraction_threshold
+    f_train, l_train = _labelled(ws, train_dates, horizon, threshold, settings)
+    f_test, l_test = _labelled(ws, test_dates, horizon, threshold, settings)
     y_train = np.asarray(l_train["event"].to_numpy(zero_copy_only=False), bool)
     y_test = np.asarray(l_test["event"].to_numpy(zero_copy_only=False), bool)
     lost = np.asarray(l_test["lost_mrr"].to_numpy(zero_copy_only=False), float)
@@ -144,7 +212,7 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
     curves: list[dict[str, Any]] = []
     models: dict[str, HealthModel] = {}
     for kind in ("logistic", "boosting"):
-        model = HealthModel(kind).fit(f_train, y_train)
+        model = HealthModel(kind, exclude=settings.drop_features).fit(f_train, y_train)
         p = model.predict_proba(f_test)
         models[kind] = model
         rows.append({"scorer": f"model ({kind})", **scores(y_test, p, lost)})
@@ -166,6 +234,9 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
     importance = sorted(
         zip(models["boosting"].columns_, [float(v) for v in contrib], strict=True), key=lambda kv: -kv[1]
     )
+    model_auc = max(float(r["roc_auc"]) for r in rows if str(r["scorer"]).startswith("model"))
+    guard = leak_guard(f_test, y_test, features(ws, [as_of], settings=settings), model_auc, settings)
+    suspects = [str(r["feature"]) for r in guard.to_pylist() if r["verdict"] == "suspect"]
     return Backtest(
         horizon_days=horizon,
         train_dates=train_dates,
@@ -175,4 +246,7 @@ def backtest(ws: Store, *, horizon_days: int | None = None, settings: HealthSett
         coefficients=coefficients,
         importance=importance,
         models=models,
+        guard=guard,
+        suspects=suspects,
+        warnings=_warnings(ws),
     )

@@ -15,9 +15,12 @@ milestones share of onboarding milestones reached x 100, minus 50 when onboardin
 ========== =================================================================================
 
 The score is the weighted mean of the components an account has data for (weights re-normalised
-over those), so a missing table or a quiet account is not scored as bad. Bands: green >= 75,
-yellow >= 65, red below (``[health] bands``). Each component's points lost, weight x (100 -
-component), explain the score: they sum to 100 - score.
+over those), so a missing table or a quiet account is not scored as bad. A requested cancellation
+(a running line's ``cancel_requested_at`` on or before the date) caps the score at ``[health]
+cancel_cap`` (30, in the red band): the customer has said it is leaving, whatever its usage shows;
+its drivers then start with ``cancellation requested (-points)``. Bands: green >= 75, yellow >= 65,
+red below (``[health] bands``). Each component's points lost, weight x (100 - component), explain
+the score: they sum to 100 - score (before a cancellation's cap).
 
 Settings: ``[health] weights`` and ``bands`` of revbook.toml, read by :func:`revbook.config.load_config`
 into :class:`revbook.config.HealthSettings` (``ws.config.health``).
@@ -94,6 +97,15 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
         wn = np.where(total > 0, w / total, 0.0)
     score = np.where(total > 0, (wn * np.nan_to_num(scores)).sum(axis=0), np.nan)
     lost = wn * (100 - np.nan_to_num(scores))
+    # a requested cancellation: the customer said it leaves; the score is capped in the red band
+    asked = (
+        np.nan_to_num(_col(feats, "cancel_requested")) > 0
+        if "cancel_requested" in feats.column_names
+        else np.zeros(n, bool)
+    )
+    capped = asked & (score > settings.cancel_cap)
+    cap_lost = np.where(capped, score - settings.cancel_cap, 0.0)
+    score = np.where(capped, settings.cancel_cap, score)
     band = np.where(
         np.isnan(score),
         UNKNOWN_BAND,
@@ -104,7 +116,8 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     drivers = []
     for j in range(n):
         top = [names[i] for i in order[:3, j] if lost[i, j] >= 5]
-        drivers.append(", ".join(f"{c} (-{lost[names.index(c), j]:.0f})" for c in top))
+        parts = [f"cancellation requested (-{cap_lost[j]:.0f})"] if asked[j] else []
+        drivers.append(", ".join(parts + [f"{c} (-{lost[names.index(c), j]:.0f})" for c in top]))
     cols: dict[str, Any] = {
         "account_id": feats["account_id"],
         "score_date": feats["score_date"],

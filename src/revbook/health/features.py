@@ -22,21 +22,22 @@ import pyarrow as pa
 from ..errors import ConfigError, WorkspaceError
 from ..ledger import account_mrr_sql
 from ..metrics.book import book_of
+from .renewals import renewals_sql
 
 if TYPE_CHECKING:
-    from ..config import LifecycleSettings
+    from ..config import HealthSettings, LifecycleSettings
     from ..store import Store
 
-__all__ = ["FEATURES", "features", "labels", "register_dates"]
+__all__ = ["FEATURES", "SIGNAL_FEATURES", "features", "labels", "register_dates", "usage_metrics"]
 
 #: feature -> what it measures (the model's drivers and the composite's inputs are named by these)
 FEATURES: dict[str, str] = {
     "arr": "ARR on the scoring date (reporting currency)",
     "tenure_days": "days since the account first paid",
     "mrr_change_90d": "relative change of MRR over the last 90 days",
-    "usage_90d": "actions per measurement (mean) in the last 90 days",
-    "usage_trend": "actions per measurement in the last 90 days over the 90 days before, minus 1",
-    "utilisation": "active users (latest in the last 45 days) over licensed seats",
+    "usage_90d": "the first usage metric per measurement (mean) in the last 90 days",
+    "usage_trend": "each usage metric per measurement in the last 90 days over the 90 days before, minus 1 (mean)",
+    "utilisation": "active users (latest in the last 45 days) over licensed seats (per-seat lines' quantity)",
     "features_used": "key features used in the last 90 days",
     "activities_90d": "touchpoints (QBRs, calls, meetings) held in the last 90 days",
     "days_since_activity": "days since the last touchpoint held",
@@ -50,11 +51,62 @@ FEATURES: dict[str, str] = {
     "milestone_progress": "share of the onboarding milestones reached",
     "onboarding_overdue": "1 if onboarding is not done past its target days",
     "cancel_requested": "1 if a running line has a requested cancellation",
-    "days_to_renewal": "days to the nearest contract end of a running line",
+    "days_to_renewal": "days to the nearest renewal known on the date (health.renewals: a contract end of the "
+    "row's own term, or a yearly billing cycle's end)",
     "open_expansion_arr": "ARR of open expansion opportunities",
+    "risk_signals_90d": "notes with a risk trigger phrase in the last 90 days (dated before the scoring date)",
+    "expansion_signals_90d": "notes with an expansion trigger phrase in the last 90 days",
+    "days_since_risk_signal": "days since the last note with a risk trigger phrase (in the last 90 days)",
 }
+#: the features read from notes (revbook.insights.signals.signal_features), NULL without notes
+SIGNAL_FEATURES = ("risk_signals_90d", "expansion_signals_90d", "days_since_risk_signal")
+#: a licensed seat: a per-seat line's quantity (a line priced per unit without a pricing model counts too)
+_LICENSED = (
+    "s.quantity > 0 AND (s.pricing_model = 'per_seat' OR (s.pricing_model IS NULL AND s.unit_price IS NOT NULL))"
+)
 
 _DATES = "rb_score_dates"
+_SIGNALS = "rb_score_signals"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def usage_metrics(ws: Store, settings: HealthSettings, key_feature_prefix: str = "feature_") -> tuple[str, ...]:
+    """The usage metrics of the usage trend: ``[health] usage_metrics`` when set; otherwise
+    ``actions`` when the usage table has it, else its most common metric that is neither the
+    users metric nor a key feature (``feature_...``); none without usage."""
+    if settings.usage_metrics:
+        return settings.usage_metrics
+    rows = ws.con.execute(
+        "SELECT metric, count(*) AS n FROM usage WHERE metric IS NOT NULL AND metric <> ? "
+        "AND NOT starts_with(metric, ?) GROUP BY metric ORDER BY n DESC, metric",
+        [settings.users_metric, key_feature_prefix],
+    ).fetchall()
+    names = [r[0] for r in rows]
+    if "actions" in names:
+        return ("actions",)
+    return (names[0],) if names else ()
+
+
+def _register_signals(ws: Store, dates: Sequence[dt.date]) -> None:
+    """The notes' signal features on every scoring date (notes dated before it), as a table."""
+    from ..insights.signals.features import signal_features
+
+    parts = []
+    for d in sorted(set(dates)):
+        t = signal_features(ws, d, windows=(90,), rules=ws.config.signals).to_arrow()
+        parts.append(
+            pa.table(
+                {
+                    "score_date": pa.array([d] * t.num_rows, pa.date32()),
+                    "account_id": t["account_id"],
+                    **{c: t[c] for c in SIGNAL_FEATURES},
+                }
+            )
+        )
+    book_of(ws).engine.register(_SIGNALS, pa.concat_tables(parts))
 
 
 def register_dates(ws: Store, dates: Sequence[dt.date]) -> None:
@@ -87,9 +139,8 @@ def features(
     dates: Sequence[dt.date],
     *,
     lifecycle: LifecycleSettings | None = None,
+    settings: HealthSettings | None = None,
     key_feature_prefix: str = "feature_",
-    usage_metric: str = "actions",
-    users_metric: str = "active_users",
     sample_every: int = 1,
 ) -> pa.Table:
     """One row per account paying on each scoring date: ``account_id``, ``score_date``, ``mrr``
@@ -98,8 +149,10 @@ def features(
 
     ``sample_every`` > 1 keeps one account in that many (by a hash of its id: the same accounts on
     every date), for training on a large book at a fraction of the cost. The onboarding milestones
-    and days are ``lifecycle``'s, by default the workspace's [lifecycle] settings."""
+    and days and the contract-end rule are ``lifecycle``'s, the usage metrics ``settings``'s, by
+    default the workspace's [lifecycle] and [health] settings."""
     lc = lifecycle or ws.config.lifecycle
+    hs = settings or ws.config.health
     onboarding_milestones, onboarding_days = lc.onboarding_milestones, lc.onboarding_days
     book = book_of(ws)
     register_dates(ws, dates)
@@ -111,7 +164,8 @@ def features(
 
     lines = src(book.ledger())
     scale = 10**ws.config.minor_units
-    has = {t: _has(ws, t) for t in ("usage", "tickets", "activities", "milestones", "surveys", "opportunities")}
+    tables = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities", "notes")
+    has = {t: _has(ws, t) for t in tables}
     ms = ", ".join("'" + m.replace("'", "''") + "'" for m in onboarding_milestones) or "NULL"
     n_ms = max(len(onboarding_milestones), 1)
     ctes = [
@@ -120,49 +174,64 @@ def features(
         f"""first_paid AS (
             SELECT account_id, min(start_date) AS first_day FROM {lines} WHERE mrr > 0 GROUP BY account_id)""",
         f"""lic AS (
-            SELECT d.score_date, s.account_id, sum(s.quantity) AS seats,
-                   max(CASE WHEN s.cancel_requested_at <= d.score_date THEN 1 ELSE 0 END) AS cancel_requested,
-                   min(CASE WHEN s.contract_end_date > d.score_date
-                            THEN date_diff('day', d.score_date, s.contract_end_date) END) AS days_to_renewal
+            SELECT d.score_date, s.account_id,
+                   sum(CASE WHEN {_LICENSED} THEN s.quantity END) AS seats,
+                   max(CASE WHEN s.cancel_requested_at <= d.score_date THEN 1 ELSE 0 END) AS cancel_requested
             FROM {_DATES} d JOIN {src("subscriptions")} s
               ON s.start_date <= d.score_date AND (s.end_date IS NULL OR s.end_date > d.score_date)
              AND NOT coalesce(s.is_trial, false)
             GROUP BY ALL)""",
+        f"ren AS ({renewals_sql(src('subscriptions'), _DATES, rule=lc.contract_end)})",
     ]
     cols = [
         f"CAST(12 * b.mrr AS DOUBLE) / {scale} AS arr",
         "date_diff('day', fp.first_day, b.score_date) AS tenure_days",
         "CASE WHEN coalesce(p.mrr, 0) > 0 THEN CAST(b.mrr AS DOUBLE) / p.mrr - 1 END AS mrr_change_90d",
         "CAST(coalesce(lic.cancel_requested, 0) AS INTEGER) AS cancel_requested",
-        "lic.days_to_renewal",
+        "ren.days_to_renewal",
     ]
     joins = [
         "LEFT JOIN past p USING (score_date, account_id)",
         "LEFT JOIN first_paid fp USING (account_id)",
         "LEFT JOIN lic USING (score_date, account_id)",
+        "LEFT JOIN ren USING (score_date, account_id)",
     ]
     if has["usage"]:
+        metrics = usage_metrics(ws, hs, key_feature_prefix)
+        primary = _sql_text(metrics[0]) if metrics else "NULL"
+        listed = ", ".join(_sql_text(m) for m in metrics) or "NULL"
+        users = _sql_text(hs.users_metric)
         ctes.append(
-            f"""u AS (
+            f"""um AS (
+            SELECT d.score_date, x.account_id, x.metric,
+                   avg(CASE WHEN x.date > d.score_date - 90 THEN x.value END) AS u90,
+                   avg(CASE WHEN x.date <= d.score_date - 90 THEN x.value END) AS u180
+            FROM {_DATES} d JOIN {src("usage")} x
+              ON x.account_id IS NOT NULL AND x.metric IN ({listed})
+             AND x.date <= d.score_date AND x.date > d.score_date - 180
+            GROUP BY ALL),
+            ut AS (
+            SELECT score_date, account_id, max(CASE WHEN metric = {primary} THEN u90 END) AS u90,
+                   avg(CASE WHEN u180 > 0 THEN CAST(coalesce(u90, 0) AS DOUBLE) / u180 - 1 END) AS trend
+            FROM um GROUP BY ALL),
+            u AS (
             SELECT d.score_date, x.account_id,
-                   avg(CASE WHEN x.metric = '{usage_metric}' AND x.date > d.score_date - 90 THEN x.value END) AS u90,
-                   avg(CASE WHEN x.metric = '{usage_metric}' AND x.date <= d.score_date - 90 THEN x.value END) AS u180,
-                   count(DISTINCT CASE WHEN starts_with(x.metric, '{key_feature_prefix}')
+                   count(DISTINCT CASE WHEN starts_with(x.metric, {_sql_text(key_feature_prefix)})
                                         AND x.date > d.score_date - 90 AND x.value > 0 THEN x.metric END) AS feats,
-                   arg_max(CASE WHEN x.metric = '{users_metric}' AND x.date > d.score_date - 45 THEN x.value END,
-                           CASE WHEN x.metric = '{users_metric}' AND x.date > d.score_date - 45 THEN x.date END)
+                   arg_max(CASE WHEN x.metric = {users} AND x.date > d.score_date - 45 THEN x.value END,
+                           CASE WHEN x.metric = {users} AND x.date > d.score_date - 45 THEN x.date END)
                        AS users
             FROM {_DATES} d JOIN {src("usage")} x
-              ON x.account_id IS NOT NULL AND x.date <= d.score_date AND x.date > d.score_date - 180
+              ON x.account_id IS NOT NULL AND x.date <= d.score_date AND x.date > d.score_date - 90
             GROUP BY ALL)"""
         )
         cols += [
-            "CAST(coalesce(u.u90, 0) AS DOUBLE) AS usage_90d",
-            "CASE WHEN u.u180 > 0 THEN CAST(coalesce(u.u90, 0) AS DOUBLE) / u.u180 - 1 END AS usage_trend",
+            "CAST(coalesce(ut.u90, 0) AS DOUBLE) AS usage_90d",
+            "ut.trend AS usage_trend",
             "CASE WHEN lic.seats > 0 THEN CAST(u.users AS DOUBLE) / lic.seats END AS utilisation",
             "coalesce(u.feats, 0) AS features_used",
         ]
-        joins.append("LEFT JOIN u USING (score_date, account_id)")
+        joins += ["LEFT JOIN ut USING (score_date, account_id)", "LEFT JOIN u USING (score_date, account_id)"]
     if has["activities"]:
         ctes.append(
             f"""act AS (
@@ -251,6 +320,10 @@ def features(
         )
         cols.append("CAST(coalesce(op.open_arr, 0) AS DOUBLE) AS open_expansion_arr")
         joins.append("LEFT JOIN op USING (score_date, account_id)")
+    if has["notes"]:
+        _register_signals(ws, dates)
+        cols += [f"CAST(sg.{c} AS DOUBLE) AS {c}" for c in SIGNAL_FEATURES]
+        joins.append(f"LEFT JOIN {_SIGNALS} sg USING (score_date, account_id)")
     sql = f"""
         WITH {", ".join(ctes)}
         SELECT b.account_id, b.score_date, b.mrr, {", ".join(cols)}

@@ -52,18 +52,31 @@ class HealthModel:
     """``HealthModel("logistic").fit(features, labels)``; ``predict_proba(features)``; ``drivers``.
 
     Options are set in ``__init__``; :meth:`fit` returns the model and sets the fitted attributes,
-    whose names end in ``_``: ``columns_`` (the features it was trained on: those some row has),
-    ``pipeline_`` (the scikit-learn estimator) and ``medians_`` (each column's training median)."""
+    whose names end in ``_``: ``columns_`` (the features it was trained on: those some row has,
+    less ``exclude``), ``pipeline_`` (the scikit-learn estimator) and ``medians_`` (each column's
+    training median)."""
 
     columns_: tuple[str, ...]
     pipeline_: Any
     medians_: np.ndarray
 
-    def __init__(self, kind: Literal["logistic", "boosting"] = "logistic", *, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        kind: Literal["logistic", "boosting"] = "logistic",
+        *,
+        random_state: int = 0,
+        exclude: Sequence[str] = (),
+    ) -> None:
         if kind not in ("logistic", "boosting"):
             raise ConfigError(f"unknown model kind '{kind}'", hint="use 'logistic' or 'boosting'")
+        unknown = [name for name in exclude if name not in MODEL_FEATURES]
+        if unknown:
+            raise ConfigError(
+                f"unknown model feature '{unknown[0]}'", hint=f"the model's features: {', '.join(MODEL_FEATURES)}"
+            )
         self.kind = kind
         self.random_state = random_state
+        self.exclude = tuple(exclude)
 
     def _estimator(self) -> Any:
         if self.kind == "logistic":
@@ -88,6 +101,7 @@ class HealthModel:
         x = matrix(feats, MODEL_FEATURES)
         # a feature no row has (its table is not loaded) is left out
         present = ~np.isnan(x).all(axis=0) if len(x) else np.ones(x.shape[1], bool)
+        present &= np.array([c not in self.exclude for c in MODEL_FEATURES])
         columns = tuple(c for c, keep in zip(MODEL_FEATURES, present, strict=True) if keep)
         x = x[:, present]
         target = np.asarray(y.to_numpy(zero_copy_only=False) if hasattr(y, "to_numpy") else y, dtype=bool)
