@@ -207,15 +207,16 @@ def train_signal_model(
     folds: int = 5,
 ) -> SignalModel:
     """A :class:`SignalModel` fitted on labelled notes (:func:`read_labelled_notes`): every rule
-    hit in scope is a candidate, a signal when its note carries its family; each family's
-    threshold is chosen by cross-validation grouped by account, with the rules and scope in front."""
+    hit is a candidate (in scope or not, with the scope's verdict as a term), a signal when its
+    note carries its family; each family's threshold is chosen by cross-validation grouped by
+    account, with the rules and scope in front."""
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     hits = find_signals(
-        notes.select(["account_id", "date", "author", "source", "text"]), rules=rule_set, model=False
+        notes.select(["account_id", "date", "author", "source", "text"]), rules=rule_set, model=False, scope=False
     ).to_arrow()
     truth = {i + 1: set(x) for i, x in enumerate(notes.column("labels").to_pylist())}
     rows = hits.to_pylist()
-    candidates = [(h["rule"], h["sentence"], h["phrase"]) for h in rows]
+    candidates = [(h["rule"], h["sentence"], h["phrase"], h["out_of_scope"]) for h in rows]
     y = [h["rule"] in truth[h["note_row"]] for h in rows]
     return SignalModel(C=C, min_count=min_count, folds=folds).fit(
         candidates,

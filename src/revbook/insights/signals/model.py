@@ -5,7 +5,8 @@ when its confidence reaches its family's threshold.
 
 One logistic regression serves every family: its terms are the sentence's words and word pairs
 (``w:``, ``b:``), the same words tied to the family (``<family>|w:``), the phrase's words
-(``<family>|p:``) and the family itself (``rule:<family>``), so what marks a look-alike in one
+(``<family>|p:``), the family itself (``rule:<family>``) and the scope's verdict (``scope:in`` or the
+check it fails), so what marks a look-alike in one
 family ("their customers", "in the news", "is over") is learnt from all of them, while each family
 keeps its own words. Terms are binary; training (scikit-learn, L1-penalised, liblinear, fixed
 ``random_state``) keeps few of them, so a fitted model is a small JSON document (terms and weights,
@@ -32,19 +33,21 @@ __all__ = ["DEFAULT_MODEL_FILE", "Candidate", "SignalModel", "candidate_terms", 
 DEFAULT_MODEL_FILE = "model.json"
 FORMAT = "revbook-signal-model/2"
 
+#: the F1 a threshold must add over the rules alone (out of fold) before the model may block a hit
+MARGIN = 0.02
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&]*")
-#: a candidate: (rule, sentence, phrase)
-Candidate = tuple[str, str, str]
+#: a candidate: (rule, sentence, phrase, the scope check it fails or None)
+Candidate = tuple[str, str, str, str | None]
 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("\u2019", "'"))
 
 
-def candidate_terms(rule: str, sentence: str, phrase: str) -> set[str]:
+def candidate_terms(rule: str, sentence: str, phrase: str, out_of_scope: str | None = None) -> set[str]:
     """The binary terms of a candidate (see the module's docstring)."""
     words = _words(sentence)
-    terms = {"rule:" + rule}
+    terms = {"rule:" + rule, "scope:" + (out_of_scope or "in")}
     terms.update("w:" + w for w in words)
     terms.update(f"{rule}|w:{w}" for w in words)
     terms.update("b:" + a + " " + b for a, b in zip(words, words[1:], strict=False))
@@ -59,7 +62,9 @@ class SignalModel:
 
     ``C``: inverse regularisation strength; ``min_count``: a term must be in at least that many
     training candidates; ``folds``: cross-validation folds (by group, e.g. account) that choose each
-    family's threshold, the one maximising that family's F1 at the note level (0.5 when ``folds`` < 2).
+    family's threshold: the one maximising that family's F1 at the note level, and 0 (the model
+    scores but never blocks) unless blocking beats the rules alone by ``MARGIN`` (0.02) in F1
+    out of fold (0.5 for every family when ``folds`` < 2 or no groups are given).
     """
 
     C: float = 1.0
@@ -74,12 +79,12 @@ class SignalModel:
     def families(self) -> tuple[str, ...]:
         return tuple(sorted(self.threshold_))
 
-    def confidence(self, rule: str, sentence: str, phrase: str) -> float | None:
+    def confidence(self, rule: str, sentence: str, phrase: str, out_of_scope: str | None = None) -> float | None:
         """P(the candidate is a signal), or None for a family the model was not trained on."""
         if rule not in self.threshold_:
             return None
         w = self.weights_
-        z = self.intercept_ + sum(w[t] for t in candidate_terms(rule, sentence, phrase) if t in w)
+        z = self.intercept_ + sum(w[t] for t in candidate_terms(rule, sentence, phrase, out_of_scope) if t in w)
         return 1.0 / (1.0 + math.exp(-max(min(z, 700.0), -700.0)))
 
     def fit(
@@ -216,17 +221,18 @@ def _out_of_fold(X: Any, y: Any, vocab: list[str], C: float, groups: list[Any], 
 def _best_threshold(
     family: str, candidates: Sequence[Candidate], oof: Any, notes: list[Any], truth: Mapping[Any, set[str]]
 ) -> float:
-    """The threshold maximising the family's note-level F1 over out-of-fold confidences."""
+    """The threshold maximising the family's note-level F1 over out-of-fold confidences; 0 (the
+    model never blocks) unless a threshold beats the rules alone by :data:`MARGIN` in F1."""
     best_conf: dict[Any, float] = {}
     for c, conf, note in zip(candidates, oof, notes, strict=True):
-        if c[0] == family:
+        if c[0] == family and c[3] is None:  # only candidates in scope can fire
             best_conf[note] = max(best_conf.get(note, 0.0), float(conf))
     positives = sum(family in t for t in truth.values())
-    best, best_f1 = 0.5, -1.0
-    for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+    best, best_f1 = 0.0, -1.0
+    for t in (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
         fired = [n for n, c in best_conf.items() if c >= t]
         tp = sum(family in truth.get(n, set()) for n in fired)
         f1 = 2 * tp / max(len(fired) + positives, 1)
-        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best - 0.5)):
+        if f1 > best_f1 + (MARGIN if t > 0 else 0.0) + 1e-9:
             best, best_f1 = t, f1
     return best

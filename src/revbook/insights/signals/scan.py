@@ -5,7 +5,6 @@ sentences of the candidate notes, one regular-expression pass per rule), then ea
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +26,8 @@ if TYPE_CHECKING:
 SIGNATURE = r"(?s)\r?\n--[ \t]*\r?\n.*$"
 #: the columns of a hit
 COLUMNS = (
-    "account_id", "date", "author", "source", "rule", "polarity", "sentence", "phrase", "confidence", "note_row",
-    "sentence_no",
+    "account_id", "date", "author", "source", "rule", "polarity", "sentence", "phrase", "confidence", "out_of_scope",
+    "note_row", "sentence_no",
 )  # fmt: skip
 
 
@@ -92,23 +91,20 @@ def _in_scope(table: pa.Table, rules: tuple[SignalRule, ...], model: SignalModel
     for row in table.to_pylist():
         rule = by_name[row["rule"]]
         sentence = row["full_sentence"]
-        if scope:
-            reason, phrase = out_of_scope(rule.name, rule.regex, sentence, negation_inside=rule.negation_inside)
-            if reason is not None:
-                continue
-        else:
-            found = re.search(rule.regex, sentence)
-            phrase = found.group(0) if found else sentence
+        reason, phrase = out_of_scope(rule.name, rule.regex, sentence, negation_inside=rule.negation_inside)
+        if scope and reason is not None:
+            continue
         confidence = None
         if model is not None:
-            confidence = model.confidence(rule.name, row["sentence"], phrase)
-            if confidence is not None and confidence < model.threshold_[rule.name]:
+            confidence = model.confidence(rule.name, row["sentence"], phrase, reason)
+            if scope and confidence is not None and confidence < model.threshold_[rule.name]:
                 continue
-        row["phrase"], row["confidence"] = phrase, confidence
+        row["phrase"], row["confidence"], row["out_of_scope"] = phrase, confidence, reason
         keep.append({c: row[c] for c in COLUMNS})
     fields = {f.name: f for f in table.schema}
     fields["phrase"] = pa.field("phrase", pa.string())
     fields["confidence"] = pa.field("confidence", pa.float64())
+    fields["out_of_scope"] = pa.field("out_of_scope", pa.string())
     return pa.Table.from_pylist(keep, schema=pa.schema([fields[c] for c in COLUMNS]))
 
 
@@ -178,14 +174,14 @@ def find_signals(
     scope: bool = True,
 ) -> Frame:
     """Every signal in the notes: account_id, date, author, source, rule, polarity, sentence,
-    phrase (the words that fired), confidence (the model's), note_row (the note's position),
-    sentence_no.
+    phrase (the words that fired), confidence (the model's), out_of_scope (null for a signal; with
+    ``scope=False``, the scope check a candidate fails), note_row (the note's position), sentence_no.
 
     ``source`` is a Store (its ``notes`` table) or any Arrow-like table with account_id, date,
     text (author, source optional). ``since`` keeps notes dated on or after it, ``before`` those
     dated strictly before it. ``rules`` overrides the defaults (``[signals]`` of revbook.toml).
-    A candidate is kept when its phrase is in scope (``scope=False`` keeps every candidate) and
-    the model's confidence reaches the family's threshold. ``model``: None or True, the shipped
+    A candidate is kept when its phrase is in scope and the model's confidence reaches the
+    family's threshold (``scope=False`` keeps every candidate, with its verdicts, for review). ``model``: None or True, the shipped
     model; a :class:`SignalModel` or the path of one saved as JSON; False, rules and scope alone.
     Note text is data: HTML stays as written, nothing is rendered or run.
     """

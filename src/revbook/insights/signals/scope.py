@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["SCOPE_CHECKS", "clause_around", "out_of_scope"]
+__all__ = ["SCOPE_CHECKS", "clause_around", "compiled", "out_of_scope"]
 
 _F = re.IGNORECASE
 
@@ -69,12 +69,14 @@ OWN_COMPANY = re.compile(
 RESOLVED = re.compile(
     r"\b(?:is|are|was|were|has been|have been|'s) (?:now |finally |long |all )?(?:over|resolved|lifted|sorted|settled"
     r"|fixed|done|behind (?:us|them)|history|paid|cleared|reversed|back to normal|complete|closed)\b"
-    r"|\bafter the (?:reorg\w*|restructur\w*|layoffs?|merger|acquisition|freeze)\b|\blast year\b"
+    r"|\bafter the (?:reorg\w*|restructur\w*|merger|acquisition|freeze)\b|\blast year\b"
     r"|\b(?:from|since) last year\b|\blast year'?s\b|\bback in (?:19|20)\d\d\b|\bin 20(?:1\d|2[0-3])\b"
     r"|\bno longer (?:an issue|a problem|relevant|frozen)\b|\ball square\b|\bpaid (?:on|in full)\b|\bended\b"
     r"|\balready (?:handled|resolved|paid|replaced)\b",
     _F,
 )
+#: what follows "until", "once", "pending" is not yet so ("withholding payment until it is resolved")
+PENDING = re.compile(r"\b(?:until|till|unless|once|pending|before|when)\b", _F)
 ACQUIRER = re.compile(
     r"\b(?:acquiring|acquisition of|bought|buying|to buy|purchase of|snapped up)\s+(?:a|an|two|three|several|another"
     r"|some|small|the|[A-Z]\w+)\b|\bacquired (?!by\b)(?:a|an|two|several|another|small|[A-Z]\w+)\b|\bacquisitions?\b.{0,30}\bspree\b",
@@ -133,7 +135,8 @@ def clause_around(sentence: str, start: int, end: int) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
+def compiled(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` compiled by Python (case-insensitive), or None for an RE2 construct Python lacks."""
     try:
         return re.compile(pattern, _F)
     except re.error:  # an RE2 construct Python lacks: the whole sentence is the phrase
@@ -170,7 +173,8 @@ def _check(name: str, rule: str, negation_inside: bool, sentence: str, start: in
     if name == "own_company":
         return bool(OWN_COMPANY.search(before + phrase))
     if name == "resolved":
-        return bool(RESOLVED.search(before + phrase + after))
+        pending = PENDING.search(after)
+        return bool(RESOLVED.search(before + phrase + (after[: pending.start()] if pending else after)))
     if name == "acquirer":
         return bool(ACQUIRER.search(before + phrase + after))
     if name == "temporary":
@@ -183,7 +187,7 @@ def _check(name: str, rule: str, negation_inside: bool, sentence: str, start: in
 def out_of_scope(rule: str, pattern: str, sentence: str, *, negation_inside: bool = True) -> tuple[str | None, str]:
     """(None and the phrase) when one match of ``pattern`` in ``sentence`` is in scope; else (the
     first failed check, the first phrase). ``pattern`` is the rule's combined regular expression."""
-    rx = _compiled(pattern)
+    rx = compiled(pattern)
     spans = [(m.start(), m.end()) for m in rx.finditer(sentence) if m.end() > m.start()] if rx is not None else []
     if not spans:
         spans = [(0, len(sentence))]
