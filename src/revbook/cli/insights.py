@@ -172,4 +172,5 @@ def _hard_negatives(frame: Frame) -> str:
     f1 = "-" if total["f1"] is None else f"{total['f1']:.3f}"
     fired = total["hard_negative_fires"]
     share = f" ({fired / total['hard_negatives']:.1%})" if total["hard_negatives"] else ""
-    return f"precision, recall and F1 per family (all: F1 {f1}); hard negatives firing {fired} of {total['hard_negatives']}{share}"
+    hard = f"hard negatives firing {fired} of {total['hard_negatives']}{share}"
+    return f"precision, recall and F1 per family (all: F1 {f1}); {hard}"

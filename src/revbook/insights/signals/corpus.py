@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,9 @@ def read_labelled_notes(path: str | Path, *, rules: Iterable[str] | None = None)
     p = Path(path)
     known = set(rules) if rules is not None else {r.name for r in signal_rules()}
     if not p.exists():
-        raise SourceError("labelled notes not found", file=str(p), hint="pass a CSV with account_id, date, text, labels")
+        raise SourceError(
+            "labelled notes not found", file=str(p), hint="pass a CSV with account_id, date, text, labels"
+        )
     with p.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = {"account_id", "date", "text", "labels"} - set(reader.fieldnames or ())
@@ -245,5 +247,3 @@ def accuracy_table(frame: Frame, *, labels: Mapping[str, str] | None = None) -> 
             f"{f(r['recall'])} | {f(r['f1'])} | {r['hard_negatives']} | {r['hard_negative_fires']}{share} |"
         )
     return "\n".join(lines)
-
-

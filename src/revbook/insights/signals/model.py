@@ -16,6 +16,7 @@ of the terms present))).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -50,7 +51,7 @@ def candidate_terms(rule: str, sentence: str, phrase: str, out_of_scope: str | N
     terms = {"rule:" + rule, "scope:" + (out_of_scope or "in")}
     terms.update("w:" + w for w in words)
     terms.update(f"{rule}|w:{w}" for w in words)
-    terms.update("b:" + a + " " + b for a, b in zip(words, words[1:], strict=False))
+    terms.update("b:" + a + " " + b for a, b in itertools.pairwise(words))
     terms.update(f"{rule}|p:{w}" for w in _words(phrase))
     return terms
 
@@ -141,7 +142,9 @@ class SignalModel:
             got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
             raise ConfigError(f"{source} is not a revbook signal model", value=got, hint=f"expected format {FORMAT}")
         opts = data.get("options", {})
-        model = cls(C=float(opts.get("C", 1.0)), min_count=int(opts.get("min_count", 2)), folds=int(opts.get("folds", 5)))
+        model = cls(
+            C=float(opts.get("C", 1.0)), min_count=int(opts.get("min_count", 2)), folds=int(opts.get("folds", 5))
+        )
         model.intercept_ = float(data["intercept"])
         model.threshold_ = {str(f): float(t) for f, t in data["thresholds"].items()}
         model.weights_ = {str(t): float(v) for t, v in data["weights"].items()}
@@ -159,7 +162,9 @@ class SignalModel:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read the signal model {p} ({exc})", hint="write one with SignalModel.save") from None
+            raise ConfigError(
+                f"cannot read the signal model {p} ({exc})", hint="write one with SignalModel.save"
+            ) from None
         return cls.from_dict(data, source=str(p))
 
 

@@ -64,7 +64,8 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
             r"merger of (?:the |our |their )?(?:two )?(?:\w+ )?(?:teams|departments)",
             r"\binternal (?:team )?merger\b",
             r"merg\w* (?:the |two )?(?:teams|departments|branches|pull|conflict|request|fields)",
-            r"\b(?:customer|user|lead|talent) acquisition\b|\bacquisition of (?:new )?(?:customers|users|logos|clients|talent|leads)\b",
+            r"\b(?:customer|user|lead|talent) acquisition\b|\bacquisition of (?:new )?(?:customers|users|logos"
+            r"|clients|talent|leads)\b",
         ),
         description="acquisition or merger of the customer",
     ),
@@ -80,7 +81,8 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
             r"\b(?:poached|stepped down|stepping down|handed in (?:his|her|their) notice|last day|new adventures)\b",
             r"\b(?:replacing|replaced|successor|took over|taking over|new to the role)\b",
             r"\bleft [A-Z]?\w+ (?:in|last|at)\b",
-            r"\bleft (?:\w+ ){1,3}(?:in|last|at|two|a|for)\b|\b(?:he|she|they) left\b|\b(?:was|were|been|got|being) let go\b|\bretir\w*",
+            r"\bleft (?:\w+ ){1,3}(?:in|last|at|two|a|for)\b|\b(?:he|she|they) left\b|\b(?:was|were|been|got"
+            r"|being) let go\b|\bretir\w*",
             r"\bno longer (?:our|the|a) (?:\w+ )?(?:contact|advocate|owner|admin|sponsor)|\bno longer with\b",
             r"\blea?v?ing (?:the company|us|[A-Z]\w+|at the end)|\bhanding (?:over )?(?:admin|ownership)",
             r"\b(?:emails?|messages?) (?:to \w+ )?(?:are |is )?bouncing\b|\bchampion change\b|\bmoved into\b",
@@ -95,13 +97,16 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "budget_cut",
         "risk",
         (
-            r"\bbu?dj?g?e?t\w*\b[^.;]{0,40}?\b(?:cut|cuts|slash\w*|reduc\w*|frozen|freeze|trimm?\w*|halved|shr[iu]nk\w*)",
-            r"\b(?:cut|cuts|cutting|slash\w*|reduc\w*|trimm?\w*)\b[^.;]{0,30}?\b(?:budget|budjet|spend|costs?|saas|tools?)\b",
+            r"\bbu?dj?g?e?t\w*\b[^.;]{0,40}?\b(?:cut|cuts|slash\w*|reduc\w*|frozen|freeze|trimm?\w*|halved"
+            r"|shr[iu]nk\w*)",
+            r"\b(?:cut|cuts|cutting|slash\w*|reduc\w*|trimm?\w*)\b[^.;]{0,30}?\b(?:budget|budjet|spend|costs?|saas"
+            r"|tools?)\b",
             r"\b(?:spend(?:ing)?|purchasing|procurement) freeze\b|\bfreeze on\b",
             r"\bcost[- ](?:cutting|reduction|savings?|control)\b",
             r"\bsave (?:money|costs?)\b|\bsavings\b",
             r"\bjustify (?:the |our |every |each )?(?:spend|cost|line item|contract|renewal)",
-            r"\bline item\b[^.;]{0,30}?\b(?:cut|removed|under review|flagged|dropped|scrutini[sz]\w*|questioned)\b|\bleaner\b",
+            r"\bline item\b[^.;]{0,30}?\b(?:cut|removed|under review|flagged|dropped|scrutini[sz]\w*|questioned)\b"
+            r"|\bleaner\b",
             r"\bconsolidat\w* (?:tools|vendors|spend)",
         ),
         description="a budget cut, spend freeze or cost drive that touches our contract",
@@ -113,10 +118,12 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
             r"\blaid off\b|\blay(?:ing)? off\b|\blayoffs?\b",
             r"\bre-?organi[sz]ation\b|\breorg\b|\brestructur(?:ing|e)\b|\bredundanc\w*",
             r"\b(?:was|were|being|is|are|been|getting|got) (?:re-?organi[sz]ed|restructured|downsized)\b",
-            r"\b(?:re-?organi[sz]ed|restructured) (?:the |their |its )?(?:org|organi[sz]ation|company|team|department|business)\b",
+            r"\b(?:re-?organi[sz]ed|restructured) (?:the |their |its )?(?:org|organi[sz]ation|company|team"
+            r"|department|business)\b",
             r"\brif\b|\breduction in force\b|\bdownsiz(?:ing|e)\b",
             r"\b(?:were|was|been|being|got|get) let go\b|\blet go (?:of )?(?:\d+|staff|people|half|a third|most)\b",
-            r"\b(?:job cuts|headcount (?:cut|reduction)s?|cutting (?:jobs|staff|roles|headcount)|skeleton crew|empty desks)\b",
+            r"\b(?:job cuts|headcount (?:cut|reduction)s?|cutting (?:jobs|staff|roles|headcount)|skeleton crew"
+            r"|empty desks)\b",
             r"\bclosing (?:the |their |its )?\w* ?(?:office|site|plant|branch)\b",
         ),
         description="layoffs or a reorganisation at the customer",
@@ -133,7 +140,8 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
             r"\beval(?:uation)?s? (?:of|with)\b|\brunning an eval\b|\bin parallel\b",
             r"\b(?:rfp|rfi|poc|proof of concept|shortlist\w*|bake-?off)\b",
             r"\b(?:saw|seen|had|got|sat through|watched|took) a demo (?:of|from)\b|\bcame in and did\b",
-            r"\bgot a quote from\b|\bcheaper (?:option|alternative|quote|offer)\b|\bmatch (?:it|their|the) (?:price|quote|offer)",
+            r"\bgot a quote from\b|\bcheaper (?:option|alternative|quote|offer)\b|\bmatch (?:it|their|the) (?:price"
+            r"|quote|offer)",
             r"\b(?:in-house|build (?:their|our) own|built their own|homegrown)\b",
             r"\btrial \w+ for\b|\bto trial\b",
             r"\bdiscount to switch\b|\boffered (?:them )?a discount\b",
@@ -151,16 +159,19 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "underuse",
         "both",
         (
-            r"(?:\bnot|n't|\bdont|\barent|\bisnt|\bhardly|\bbarely|\brarely)\s+(?:\w+ )?(?:using|use|used|uisng|utili[sz]\w*|log\w* in|logged)\b",
+            r"(?:\bnot|n't|\bdont|\barent|\bisnt|\bhardly|\bbarely|\brarely)\s+(?:\w+ )?(?:using|use|used|uisng"
+            r"|utili[sz]\w*|log\w* in|logged)\b",
             r"\bonly (?:using )?(?:about |around |a )?(?:\d+|half|a fraction|some|part|one|a few|a handful)\b",
             r"\b(?:low|poor|flat|weak|dropping|declining) (?:adoption|usage|engagement)\b",
             r"\b(?:adoption|usage|logins?|engagement)\b[^.;]{0,40}?\b(?:low|down|dropp\w*|declin\w*|stalled|zero)\b",
             r"\b(?:unused|idle|shelfware|inactive|dormant|gathering dust)\b",
             r"\b(?:nobody|no one) (?:\w+ )?(?:uses?|using|logs?|logged|opens?|touch\w*)\b|\bnobody has time to use\b",
             r"\bnot (?:been )?(?:viewed|opened)\b|\bhaven'?t been (?:viewed|opened|used)\b",
-            r"\b\d+ (?:active )?(?:users )?(?:out )?of (?:the |their )?\d+\b|\b\d+% of (?:licensed |their )?(?:users|seats|licen)",
+            r"\b\d+ (?:active )?(?:users )?(?:out )?of (?:the |their )?\d+\b|\b\d+% of (?:licensed |their )?(?:users"
+            r"|seats|licen)",
             r"\bout of \d+\b|\bonly (?:really )?uses?\b|\bnone of the\b|\bnever (?:been )?accepted\b",
-            r"\bstalled\b|\b(?:active )?users (?:down|dropped|fell)\b|\bno (?:\w+ )?logins\b|\blogins? (?:since|in|tell)\b",
+            r"\bstalled\b|\b(?:active )?users (?:down|dropped|fell)\b|\bno (?:\w+ )?logins\b|\blogins? (?:since|in"
+            r"|tell)\b",
         ),
         exclude=(r"\bn't use (?:sso|saml|scim)\b",),
         negation_inside=False,
@@ -197,11 +208,14 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "risk",
         (
             r"\b(?:emailed|called|wrote to|complained to|escalated to|went to|copying|copied|cc'?d|cc'?ing|looped in"
-            r"|contacted|rang|phoned|messaged|pinged) (?:our|your) (?:ceo|cto|coo|cfo|cro|president|founder|vp\w*|svp|evp"
+            r"|contacted|rang|phoned|messaged|pinged) (?:our|your) (?:ceo|cto|coo|cfo|cro|president|founder|vp\w*"
+            r"|svp|evp"
             r"|leadership|head of|chief|exec\w*|management|board|md)\b",
             r"\b(?:over|above|around) (?:my|the csm'?s|our|your) heads?\b",
-            r"\bexec(?:utive)? escalation\b|\bescalat\w* (?:it |this )?(?:to|with) (?:our|your) (?:ceo|vp|leadership|management|exec\w*|cto|coo)",
-            r"\b(?:ceo|cto|coo|cfo|cio|cro|vp|svp|director|chief \w+ officer|head of \w+|managing director|gm)\b[^.;]{0,60}?"
+            r"\bexec(?:utive)? escalation\b|\bescalat\w* (?:it |this )?(?:to|with) (?:our|your) (?:ceo|vp|leadership"
+            r"|management|exec\w*|cto|coo)",
+            r"\b(?:ceo|cto|coo|cfo|cio|cro|vp|svp|director|chief \w+ officer|head of \w+|managing director"
+            r"|gm)\b[^.;]{0,60}?"
             r"\b(?:furious|complain\w*|escalat\w*|unacceptable|unfit for purpose|demand\w*|threaten\w*|angry|livid)",
             r"\b(?:furious|livid|unfit for purpose|unacceptable)\b|\bcomplained to\b",
         ),
@@ -212,11 +226,13 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "risk",
         (
             r"\b(?:late|missed|overdue|delayed|failed|declined|bounced|outstanding|unpaid|withh?old\w*|withh?eld|held"
-            r"|on hold|blocked|disputed?|short[- ]paid|rejected)\b[^.;]{0,30}?\b(?:payments?|invoices?|card|po|purchase order|bills?)\b",
+            r"|on hold|blocked|disputed?|short[- ]paid|rejected)\b[^.;]{0,30}?\b(?:payments?|invoices?|card|po"
+            r"|purchase order|bills?)\b",
             r"\b(?:payments?|invoices?|card|po|purchase order|bills?)\b[^.;]{0,30}?\b(?:late|missed|overdue|outstanding"
             r"|unpaid|declined|bounced|on hold|disputed?|lapsed|expired|rejected|past due|blocked|withh?eld)\b",
             r"\bcollections\b|\bdunning\b|\bpast due\b|\barrears\b|\bwithh?old\w*|\bwithholdnig\b",
-            r"\b(?:hasn'?t|haven'?t|not) (?:been )?paid\b|\bdisput\w*|\bpayment deadlines?\b|\bcredit hold\b|\boverdue\b",
+            r"\b(?:hasn'?t|haven'?t|not) (?:been )?paid\b|\bdisput\w*|\bpayment deadlines?\b|\bcredit hold\b"
+            r"|\boverdue\b",
         ),
         description="a late or missed payment, an invoice dispute, a payment hold",
     ),
@@ -224,22 +240,30 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "new_team",
         "expansion",
         (
-            r"\bnew (?:office|region|business unit|subsidiary|division|department|bu)\b[^.;]{0,40}?\b(?:wants?|interest|asked|access|onboard|using|join)",
-            r"\b(?:another|a second|second|other) (?:department|team|division|business unit|region|office|group|bu)s?\b",
-            r"\b(?:subsidiary|division|department|region|regions|office|bu|team|teams|group|org|leads|managers)\b[^.;]{0,40}?"
-            r"\b(?:wants? (?:in|access|to (?:use|start|join|onboard|get|roll)|its own|their own|the same)|asked (?:how to get|for) access"
-            r"|(?:is |are )?looking to onboard|to onboard|onto (?:it|the platform|us)|on (?:the platform|board)|interested in (?:using|the platform|us)"
+            r"\bnew (?:office|region|business unit|subsidiary|division|department|bu)\b[^.;]{0,40}?\b(?:wants?"
+            r"|interest|asked|access|onboard|using|join)",
+            r"\b(?:another|a second|second|other) (?:department|team|division|business unit|region|office|group"
+            r"|bu)s?\b",
+            r"\b(?:subsidiary|division|department|region|regions|office|bu|team|teams|group|org|leads"
+            r"|managers)\b[^.;]{0,40}?"
+            r"\b(?:wants? (?:in|access|to (?:use|start|join|onboard|get|roll)|its own|their own|the same)"
+            r"|asked (?:how to get|for) access"
+            r"|(?:is |are )?looking to onboard|to onboard|onto (?:it|the platform|us)|on (?:the platform|board)"
+            r"|interested in (?:using|the platform|us)"
             r"|asking about using|been asking about|start using|join the (?:pilot|piolt|rollout)|aksed to join)",
             r"\b(?:roll(?:ing)? (?:it |us |the platform )?out|rollout) (?:to|across) (?:the |their |all )?(?:\w+ )?"
             r"(?:teams?|departments?|regions?|offices?|sites?|subsidiar\w*|org)",
             r"\bextend\w* (?:our |the )?(?:licen[cs]e|contract|platform|access)\b[^.;]{0,40}?\b(?:cover|to|for)\b",
             r"\bstandardi[sz]e on us\b|\bacross (?:all|the) (?:regions|teams|sites|offices|business units)\b",
             r"\bpitching us\b|\bnew bu\b|\bbu interest\b|\bexpand\w* into (?:a |the )?(?:new )?\w+",
-            r"\badd their \d+\b|\bbring (?:the |their |those )?(?:\w+ )?(?:teams?|staff|people|analysts) (?:\w+ )?(?:onto|on to|into)\b"
+            r"\badd their \d+\b|\bbring (?:the |their |those )?(?:\w+ )?(?:teams?|staff|people"
+            r"|analysts) (?:\w+ )?(?:onto|on to|into)\b"
             r"|\bbring (?:the )?(?:two |three )?teams? (?:she|he|they) inherited\b",
             r"\b(?:hr|finance|marketing|sales|legal|ops|operations|quality|support|engineering|procurement|partnerships"
-            r"|underwriting|billing|payments|patient services|customer success|customer support)\b(?: team| leads| department)?"
-            r"[^.;]{0,40}?\b(?:wants? (?:in|access|to use|to start|the same)|asked (?:how to get|for) access|reached out"
+            r"|underwriting|billing|payments|patient services|customer success|customer support)\b(?: team| leads"
+            r"| department)?"
+            r"[^.;]{0,40}?\b(?:wants? (?:in|access|to use|to start|the same)|asked (?:how to get|for) access"
+            r"|reached out"
             r"|interested|asking about using|to onboard)",
         ),
         description="another team, department, region, subsidiary or acquired company wants the product",
@@ -267,16 +291,19 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "expansion_intent",
         "expansion",
         (
-            r"\b(?:add|adding|buy|need|needs|want|wants|more|additional|extra) (?:\d+ )?(?:more |additional |extra |new )?"
+            r"\b(?:add|adding|buy|need|needs|want|wants|more|additional|extra) (?:\d+ )?(?:more |additional |extra "
+            r"|new )?"
             r"(?:seats|licen[cs]es|lciences|users|logins)\b",
             r"\bquote for (?:\d+|an?) (?:more |additional |extra )?(?:seats|licen|users)|\bfor another \d+\b",
             r"\b(?:upgrad\w*|bump|increase|raise|lift) (?:\w+ ){0,3}(?:to|the limit|limit|cap|tier|plan|allowance)\b",
-            r"\b(?:hit|hitting|hits|over|maxed out|reached|exceeded|exceeding|run out of|ran out of|running out of|out of)\b "
+            r"\b(?:hit|hitting|hits|over|maxed out|reached|exceeded|exceeding|run out of|ran out of|running out of"
+            r"|out of)\b "
             r"(?:the |their |our )?(?:\w+ ){0,2}(?:limit|cap|quota|allowance|seats|licen\w*|lciences|capacity)\b",
             r"\b\d+ ?/ ?\d+ seats\b|\bwaitlist\b|\bgo from \d+ to \d+ seats\b|\bhigher (?:tier|plan|user cap|limit)\b",
         ),
         exclude=(
-            r"\bseats (?:at|for) (?:our|the) (?:user |customer )?(?:conference|dinner|event|advisory|summit|webinar|table)",
+            r"\bseats (?:at|for) (?:our|the) (?:user |customer )?(?:conference|dinner|event|advisory|summit|webinar"
+            r"|table)",
             r"\blimit of (?:her|his|my|their|our) patience\b",
             r"\b(?:reduce|drop|cut|fewer|come off|down to|lower tier)\b",
         ),
@@ -286,10 +313,13 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         "new_use_case",
         "expansion",
         (
-            r"\b(?:interested|excited|keen|curious)\b[^.;]{0,60}?\b(?:module|add-?on|package|services|automation|forecasting"
+            r"\b(?:interested|excited|keen|curious)\b[^.;]{0,60}?\b(?:module|add-?on|package|services|automation"
+            r"|forecasting"
             r"|workflow|api|feature|use case|journeys|audit log|sandbox|environment)\b",
-            r"\bwants? (?:a demo|to (?:use|try|pilot|explore|automate))\b|\bwould like to (?:pilot|try|use)\b|\b'?d like to pilot\b",
-            r"\b(?:asked|asking|enquired|inquired) about (?:a |an |the |our )?(?:\w+ ){0,2}(?:module|add-?on|environment|package"
+            r"\bwants? (?:a demo|to (?:use|try|pilot|explore|automate))\b|\bwould like to (?:pilot|try|use)\b"
+            r"|\b'?d like to pilot\b",
+            r"\b(?:asked|asking|enquired|inquired) about (?:a |an |the |our )?(?:\w+ ){0,2}(?:module|add-?on"
+            r"|environment|package"
             r"|services|tier|sandbox)",
             r"\buse (?:it|us|the platform|\w+) for (?:\w+ )?(?:board|reporting|their|planning|forecast\w*|onboarding)",
             r"\bcould (?:it|you|we|that|\w+ \w+) (?:handle|do|help with|support)\b|\bis that something\b",
@@ -319,7 +349,6 @@ DEFAULT_RULES: tuple[SignalRule, ...] = (
         ),
         description="a verbal or written commitment to renew, including multi-year and early renewals",
     ),
-
 )
 
 #: the cs-notes corpus's labels and the rule each one is measured against

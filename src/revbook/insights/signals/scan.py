@@ -181,8 +181,9 @@ def find_signals(
     text (author, source optional). ``since`` keeps notes dated on or after it, ``before`` those
     dated strictly before it. ``rules`` overrides the defaults (``[signals]`` of revbook.toml).
     A candidate is kept when its phrase is in scope and the model's confidence reaches the
-    family's threshold (``scope=False`` keeps every candidate, with its verdicts, for review). ``model``: None or True, the shipped
-    model; a :class:`SignalModel` or the path of one saved as JSON; False, rules and scope alone.
+    family's threshold (``scope=False`` keeps every candidate, with its verdicts, for review).
+    ``model``: None or True, the shipped model; a :class:`SignalModel` or the path of one saved as
+    JSON; False, rules and scope alone.
     Note text is data: HTML stays as written, nothing is rendered or run.
     """
     import duckdb

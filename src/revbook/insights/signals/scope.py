@@ -39,7 +39,8 @@ NEGATORS = re.compile(
     _F,
 )
 NEGATED_AFTER = re.compile(
-    r"^\W*(?:\w+\W+){0,12}?(?:turned out (?:to be )?(?:false|wrong|untrue)|(?:was|were|is|are) (?:false|untrue|unfounded)"
+    r"^\W*(?:\w+\W+){0,12}?(?:turned out (?:to be )?(?:false|wrong|untrue)|(?:was|were|is|are) (?:false|untrue"
+    r"|unfounded)"
     r"|(?:is|are|was|were) not (?:happening|planned|true)|(?:isn|aren|wasn|weren)'?t (?:happening|planned|true)"
     r"|won'?t happen|never happened|didn'?t happen|fell through"
     r"|(?:are|is|were|was) (?:unaffected|untouched|not affected))",
@@ -79,7 +80,8 @@ RESOLVED = re.compile(
 PENDING = re.compile(r"\b(?:until|till|unless|once|pending|before|when)\b", _F)
 ACQUIRER = re.compile(
     r"\b(?:acquiring|acquisition of|bought|buying|to buy|purchase of|snapped up)\s+(?:a|an|two|three|several|another"
-    r"|some|small|the|[A-Z]\w+)\b|\bacquired (?!by\b)(?:a|an|two|several|another|small|[A-Z]\w+)\b|\bacquisitions?\b.{0,30}\bspree\b",
+    r"|some|small|the|[A-Z]\w+)\b|\bacquired (?!by\b)(?:a|an|two|several|another|small|[A-Z]\w+)\b"
+    r"|\bacquisitions?\b.{0,30}\bspree\b",
 )
 NEWS = re.compile(
     r"\b(?:in the news|all over the news|news about|newsletter|headlines?|article|press coverage|linkedin"
@@ -105,14 +107,31 @@ SCOPE_CHECKS: dict[str, frozenset[str] | None] = {
     "negated": None,
     "hypothetical": None,
     "third_party": frozenset(
-        {"acquisition", "budget_cut", "layoffs_reorg", "competitor", "champion_left", "payment_issue", "hiring_growth",
-         "cancel_intent"}
-    ),  # fmt: skip
+        {
+            "acquisition",
+            "budget_cut",
+            "layoffs_reorg",
+            "competitor",
+            "champion_left",
+            "payment_issue",
+            "hiring_growth",
+            "cancel_intent",
+        }
+    ),
     "own_company": frozenset({"acquisition", "budget_cut", "layoffs_reorg", "cancel_intent", "renewal_commit"}),
     "resolved": frozenset(
-        {"acquisition", "budget_cut", "layoffs_reorg", "competitor", "champion_left", "payment_issue", "cancel_intent",
-         "exec_escalation", "underuse"}
-    ),  # fmt: skip
+        {
+            "acquisition",
+            "budget_cut",
+            "layoffs_reorg",
+            "competitor",
+            "champion_left",
+            "payment_issue",
+            "cancel_intent",
+            "exec_escalation",
+            "underuse",
+        }
+    ),
     "acquirer": frozenset({"acquisition"}),
     "temporary": frozenset({"champion_left"}),
     "boilerplate": None,
