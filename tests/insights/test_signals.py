@@ -35,11 +35,31 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                    ["They are not evaluating other vendors.", "They are evaluating the new dashboard"]),
     "underuse": (["They're not using all the functionality.", "Only using about half of the features"],
                  ["They use all the functionality now"]),
-    "new_team": (["They are opening a new office in Berlin", "Launching a new product line in Q3"],
-                 ["No new office planned.", "If they open a new office we might talk"]),
-    "expansion_intent": (["Asked for 25 more seats.", "Another department wants access"],
-                         ["No plans to add more seats.", "They won't add another department this year"]),
+    "cancel_intent": (["They will not be renewing in May.", "Plan is to downgrade to Professional at renewal"],
+                      ["Cancelled Thursday's sync; will reschedule.", "No intention of cancelling, per Mateo"]),
+    "exec_escalation": (["Their CFO emailed our CEO directly, furious about the outages."],
+                        ["We escalated ticket #4177 to our engineering team."]),
+    "payment_issue": (["Payment late again: the card on file was declined.", "They're withholding payment"],
+                      ["AP confirmed the invoice was paid on November 3.",
+                       "Their new AP policy asks what happens if a payment is late"]),
+    "new_team": (["Another department wants access", "The HR team wants to roll it out too"],
+                 ["No other department is interested.", "If another department wants access we'll talk"]),
+    "hiring_growth": (["They are opening a new office in Berlin", "Closed a Series C and hiring 30 people"],
+                      ["Their competitor raised a Series C.", "Hiring freeze announced across the board"]),
+    "expansion_intent": (["Asked for 25 more seats.", "They're at 200/200 seats with a waitlist"],
+                         ["No plans to add more seats.", "Reserved 28 seats at our user conference for them"]),
+    "new_use_case": (["Bronwyn is interested in the Forecasting module and wants a demo."],
+                     ["Hugo said the Audit Log module is not interesting for them right now."]),
+    "renewal_commit": (["Mei confirmed verbally that they'll renew in June.", "Signed the 3-year renewal today!"],
+                       ["Renewed the SSL certificate on their custom domain.",
+                        "They will not commit to a renewal yet"]),
 }  # fmt: skip
+
+#: the polarity of each default rule
+POLARITY = {
+    "underuse": "both",
+    **{r: "expansion" for r in ("new_team", "hiring_growth", "expansion_intent", "new_use_case", "renewal_commit")},
+}
 
 
 def _notes(texts: list[str], day: dt.date = dt.date(2024, 6, 1)) -> pa.Table:
@@ -59,10 +79,10 @@ def test_each_rule_fires_on_a_positive_and_not_on_its_negation(rule: str) -> Non
     hits = find_signals(_notes(positives + negatives)).to_pylist()
     fired = {int(h["account_id"][1:]) for h in hits if h["rule"] == rule}
     assert fired == set(range(len(positives))), [(h["rule"], h["sentence"]) for h in hits]
-    polarity = {h["polarity"] for h in hits if h["rule"] == rule}
-    assert polarity == {
-        "both" if rule == "underuse" else "expansion" if "new_team" in rule or "expansion" in rule else "risk"
-    }
+    assert {h["polarity"] for h in hits if h["rule"] == rule} == {POLARITY.get(rule, "risk")}
+    # every hit names the phrase that fired and the model's confidence
+    assert all(h["phrase"] and h["phrase"].lower() in h["sentence"].lower() for h in hits)
+    assert all(h["confidence"] is not None and 0 <= h["confidence"] <= 1 for h in hits)
 
 
 def test_hit_carries_sentence_date_account_and_rule() -> None:
@@ -127,13 +147,27 @@ def ws(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_accuracy_on_the_labelled_set_with_hard_negatives(ws: Workspace) -> None:
+    """The sample's risk labels mean what the rules mean; its expansion labels were planted with an
+    older split of the families (see docs/churn-reasons.md), so they are checked by what they say."""
     lab = sample.labels(accounts=ACCOUNTS)["labels_signals"]
     acc = {r["rule"]: r for r in signal_accuracy(ws, lab).to_pylist()}
+    for rule in ("acquisition", "champion_left", "budget_cut", "layoffs_reorg", "competitor", "underuse"):
+        assert acc[rule]["positives"] > 40 and acc[rule]["precision"] > 0.95 and acc[rule]["recall"] > 0.95, rule
     total = acc["(all)"]
-    assert total["precision"] > 0.95 and total["recall"] > 0.85
-    assert total["hard_negatives"] > 100 and total["hard_negative_pass_rate"] > 0.95
-    for rule in ("acquisition", "budget_cut", "competitor", "expansion_intent"):
-        assert acc[rule]["positives"] > 20 and acc[rule]["recall"] > 0.8
+    assert total["hard_negatives"] > 100 and total["hard_negative_pass_rate"] > 0.98
+    # rules no sample note is labelled for are listed but left out of the total
+    assert acc["exec_escalation"]["positives"] == 0 and total["positives"] == sum(
+        acc[r]["positives"] for r in acc if r != "(all)"
+    )
+    # "another department wants access" (planted as expansion_intent) is new_team now; "25 more seats" stays
+    hits = find_signals(ws).to_arrow().to_pylist()
+    fired = {(h["account_id"], h["date"], h["rule"]) for h in hits}
+    planted = [r for r in lab.to_pylist() if r["kind"] == "positive" and r["rule"] == "expansion_intent"]
+    seats = [r for r in planted if "seat" in r["text"].lower() or "licen" in r["text"].lower()]
+    department = [r for r in planted if "department wants access" in r["text"].lower()]
+    assert len(seats) > 20 and len(department) > 20
+    assert sum((r["account_id"], r["date"], "expansion_intent") in fired for r in seats) / len(seats) > 0.9
+    assert sum((r["account_id"], r["date"], "new_team") in fired for r in department) / len(department) > 0.9
 
 
 def test_lift_of_risk_and_expansion_signals(ws: Workspace) -> None:
@@ -142,7 +176,7 @@ def test_lift_of_risk_and_expansion_signals(ws: Workspace) -> None:
     assert 0 < base["risk_rate"] < 0.5 and base["risk_lift"] == 1
     for rule in ("acquisition", "champion_left", "budget_cut", "competitor"):
         assert lift[(rule, 180)]["risk_lift"] > 1.5, rule
-    for rule in ("expansion_intent", "new_team"):
+    for rule in ("expansion_intent", "new_team", "hiring_growth"):
         assert lift[(rule, 180)]["expansion_lift"] > 1.5, rule
 
 

@@ -24,6 +24,7 @@ from .output import console, emit, print_frame
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..frame import Frame
     from ..store import Store
 
 reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
@@ -141,9 +142,15 @@ def reasons_correct(
 def signals(
     since: Annotated[str | None, typer.Option(help="notes dated on or after (YYYY-MM-DD)")] = None,
     owner: Annotated[str | None, typer.Option(help="only this CSM's book (owner id) on the as-of date")] = None,
-    eval_: Annotated[bool, typer.Option("--eval", help="print each rule's precision and recall")] = False,
+    eval_: Annotated[
+        bool, typer.Option("--eval", help="print each family's precision, recall, F1 and hard negatives firing")
+    ] = False,
     labels: Annotated[
-        Path | None, typer.Option(help="labelled set for --eval (account_id, date, author, rule, kind)")
+        Path | None,
+        typer.Option(
+            help="labelled set for --eval: hits (account_id, date, author, rule, kind) or labelled notes "
+            "(account_id, date, text, labels[, hard_negative])"
+        ),
     ] = None,
     lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
     format: FormatOpt = Format.table,
@@ -159,18 +166,19 @@ def signals(
     from ..metrics.owners import for_owner
 
     cfg = load_config(config, workspace, as_of)
+    if eval_ and labels is not None and labels.suffix.lower() == ".csv" and _is_labelled_notes(labels):
+        from ..insights.signals.corpus import note_accuracy, read_labelled_notes
+
+        frame = note_accuracy(read_labelled_notes(labels), rules=cfg.signals)
+        emit(frame, f"signals on the labelled notes: {_hard_negatives(frame)}", format, out, all_columns=True)
+        return
     with open_workspace(cfg, read_only=True) as ws:
         if eval_:
             labelled = read_labels(labels)
             if labelled is None:
                 raise ConfigError("--eval needs --labels FILE", hint="the demo writes data/labels_signals.parquet")
-            emit(
-                signal_accuracy(ws, labelled, rules=cfg.signals),
-                "signal rules: precision and recall",
-                format,
-                out,
-                all_columns=True,
-            )
+            frame = signal_accuracy(ws, labelled, rules=cfg.signals)
+            emit(frame, f"signal rules: {_hard_negatives(frame)}", format, out, all_columns=True)
             return
         if lift:
             emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, all_columns=True)
@@ -182,3 +190,22 @@ def signals(
             console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
             table = table.slice(0, 100)
         emit(Frame("signals", table), "signals, newest first", format, out)
+
+
+def _is_labelled_notes(path: Path) -> bool:
+    """Whether a CSV holds labelled notes (text and labels columns) rather than labelled hits."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    return {"text", "labels"} <= {h.strip() for h in header}
+
+
+def _hard_negatives(frame: Frame) -> str:
+    """The title's summary: micro F1 and the share of hard negatives that fire."""
+    total = next(r for r in frame.to_arrow().to_pylist() if r["rule"] == "(all)")
+    f1 = "-" if total["f1"] is None else f"{total['f1']:.3f}"
+    fired = total["hard_negative_fires"]
+    share = f" ({fired / total['hard_negatives']:.1%})" if total["hard_negatives"] else ""
+    hard = f"hard negatives firing {fired} of {total['hard_negatives']}{share}"
+    return f"precision, recall and F1 per family (all: F1 {f1}); {hard}"

@@ -30,7 +30,9 @@ def signal_accuracy(
     ``labels_signals``): ``kind`` = positive (the note states the trigger) or hard_negative (a
     negation, hypothetical or look-alike of the rule). A note counts once per rule. Columns: rule,
     polarity, positives, fired, true_positives, precision, recall, f1, hard_negatives,
-    hard_negative_fires (the fewer the better), hard_negative_pass_rate; a final ``(all)`` row.
+    hard_negative_fires (the fewer the better), hard_negative_pass_rate; a final ``(all)`` row over
+    the rules the labels cover (a rule with no labelled note cannot be judged: its row is there, its
+    fires are not in the total).
     """
     import duckdb
 
@@ -58,7 +60,7 @@ def signal_accuracy(
             allr AS (
                 SELECT * FROM per_rule UNION ALL
                 SELECT '(all)', '', sum(positives), sum(fired), sum(true_positives), sum(hard_negatives),
-                       sum(hard_negative_fires) FROM per_rule
+                       sum(hard_negative_fires) FROM per_rule WHERE positives + hard_negatives > 0
             )
             SELECT rule, polarity, CAST(positives AS BIGINT) AS positives, CAST(fired AS BIGINT) AS fired,
                    CAST(true_positives AS BIGINT) AS true_positives,
