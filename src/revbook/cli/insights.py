@@ -10,17 +10,23 @@ import typer
 
 from .app import app
 from .options import (
+    AllRowsOpt,
     AsOfOpt,
+    ColumnsOpt,
     ConfigOpt,
     Format,
     FormatOpt,
+    LimitOpt,
     OutOpt,
+    View,
+    WideOpt,
     WorkspaceOpt,
     load_config,
     open_workspace,
     read_labels,
+    split_slices,
 )
-from .output import console, emit, print_frame
+from .output import emit, print_frame, say
 
 reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
 app.add_typer(reasons_app, name="reasons")
@@ -35,6 +41,10 @@ def churn(
     top: Annotated[int, typer.Option(help="reasons in the upstream table")] = 5,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -45,11 +55,15 @@ def churn(
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws:
         ranked = pareto(ws, by=by, grain=grain, start=from_, end=to, reasons=cfg.churn_reasons)
-        emit(ranked, "churn reasons by ARR lost and by count", format, out)
+        view = View.of(columns, wide, limit, all_)
+        emit(
+            ranked, "churn reasons, largest ARR lost first", format, out, view=view, dims=split_slices(by), latest=False
+        )
         if format is Format.table and out is None:
             print_frame(
                 upstream(ws, top=top, reasons=cfg.churn_reasons),
                 title="upstream: accounts that left for each reason against accounts that stayed",
+                view=View(wide=wide),
             )
 
 
@@ -61,6 +75,10 @@ def reasons_classify(
     ] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -68,6 +86,7 @@ def reasons_classify(
     from ..insights import classify_reasons, reason_accuracy
 
     cfg = load_config(config, workspace, None)
+    view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         if eval_:
             frame = reason_accuracy(ws, labels=read_labels(labels), reasons=cfg.churn_reasons)
@@ -76,10 +95,13 @@ def reasons_classify(
                 "churn-reason classification: cross-validated precision and recall",
                 format,
                 out,
+                view=view,
                 all_columns=True,
             )
         else:
-            emit(classify_reasons(ws, reasons=cfg.churn_reasons), "churn reasons, classified", format, out)
+            classified = classify_reasons(ws, reasons=cfg.churn_reasons)
+            # in date order: the terminal shows the latest reasons
+            emit(classified, "churn reasons, classified, by date", format, out, view=view, latest=True, order="by date")
 
 
 @reasons_app.command("correct")
@@ -97,7 +119,7 @@ def reasons_correct(
     cfg = load_config(config, workspace, None)
     with open_workspace(cfg) as ws:
         correct_reason(ws, account_id, date, reason, by=by, reasons=cfg.churn_reasons)
-    console().print(f"{account_id} on {date}: reason set to {reason} by {by}")
+    say(f"{account_id} on {date}: reason set to {reason} by {by}")
 
 
 @app.command()
@@ -111,6 +133,10 @@ def signals(
     lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -122,6 +148,7 @@ def signals(
     from ..metrics.owners import for_owner
 
     cfg = load_config(config, workspace, as_of)
+    view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         if eval_:
             labelled = read_labels(labels)
@@ -132,16 +159,14 @@ def signals(
                 "signal rules: precision and recall",
                 format,
                 out,
+                view=view,
                 all_columns=True,
             )
             return
         if lift:
-            emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, all_columns=True)
+            emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, view=view, all_columns=True)
             return
         found = find_signals(ws, since=since, before=cfg.snapshot_date() + dt.timedelta(days=1), rules=cfg.signals)
         table = for_owner(found, owner, store=ws, on=cfg.snapshot_date()).to_arrow()
         table = table.sort_by([("date", "descending"), ("account_id", "ascending")])
-        if format is Format.table and out is None and table.num_rows > 100:
-            console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
-            table = table.slice(0, 100)
-        emit(Frame("signals", table), "signals, newest first", format, out)
+        emit(Frame("signals", table), "signals, newest first", format, out, view=view, limit=100, order="newest first")
