@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -64,7 +64,7 @@ def _count(text: str | None, row: Mapping[str, Any]) -> str:
     return f"{number:,.2f}" if row["unit"] == "money" or number != number.to_integral_value() else f"{number:,.0f}"
 
 
-@app.command("catalogue")
+@app.command("catalogue", cls=RevbookCommand)
 def catalogue(
     metric: Annotated[str | None, typer.Argument(help="a metric (default: every metric's headline)")] = None,
     grain: Annotated[str, typer.Option(help="month, quarter or year")] = "quarter",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -27,7 +27,7 @@ from .options import (
 from .output import console, emit, print_frame, say
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def rum(
     on: OnOpt = None,
     by: Annotated[str | None, typer.Option(help="team or owner (CSM)")] = None,
@@ -77,7 +77,7 @@ def rum(
             )
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def health(
     on: OnOpt = None,
     band: Annotated[str | None, typer.Option(help="only this band: red, yellow, green")] = None,
@@ -106,7 +106,7 @@ def health(
         emit(scores, "health, worst first", format, out, view=view, order="worst first")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def model(
     horizon: Annotated[int, typer.Option(help="days after a scoring date in which a churn or contraction counts")] = 90,
     scores: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app
+from .app import HelpGroup, RevbookCommand, app
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -28,11 +28,13 @@ from .options import (
 )
 from .output import emit, print_frame, say
 
-reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
+reasons_app = typer.Typer(
+    cls=HelpGroup, help="Churn reasons: classify the free text, correct a reason, measure accuracy."
+)
 app.add_typer(reasons_app, name="reasons")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def churn(
     by: Annotated[str | None, typer.Option(help="slice(s): period, segment, owner, team, cohort, ...")] = None,
     grain: Annotated[str, typer.Option(help="period length for --by period")] = "quarter",
@@ -67,7 +69,7 @@ def churn(
             )
 
 
-@reasons_app.command("classify")
+@reasons_app.command("classify", cls=RevbookCommand)
 def reasons_classify(
     eval_: Annotated[bool, typer.Option("--eval", help="print per-reason precision and recall instead")] = False,
     labels: Annotated[
@@ -104,7 +106,7 @@ def reasons_classify(
             emit(classified, "churn reasons, classified, by date", format, out, view=view, latest=True, order="by date")
 
 
-@reasons_app.command("correct")
+@reasons_app.command("correct", cls=RevbookCommand)
 def reasons_correct(
     account_id: Annotated[str, typer.Argument(help="the account")],
     date: Annotated[str, typer.Argument(help="the reason's date (YYYY-MM-DD)")],
@@ -122,7 +124,7 @@ def reasons_correct(
     say(f"{account_id} on {date}: reason set to {reason} by {by}")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def signals(
     since: Annotated[str | None, typer.Option(help="notes dated on or after (YYYY-MM-DD)")] = None,
     owner: Annotated[str | None, typer.Option(help="only this CSM's book (owner id) on the as-of date")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -45,7 +45,7 @@ class Kind(StrEnum):
     reconcile = "reconcile"
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def metrics(
     kind: Annotated[Kind, typer.Argument(help="which table")] = Kind.movements,
     grain: GrainOpt = "month",
@@ -91,7 +91,7 @@ def metrics(
     emit(frame, f"{kind.value} ({grain})", format, out, view=view, dims=split_slices(by))
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def headline(
     engine: EngineOpt = EngineName.duckdb,
     tables: TablesOpt = None,

@@ -295,7 +295,9 @@ def print_frame(
         )
     hidden = len(available) - len(names)
     if dropped or hidden:
-        left_out = ", ".join(dropped) + (f" and {hidden} more" if hidden else "") if dropped else f"{hidden} more columns"
+        left_out = (
+            ", ".join(dropped) + (f" and {hidden} more" if hidden else "") if dropped else f"{hidden} more columns"
+        )
         where = f" at {width} columns" if dropped else ""
         notes.append(f"not shown{where}: {left_out}: --columns NAME,NAME to pick, --wide for all")
     if needed > width:

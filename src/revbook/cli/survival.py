@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -66,7 +66,7 @@ def _formats() -> dict[str, Any]:
     }
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def survival(
     by: Annotated[
         str | None, typer.Option(help="slice fixed at each account's start: segment, cohort, region, plan, ...")
