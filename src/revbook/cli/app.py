@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 def _untagged(params: list[Any]) -> list[Any]:
-    """The options without their type tags in --help (``<str>``, ``<bool>``, ``<int>``, ``<path>``): the
-    help text says what each takes. A choice keeps its list of values."""
+    """The options and arguments without their type tags in --help (``<str>``, ``<bool>``, ``<int>``,
+    ``<path>``): the help text says what each takes. A choice keeps its list of values."""
     for param in params:
-        if isinstance(param, TyperOption) and not param.type_descriptor.is_choice:
+        if param.type_descriptor.is_choice:
+            continue
+        if isinstance(param, TyperOption):
             param.metavar = ""
+        elif isinstance(param, TyperArgument):
+            # an argument's metavar is its name in messages ("Missing argument 'PATH'"): only its tag goes
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
     return params
 
 

@@ -282,6 +282,9 @@ def print_frame(
     shown, dropped = fit(cols, priority, width)
     col_widths = widths(shown, width)
     needed = table_width(col_widths)
+    if needed > width:  # wider than the terminal in any case (--wide, --columns): every column at its full width
+        col_widths = [c.max_width for c in shown]
+        needed = table_width(col_widths)
     if needed > width:
         out = console(width=needed)
     out.print(table(shown, col_widths, title=title))
@@ -293,7 +296,7 @@ def print_frame(
             f"showing the {which} {count:,} of {total:,} rows{stated}: --limit N, --all or --format csv --out FILE"
             " for more"
         )
-    hidden = len(available) - len(names)
+    hidden = 0 if view.columns is not None else len(available) - len(names)
     if dropped or hidden:
         left_out = (
             ", ".join(dropped) + (f" and {hidden} more" if hidden else "") if dropped else f"{hidden} more columns"
