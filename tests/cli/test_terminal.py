@@ -250,3 +250,9 @@ def test_numbers_print_as_people_read_them():
     assert cells("score_date", "date32[day]", [dt.date(2026, 11, 15)]) == ["2026-11-15"]
     assert is_ratio("nrr") and is_ratio("cum_share_arr") and is_ratio("logo_retention")
     assert not is_ratio("quick_ratio") and not is_ratio("risk_lift") and not is_ratio("brier")
+
+
+def test_a_command_without_table_options_names_only_what_is_left_out(company):
+    result = run(80, "check", "-c", str(company))
+    assert result.exit_code in (0, 1), result.output
+    assert "--columns" not in result.stdout and "--limit" not in result.stdout

@@ -72,7 +72,7 @@ def rum(
             print_frame(
                 rum_.flow(ws, flow_from, on),
                 title=f"ARR flow between stages, {flow_from} to {when}",
-                view=View(wide=wide),
+                view=View(wide=wide, pick=False),
                 all_columns=True,
             )
 
@@ -152,7 +152,7 @@ def model(
             print_frame(
                 Frame("reliability", result.reliability),
                 title="reliability (10 quantile bins)",
-                view=View(wide=wide, all_rows=True),
+                view=View(wide=wide, all_rows=True, pick=False),
                 all_columns=True,
             )
             coef = pa.table(
@@ -164,5 +164,5 @@ def model(
             print_frame(
                 Frame("coefficients", coef),
                 title="logistic model: largest standardised coefficients",
-                view=View(wide=wide),
+                view=View(wide=wide, pick=False),
             )

@@ -65,7 +65,7 @@ def churn(
             print_frame(
                 upstream(ws, top=top, reasons=cfg.churn_reasons),
                 title="upstream: accounts that left for each reason against accounts that stayed",
-                view=View(wide=wide),
+                view=View(wide=wide, pick=False),
             )
 
 

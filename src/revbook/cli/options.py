@@ -73,6 +73,8 @@ class View:
     wide: bool = False
     limit: int | None = None
     all_rows: bool = False
+    #: whether --columns applies to this table (not to the second table of a command)
+    pick: bool = True
 
     @classmethod
     def of(cls, columns: str | None, wide: bool, limit: int | None, all_rows: bool) -> View:

@@ -228,6 +228,8 @@ def print_frame(
     from ..errors import ConfigError
     from .layout import Column, fit, formatter, table, table_width, widths
 
+    # a command without --columns, --wide, --limit and --all (check) says what is left out, not how to see it
+    options = view is not None
     view = view or View()
     data = frame.to_arrow()
     available = data.column_names
@@ -292,17 +294,18 @@ def print_frame(
     if count < total:
         which = "latest" if latest else "first"
         stated = f" ({order})" if order else ""
-        notes.append(
-            f"showing the {which} {count:,} of {total:,} rows{stated}: --limit N, --all or --format csv --out FILE"
-            " for more"
-        )
+        more = ": --limit N, --all or --format csv --out FILE for more" if options else ""
+        notes.append(f"showing the {which} {count:,} of {total:,} rows{stated}{more}")
     hidden = 0 if view.columns is not None else len(available) - len(names)
     if dropped or hidden:
-        left_out = (
-            ", ".join(dropped) + (f" and {hidden} more" if hidden else "") if dropped else f"{hidden} more columns"
-        )
+        plural = "s" if hidden > 1 else ""
+        if dropped:
+            left_out = ", ".join(dropped) + (f" and {hidden} more" if hidden else "")
+        else:
+            left_out = f"{hidden} more column{plural}"
         where = f" at {width} columns" if dropped else ""
-        notes.append(f"not shown{where}: {left_out}: --columns NAME,NAME to pick, --wide for all")
+        see = ": --columns NAME,NAME to pick, --wide for all" if view.pick else ": --wide for all"
+        notes.append(f"not shown{where}: {left_out}{see if options else ''}")
     if needed > width:
         notes.append(f"the table is {needed} columns wide, wider than the terminal's {width}: pipe it through less -S")
     for note in notes:
