@@ -5,10 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 
-class RevbookGroup(TyperGroup):
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+def _untagged(params: list[Any]) -> list[Any]:
+    """The options and arguments without their type tags in --help (``<str>``, ``<bool>``, ``<int>``,
+    ``<path>``): the help text says what each takes. A choice keeps its list of values."""
+    for param in params:
+        if param.type_descriptor.is_choice:
+            continue
+        if isinstance(param, TyperOption):
+            param.metavar = ""
+        elif isinstance(param, TyperArgument):
+            # an argument's metavar is its name in messages ("Missing argument 'PATH'"): only its tag goes
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
+    return params
+
+
+class RevbookCommand(TyperCommand):
+    """A command whose --help lists its options without type tags."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untagged(super().get_params(ctx))
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose --help lists its options without type tags."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _untagged(super().get_params(ctx))
+
+
+class RevbookGroup(HelpGroup):
     """The root command: a library error raised by any command (or sub-command) becomes one line on
     stderr and exit status 2, never a traceback."""
 
@@ -35,4 +67,4 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-__all__ = ["RevbookGroup", "app"]
+__all__ = ["HelpGroup", "RevbookCommand", "RevbookGroup", "app"]

@@ -6,22 +6,28 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
+    AllRowsOpt,
     AsOfOpt,
+    ColumnsOpt,
     ConfigOpt,
     Format,
     FormatOpt,
+    LimitOpt,
     OnOpt,
     OutOpt,
+    View,
+    WideOpt,
     WorkspaceOpt,
     load_config,
     open_workspace,
+    split_slices,
 )
-from .output import console, emit, print_frame
+from .output import console, emit, print_frame, say
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def rum(
     on: OnOpt = None,
     by: Annotated[str | None, typer.Option(help="team or owner (CSM)")] = None,
@@ -34,35 +40,54 @@ def rum(
     ] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """Revenue Under Management: managed ARR by lifecycle stage x expansion potential x risk."""
     from .. import rum as rum_
+    from ..frame import Frame
     from ..metrics.owners import for_owner
 
     cfg = load_config(config, workspace, as_of)
+    view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         when = on or cfg.snapshot_date().isoformat()
         if accounts:
             frame = for_owner(rum_.accounts(ws, on), owner)
-            emit(frame, f"accounts on {when}: stage, risk and potential", format, out)
+            if format is Format.table and out is None:
+                # the terminal shows the largest accounts first; files keep the library's order (account id)
+                largest = frame.to_arrow().sort_by([("arr", "descending"), ("account_id", "ascending")])
+                frame = Frame(frame.name, largest)
+            title = f"accounts on {when}: stage, risk and potential"
+            emit(frame, title, format, out, view=view, order="largest ARR first")
         else:
-            emit(rum_.rum(ws, on, by=by or ()), f"revenue under management on {when}", format, out, all_columns=True)
+            title = f"revenue under management on {when}"
+            emit(rum_.rum(ws, on, by=by or ()), title, format, out, view=view, dims=split_slices(by))
         if flow_from and format is Format.table and out is None:
             print_frame(
-                rum_.flow(ws, flow_from, on), title=f"ARR flow between stages, {flow_from} to {when}", all_columns=True
+                rum_.flow(ws, flow_from, on),
+                title=f"ARR flow between stages, {flow_from} to {when}",
+                view=View(wide=wide, pick=False),
+                all_columns=True,
             )
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def health(
     on: OnOpt = None,
     band: Annotated[str | None, typer.Option(help="only this band: red, yellow, green")] = None,
     owner: Annotated[str | None, typer.Option(help="only this CSM's accounts (owner id)")] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -76,11 +101,12 @@ def health(
         scores = health_scores(ws, on, band=band, owner=owner)
         if format is Format.table and out is None:
             totals = band_totals(scores)
-            console().print("  ".join(f"{b}: {n:,} accounts, ARR {arr:,.0f}" for b, (n, arr) in totals.items() if n))
-        emit(scores, "health, worst first", format, out)
+            say("  ".join(f"{b}: {n:,} accounts, ARR {arr:,.0f}" for b, (n, arr) in totals.items() if n))
+        view = View.of(columns, wide, limit, all_)
+        emit(scores, "health, worst first", format, out, view=view, order="worst first")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def model(
     horizon: Annotated[int, typer.Option(help="days after a scoring date in which a churn or contraction counts")] = 90,
     scores: Annotated[
@@ -94,6 +120,10 @@ def model(
     ] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -116,6 +146,7 @@ def model(
         drop_features=(*hs.drop_features, *(drop_feature or ())),
     )
     err = console(stderr=True)
+    view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         result: Backtest | None = None
         with err.status("training and backtesting..."):
@@ -130,7 +161,8 @@ def model(
         else:
             _print_guard(result, err)
         if scores:
-            emit(model_scores(ws, models), f"risk of churn or contraction within {horizon} days", format, out)
+            title = f"risk of churn or contraction within {horizon} days, riskiest first"
+            emit(model_scores(ws, models), title, format, out, view=view, order="riskiest first")
             return
         assert result is not None
         emit(
@@ -139,13 +171,17 @@ def model(
             f"tested on {result.test_dates[0]}..{result.test_dates[-1]}",
             format,
             out,
+            view=view,
             all_columns=True,
         )
         if format is Format.table and out is None:
             import pyarrow as pa
 
             print_frame(
-                Frame("reliability", result.reliability), title="reliability (10 quantile bins)", all_columns=True
+                Frame("reliability", result.reliability),
+                title="reliability (10 quantile bins)",
+                view=View(wide=wide, all_rows=True, pick=False),
+                all_columns=True,
             )
             coef = pa.table(
                 {
@@ -153,9 +189,17 @@ def model(
                     "coefficient": [round(v, 3) for _, v in result.coefficients[:12]],
                 }
             )
-            print_frame(Frame("coefficients", coef), title="logistic model: largest standardised coefficients")
+            print_frame(
+                Frame("coefficients", coef),
+                title="logistic model: largest standardised coefficients",
+                view=View(wide=wide, pick=False),
+            )
             if result.guard is not None:
-                print_frame(Frame("leak_guard", result.guard.slice(0, 8)), title="leak guard: each feature alone")
+                print_frame(
+                    Frame("leak_guard", result.guard.slice(0, 8)),
+                    title="leak guard: each feature alone",
+                    view=View(wide=wide, pick=False),
+                )
 
 
 def _print_guard(result: Any, err: Any) -> None:

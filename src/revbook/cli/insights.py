@@ -8,26 +8,34 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app
+from .app import HelpGroup, RevbookCommand, app
 from .options import (
+    AllRowsOpt,
     AsOfOpt,
+    ColumnsOpt,
     ConfigOpt,
     Format,
     FormatOpt,
+    LimitOpt,
     OutOpt,
+    View,
+    WideOpt,
     WorkspaceOpt,
     load_config,
     open_workspace,
     read_labels,
+    split_slices,
 )
-from .output import console, emit, print_frame
+from .output import console, emit, print_frame, say
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..frame import Frame
     from ..store import Store
 
-reasons_app = typer.Typer(help="Churn reasons: classify the free text, correct a reason, measure accuracy.")
+reasons_app = typer.Typer(
+    cls=HelpGroup, help="Churn reasons: classify the free text, correct a reason, measure accuracy."
+)
 app.add_typer(reasons_app, name="reasons")
 
 
@@ -62,7 +70,7 @@ def _print_unmapped(ws: Store, cfg: Config, format: Format, out: Path | None) ->
         )
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def churn(
     by: Annotated[str | None, typer.Option(help="slice(s): period, segment, owner, team, cohort, ...")] = None,
     grain: Annotated[str, typer.Option(help="period length for --by period")] = "quarter",
@@ -71,6 +79,10 @@ def churn(
     top: Annotated[int, typer.Option(help="reasons in the upstream table")] = 5,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -81,16 +93,20 @@ def churn(
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws:
         ranked = pareto(ws, by=by, grain=grain, start=from_, end=to, reasons=cfg.churn_reasons)
-        emit(ranked, "churn reasons by ARR lost and by count", format, out)
+        view = View.of(columns, wide, limit, all_)
+        emit(
+            ranked, "churn reasons, largest ARR lost first", format, out, view=view, dims=split_slices(by), latest=False
+        )
         _print_unmapped(ws, cfg, format, out)
         if format is Format.table and out is None:
             print_frame(
                 upstream(ws, top=top, reasons=cfg.churn_reasons),
                 title="upstream: accounts that left for each reason against accounts that stayed",
+                view=View(wide=wide, pick=False),
             )
 
 
-@reasons_app.command("classify")
+@reasons_app.command("classify", cls=RevbookCommand)
 def reasons_classify(
     eval_: Annotated[bool, typer.Option("--eval", help="print per-reason precision and recall instead")] = False,
     labels: Annotated[
@@ -98,6 +114,10 @@ def reasons_classify(
     ] = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -105,6 +125,7 @@ def reasons_classify(
     from ..insights import classify_reasons, reason_accuracy
 
     cfg = load_config(config, workspace, None)
+    view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         if eval_:
             frame = reason_accuracy(ws, labels=read_labels(labels), reasons=cfg.churn_reasons)
@@ -113,14 +134,17 @@ def reasons_classify(
                 "churn-reason classification: cross-validated precision and recall",
                 format,
                 out,
+                view=view,
                 all_columns=True,
             )
         else:
-            emit(classify_reasons(ws, reasons=cfg.churn_reasons), "churn reasons, classified", format, out)
+            classified = classify_reasons(ws, reasons=cfg.churn_reasons)
+            # in date order: the terminal shows the latest reasons
+            emit(classified, "churn reasons, classified, by date", format, out, view=view, latest=True, order="by date")
             _print_unmapped(ws, cfg, format, out)
 
 
-@reasons_app.command("correct")
+@reasons_app.command("correct", cls=RevbookCommand)
 def reasons_correct(
     account_id: Annotated[str, typer.Argument(help="the account")],
     date: Annotated[str, typer.Argument(help="the reason's date (YYYY-MM-DD)")],
@@ -135,10 +159,10 @@ def reasons_correct(
     cfg = load_config(config, workspace, None)
     with open_workspace(cfg) as ws:
         correct_reason(ws, account_id, date, reason, by=by, reasons=cfg.churn_reasons)
-    console().print(f"{account_id} on {date}: reason set to {reason} by {by}")
+    say(f"{account_id} on {date}: reason set to {reason} by {by}")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def signals(
     since: Annotated[str | None, typer.Option(help="notes dated on or after (YYYY-MM-DD)")] = None,
     owner: Annotated[str | None, typer.Option(help="only this CSM's book (owner id) on the as-of date")] = None,
@@ -155,6 +179,10 @@ def signals(
     lift: Annotated[bool, typer.Option("--lift", help="print each signal's lift on churn and expansion")] = False,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -166,11 +194,14 @@ def signals(
     from ..metrics.owners import for_owner
 
     cfg = load_config(config, workspace, as_of)
+    view = View.of(columns, wide, limit, all_)
     if eval_ and labels is not None and labels.suffix.lower() == ".csv" and _is_labelled_notes(labels):
         from ..insights.signals.corpus import note_accuracy, read_labelled_notes
 
         frame = note_accuracy(read_labelled_notes(labels), rules=cfg.signals)
-        emit(frame, f"signals on the labelled notes: {_hard_negatives(frame)}", format, out, all_columns=True)
+        emit(
+            frame, f"signals on the labelled notes: {_hard_negatives(frame)}", format, out, view=view, all_columns=True
+        )
         return
     with open_workspace(cfg, read_only=True) as ws:
         if eval_:
@@ -178,18 +209,15 @@ def signals(
             if labelled is None:
                 raise ConfigError("--eval needs --labels FILE", hint="the demo writes data/labels_signals.parquet")
             frame = signal_accuracy(ws, labelled, rules=cfg.signals)
-            emit(frame, f"signal rules: {_hard_negatives(frame)}", format, out, all_columns=True)
+            emit(frame, f"signal rules: {_hard_negatives(frame)}", format, out, view=view, all_columns=True)
             return
         if lift:
-            emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, all_columns=True)
+            emit(signal_lift(ws, rules=cfg.signals), "signal lift", format, out, view=view, all_columns=True)
             return
         found = find_signals(ws, since=since, before=cfg.snapshot_date() + dt.timedelta(days=1), rules=cfg.signals)
         table = for_owner(found, owner, store=ws, on=cfg.snapshot_date()).to_arrow()
         table = table.sort_by([("date", "descending"), ("account_id", "ascending")])
-        if format is Format.table and out is None and table.num_rows > 100:
-            console(stderr=True).print(f"[dim]the newest 100 of {table.num_rows:,} signals; --out FILE for all[/]")
-            table = table.slice(0, 100)
-        emit(Frame("signals", table), "signals, newest first", format, out)
+        emit(Frame("signals", table), "signals, newest first", format, out, view=view, limit=100, order="newest first")
 
 
 def _is_labelled_notes(path: Path) -> bool:

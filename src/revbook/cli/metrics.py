@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import (
+    AllRowsOpt,
     AsOfOpt,
     BySliceOpt,
+    ColumnsOpt,
     ConfigOpt,
     EngineName,
     EngineOpt,
@@ -18,9 +20,12 @@ from .options import (
     FormatOpt,
     FromOpt,
     GrainOpt,
+    LimitOpt,
     OutOpt,
     TablesOpt,
     ToOpt,
+    View,
+    WideOpt,
     WorkspaceOpt,
     load_config,
     open_workspace,
@@ -40,7 +45,7 @@ class Kind(StrEnum):
     reconcile = "reconcile"
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def metrics(
     kind: Annotated[Kind, typer.Argument(help="which table")] = Kind.movements,
     grain: GrainOpt = "month",
@@ -50,7 +55,10 @@ def metrics(
     to: ToOpt = None,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
-    all_columns: Annotated[bool, typer.Option("--all-columns", help="show every column in the terminal")] = False,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
     triangle: Annotated[
         str | None, typer.Option(help="cohorts as a triangle of logo_retention or nrr (one column per month)")
     ] = None,
@@ -79,10 +87,11 @@ def metrics(
             frame = ws.reconcile(grain=grain)
         else:
             frame = ws.ledger()
-    emit(frame, f"{kind.value} ({grain})", format, out, dims=split_slices(by), all_columns=all_columns)
+    view = View.of(columns, wide, limit, all_)
+    emit(frame, f"{kind.value} ({grain})", format, out, view=view, dims=split_slices(by))
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def headline(
     engine: EngineOpt = EngineName.duckdb,
     tables: TablesOpt = None,

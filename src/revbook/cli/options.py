@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -53,6 +54,32 @@ class Format(StrEnum):
 
 FormatOpt = Annotated[Format, typer.Option(help="output format: table, csv, parquet or json")]
 OutOpt = Annotated[Path | None, typer.Option(help="write to this file (default: the terminal)")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option("--columns", help="the terminal table's columns, comma-separated (the names of --format csv)"),
+]
+WideOpt = Annotated[
+    bool, typer.Option("--wide", "--all-columns", help="every column, however wide (e.g. pipe through less -S)")
+]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="rows in the terminal table")]
+AllRowsOpt = Annotated[bool, typer.Option("--all", help="every row in the terminal table")]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a terminal table shows: --columns, --wide, --limit, --all (files always get everything)."""
+
+    columns: tuple[str, ...] | None = None
+    wide: bool = False
+    limit: int | None = None
+    all_rows: bool = False
+    #: whether --columns applies to this table (not to the second table of a command)
+    pick: bool = True
+
+    @classmethod
+    def of(cls, columns: str | None, wide: bool, limit: int | None, all_rows: bool) -> View:
+        names = tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else None
+        return cls(columns=names or None, wide=wide, limit=limit, all_rows=all_rows)
 
 
 def load_config(config: Path | None, workspace: Path | None, as_of: str | None) -> Config:

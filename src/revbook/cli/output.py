@@ -3,84 +3,102 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .options import Format
+from .options import Format, View
 
 if TYPE_CHECKING:
     from ..frame import Frame
     from ..workspace import Workspace
 
 
-def console(stderr: bool = False) -> Any:
-    """A rich console on stdout (or stderr); 140 columns wide when the stream has no width."""
+def console(stderr: bool = False, *, width: int | None = None) -> Any:
+    """A rich console on stdout (or stderr): the terminal's width (COLUMNS), 140 columns when the
+    stream has no width, or ``width``."""
     import os
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     # piped or captured output has no width: give tables room rather than truncating figures
-    wide = None if stream.isatty() or "COLUMNS" in os.environ else 140
+    wide = width or (None if stream.isatty() or "COLUMNS" in os.environ else 140)
     return Console(stderr=stderr, highlight=False, width=wide)
 
 
-def _fmt(value: Any) -> str:
-    from decimal import Decimal
-
-    if value is None:
-        return "–"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
+def say(text: str, *, stderr: bool = False, style: str | None = None) -> None:
+    """One line of text as it is: brackets in paths, settings and messages are never read as markup."""
+    console(stderr=stderr).print(text, style=style, markup=False, highlight=False)
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+def command_name() -> str:
+    """How the user runs revbook: ``revbook`` when that is on PATH, else the path of the running script
+    (``.venv/bin/revbook`` after ``./dev demo`` in a fresh shell)."""
+    import os
+    import shutil
+
+    script = Path(sys.argv[0])
+    if script.stem != "revbook" or not script.is_file():
+        return "revbook"
+    found = shutil.which("revbook")
+    if found and Path(found).resolve() == script.resolve():
+        return "revbook"
+    return shown_path(script) if os.sep in str(script) else str(script.resolve())
 
 
-#: the columns a terminal table shows by default (every column goes to csv, parquet and json)
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it, else absolute."""
+    path = path.absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+#: the columns a terminal table shows by default, most important first: the columns that do not fit the
+#: terminal are left out from the end of this list (every column goes to csv, parquet and json, and to
+#: the terminal with --wide); a table not named here shows every column
 TERMINAL_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "movements": (
         "period",
         "start_mrr",
+        "end_mrr",
         "new_mrr",
-        "reactivation_mrr",
+        "churn_mrr",
         "expansion_mrr",
         "contraction_mrr",
-        "churn_mrr",
-        "end_mrr",
+        "reactivation_mrr",
         "transfer_in_mrr",
         "transfer_out_mrr",
     ),
     "retention": (
         "period",
         "window_months",
-        "start_accounts",
-        "start_mrr",
         "nrr",
         "grr",
         "logo_retention",
+        "start_accounts",
+        "start_mrr",
         "movement_nrr",
         "quick_ratio",
     ),
-    "mrr": ("period", "accounts", "mrr", "arr"),
+    "mrr": ("period", "mrr", "arr", "accounts"),
     "accounts": ("period", "account_id", "mrr", "arr"),
-    "cohorts": ("cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention", "nrr"),
-    "ledger": ("account_id", "subscription_id", "line_id", "plan", "currency", "start_date", "end_date", "mrr"),
-    "check": ("severity", "check", "rows", "message", "example", "hint"),
+    "revenue": ("period", "recognised_revenue"),
+    "reconcile": ("period", "account_id", "difference", "subscriptions_mrr", "invoices_mrr"),
+    "cohorts": ("cohort", "months_since_start", "logo_retention", "nrr", "cohort_accounts", "active_accounts"),
+    "ledger": ("account_id", "subscription_id", "mrr", "start_date", "end_date", "plan", "currency", "line_id"),
+    "check": ("severity", "check", "rows", "message", "hint", "example"),
     "pareto": (
         "reason_label",
-        "owner_function",
-        "events",
-        "churned_logos",
-        "contractions",
         "arr_lost",
         "share_arr",
+        "events",
         "cum_share_arr",
+        "churned_logos",
+        "contractions",
+        "owner_function",
         "rank_arr",
         "rank_count",
         "vital_few_arr",
@@ -89,19 +107,78 @@ TERMINAL_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "upstream": (
         "reason",
         "feature",
-        "metric_owner",
+        "gap",
         "n_left",
         "n_stayed",
         "left_mean",
         "stayed_mean",
-        "gap",
+        "status",
         "gap_low",
         "gap_high",
-        "status",
+        "metric_owner",
     ),
-    "signals": ("date", "account_id", "rule", "polarity", "sentence"),
-    "churn_reasons_classified": ("date", "account_id", "reason_label", "source", "confidence", "evidence", "comment"),
+    "signals": ("date", "account_id", "rule", "sentence", "polarity", "author"),
+    "churn_reasons_classified": ("account_id", "date", "reason_label", "confidence", "comment", "evidence", "source"),
+    "health": (
+        "account_id",
+        "score",
+        "band",
+        "arr",
+        "drivers",
+        "owner",
+        "stage",
+        "usage",
+        "utilisation",
+        "engagement",
+        "support",
+        "sentiment",
+        "milestones",
+    ),
+    "rum_accounts": (
+        "account_id",
+        "stage",
+        "arr",
+        "health_band",
+        "risk_band",
+        "potential_band",
+        "owner",
+        "reason",
+        "p_churn_or_contract",
+        "expected_renewal_arr",
+        "potential_arr",
+        "health_score",
+        "renewal_trend",
+        "health_drivers",
+    ),
+    "rum": (
+        "stage",
+        "potential_band",
+        "risk_band",
+        "managed",
+        "accounts",
+        "arr",
+        "arr_at_risk",
+        "potential_arr",
+        "expected_renewal_arr",
+        "renewal_arr",
+        "open_expansion_arr",
+        "cancel_requested",
+    ),
+    "model_scores": ("account_id", "p_logistic", "p_boosting", "arr", "drivers"),
+    "signal_lift": (
+        "rule",
+        "risk_lift",
+        "expansion_lift",
+        "notes",
+        "risk_rate",
+        "expansion_rate",
+        "polarity",
+        "base_risk_rate",
+        "base_expansion_rate",
+        "horizon_days",
+    ),
 }
+#: headings that are not the column's name with its underscores as spaces
 HEADINGS = {
     "window_months": "window",
     "logo_retention": "logo ret.",
@@ -110,149 +187,200 @@ HEADINGS = {
     "months_since_start": "month",
     "nrr": "NRR",
     "grr": "GRR",
+    "arr": "ARR",
+    "mrr": "MRR",
 }
-#: the columns a terminal table shows as percentages
-RATIO_COLUMNS = frozenset(
-    {
-        "share_arr",
-        "cum_share_arr",
-        "share_count",
-        "cum_share_count",
-        "nrr",
-        "grr",
-        "logo_retention",
-        "movement_nrr",
-        "gross_revenue_churn",
-        "net_revenue_churn",
-        "expansion_rate",
-    }
-)
+#: key columns a table never leaves out (with its first column and its slices)
+KEYS = ("period", "cohort", "account_id")
+
+
+def heading(name: str) -> str:
+    return HEADINGS.get(name, name.removesuffix("_mrr").replace("_accounts", " accts").replace("_", " "))
 
 
 def print_frame(
     frame: Frame,
     *,
     title: str | None = None,
+    view: View | None = None,
     limit: int = 200,
+    latest: bool | None = None,
+    order: str | None = None,
     dims: Sequence[str] = (),
     all_columns: bool = False,
     columns: Sequence[str] | None = None,
     ratios: Collection[str] = (),
+    formats: Mapping[str, Callable[[Any, Mapping[str, Any]], str]] | None = None,
+    numbers: Collection[str] = (),
+    headings: Mapping[str, str] | None = None,
 ) -> None:
-    """``frame`` as a terminal table: its :data:`TERMINAL_COLUMNS` (or ``columns``) and the slices
-    ``dims``, the last ``limit`` rows, ratios (:data:`RATIO_COLUMNS` and ``ratios``) as percentages."""
-    from rich.table import Table
+    """``frame`` as a terminal table that fits the terminal's width.
 
+    Columns: ``view.columns``, or every column with ``view.wide``, else the frame's
+    :data:`TERMINAL_COLUMNS` (or ``columns``, or every column with ``all_columns``) and the slices
+    ``dims``, left out from the least important while they do not fit; a note names what is not shown.
+    Rows: the first ``limit`` (``view.limit``, every row with ``view.all_rows``) in the frame's order
+    (``order`` says which, e.g. "worst first"), or the latest ones for a time series (``latest``; by
+    default when the frame has a ``period``). Values print as :func:`.layout.formatter` says
+    (``ratios`` as percentages), or as ``formats`` says (a function of the value and its row, for the
+    columns it names; ``numbers`` are the text columns that hold numbers, aligned right).
+    """
+    from ..errors import ConfigError
+    from .layout import Column, fit, formatter, table, table_width, widths
+
+    # a command without --columns, --wide, --limit and --all (check) says what is left out, not how to see it
+    options = view is not None
+    view = view or View()
     data = frame.to_arrow()
-    preferred = TERMINAL_COLUMNS.get(frame.name) if columns is None else tuple(columns)
-    percent = RATIO_COLUMNS.union(ratios)
-    names = [c for c in data.column_names if all_columns or preferred is None or c in preferred or c in dims]
-    # slices right after the period, the rest in the table's order
-    names = (
-        [n for n in names if n in ("period", "cohort")]
-        + [n for n in dims if n in names]
-        + [n for n in names if n not in ("period", "cohort") and n not in dims]
-    )
-    table = Table(title=title, header_style="bold")
-    rows = data.select(names).to_pylist()
-    shown = rows[-limit:]
-    for name in names:
-        pa_type = str(data.schema.field(name).type)
-        numeric = pa_type.startswith(("decimal", "int", "double", "float"))
-        prose = name in ("message", "example", "hint", "sentence", "comment", "evidence")
-        head = HEADINGS.get(name, name.removesuffix("_mrr").replace("_accounts", " accts").replace("_", " "))
-        cells = [len(_fmt(r[name])) for r in shown[:50]] or [0]
-        table.add_column(
-            head,
-            justify="right" if numeric else "left",
-            no_wrap=not prose,
-            overflow="fold",
-            min_width=None if prose else min(max(cells), 24),
+    available = data.column_names
+    if view.columns is not None:
+        if unknown := [c for c in view.columns if c not in available]:
+            raise ConfigError(
+                f"--columns: no column {', '.join(unknown)} in this table", hint=f"its columns: {', '.join(available)}"
+            )
+        names, priority = list(view.columns), list(view.columns)
+    else:
+        preferred = (
+            None if all_columns or view.wide else TERMINAL_COLUMNS.get(frame.name) if columns is None else columns
         )
-    for row in shown:
-        table.add_row(*(_pct(v) if k in percent and v is not None else _fmt(v) for k, v in row.items()))
+        priority = [*dims, *(preferred or available)]
+        names = [c for c in available if c in priority]
+        # slices right after the period, the rest in the table's order
+        first = [n for n in names if n in ("period", "cohort")]
+        names = (
+            first
+            + [n for n in dims if n in names and n not in first]
+            + [n for n in names if n not in first and n not in dims]
+        )
+    fixed = view.columns is not None or view.wide
+    total = data.num_rows
+    count = total if view.all_rows else min(view.limit or limit, total)
+    latest = "period" in available if latest is None else latest
+    picked = data.slice(total - count, count) if latest else data.slice(0, count)
+    required = {*KEYS, *dims, priority[0] if priority else ""}
+    rows = picked.to_pylist()
+    cols = []
+    for name in names:
+        values = [r[name] for r in rows]
+        arrow_type = str(data.schema.field(name).type)
+        if formats and name in formats:
+            by_row = formats[name]
+            cells = [by_row(r[name], r) for r in rows]
+        else:
+            fmt = formatter(name, arrow_type, values, ratios=ratios)
+            cells = [fmt(v) for v in values]
+        numeric = name in numbers or arrow_type.startswith(("decimal", "int", "uint", "double", "float"))
+        cols.append(
+            Column(
+                name,
+                (headings or {}).get(name) or heading(name),
+                cells,
+                numeric=numeric,
+                required=fixed or name in required,
+            )
+        )
     out = console()
-    out.print(table)
-    hidden = len(data.column_names) - len(names)
+    width = out.width
+    shown, dropped = fit(cols, priority, width)
+    col_widths = widths(shown, width)
+    needed = table_width(col_widths)
+    if needed > width:  # wider than the terminal in any case (--wide, --columns): every column at its full width
+        col_widths = [c.max_width for c in shown]
+        needed = table_width(col_widths)
+    if needed > width:
+        out = console(width=needed)
+    out.print(table(shown, col_widths, title=title))
     notes = []
-    if len(rows) > limit:
-        notes.append(f"showing the last {limit} of {len(rows)} rows")
-    if hidden:
-        notes.append(f"{hidden} more columns with --all-columns")
-    if notes:
-        out.print(f"[dim]{'; '.join(notes)}; --format csv --out FILE writes everything[/]")
-
-
-def _whole(value: Any) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    if count < total:
+        which = "latest" if latest else "first"
+        stated = f" ({order})" if order else ""
+        more = ": --limit N, --all or --format csv --out FILE for more" if options else ""
+        notes.append(f"showing the {which} {count:,} of {total:,} rows{stated}{more}")
+    hidden = 0 if view.columns is not None else len(available) - len(names)
+    if dropped or hidden:
+        plural = "s" if hidden > 1 else ""
+        if dropped:
+            left_out = ", ".join(dropped) + (f" and {hidden} more" if hidden else "")
+        else:
+            left_out = f"{hidden} more column{plural}"
+        where = f" at {width} columns" if dropped else ""
+        see = ": --columns NAME,NAME to pick, --wide for all" if view.pick else ": --wide for all"
+        notes.append(f"not shown{where}: {left_out}{see if options else ''}")
+    if needed > width:
+        notes.append(f"the table is {needed} columns wide, wider than the terminal's {width}: pipe it through less -S")
+    for note in notes:
+        say(note, style="dim")
 
 
 def print_headline(ws: Workspace) -> None:
     """The headline figures, each with its definition."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from ..definitions import HEADLINE, TERMS
+    from .layout import percent, plain
 
     h = ws.headline()
     t = Table(title=f"Headline as of {h['as_of']}", box=box.SIMPLE_HEAD, show_header=False)
     t.add_column("measure")
-    t.add_column("value", justify="right")
+    t.add_column("value", justify="right", no_wrap=True)
     t.add_column("definition", style="dim")
     cur = h["currency"]
     quick = h["quick_ratio_12m"]
     values = {
-        "arr": f"{_fmt(h['arr'])} {cur}",
-        "mrr": f"{_fmt(h['mrr'])} {cur}",
+        "arr": f"{plain(h['arr'])} {cur}",
+        "mrr": f"{plain(h['mrr'])} {cur}",
         "accounts": f"{h['accounts']:,}",
-        "nrr": _pct(h["nrr_12m"]),
-        "grr": _pct(h["grr_12m"]),
-        "logo_retention": _pct(h["logo_retention_12m"]),
+        "nrr": percent(h["nrr_12m"]),
+        "grr": percent(h["grr_12m"]),
+        "logo_retention": percent(h["logo_retention_12m"]),
         "quick_ratio": "–" if quick is None else f"{quick:.2f}",
     }
     for key in HEADLINE:
-        t.add_row(TERMS[key].headline_label, values[key], TERMS[key].headline_text)
+        t.add_row(Text(TERMS[key].headline_label), Text(values[key]), Text(TERMS[key].headline_text))
     console().print(t)
 
 
 def print_movements(ws: Workspace, months: int = 12) -> None:
-    """The last ``months`` monthly movements in whole units."""
-    from rich import box
-    from rich.table import Table
+    """The last ``months`` monthly movements in whole units, the columns that fit the terminal."""
+    from ..definitions import MOVEMENTS
+    from .layout import Column, fit, table, whole, widths
 
     rows = ws.movements().to_pylist()[-months:]
     cur = ws.config.reporting_currency
-    t = Table(
-        title=f"MRR movements, last {len(rows)} months ({cur}, whole units; exact in the files)",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-    )
-    from ..definitions import MOVEMENTS
-
     churned = MOVEMENTS["churn"].counted
-    cols = ("period", "start_mrr", *(f"{k}_mrr" for k in MOVEMENTS), "end_mrr", f"{churned}_accounts")
+    names = ("period", "start_mrr", *(f"{k}_mrr" for k in MOVEMENTS), "end_mrr", f"{churned}_accounts")
     heads = ("period", "start", *(m.short for m in MOVEMENTS.values()), "end", churned)
     losses = {f"{k}_mrr" for k, m in MOVEMENTS.items() if m.sign < 0}
-    for c, head in zip(cols, heads, strict=True):
-        t.add_column(head, justify="left" if c == "period" else "right", no_wrap=True)
-    for r in rows:
-        cells = [r["period"]]
-        for c in cols[1:-1]:
-            cells.append(("-" if c in losses and r[c] else "") + _whole(r[c]))
-        cells.append(f"{r[cols[-1]]:,}")
-        t.add_row(*cells)
-    console().print(t)
+    cols = [Column("period", "period", [r["period"] for r in rows], required=True)]
+    for name, head in zip(names[1:-1], heads[1:-1], strict=True):
+        cells = [("-" if name in losses and r[name] else "") + whole(r[name]) for r in rows]
+        cols.append(Column(name, head, cells, numeric=True))
+    cols.append(Column(names[-1], heads[-1], [f"{r[names[-1]]:,}" for r in rows], numeric=True))
+    priority = ("period", "start_mrr", "end_mrr", "new_mrr", "churn_mrr", "expansion_mrr", "contraction_mrr")
+    out = console()
+    shown, dropped = fit(cols, priority, out.width)
+    title = f"MRR movements, last {len(rows)} months ({cur}, whole units; exact in the files)"
+    out.print(table(shown, widths(shown, out.width), title=title))
+    if dropped:
+        say(
+            f"no room at {out.width} columns for {', '.join(dropped)}: {command_name()} metrics movements --wide"
+            " shows every column",
+            style="dim",
+        )
 
 
 def emit(frame: Frame, title: str, format: Format, out: Path | None, **print_options: Any) -> None:
-    """``frame`` to ``out`` in ``format``, else to stdout (a terminal table, CSV or JSON)."""
+    """``frame`` to ``out`` in ``format``, else to stdout (a terminal table, CSV or JSON); ``print_options``
+    go to :func:`print_frame` (``view``: the --columns, --wide, --limit and --all of the command)."""
     from ..errors import ConfigError
 
     if out is not None:
         if format is Format.table:
             raise ConfigError("--out needs --format csv, parquet or json")
         frame.write(out, format=format.value)
-        console(stderr=True).print(f"wrote {len(frame):,} rows to {out}")
+        say(f"wrote {len(frame):,} rows to {out}", stderr=True)
     elif format is Format.table:
         print_frame(frame, title=title, **print_options)
     else:

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
-from .output import console, print_frame, print_headline, print_movements
+from .output import command_name, console, print_frame, print_headline, print_movements, say, shown_path
 
 if TYPE_CHECKING:
     from ..config import Config, SourceConfig
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def demo(
     accounts: Annotated[int, typer.Option(help="size of the sample company")] = 2000,
     seed: Annotated[int, typer.Option(help="random seed of the sample")] = 7,
@@ -48,16 +48,16 @@ def demo(
             progress.stop()
             print_headline(ws)
             print_movements(ws)
-    terminal = console()
-    terminal.print(f"workspace:     {files.config.workspace}")
-    terminal.print(f"report:        {report_path}")
-    terminal.print(f"metric tables: {out / 'metrics'} (csv/ and parquet/)")
-    terminal.print(f"sample data:   {out / 'data'}")
-    terminal.print(f"config:        {files.config_path}")
-    terminal.print(f"[dim]done in {time.perf_counter() - started:.1f} s; next: revbook serve -c {files.config_path}[/]")
+    say(f"workspace:     {files.config.workspace}")
+    say(f"report:        {report_path}")
+    say(f"metric tables: {out / 'metrics'} (csv/ and parquet/)")
+    say(f"sample data:   {out / 'data'}")
+    say(f"config:        {files.config_path}")
+    say(f"done in {time.perf_counter() - started:.1f} s; next, the dashboard:", style="dim")
+    say(f"  {command_name()} serve -c {shown_path(files.config_path)}")
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def init(
     path: Annotated[Path, typer.Argument(help="where to write the config")] = Path("revbook.toml"),
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
@@ -69,7 +69,8 @@ def init(
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="edit it, or pass --force to overwrite")
     path.write_text(template(), encoding="utf-8")
-    console().print(f"wrote {path}: fill in [sources.*], then run `revbook load` and `revbook check`")
+    rb = command_name()
+    say(f"wrote {path}: fill in its [sources.*] sections, then run `{rb} load` and `{rb} check`")
 
 
 def _sources(cfg: Config, files: list[str], maps: list[str]) -> dict[str, SourceConfig]:
@@ -102,7 +103,7 @@ def _sources(cfg: Config, files: list[str], maps: list[str]) -> dict[str, Source
     return sources
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def load(
     files: Annotated[
         list[str] | None, typer.Argument(help="TABLE=FILE pairs, e.g. subscriptions=subs.csv (default: revbook.toml)")
@@ -123,11 +124,11 @@ def load(
     terminal = console()
     for r in results:
         state = "unchanged, skipped" if r.skipped else "loaded"
-        terminal.print(f"{r.table:<16} {r.rows:>10,} rows  {state}  ({', '.join(r.files)})")
-    terminal.print(f"workspace: {cfg.workspace}")
+        terminal.print(f"{r.table:<16} {r.rows:>10,} rows  {state}  ({', '.join(r.files)})", markup=False)
+    terminal.print(f"workspace: {cfg.workspace}", markup=False)
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def check(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: AsOfOpt = None) -> None:
     """Report data-quality findings; exits 1 when any is an error."""
     cfg = load_config(config, workspace, as_of)

@@ -7,12 +7,27 @@ from typing import Annotated
 
 import typer
 
-from .app import app
+from .app import RevbookCommand, app
 from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
-from .output import console
+from .output import console, say
+
+#: how to install the LibreOffice that checks the workbook's formulas
+INSTALL_LIBREOFFICE = (
+    "Debian or Ubuntu: sudo apt-get install --no-install-recommends libreoffice-calc-nogui; "
+    "macOS: brew install --cask libreoffice"
+)
 
 
-@app.command()
+def _libreoffice_found() -> bool:
+    """Whether LibreOffice is where the workbook's recalculation looks for it (REVBOOK_SOFFICE, then
+    soffice or libreoffice on PATH; see reports/excel/libreoffice.py)."""
+    import os
+    import shutil
+
+    return bool(os.environ.get("REVBOOK_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+@app.command(cls=RevbookCommand)
 def workbook(
     out: Annotated[Path, typer.Option(help="the .xlsx file to write")] = Path("revbook.xlsx"),
     months: Annotated[int, typer.Option(help="months of account-level data in the workbook")] = 24,
@@ -27,25 +42,33 @@ def workbook(
     from ..reports.excel import check_results, recalculate, write_workbook
 
     cfg = load_config(config, workspace, as_of)
-    terminal = console()
     with open_workspace(cfg, read_only=True) as ws, console(stderr=True).status("writing the workbook..."):
         path = write_workbook(ws, out, months=months)
     if not recalc:
-        terminal.print(f"workbook: {path} (formulas compute when Excel opens it)")
+        say(f"workbook: {path} (formulas compute when Excel or LibreOffice opens it)")
+        return
+    if not _libreoffice_found():
+        say(f"workbook: {path}")
+        say(
+            "its formulas compute when Excel or LibreOffice opens it; to check them here, install LibreOffice "
+            f"({INSTALL_LIBREOFFICE}) or set REVBOOK_SOFFICE to its soffice, and run this again "
+            "(--no-recalc skips the check)",
+            style="dim",
+        )
         return
     with console(stderr=True).status("recalculating with LibreOffice..."):
         path = recalculate(path)
     results = check_results(path)
     failed = [name for name, result in results[1:] if result != "PASS"]
-    terminal.print(f"workbook: {path}")
-    terminal.print(f"checks: {len(results) - 1 - len(failed)} of {len(results) - 1} PASS")
+    say(f"workbook: {path}")
+    say(f"checks: {len(results) - 1 - len(failed)} of {len(results) - 1} PASS")
     for name in failed[:20]:
-        terminal.print(f"[red]FAIL[/] {name}")
+        say(f"FAIL {name}", style="red")
     if failed:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def serve(
     host: Annotated[str, typer.Option(help="address to bind; other than loopback needs a token")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
@@ -71,11 +94,11 @@ def serve(
         )
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    console(stderr=True).print(f"revbook dashboard on {url} (Ctrl+C to stop)")
+    say(f"revbook dashboard on {url} (Ctrl+C to stop)", stderr=True)
     serve_app(cfg.workspace, config=cfg, host=host, port=port, token=token)
 
 
-@app.command()
+@app.command(cls=RevbookCommand)
 def report(
     out: Annotated[Path, typer.Option(help="the HTML file to write")] = Path("revbook-report.html"),
     config: ConfigOpt = None,
@@ -88,4 +111,4 @@ def report(
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws, console(stderr=True).status("writing the report..."):
         path = write_report(ws, out)
-    console().print(f"report: {path.resolve()}")
+    say(f"report: {path.resolve()}")
