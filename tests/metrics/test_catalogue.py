@@ -424,3 +424,27 @@ def test_every_catalogue_setting_and_metric_is_documented():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "definitions.md").read_text(encoding="utf-8")
     assert [f.name for f in fields(CatalogueSettings) if f"`{f.name}`" not in doc] == []
     assert [m for m in METRICS if f"| `{m}` |" not in doc] == []
+
+
+@pytest.mark.parametrize(
+    ("metric", "column", "aggregate", "where"),
+    [
+        ("renewal_rate", "arr_up", "arr_up", lambda r: not r["pending"]),
+        ("multi_year_contract_rate", "arr", "arr_signed", lambda r: True),
+        ("csm_coverage", "mrr", "arr", lambda r: True),
+    ],
+)
+def test_account_level_facts_show_money_not_minor_units(company: Workspace, metric, column, aggregate, where):
+    """The facts behind a figure carry money as money (2 decimals in USD): summed, they give the
+    figure (12 x for an MRR column), where minor units would be 100 times it."""
+    facts = company.catalogue(metric, accounts=True).to_arrow()
+    assert str(facts.schema.field(column).type) == "decimal128(18, 2)"
+    figures = {r["period"]: r[aggregate] for r in rows(company, metric)}
+    by_period: dict[str, Decimal] = {}
+    for r in facts.to_pylist():
+        if where(r) and r[column] is not None:
+            by_period[r["period"]] = by_period.get(r["period"], Decimal(0)) + r[column]
+    assert by_period, "no facts to compare"
+    scale = 12 if column == "mrr" else 1
+    for period, total in by_period.items():
+        assert scale * total == figures[period], (period, total, figures[period])

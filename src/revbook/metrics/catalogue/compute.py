@@ -177,8 +177,9 @@ def _final_sql(
     "".join(f", r.{d}" for d in [*dims, *spec.keys])
     if accounts:
         drop = ", ".join(["label", "period_start", "period_end", "period", *needed])
+        money = ", ".join(f"{ctx.money(f'r.{c}')} AS {c}" for c in spec.money)
         return f"""SELECT r.label AS period, r.period_start, r.period_end{"".join(f", r.{d}" for d in dims)},
-                          r.* EXCLUDE ({drop})
+                          r.* EXCLUDE ({drop}){f" REPLACE ({money})" if money else ""}
                    FROM ({rows}) r ORDER BY r.period_end, r.account_id"""
     aggs = ",\n".join(f"{expr} AS {name}" for name, expr in spec.aggregates)
     base = f"r.period, r.label, r.period_start, r.period_end{''.join(f', r.{d}' for d in dims)}"

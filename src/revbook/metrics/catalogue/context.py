@@ -45,6 +45,8 @@ class Spec:
     beside_retention: bool = False
     #: add a row over all keys (key value "(all)") to each period and slice
     totals: bool = False
+    #: fact columns in minor units of the reporting currency: the account-level facts show them as money
+    money: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

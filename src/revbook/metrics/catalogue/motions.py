@@ -127,6 +127,7 @@ def csm_coverage(c: Context) -> Spec:
             ("arr_per_csm", c.money(f"CAST(round({ratio(sum_of('12 * mrr', assigned), csms)}) AS BIGINT)")),
         ],
         needs=("owner",),
+        money=("mrr",),
     )
 
 
@@ -183,7 +184,7 @@ def exec_sponsor_engagement(c: Context) -> Spec:
             (f"grr_12m_{label}", grr),
             (f"logo_retention_12m_{label}", logo),
         ]
-    return Spec(facts, aggs, needs=("segment",))
+    return Spec(facts, aggs, needs=("segment",), money=("start_mrr", "end_mrr"))
 
 
 def nps_csat(c: Context) -> Spec:

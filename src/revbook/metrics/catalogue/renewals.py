@@ -56,6 +56,7 @@ def renewal_rate(c: Context) -> Spec:
             rate("net_arr_renewal_rate", sum_of("arr_after", known), sum_of("arr_up", known)),
             ("pending", count_of("pending")),
         ],
+        money=("arr_up", "arr_after"),
     )
 
 
@@ -93,6 +94,7 @@ def multi_year_contract_rate(c: Context) -> Spec:
             ("multi_year_arr", c.money(sum_of("arr", "multi_year"))),
             rate("multi_year_arr_share", sum_of("arr", "multi_year"), sum_of("arr")),
         ],
+        money=("arr",),
     )
 
 
