@@ -137,7 +137,10 @@ def test_a_price_too_large_to_hold_exactly_is_a_clear_error(tmp_path):
     assert info.value.row == 1 and "15 digits" in str(info.value)
 
 
-def _charges(tmp_path, name, rows, *, months=0, as_of=D(2024, 3, 31), fx=None):
+MARCH_2024 = D(2024, 3, 31)
+
+
+def _charges(tmp_path, name, rows, *, months=0, as_of=MARCH_2024, fx=None):
     """A workspace on invoices: rows of (account, invoice_date, service_start, service_end, amount[, currency])."""
     ws = Workspace(
         tmp_path / f"{name}.duckdb",
@@ -180,7 +183,8 @@ CHARGES = [
 def test_invoice_lines_without_a_service_period_are_revenue_on_the_invoice_date(tmp_path):
     with _charges(tmp_path, "off", CHARGES) as ws:
         mrr = {r["period"]: r["mrr"] for r in ws.mrr().to_pylist()}
-        revenue = {(r["period"], r["account_id"]): r["recognised_revenue"] for r in ws.revenue(accounts=True).to_pylist()}
+        by_account = ws.revenue(accounts=True).to_pylist()
+        revenue = {(r["period"], r["account_id"]): r["recognised_revenue"] for r in by_account}
         (finding,) = [f for f in ws.check().to_pylist() if f["check"] == "invoice_without_service_period"]
     # MRR: only B's annual line, 1,200.00 / 12
     assert mrr == {"2024-01": Decimal("100.00"), "2024-02": Decimal("100.00"), "2024-03": Decimal("100.00")}
@@ -205,7 +209,8 @@ def test_invoice_service_months_reads_a_charge_as_that_many_months_of_service(tm
         mrr = {r["period"]: r["mrr"] for r in ws.mrr().to_pylist()}
         moves = {r["period"]: r for r in ws.movements().to_pylist()}
         revenue = {r["period"]: r["recognised_revenue"] for r in ws.revenue().to_pylist()}
-        lines = sorted((r["account_id"], r["start_date"], r["end_date_recorded"], r["mrr"]) for r in ws.ledger().to_pylist())
+        ledger = ws.ledger().to_pylist()
+        lines = sorted((r["account_id"], r["start_date"], r["end_date_recorded"], r["mrr"]) for r in ledger)
         (finding,) = [f for f in ws.check().to_pylist() if f["check"] == "invoice_without_service_period"]
     # each charge of A is one calendar month from its invoice date (2024-01-01 ... 2024-01-31): 300.00 MRR;
     # the goodwill credit has no service period and stays revenue only
