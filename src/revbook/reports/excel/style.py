@@ -181,15 +181,14 @@ def print_setup(
     *,
     title_rows: str | None = None,
     title_cols: str | None = None,
-    landscape: bool = True,
     fit_width: bool = True,
 ) -> None:
-    """How ``sheet`` prints: its ``area`` (e.g. ``A1:I40``), one page wide when ``fit_width`` (as many
-    pages tall as it takes), the ``title_rows`` / ``title_cols`` repeated on every page."""
+    """How ``sheet`` prints: its ``area`` (e.g. ``A1:I40``) in landscape, one page wide when ``fit_width``
+    (as many pages tall as it takes), the ``title_rows`` / ``title_cols`` repeated on every page."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
     sheet.print_area = area
-    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.orientation = "landscape"  # every sheet is wider than a portrait page
     if fit_width:
         sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         sheet.page_setup.fitToWidth = 1
