@@ -278,3 +278,34 @@ def test_invoice_service_months_is_checked(tmp_path):
     assert config_from_mapping({"workspace": {"invoice_service_months": 3}}, tmp_path).invoice_service_months == 3
     with pytest.raises(ConfigError, match="invoice_service_months"):
         Config(invoice_service_months=-1)
+
+
+def test_beside_subscriptions_check_counts_the_charges_without_a_service_period(tmp_path):
+    """With subscriptions as the MRR source, a charge without service dates reconciles with nothing and
+    is reported; a credit without one is revenue only by definition and is not."""
+
+    def findings(name, amounts):
+        with Workspace(tmp_path / f"{name}.duckdb", config=Config(as_of=MARCH_2024)) as ws:
+            ws.load_frames(
+                {
+                    "accounts": pa.table({"account_id": ["A"]}),
+                    "subscriptions": pa.table(
+                        {"account_id": ["A"], "subscription_id": ["S"], "start_date": [D(2024, 1, 1)], "mrr": ["100"]}
+                    ),
+                    "invoices": pa.table(
+                        {
+                            "account_id": ["A"] * len(amounts),
+                            "invoice_date": [D(2024, 1, 1)] * len(amounts),
+                            "service_start": pa.array([None] * len(amounts), pa.date32()),
+                            "service_end": pa.array([None] * len(amounts), pa.date32()),
+                            "amount": amounts,
+                        }
+                    ),
+                }
+            )
+            return [f for f in ws.check().to_pylist() if f["check"] == "invoice_without_service_period"]
+
+    assert findings("credit", ["-20"]) == []
+    (finding,) = findings("charge", ["-20", "100", "100"])
+    assert finding["severity"] == "info" and finding["rows"] == 2
+    assert "2 of 3 invoice lines are charges with no service period" in finding["message"]

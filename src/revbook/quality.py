@@ -252,12 +252,16 @@ def run_checks(ws: Store) -> pa.Table:
 def invoice_service_periods(ws: Store) -> list[dict[str, object]]:
     """Invoice lines without a service period: revenue on the invoice date, never MRR (with invoices
     as the MRR source), or read as ``invoice_service_months`` of service from it. A warning when most
-    lines have none, since MRR then misses most of what is billed; else worth knowing."""
+    lines have none, since MRR then misses most of what is billed; else worth knowing. Beside
+    subscriptions as the MRR source, the charges among them (not the credits), which reconcile with nothing."""
     cfg = ws.config
+    # beside subscriptions, only charges matter (they drop out of the reconciliation); a credit without
+    # a service period is revenue only by definition
+    charges = "" if cfg.mrr_source == "invoices" else " AND amount >= 0"
     rows = ws.con.execute(
-        """SELECT count(*) OVER () AS n, (SELECT count(*) FROM invoices) AS total,
+        f"""SELECT count(*) OVER () AS n, (SELECT count(*) FROM invoices) AS total,
                   account_id || ': ' || CAST(amount AS VARCHAR) || ' on ' || CAST(invoice_date AS VARCHAR), _file, _row
-           FROM invoices WHERE service_start IS NULL OR service_end IS NULL ORDER BY _file, _row LIMIT 1"""
+           FROM invoices WHERE (service_start IS NULL OR service_end IS NULL){charges} ORDER BY _file, _row LIMIT 1"""
     ).fetchall()
     if not rows:
         return []
@@ -283,7 +287,7 @@ def invoice_service_periods(ws: Store) -> list[dict[str, object]]:
         hint = f"if each line bills a period of service from its invoice date, {setting} (1: monthly, 12: annual)"
     else:
         severity = "info"
-        message = f"{share} have no service period, so they are left out of the reconciliation with subscriptions"
+        message = f"{share} are charges with no service period, left out of the reconciliation with subscriptions"
         hint = f"{setting} if each line bills that many months of service from its invoice date"
     return [
         {
