@@ -98,6 +98,7 @@ def test_each_sheet_prints_with_an_area_and_its_header(written: Path):
     assert wb["Accounts"].print_title_rows == "$4:$4"
     grid = wb["MRR by account"]
     assert grid.print_title_rows == "$8:$8" and grid.print_title_cols == "$A:$B"
+    assert (grid.page_setup.fitToWidth, grid.page_setup.fitToHeight) == (3, 0)
 
 
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed: no formula engine")

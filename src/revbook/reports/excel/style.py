@@ -181,18 +181,17 @@ def print_setup(
     *,
     title_rows: str | None = None,
     title_cols: str | None = None,
-    fit_width: bool = True,
+    pages_wide: int = 1,
 ) -> None:
-    """How ``sheet`` prints: its ``area`` (e.g. ``A1:I40``) in landscape, one page wide when ``fit_width``
-    (as many pages tall as it takes), the ``title_rows`` / ``title_cols`` repeated on every page."""
+    """How ``sheet`` prints: its ``area`` (e.g. ``A1:I40``) in landscape, ``pages_wide`` pages wide (as
+    many pages tall as it takes), the ``title_rows`` / ``title_cols`` repeated on every page."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
     sheet.print_area = area
     sheet.page_setup.orientation = "landscape"  # every sheet is wider than a portrait page
-    if fit_width:
-        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0  # as many pages tall as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = pages_wide
+    sheet.page_setup.fitToHeight = 0  # as many pages tall as the rows need
     if title_rows:
         sheet.print_title_rows = title_rows
     if title_cols:
