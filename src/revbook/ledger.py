@@ -13,6 +13,11 @@ Stages (each a temp table, each a definition in portable SQL; see docs/definitio
    still running on that date is open-ended.
 3. ``rb_bridges``: churn-grace bridges, lines that fill a gap of at most N days at the MRR the
    account had on the gap's eve; added to ``rb_lines`` with ``source = 'grace'``.
+4. ``rb_revenue_only`` (invoices as the MRR source): invoice lines without a service period,
+   revenue on their invoice date and never MRR (DESIGN.md "credits"), in minor units of the
+   reporting currency, rounded once, half-even, at the FX rate of the invoice date. With
+   ``invoice_service_months = N`` such a line is instead read as N months of service from its
+   invoice date, a line of ``rb_lines`` like any other (a credit without one stays revenue only).
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ if TYPE_CHECKING:
     from .config import Config
     from .engines import Engine
 
-__all__ = ["account_mrr_sql", "active_on", "build_ledger", "div_half_even", "month_index"]
+__all__ = ["REVENUE_ONLY", "account_mrr_sql", "active_on", "build_ledger", "div_half_even", "month_index"]
 
 FAR_FUTURE = "DATE '9999-12-31'"
+#: the stage of invoice lines without a service period: revenue on the invoice date, never MRR
+REVENUE_ONLY = "rb_revenue_only"
+#: an invoice line without a complete service period
+NO_SERVICE_PERIOD = "(service_start IS NULL OR service_end IS NULL)"
 
 
 def active_on(day: str, line: str = "l") -> str:
@@ -116,6 +125,21 @@ def _subscription_lines_sql(config: Config) -> str:
     """
 
 
+def _invoices_sql(config: Config) -> str:
+    """The invoices; with ``invoice_service_months = N``, a charge with neither service date gets
+    N calendar months of service from its invoice date (service_end inclusive, so the day before
+    invoice_date + N months). A credit without a service period stays revenue only (DESIGN.md)."""
+    n = config.invoice_service_months
+    if not n:
+        return "invoices"
+    neither = "service_start IS NULL AND service_end IS NULL AND amount >= 0"
+    return f"""(SELECT account_id, invoice_id, line_id, invoice_date, amount, currency, product, plan, _file, _row,
+               CASE WHEN {neither} THEN invoice_date ELSE service_start END AS service_start,
+               CASE WHEN {neither} THEN {_anchor("invoice_date", str(int(n)))} - 1 ELSE service_end END
+                   AS service_end
+        FROM invoices)"""
+
+
 def _invoice_lines_sql(config: Config) -> str:
     rep = config.reporting_currency
     # An invoice line covers service_start .. service_end inclusive; its length in calendar
@@ -137,8 +161,8 @@ def _invoice_lines_sql(config: Config) -> str:
         SELECT *, date_diff('day', a_m, {_anchor("service_start", "m + 1")}) AS dim
         FROM (
             SELECT *, {_anchor("service_start", "m")} AS a_m
-            FROM (SELECT *, {m} AS m, {end_x} AS end_x FROM invoices
-                  WHERE service_start IS NOT NULL AND service_end IS NOT NULL) i0
+            FROM (SELECT *, {m} AS m, {end_x} AS end_x FROM {_invoices_sql(config)} inv
+                  WHERE NOT {NO_SERVICE_PERIOD}) i0
         ) i1
     ) i2
     """
@@ -173,34 +197,7 @@ def build_ledger(engine: Engine, config: Config) -> None:
         )
 
     # FX: the latest rate on or before the line's start date, fixed for the line's life.
-    engine.materialize(
-        "rb_priced",
-        f"""
-        SELECT s.*, CASE WHEN s.currency = '{config.reporting_currency}' THEN CAST(1 AS DECIMAL(18, 8))
-                         ELSE fx.rate_to_reporting END AS fx_rate
-        FROM rb_source s
-        LEFT JOIN (
-            SELECT currency, date AS valid_from, rate_to_reporting,
-                   lead(date) OVER (PARTITION BY currency ORDER BY date) AS valid_to
-            FROM (SELECT currency, date, max(rate_to_reporting) AS rate_to_reporting
-                  FROM fx_rates GROUP BY currency, date) r
-        ) fx ON fx.currency = s.currency AND s.currency <> '{config.reporting_currency}'
-            AND fx.valid_from <= s.start_date AND (fx.valid_to IS NULL OR s.start_date < fx.valid_to)
-        WHERE s.start_date <= DATE '{as_of}'
-        """,
-    )
-    missing = _first(
-        engine,
-        "SELECT currency, start_date, _file, _row FROM rb_priced WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1",
-    )
-    if missing:
-        raise LedgerError(
-            f"no FX rate for {missing[0]} on or before {missing[1]}",
-            file=missing[2],
-            row=missing[3],
-            column="currency",
-            hint=f"load fx_rates with a {missing[0]} rate dated on or before {missing[1]}",
-        )
+    _price_in_reporting_currency(engine, config, "rb_priced", "rb_source")
 
     # Exact at every step: the price after discounts has scale 14, times the (whole) spread factor
     # and the FX rate (scale 8) it has scale 22, leaving 16 digits for the minor units.
@@ -208,20 +205,7 @@ def build_ledger(engine: Engine, config: Config) -> None:
     spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
-    # a line's price in minor units must fit 16 digits (DECIMAL(38, 22)): find the first that does not
-    too_big = _first(
-        engine,
-        f"""SELECT _file, _row FROM rb_priced
-            WHERE abs(CAST(gross AS DOUBLE) * CAST(fx_rate AS DOUBLE) * {scale}) >= 1e15
-            ORDER BY _file, _row LIMIT 1""",
-    )
-    if too_big:
-        raise LedgerError(
-            "the line's price in the reporting currency's minor units has more than 15 digits",
-            file=too_big[0],
-            row=too_big[1],
-            hint="check the amount and its currency; revbook holds prices up to 10^15 minor units exactly",
-        )
+    _check_fits(engine, "rb_priced", scale)
     engine.materialize(
         "rb_lines_unbridged" if grace else "rb_lines",
         f"""
@@ -240,6 +224,84 @@ def build_ledger(engine: Engine, config: Config) -> None:
     )
     if grace:
         _add_grace_bridges(engine, config.churn_grace_days)
+    if config.mrr_source == "invoices":
+        _revenue_only(engine, config)
+
+
+def _price_in_reporting_currency(engine: Engine, config: Config, name: str, source: str) -> None:
+    """``name``: the lines of ``source`` dated on or before the as-of date, each with ``fx_rate``, the
+    latest rate on or before its ``start_date``; a line with no such rate stops the build, naming it."""
+    rep = config.reporting_currency
+    engine.materialize(
+        name,
+        f"""
+        SELECT s.*, CASE WHEN s.currency = '{rep}' THEN CAST(1 AS DECIMAL(18, 8))
+                         ELSE fx.rate_to_reporting END AS fx_rate
+        FROM {source} s
+        LEFT JOIN (
+            SELECT currency, date AS valid_from, rate_to_reporting,
+                   lead(date) OVER (PARTITION BY currency ORDER BY date) AS valid_to
+            FROM (SELECT currency, date, max(rate_to_reporting) AS rate_to_reporting
+                  FROM fx_rates GROUP BY currency, date) r
+        ) fx ON fx.currency = s.currency AND s.currency <> '{rep}'
+            AND fx.valid_from <= s.start_date AND (fx.valid_to IS NULL OR s.start_date < fx.valid_to)
+        WHERE s.start_date <= DATE '{config.snapshot_date().isoformat()}'
+        """,
+    )
+    missing = _first(
+        engine,
+        f"SELECT currency, start_date, _file, _row FROM {name} WHERE fx_rate IS NULL ORDER BY start_date LIMIT 1",
+    )
+    if missing:
+        raise LedgerError(
+            f"no FX rate for {missing[0]} on or before {missing[1]}",
+            file=missing[2],
+            row=missing[3],
+            column="currency",
+            hint=f"load fx_rates with a {missing[0]} rate dated on or before {missing[1]}",
+        )
+
+
+def _check_fits(engine: Engine, name: str, scale: int) -> None:
+    """A line's price in minor units must fit 16 digits (DECIMAL(38, 22)): name the first that does not."""
+    too_big = _first(
+        engine,
+        f"""SELECT _file, _row FROM {name}
+            WHERE abs(CAST(gross AS DOUBLE) * CAST(fx_rate AS DOUBLE) * {scale}) >= 1e15
+            ORDER BY _file, _row LIMIT 1""",
+    )
+    if too_big:
+        raise LedgerError(
+            "the line's price in the reporting currency's minor units has more than 15 digits",
+            file=too_big[0],
+            row=too_big[1],
+            hint="check the amount and its currency; revbook holds prices up to 10^15 minor units exactly",
+        )
+
+
+def _revenue_only(engine: Engine, config: Config) -> None:
+    """``rb_revenue_only``: invoice lines without a service period, revenue on their invoice date.
+
+    (account_id, invoice_date, revenue in minor units, _file, _row): the amount at the FX rate of
+    the invoice date, rounded once, half-even; lines dated after the as-of date are not read.
+    """
+    rep = config.reporting_currency
+    engine.materialize(
+        "rb_revenue_only_source",
+        f"""SELECT account_id, invoice_date AS start_date, upper(coalesce(currency, '{rep}')) AS currency,
+                   CAST(amount AS DECIMAL(38, 14)) AS gross, _file, _row
+            FROM {_invoices_sql(config)} inv WHERE {NO_SERVICE_PERIOD}""",
+    )
+    _price_in_reporting_currency(engine, config, "rb_revenue_only_priced", "rb_revenue_only_source")
+    engine.drop("rb_revenue_only_source")
+    _check_fits(engine, "rb_revenue_only_priced", 10**config.minor_units)
+    x = f"CAST(CAST(gross * fx_rate AS DECIMAL(38, 22)) * {10**config.minor_units} AS DECIMAL(38, 22))"
+    engine.materialize(
+        REVENUE_ONLY,
+        f"""SELECT account_id, start_date AS invoice_date, CAST(q AS BIGINT) AS revenue, _file, _row
+            FROM ({div_half_even("x", "1", f"(SELECT *, {x} AS x FROM rb_revenue_only_priced) p")}) r""",
+    )
+    engine.drop("rb_revenue_only_priced")
 
 
 def _add_grace_bridges(engine: Engine, days: int) -> None:

@@ -8,6 +8,8 @@ Every setting has a default, so a workspace works with no file at all::
     fiscal_year_start_month = 1        # 1 = January
     churn_grace_days = 0               # gaps of at most this many days are bridged at the previous MRR
     mrr_source = "subscriptions"       # or "invoices"; the other is kept for reconciliation
+    invoice_service_months = 0         # N: an invoice line with no service dates is N months of
+                                       # service from its invoice date; 0: revenue on that date only
     as_of = "2026-11-15"               # the snapshot date; default: today
     arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
     reactivation_as_new_after_months = 0  # 0: a return is always a reactivation

@@ -40,6 +40,7 @@ WORKSPACE_KEYS = (
     "fiscal_year_start_month",
     "churn_grace_days",
     "mrr_source",
+    "invoice_service_months",
     "as_of",
     "arr_bands",
     "reactivation_as_new_after_months",
@@ -81,6 +82,7 @@ class Config:
     fiscal_year_start_month: int = 1
     churn_grace_days: int = 0
     mrr_source: str = "subscriptions"
+    invoice_service_months: int = 0
     as_of: dt.date | None = None
     arr_bands: tuple[int, ...] = ARR_BAND_EDGES
     reactivation_as_new_after_months: int = 0
@@ -113,6 +115,12 @@ class Config:
             raise ConfigError("churn_grace_days must be 0 or more", value=self.churn_grace_days)
         if self.mrr_source not in ("subscriptions", "invoices"):
             raise ConfigError("mrr_source must be 'subscriptions' or 'invoices'", value=self.mrr_source)
+        if not 0 <= self.invoice_service_months <= 120:
+            raise ConfigError(
+                "invoice_service_months must be 0 (off) to 120",
+                value=self.invoice_service_months,
+                hint="the months of service one invoice line without service dates bills, e.g. 1 or 12",
+            )
         if list(self.arr_bands) != sorted(set(self.arr_bands)) or any(b <= 0 for b in self.arr_bands):
             raise ConfigError("arr_bands must be increasing positive numbers", value=self.arr_bands)
         if self.reactivation_as_new_after_months < 0:
@@ -233,6 +241,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             fiscal_year_start_month=int(ws.get("fiscal_year_start_month", 1)),
             churn_grace_days=int(ws.get("churn_grace_days", 0)),
             mrr_source=str(ws.get("mrr_source", "subscriptions")),
+            invoice_service_months=int(ws.get("invoice_service_months", 0)),
             as_of=_date(ws.get("as_of"), "as_of"),
             arr_bands=tuple(int(b) for b in ws.get("arr_bands", ARR_BAND_EDGES)),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
@@ -277,6 +286,7 @@ def template() -> str:
         "fiscal_year_start_month = 1         # 1 = January",
         "churn_grace_days = 0                # bridge gaps of up to N days between paid lines (late renewals)",
         'mrr_source = "subscriptions"        # or "invoices"; the other is used for reconciliation',
+        "invoice_service_months = 0          # N: an invoice line without service dates bills N months from its date",
         '# as_of = "2026-10-31"              # the snapshot date; default: today',
         f"arr_bands = [{', '.join(map(str, ARR_BAND_EDGES))}]  # ARR band edges for the arr_band slice",
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",

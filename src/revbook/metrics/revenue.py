@@ -8,7 +8,9 @@ add up exactly to its exact total: a 36-month line of 100,000.00 recognises 100,
 36 x its MRR of 2,777.78 would be 100,000.08. Open-ended lines accrue up to the as-of date.
 
 Computed with Python integers (exact rationals) rather than SQL: the products of the exact
-numerators outgrow DECIMAL(38). Grace bridges carry no revenue (a gap is not billed).
+numerators outgrow DECIMAL(38). Grace bridges carry no revenue (a gap is not billed). With invoices
+as the MRR source, an invoice line without a service period (a one-off charge, a goodwill credit) is
+revenue in the month of its invoice date, whole, and never MRR (DESIGN.md "credits").
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from ..ledger import REVENUE_ONLY
+
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["recognised_revenue"]
+__all__ = ["recognised_revenue", "revenue_periods"]
 
 #: lcm(28, 29, 30, 31): every month's day fraction is an integer over it
 DAYS_LCM = 755_160
@@ -70,6 +74,15 @@ def recognised_revenue(book: Book) -> pa.Table:
                 totals[key] = totals.get(key, 0) + through - done
                 done = through
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    if book.config.mrr_source == "invoices":
+        one_off = book.engine.arrow(
+            f"""SELECT account_id, year(invoice_date) * 12 + month(invoice_date) - 1 AS month,
+                       CAST(sum(revenue) AS BIGINT) AS revenue
+                FROM {REVENUE_ONLY} GROUP BY account_id, month"""
+        ).to_pylist()
+        for row in one_off:
+            key = (row["account_id"], row["month"])
+            totals[key] = totals.get(key, 0) + row["revenue"]
     return pa.table(
         {
             "account_id": pa.array([k[0] for k in totals], pa.string()),
@@ -77,3 +90,34 @@ def recognised_revenue(book: Book) -> pa.Table:
             "revenue": pa.array(list(totals.values()), pa.int64()),
         }
     )
+
+
+def revenue_periods(book: Book, grain: str, revenue: str) -> str:
+    """The period table revenue is reported over: the book's spine, reaching back to the first month
+    of ``revenue`` (month, revenue) when that is earlier, so a one-off charge billed before any MRR
+    (or in a book with no MRR at all) still shows."""
+    periods, first, last = book.spine(grain)
+    cal = book.calendar(grain)
+    earliest = book.engine.scalar(f"SELECT min(month) FROM {revenue}")
+    if earliest is None or cal.period_of(_month_start(int(earliest))) >= first:  # type: ignore[call-overload]
+        return periods
+    lo = cal.period_of(_month_start(int(earliest)))  # type: ignore[call-overload]
+    name = f"rb_revenue_periods_{grain}"
+    numbers = list(range(lo, last + 1))
+    bounds = [cal.bounds(p, book.as_of) for p in numbers]
+    book.engine.register(
+        name,
+        pa.table(
+            {
+                "period": pa.array(numbers, pa.int64()),
+                "label": [cal.label(p) for p in numbers],
+                "period_start": [b[0] for b in bounds],
+                "period_end": [b[1] for b in bounds],
+            }
+        ),
+    )
+    return name
+
+
+def _month_start(month: int) -> dt.date:
+    return dt.date(month // 12, month % 12 + 1, 1)

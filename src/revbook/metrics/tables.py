@@ -209,14 +209,14 @@ def revenue(
 ) -> Frame:
     """Recognised revenue per period (day by day, exact), beside MRR; for finance."""
     from .movements import money
-    from .revenue import recognised_revenue
+    from .revenue import recognised_revenue, revenue_periods
 
     book = book_of(store)
     if "rb_revenue" not in book._built:
         book.engine.register("rb_revenue", recognised_revenue(book))
         book._built.add("rb_revenue")
     cal = book.calendar(grain)
-    periods, _, _ = book.spine(grain)
+    periods = revenue_periods(book, grain, "rb_revenue")
     period = "r.month" if cal.months == 1 else f"((r.month - {cal.offset}) // {cal.months})"
     filters = ["true"]
     if (s := date_option(start, "start")) is not None:

@@ -3,7 +3,7 @@
 ::
 
     ws = open_workspace()
-    path = write_workbook(ws, "revbook.xlsx", months=24)   # facts as values, figures as formulas
+    path = write_workbook(ws, months=24)     # revbook.xlsx next to the workspace: facts as values, figures as formulas
     path = recalculate(path)                                # LibreOffice computes every formula
     results = check_results(path)                           # [("all checks", "PASS"), (check, result), ...]
 
@@ -35,20 +35,26 @@ from .style import add_styles, forget_styles, money_format
 if TYPE_CHECKING:
     from ...workspace import Workspace
 
-__all__ = ["WINDOWS", "WorkbookError", "check_results", "recalculate", "write_workbook"]
+__all__ = ["DEFAULT_NAME", "WINDOWS", "WorkbookError", "check_results", "recalculate", "write_workbook"]
+
+#: the workbook's file name when no path is given, next to the workspace's file
+DEFAULT_NAME = "revbook.xlsx"
 
 
-def write_workbook(ws: Workspace, path: str | Path, *, months: int = 24) -> Path:
-    """Write the auditable workbook of the last ``months`` months; return its path.
+def write_workbook(ws: Workspace, path: str | Path | None = None, *, months: int = 24) -> Path:
+    """Write the auditable workbook of the last ``months`` months; return its absolute path.
 
-    Formulas are stored without values (openpyxl computes nothing): Excel computes them on opening,
-    :func:`recalculate` with LibreOffice; only then do :func:`check_results` and ``data_only`` readers see them.
+    ``path``: by default ``revbook.xlsx`` next to the workspace's file. Formulas are stored without
+    values (openpyxl computes nothing): Excel computes them on opening, :func:`recalculate` with
+    LibreOffice; only then do :func:`check_results` and ``data_only`` readers see them. Text from the
+    data is stored as text, never as a formula (see :mod:`.style`); each sheet prints one page wide
+    (MRR by account, too wide for that, across pages with its accounts and header repeated).
     """
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
         raise ConfigError("months must be a whole number of 1 or more", value=months)
     from openpyxl import Workbook
 
-    path = Path(path)
+    path = (Path(ws.path).parent / DEFAULT_NAME if path is None else Path(path)).resolve()
     if path.suffix.lower() != ".xlsx":
         raise ConfigError(f"the workbook must be an .xlsx file, not '{path.name}'", value=str(path))
     facts = collect(ws, months)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import definitions
 from .facts import FIRST_ROW, HEADER_ROW, RATIO_TOLERANCE, Check, Facts
-from .style import link_to, pass_fail_format, put, put_headers, put_title, set_widths, sheet_ref
+from .style import Formula, link_to, pass_fail_format, print_setup, put, put_headers, put_title, set_widths, sheet_ref
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -28,8 +28,8 @@ def checks_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
     first, last = header + 1, header + len(checks)
     result = f"$H${first}:$H${last}"
     put(sh, HEADER_ROW, 1, "All checks", "rb_label")
-    put(sh, HEADER_ROW, 2, f'=IF(COUNTIF({result},"PASS")=ROWS({result}),"PASS","FAIL")', "rb_result")
-    put(sh, HEADER_ROW, 3, f'=COUNTIF({result},"PASS")&" of "&ROWS({result})&" pass"')
+    put(sh, HEADER_ROW, 2, Formula(f'=IF(COUNTIF({result},"PASS")=ROWS({result}),"PASS","FAIL")'), "rb_result")
+    put(sh, HEADER_ROW, 3, Formula(f'=COUNTIF({result},"PASS")&" of "&ROWS({result})&" pass"'))
     fam = f"$A${first}:$A${last}"
     for i, name in enumerate(families):
         r = HEADER_ROW + 1 + i
@@ -38,10 +38,10 @@ def checks_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
             sh,
             r,
             2,
-            f'=IF(COUNTIFS({fam},A{r},{result},"PASS")=COUNTIF({fam},A{r}),"PASS","FAIL")',
+            Formula(f'=IF(COUNTIFS({fam},A{r},{result},"PASS")=COUNTIF({fam},A{r}),"PASS","FAIL")'),
             "rb_result",
         )
-        put(sh, r, 3, f'=COUNTIFS({fam},A{r},{result},"PASS")&" of "&COUNTIF({fam},A{r})&" pass"')
+        put(sh, r, 3, Formula(f'=COUNTIFS({fam},A{r},{result},"PASS")&" of "&COUNTIF({fam},A{r})&" pass"'))
     pass_fail_format(sh, f"B{HEADER_ROW}:B{HEADER_ROW + len(families)}")
     cols = [
         "family",
@@ -62,9 +62,9 @@ def checks_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
         put(sh, r, 2, c.period)
         put(sh, r, 3, c.figure)
         style = {"money": "rb_money", "count": "rb_count", "ratio": "rb_ratio"}[c.kind]
-        put(sh, r, 4, f"={ref}{c.cell}", style)
-        put(sh, r, 5, f"={ref}{c.engine}" if isinstance(c.engine, str) else c.engine, style)
-        put(sh, r, 6, f'=IFERROR(D{r}-E{r},"")', "rb_tolerance" if c.kind == "ratio" else style)
+        put(sh, r, 4, Formula(f"={ref}{c.cell}"), style)
+        put(sh, r, 5, Formula(f"={ref}{c.engine}") if isinstance(c.engine, str) else c.engine, style)
+        put(sh, r, 6, Formula(f'=IFERROR(D{r}-E{r},"")'), "rb_tolerance" if c.kind == "ratio" else style)
         if c.kind == "ratio":
             tol, value = RATIO_TOLERANCE, f"D{r}"
         elif c.kind == "count":
@@ -76,7 +76,7 @@ def checks_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
             sh,
             r,
             8,
-            f'=IF(AND(ISNUMBER(D{r}),ISNUMBER(E{r})),IF(ABS({value}-E{r})<G{r},"PASS","FAIL"),"FAIL")',
+            Formula(f'=IF(AND(ISNUMBER(D{r}),ISNUMBER(E{r})),IF(ABS({value}-E{r})<G{r},"PASS","FAIL"),"FAIL")'),
             "rb_result",
         )
         link = put(sh, r, 9, f"{c.sheet}!{c.cell}")
@@ -85,6 +85,7 @@ def checks_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
     sh.freeze_panes = f"A{first}"
     sh.auto_filter.ref = f"A{header}:I{last}"
     set_widths(sh, {"A": 16, "B": 10, "C": 34, "D": 16, "E": 16, "F": 14, "G": 12, "H": 9, "I": 22})
+    print_setup(sh, f"A1:I{last}", title_rows=f"{header}:{header}")
 
 
 #: where each term of the Definitions sheet is in this workbook
@@ -97,7 +98,7 @@ WHERE = {
     "nrr": "Retention: NRR",
     "grr": "Retention: GRR",
     "logo_retention": "Retention: logo retention",
-    "arr": "-",
+    "arr": "—",  # not in this workbook
     "slice": "Accounts: segment, owner",
 }
 #: (term, definition, where in this workbook) of the Definitions sheet (revbook.definitions.WORKBOOK)
@@ -118,6 +119,7 @@ def definitions_sheet(wb: Workbook) -> None:
         put(sh, r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
         put(sh, r, 3, where)
     set_widths(sh, {"A": 30, "B": 90, "C": 32})
+    print_setup(sh, f"A1:C{FIRST_ROW + len(DEFINITIONS) - 1}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
 
 
 SHEET_NOTES = {
@@ -153,7 +155,7 @@ def readme_sheet(wb: Workbook, facts: Facts) -> None:
         ("account-periods", len(facts.rows), "rb_count"),
         ("workspace", facts.workspace, None),
         ("written by", f"revbook {__version__}", None),
-        ("all checks", "=Checks!B4", "rb_result"),
+        ("all checks", Formula("=Checks!B4"), "rb_result"),
     ]
     for i, (k, v, style) in enumerate(info):
         put(sh, 4 + i, 1, k, "rb_label")
@@ -180,3 +182,4 @@ def readme_sheet(wb: Workbook, facts: Facts) -> None:
     for i, s in enumerate(steps):
         put(sh, r + 1 + i, 1, s).alignment = Alignment(wrap_text=False)
     set_widths(sh, {"A": 18, "B": 110})
+    print_setup(sh, f"A1:B{r + len(steps)}")

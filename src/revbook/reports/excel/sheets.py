@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...definitions import MOVEMENT_KINDS
 from .facts import FIRST_ROW, GRID_FIRST_ROW, GRID_HEADER_ROW, HEADER_ROW, WINDOWS, Check, Facts, num
-from .style import col_letter, put, put_headers, put_title, set_widths, sheet_ref
+from .style import Formula, col_letter, print_setup, put, put_headers, put_title, set_widths, sheet_ref
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -56,6 +56,7 @@ def accounts_sheet(wb: Workbook, facts: Facts) -> dict[str, tuple[int, int]]:
     sh.freeze_panes = f"B{FIRST_ROW}"
     sh.auto_filter.ref = f"A{HEADER_ROW}:I{last}"
     set_widths(sh, {"A": 12, "B": 30, "C": 9, "D": 12, "E": 13, "F": 22, "G": 15, "H": 15, "I": 13})
+    print_setup(sh, f"A1:I{last}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     return blocks
 
 
@@ -102,9 +103,9 @@ def waterfall_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
             sumifs("acc_end", r),
         ]
         for j, f in enumerate(formulas):
-            put(sh, r, 3 + j, f"=ROUND({f},{mu})", "rb_money")
-        put(sh, r, 10, f"=ROUND(C{r}+D{r}+E{r}+F{r}-G{r}-H{r}-I{r},{mu})", "rb_money")
-        put(sh, r, 11, f'=COUNTIFS(acc_period_end,$B{r},acc_end,">0")', "rb_count")
+            put(sh, r, 3 + j, Formula(f"=ROUND({f},{mu})"), "rb_money")
+        put(sh, r, 10, Formula(f"=ROUND(C{r}+D{r}+E{r}+F{r}-G{r}-H{r}-I{r},{mu})"), "rb_money")
+        put(sh, r, 11, Formula(f'=COUNTIFS(acc_period_end,$B{r},acc_end,">0")'), "rb_count")
         m = facts.movements.get(label)
         if m is None:
             continue
@@ -128,13 +129,14 @@ def waterfall_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
     first, last = FIRST_ROW, FIRST_ROW + len(facts.shown) - 1
     t = last + 1
     put(sh, t, 1, "total", "rb_label")
-    put(sh, t, 3, f"=C{first}", "rb_money_total")
+    put(sh, t, 3, Formula(f"=C{first}"), "rb_money_total")
     for c in "DEFGH":
-        put(sh, t, ord(c) - 64, f"=ROUND(SUM({c}{first}:{c}{last}),{mu})", "rb_money_total")
-    put(sh, t, 9, f"=I{last}", "rb_money_total")
-    put(sh, t, 10, f"=ROUND(C{t}+D{t}+E{t}+F{t}-G{t}-H{t}-I{t},{mu})", "rb_money_total")
+        put(sh, t, ord(c) - 64, Formula(f"=ROUND(SUM({c}{first}:{c}{last}),{mu})"), "rb_money_total")
+    put(sh, t, 9, Formula(f"=I{last}"), "rb_money_total")
+    put(sh, t, 10, Formula(f"=ROUND(C{t}+D{t}+E{t}+F{t}-G{t}-H{t}-I{t},{mu})"), "rb_money_total")
     sh.freeze_panes = f"C{FIRST_ROW}"
     set_widths(sh, {col_letter(c): 15 for c in range(3, 21)} | {"A": 10, "B": 12, "L": 3})
+    print_setup(sh, f"A1:T{t}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     sh.row_dimensions[HEADER_ROW].height = 30
 
 
@@ -164,8 +166,8 @@ def grid_sheet(wb: Workbook, facts: Facts, blocks: dict[str, tuple[int, int]], c
         if j == n_lookback:
             put(sh, 3, n_fixed + 1 + j, "waterfall months →", "rb_note")
         rng = f"{c}{GRID_FIRST_ROW}:{c}{last_row}"
-        put(sh, 4, n_fixed + 1 + j, f"=ROUND(SUM({rng}),{mu})", "rb_money")
-        put(sh, 6, n_fixed + 1 + j, f'=COUNTIF({rng},">0")', "rb_count")
+        put(sh, 4, n_fixed + 1 + j, Formula(f"=ROUND(SUM({rng}),{mu})"), "rb_money")
+        put(sh, 6, n_fixed + 1 + j, Formula(f'=COUNTIF({rng},">0")'), "rb_count")
         m = facts.mrr.get(label)
         if m is not None:
             put(sh, 5, n_fixed + 1 + j, num(m["mrr"]), "rb_money_engine")
@@ -190,7 +192,7 @@ def grid_sheet(wb: Workbook, facts: Facts, blocks: dict[str, tuple[int, int]], c
                 sh,
                 row,
                 first_period_col + j,
-                f"=SUMIFS({value},{account},$A{row},{period},{c}${GRID_HEADER_ROW})",
+                Formula(f"=SUMIFS({value},{account},$A{row},{period},{c}${GRID_HEADER_ROW})"),
                 "rb_money",
             )
     sh.freeze_panes = f"{col_letter(first_period_col)}{GRID_FIRST_ROW}"
@@ -198,6 +200,11 @@ def grid_sheet(wb: Workbook, facts: Facts, blocks: dict[str, tuple[int, int]], c
     set_widths(
         sh, {"A": 18, "B": 28, "C": 14} | {col_letter(first_period_col + j): 13 for j in range(len(facts.periods))}
     )
+    # one column per period: three landscape pages wide (at about two thirds of full size), with the
+    # account and the header on each (the demo's 1,862 accounts x 36 periods: 84 pages, 369 before)
+    last_col = col_letter(n_fixed + len(facts.periods))
+    area = f"A1:{last_col}{last_row}"
+    print_setup(sh, area, title_rows=f"{GRID_HEADER_ROW}:{GRID_HEADER_ROW}", title_cols="A:B", pages_wide=3)
     return last_row
 
 
@@ -255,16 +262,16 @@ def retention_sheet(wb: Workbook, facts: Facts, last_grid_row: int, checks: list
             E = f"{grid}${ec}${GRID_FIRST_ROW}:${ec}${last_grid_row}"
             put(sh, r, 1, w, "rb_count")
             put(sh, r, 2, label)
-            put(sh, r, 3, f"={grid}{sc}${GRID_HEADER_ROW}", "rb_period")
-            put(sh, r, 4, f"={grid}{ec}${GRID_HEADER_ROW}", "rb_period")
-            put(sh, r, 5, f'=COUNTIF({S},">0")', "rb_count")
-            put(sh, r, 6, f'=COUNTIFS({S},">0",{E},">0")', "rb_count")
-            put(sh, r, 7, f'=ROUND(SUMIF({S},">0"),{mu})', "rb_money")
-            put(sh, r, 8, f'=ROUND(SUMIFS({E},{S},">0"),{mu})', "rb_money")
-            put(sh, r, 9, f"=ROUND(SUMPRODUCT(({S}>0)*(({E}<{S})*{E}+({E}>={S})*{S})),{mu})", "rb_money")
-            put(sh, r, 10, f'=IF(G{r}>0,H{r}/G{r},"")', "rb_ratio")
-            put(sh, r, 11, f'=IF(G{r}>0,I{r}/G{r},"")', "rb_ratio")
-            put(sh, r, 12, f'=IF(E{r}>0,F{r}/E{r},"")', "rb_ratio")
+            put(sh, r, 3, Formula(f"={grid}{sc}${GRID_HEADER_ROW}"), "rb_period")
+            put(sh, r, 4, Formula(f"={grid}{ec}${GRID_HEADER_ROW}"), "rb_period")
+            put(sh, r, 5, Formula(f'=COUNTIF({S},">0")'), "rb_count")
+            put(sh, r, 6, Formula(f'=COUNTIFS({S},">0",{E},">0")'), "rb_count")
+            put(sh, r, 7, Formula(f'=ROUND(SUMIF({S},">0"),{mu})'), "rb_money")
+            put(sh, r, 8, Formula(f'=ROUND(SUMIFS({E},{S},">0"),{mu})'), "rb_money")
+            put(sh, r, 9, Formula(f"=ROUND(SUMPRODUCT(({S}>0)*(({E}<{S})*{E}+({E}>={S})*{S})),{mu})"), "rb_money")
+            put(sh, r, 10, Formula(f'=IF(G{r}>0,H{r}/G{r},"")'), "rb_ratio")
+            put(sh, r, 11, Formula(f'=IF(G{r}>0,I{r}/G{r},"")'), "rb_ratio")
+            put(sh, r, 12, Formula(f'=IF(E{r}>0,F{r}/E{r},"")'), "rb_ratio")
             for k, (key, kind, style) in enumerate(keys):
                 value = engine_row[key]
                 if value is None:
@@ -285,4 +292,5 @@ def retention_sheet(wb: Workbook, facts: Facts, last_grid_row: int, checks: list
     sh.freeze_panes = f"C{FIRST_ROW}"
     sh.auto_filter.ref = f"A{HEADER_ROW}:L{max(r - 1, FIRST_ROW)}"
     set_widths(sh, {col_letter(c): 14 for c in range(1, 22)} | {"M": 3})
+    print_setup(sh, f"A1:U{max(r - 1, FIRST_ROW)}", title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     sh.row_dimensions[HEADER_ROW].height = 30

@@ -1,4 +1,10 @@
-"""The workbook's named styles and the cell helpers every sheet writes with."""
+"""The workbook's named styles and the cell helpers every sheet writes with.
+
+Every cell goes through :func:`put`: a :class:`Formula` is the workbook's own formula; any other
+text is data, written as text (never a formula, an error value or a number), and when it begins with
+a character a spreadsheet reads as a formula it gets the same leading apostrophe as a CSV export
+(:func:`revbook.frame.spreadsheet_safe`), so an account named ``=HYPERLINK(...)`` stays text.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,34 @@ from collections.abc import Mapping, Sequence
 from copy import copy
 from typing import TYPE_CHECKING, Any
 
+from ...frame import spreadsheet_safe
+
 if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
+    "Formula",
     "add_styles",
     "col_letter",
     "forget_styles",
     "link_to",
     "money_format",
     "pass_fail_format",
+    "print_setup",
     "put",
     "put_headers",
     "put_title",
     "set_widths",
     "sheet_ref",
 ]
+
+
+class Formula(str):
+    """A formula the workbook itself writes (``=SUMIFS(...)``); every other string is stored as text."""
+
+    __slots__ = ()
+
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "CNY": "¥"}
 
@@ -109,7 +126,17 @@ STYLE_CACHE: dict[int, dict[str, Any]] = {}
 
 
 def put(sheet: Worksheet, row: int, col: int, value: Any, style: str | None = None) -> Any:
-    cell = sheet.cell(row=row, column=col, value=value)
+    """Write ``value`` to a cell: a :class:`Formula` as a formula, other text as text (made
+    spreadsheet-safe), numbers and dates as themselves."""
+    if isinstance(value, Formula):
+        if not value.startswith("="):
+            raise ValueError(f"a formula starts with '=': {value!r}")
+        cell = sheet.cell(row=row, column=col, value=str(value))
+    elif isinstance(value, str):
+        cell = sheet.cell(row=row, column=col, value=spreadsheet_safe(value))
+        cell.data_type = "s"  # openpyxl would read '=...' as a formula and '#N/A' as an error
+    else:
+        cell = sheet.cell(row=row, column=col, value=value)
     if style:
         cache = STYLE_CACHE.setdefault(id(sheet.parent), {})
         known = cache.get(style)
@@ -146,6 +173,30 @@ def link_to(cell: Any, sheet: str, coordinate: str) -> None:
 
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!{coordinate}", display=cell.value)
     cell.style = "rb_link"
+
+
+def print_setup(
+    sheet: Worksheet,
+    area: str,
+    *,
+    title_rows: str | None = None,
+    title_cols: str | None = None,
+    pages_wide: int = 1,
+) -> None:
+    """How ``sheet`` prints: its ``area`` (e.g. ``A1:I40``) in landscape, ``pages_wide`` pages wide (as
+    many pages tall as it takes), the ``title_rows`` / ``title_cols`` repeated on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.print_area = area
+    sheet.page_setup.orientation = "landscape"  # every sheet is wider than a portrait page
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = pages_wide
+    sheet.page_setup.fitToHeight = 0  # as many pages tall as the rows need
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    if title_cols:
+        sheet.print_title_cols = title_cols
+    sheet.print_options.horizontalCentered = True
 
 
 def sheet_ref(sheet: str) -> str:
