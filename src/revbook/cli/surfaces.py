@@ -29,7 +29,9 @@ def _libreoffice_found() -> bool:
 
 @app.command(cls=RevbookCommand)
 def workbook(
-    out: Annotated[Path, typer.Option(help="the .xlsx file to write")] = Path("revbook.xlsx"),
+    out: Annotated[
+        Path | None, typer.Option(help="the .xlsx file to write (default: revbook.xlsx next to the workspace)")
+    ] = None,
     months: Annotated[int, typer.Option(help="months of account-level data in the workbook")] = 24,
     recalc: Annotated[
         bool, typer.Option("--recalc/--no-recalc", help="recalculate with LibreOffice and verify the Checks sheet")
