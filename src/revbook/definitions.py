@@ -285,7 +285,11 @@ _TERMS = (
         "The month of an account's first MRR (not its created date). A triangle's cell at age k: the cohort's "
         "logo retention (accounts paying k months later / cohort size) or NRR (their MRR then / cohort MRR).",
     ),
-    Term("tenure", "Tenure", "Months from the account's first MRR to the period's snapshot."),
+    Term(
+        "tenure",
+        "Tenure",
+        "Months from the account's first MRR to the period's snapshot (a churned account: to its last paid snapshot).",
+    ),
     Term(
         "data_quality",
         "Data-quality findings",

@@ -225,3 +225,23 @@ def test_serving_beyond_loopback_without_a_token_is_refused(demo: Path, monkeypa
     monkeypatch.delenv("REVBOOK_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="token"):
         web.serve(demo, config=Config(as_of=AS_OF), host="0.0.0.0")
+
+
+def test_a_churned_accounts_tenure_stops_at_its_last_paid_snapshot(ws: Workspace) -> None:
+    from revbook.web.data import Store
+
+    store = Store(ws)
+    period = store.periods("month")[-1]
+    listed = {r["account_id"]: r for r in store.account_list("month", period).to_dicts()}
+    moves = ws.account_movements().to_pylist()
+    first: dict[str, dt.date] = {}
+    churned_on: dict[str, dt.date] = {}
+    for r in moves:  # in period order
+        if r["end_mrr"] > 0:
+            first.setdefault(r["account_id"], r["period_end"])
+        churned_on[r["account_id"]] = r["period_end"] if r["movement"] == "churn" else churned_on.get(r["account_id"])
+    gone = [a for a, row in listed.items() if row["status"] == "churned" and churned_on.get(a)]
+    assert gone, "the sample has churned accounts"
+    for a in gone:
+        last_paid = churned_on[a].year * 12 + churned_on[a].month - 1
+        assert listed[a]["tenure_months"] == last_paid - (first[a].year * 12 + first[a].month), a

@@ -236,6 +236,7 @@ class Store:
                 .agg(
                     pl.col("movement").last().alias("last_movement"),
                     pl.col("period").last().alias("last_movement_period"),
+                    pl.col("period_end").last().alias("last_movement_end"),
                     pl.col("change").last().alias("last_change"),
                     *[pl.col(d).last().alias(f"last_{d}") for d in self._dim_cols()],
                 )
@@ -246,8 +247,15 @@ class Store:
                 .join(last, on="account_id", how="left")
                 .join(self.first_month(), on="account_id", how="left")
             )
-            months = (end.year * 12 + end.month) - (
-                pl.col("first_mrr_end").dt.year() * 12 + pl.col("first_mrr_end").dt.month()
+            from ..metrics.book import GRAINS
+
+            first = pl.col("first_mrr_end").dt.year() * 12 + pl.col("first_mrr_end").dt.month()
+            churn_end = pl.col("last_movement_end").dt.year() * 12 + pl.col("last_movement_end").dt.month()
+            # a churned account's tenure ends at its last paid snapshot, one period before its churn
+            months = (
+                pl.when(pl.col("arr").is_null() & (pl.col("last_movement") == "churn"))
+                .then(churn_end - GRAINS[grain] - first)
+                .otherwise((end.year * 12 + end.month) - first)
             )
             status = (
                 pl.when(pl.col("arr").is_not_null())
@@ -263,7 +271,7 @@ class Store:
                 pl.col("mrr").fill_null(0),
                 status.alias("status"),
             )
-            return df.drop([f"last_{d}" for d in self._dim_cols()])
+            return df.drop([f"last_{d}" for d in self._dim_cols()] + ["last_movement_end"])
 
         return self.memo(("account_list", grain, period["period"]), compute)
 

@@ -78,7 +78,9 @@ def verdict(metrics: list[dict[str, Any]]) -> dict[str, Any]:
     )
     models = [m for m in metrics if m["scorer"] != COMPOSITE and m["roc_auc"] == m["roc_auc"]]
     best = max(models, key=lambda m: m["roc_auc"]) if models else None
-    return {"answer": answer, "auc": auc, "comp": comp, "best": best, "gap": (best["roc_auc"] - auc) if best else None}
+    kind = best["scorer"].removeprefix("model (").removesuffix(")") if best else None
+    gap = (best["roc_auc"] - auc) if best else None
+    return {"answer": answer, "auc": auc, "comp": comp, "best": best, "best_kind": kind, "gap": gap}
 
 
 @router.get("/health", response_class=HTMLResponse)
