@@ -91,7 +91,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path, small_files):
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     text = " ".join(result.output.split())
-    assert "bad.csv, row 1, column 'start_date'" in text
+    assert "bad.csv, data row 1 (line 2), column 'start_date'" in text
     missing = runner.invoke(app, ["metrics", "--workspace", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == 2 and "revbook load" in missing.output
     grain = runner.invoke(app, ["metrics", "--grain", "week", *_workspace(tmp_path, small_files)])
