@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError
+from .options import CSV_EXTENSIONS, EXCEL_EXTENSIONS
 
 #: DuckDB's largest line by default (bytes); a longer one is reported here with its line and column
 MAX_LINE_BYTES = 2_000_000
@@ -177,8 +178,6 @@ def lines_of(file: str, rows: set[int], *, encoding: str | None = None, delimite
     """The line each data row (1-based, header not counted) starts on: for a text file its record's
     first line (blank lines and quoted line breaks counted), for a workbook the sheet's row; none
     for Parquet."""
-    from .options import CSV_EXTENSIONS, EXCEL_EXTENSIONS
-
     path = Path(file)
     suffix = path.suffix.lower()
     if not rows or not path.is_file():
