@@ -318,6 +318,8 @@ CHILD_TABLES = (
     "milestones",
     "surveys",
     "opportunities",
+    "notes",
+    "churn_reasons",
 )
 
 
@@ -334,7 +336,8 @@ def _run(ws: Store, checks: tuple[Check, ...]) -> list[Finding]:
             if check.name == "unknown_account" and counts.get("accounts", 0) == 0:
                 continue  # accounts not loaded yet: every id would be unknown
             sql = check.sql.format(as_of=as_of, rep=rep, table=table)
-            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q LIMIT 1").fetchall()
+            order = " ORDER BY 3, 4, 2" if check.at_load else ""  # the first example in file order
+            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q{order} LIMIT 1").fetchall()
             if not rows:
                 continue
             n, example, file, row = rows[0]

@@ -36,4 +36,3 @@ def model_scores(ws: Store, models: Mapping[str, HealthModel], *, on: dt.date | 
         }
     ).sort_by([("p_logistic", "descending")])
     return Frame("model_scores", table)
-

@@ -101,7 +101,10 @@ def _stage_csv(
             f"(read as {encoding}, delimiter {delim!r})",
         ) from None
     columns = [r[0] for r in con.execute(f"DESCRIBE {_ident(stage)}").fetchall()]
-    suspicious = len(columns) == 1 and len(written) > 1
+    # DuckDB's sniffer takes another line for the header when rows disagree with it
+    suspicious = len(columns) != len(written) or any(
+        c.strip() != w and not c.startswith(w) for c, w in zip(columns, written, strict=False)
+    )
     if not suspicious and shape.quotes:
         # a quote DuckDB did not take as one (an unbalanced quote makes it read without quoting)
         starts = " OR ".join(f"starts_with({_ident(c)}, '\"')" for c in columns)

@@ -115,10 +115,11 @@ def diagnose(path: Path, encoding: str, delimiter: str, table: str, file: str) -
                 continue
             row += 1
             big = max(range(len(rec)), key=lambda j: len(rec[j]))
-            if end > start and (len(rec) != len(names) or len(rec[big]) > MAX_LINE_BYTES):
+            spans = end > start or any("\n" in f or "\r" in f for f in rec)
+            if spans and (len(rec) != len(names) or len(rec[big]) > MAX_LINE_BYTES):
                 return SourceError(
-                    f"a quote opened on line {start} is not closed before line {end}, so {end - start + 1} lines "
-                    "read as one row",
+                    f"a quote opened on line {start} is not closed"
+                    + (f" before line {end}, so {end - start + 1} lines read as one row" if end > start else ""),
                     file=file,
                     row=row,
                     line=start,

@@ -132,7 +132,8 @@ def _amount_prep(v: str, col: Column) -> str:
     """The value without parentheses, currency symbols or codes, spaces (and % for percent columns)."""
     symbols = _SYMBOLS + ("%" if "percent" in col.name else "")
     text = f"regexp_replace(regexp_replace({v}, '^\\((.*)\\)$', '\\1'), {_lit('[' + symbols + ']')}, '', 'g')"
-    return f"regexp_replace(regexp_replace({text}, '^([+-]?)[A-Za-z]{{3}}', '\\1'), '[A-Za-z]{{3}}$', '')"
+    codes = "(?i:" + "|".join(sorted(CURRENCY_MINOR_UNITS)) + ")"
+    return f"regexp_replace(regexp_replace({text}, '^([+-]?){codes}', '\\1'), '{codes}$', '')"
 
 
 def _amount_sql(col: Column, decimal: str | None, sql_type: str | None = None) -> str:
