@@ -5,6 +5,7 @@ contract raised as a :class:`~revbook.errors.SourceError` naming its file, data 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 import duckdb
 
@@ -133,7 +134,15 @@ def _parse(
 _PRICES = ("mrr", "amount", "unit_price")
 
 
-def _check_prices(table: Table, present: list[Column], first, fail) -> None:  # type: ignore[no-untyped-def]
+_Hit = tuple[str, int, int, str | None]
+
+
+def _check_prices(
+    table: Table,
+    present: list[Column],
+    first: Callable[[str, str], _Hit | None],
+    fail: Callable[[_Hit, str, str, str | None], SourceError],
+) -> None:
     """A paid line needs one whole price group (mrr, or amount and months, or unit price, quantity
     and months); an empty price would count as no MRR without a word."""
     names = {c.name for c in present}

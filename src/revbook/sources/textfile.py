@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def guess_delimiter(path: Path, encoding: str) -> str:
     return ","
 
 
-def _records(path: Path, encoding: str, delimiter: str):  # type: ignore[no-untyped-def]
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, int, list[str]]]:
     """(first line, last line, fields) per non-blank record; the header is the first."""
     csv.field_size_limit(sys.maxsize)
     with open(path, encoding=encoding, errors="replace", newline="") as fh:

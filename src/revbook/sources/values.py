@@ -178,7 +178,7 @@ def _too_large(value: str, col: Column) -> bool:
     except ValueError:
         return False
     digits = 18 - int(col.sql_type.split(",")[1].rstrip(")"))
-    return abs(number) >= 10**digits
+    return bool(abs(number) >= 10**digits)
 
 
 def _bad_value(col: Column, value: str, options: SourceOptions, slash: str | None, where: str) -> tuple[str, str]:
