@@ -49,10 +49,19 @@ def file_notices(
     checks = []
     for c in texts:
         src = _ident(found[c.name])
-        checks.append((c, "padded", f"{src} <> trim({src}, {_lit(_BLANKS)}) AND trim({src}, {_lit(_BLANKS)}) <> ''"))
+        # ascii() of the first character (and of the last) is <= 32 for a space, tab or line break
+        edge = (
+            f"(ascii({src}) <= 32 OR ascii(reverse({src})) <= 32 OR regexp_matches({src}, '^[\u00a0\ufeff]|\u00a0$'))"
+        )
+        checks.append((c, "padded", f"{edge} AND trim({src}, {_lit(_BLANKS)}) <> ''"))
     for name in floats:
         col = table.column(name)
         checks.append((col, "float_id", f"{_ident(found[name])} IS NOT NULL"))
+    if checks:
+        # a cheap pass first: numbering the rows can mean a sort, worth it only for a finding
+        seen = con.execute(f"SELECT {', '.join(f'bool_or({cond})' for _, _, cond in checks)} FROM {_ident(stage)}")
+        hits = seen.fetchone() or ()
+        checks = [check for check, hit in zip(checks, hits, strict=True) if hit]
     if checks:
         aggs = ", ".join(
             f"count(*) FILTER ({cond}), min(_r) FILTER ({cond}), "
@@ -109,14 +118,17 @@ def parsed_notices(
     for col in present:
         v, p = _ident(col.name), f'"{col.name}:p"'
         if col.type == "decimal":
+            places = col.sql_type.split(",")[1].rstrip(")")
+            # only values with more digits after a separator than the column keeps can have been rounded
+            long = "true" if typed else f"regexp_matches({v}, '[.,][0-9]{{{int(places) + 1}}}')"
             exact = f"TRY_CAST({v} AS DECIMAL(38,12))" if typed else _amount_sql(col, options.decimal, "DECIMAL(38,12)")
             sql = (
                 f"SELECT _file, count(*), min(_row), arg_min(ltrim(CAST({v} AS VARCHAR), {_MARK}), _row), "
-                f"arg_min(CAST({p} AS VARCHAR), _row) FROM {parsed} WHERE {p} IS NOT NULL AND {exact} <> {p} "
+                f"arg_min(CAST({p} AS VARCHAR), _row) "
+                f"FROM (SELECT * FROM {parsed} WHERE {p} IS NOT NULL AND {long}) WHERE {exact} <> {p} "
                 "GROUP BY _file, _fi ORDER BY _fi"
             )
             for file, n, row, value, kept in con.execute(sql).fetchall():
-                places = col.sql_type.split(",")[1].rstrip(")")
                 out.append(
                     Finding(
                         "warning",
@@ -140,7 +152,8 @@ def parsed_notices(
             )
             sql = (
                 f"SELECT _file, _fi, s, count(*), min(_row), arg_min({v}, _row) FROM (SELECT _file, _fi, _row, {v}, "
-                f"CASE {shape} END AS s FROM {parsed} WHERE {p} IS NOT NULL AND NOT starts_with({v}, {_MARK})) "
+                f"CASE WHEN length({v}) = 10 AND substr({v}, 5, 1) = '-' THEN 'YYYY-MM-DD' {shape} END AS s "
+                f"FROM {parsed} WHERE {p} IS NOT NULL AND NOT starts_with({v}, {_MARK})) "
                 "GROUP BY ALL ORDER BY _fi, count(*) DESC, s"
             )
             per_file: dict[int, list[tuple[str, str, int, int, str]]] = {}
