@@ -267,6 +267,14 @@ ERRORS += [
         for bad in ("Z", "a", "A.0", "B-1")
     ),
     one(
+        "subscriptions",
+        "subs.csv",
+        subs(row(account_id="B.0")),
+        "not in accounts",
+        "'B.0' here is 'B' in accounts: an id exported as a number with a decimal part",
+        where=at("subs.csv", 5, "account_id"),
+    ),
+    one(
         "owners",
         "own.csv",
         OWNERS + "Q,P1,csm,2024-01-01,\n",
@@ -561,13 +569,13 @@ WARNINGS: list[Warn] = [
     Warn(
         "padded-id",
         {"accounts": ("acc.csv", ACCOUNTS.replace("B,Brugge", " B ,Brugge"))},
-        ("values of account_id had spaces around them, trimmed", "' B ' read as 'B'"),
+        ("1 value of account_id had spaces around them, trimmed", "' B ' read as 'B'"),
         at("acc.csv", 2, "account_id"),
     ),
     Warn(
         "padded-plan",
         {"subscriptions": ("subs.csv", subs(row(plan="pro  ")))},
-        ("values of plan had spaces",),
+        ("1 value of plan had spaces",),
         at("subs.csv", 5, "plan"),
     ),
     Warn(
@@ -579,7 +587,7 @@ WARNINGS: list[Warn] = [
     Warn(
         "rounded",
         {"subscriptions": ("subs.csv", subs(row(mrr="99.123456789")))},
-        ("more than 4 decimal places and were rounded", "'99.123456789' kept as 99.1235"),
+        ("more than 4 decimal places, rounded", "'99.123456789' kept as 99.1235"),
         at("subs.csv", 5, "mrr"),
     ),
     Warn(

@@ -24,6 +24,10 @@ def float_ids(types: dict[str, str], found: dict[str, str], present: list[Column
     return {c.name for c in present if c.type == "string" and c.name in found and types[found[c.name]] in _FLOATS}
 
 
+def _values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n:,} values"
+
+
 def float_text(src: str) -> str:
     """The text of a floating-point id: whole numbers without '.0' (1001.0 -> '1001')."""
     return (
@@ -75,7 +79,7 @@ def file_notices(
             if not n:
                 continue
             if kind == "padded":
-                message = f"{n:,} values of {col.name} had spaces around them, trimmed ('{example}' read as "
+                message = f"{_values(n)} of {col.name} had spaces around them, trimmed ('{example}' read as "
                 message += f"'{str(example).strip(_BLANKS)}')"
                 hint = "trim the values in the export if the spaces were not meant; ids must match exactly"
             else:
@@ -134,8 +138,8 @@ def parsed_notices(
                         "warning",
                         "rounded",
                         table.name,
-                        f"{n:,} values of {col.name} have more than {places} decimal places and were rounded "
-                        f"('{value}' kept as {kept})",
+                        f"{_values(n)} of {col.name} {'has' if n == 1 else 'have'} more than {places} decimal "
+                        f"places, rounded ('{value}' kept as {kept})",
                         "round the values in the export if the extra places matter",
                         n,
                         file,
