@@ -10,13 +10,16 @@ except ``invoices.service_end``, which is inclusive, as invoices print it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 __all__ = [
     "CURRENCY_MINOR_UNITS",
     "LOADABLE_TABLES",
+    "SEVERITIES",
     "TABLES",
     "Column",
+    "Finding",
     "Table",
     "table",
 ]
@@ -43,6 +46,8 @@ class Column:
     choices: tuple[str, ...] | None = None
     #: a decimal that must be >= 0 (quantities, months, percents)
     non_negative: bool = False
+    #: a decimal that must be > 0 (a rate that multiplies)
+    positive: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -108,9 +113,14 @@ TABLES: dict[str, Table] = {
                 _c("plan"),
                 _c("start_date", "date", required=True),
                 _c("end_date", "date", description="exclusive; empty = ongoing"),
-                _c("mrr", "decimal", description="monthly recurring revenue of the line, before discounts"),
-                _c("amount", "decimal", description="price per billing period"),
-                _c("unit_price", "decimal", description="price of one unit per billing period"),
+                _c(
+                    "mrr",
+                    "decimal",
+                    non_negative=True,
+                    description="monthly recurring revenue of the line, before discounts",
+                ),
+                _c("amount", "decimal", non_negative=True, description="price per billing period"),
+                _c("unit_price", "decimal", non_negative=True, description="price of one unit per billing period"),
                 _c("quantity", "decimal", non_negative=True),
                 _c("billing_period_months", "decimal", non_negative=True, description="1 monthly, 3, 12, 24, 36"),
                 _c("discount_percent", "decimal", non_negative=True),
@@ -177,7 +187,7 @@ TABLES: dict[str, Table] = {
             (
                 _c("date", "date", required=True),
                 _c("currency", required=True),
-                _c("rate_to_reporting", "decimal", required=True, non_negative=True, description="multiplies"),
+                _c("rate_to_reporting", "decimal", required=True, positive=True, description="multiplies; above 0"),
             ),
             key=("date", "currency"),
             loadable=True,
@@ -305,6 +315,49 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
+
+#: the severities of a finding, most serious first: an ``error`` rejects a load (and makes
+#: ``revbook check`` exit 1), a ``warning`` is printed and kept, an ``info`` is worth knowing
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the data: at load (kept in the workspace) or by ``revbook check``.
+
+    ``file``, ``row`` (the data row, header not counted), ``line`` (the line of the file, when it
+    has lines), ``column`` and ``value`` locate its first example; ``rows`` counts the rows concerned.
+    """
+
+    severity: str
+    check: str
+    table: str
+    message: str
+    hint: str = ""
+    rows: int = 1
+    file: str | None = None
+    row: int | None = None
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def where(self) -> str:
+        """The example's place: ``subs.csv, data row 3 (line 4), column 'mrr'``."""
+        parts = [PurePath(self.file).name] if self.file else []
+        if self.row is not None:
+            parts.append(f"data row {self.row} (line {self.line})" if self.line is not None else f"row {self.row}")
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def example(self) -> str:
+        """The first example, as ``revbook check`` shows it: its value, then where it is."""
+        where = self.where()
+        value = "" if self.value is None else (self.value if len(self.value) <= 80 else self.value[:77] + "...")
+        if value and where:
+            return f"{value} ({where})"
+        return value or where
+
 
 LOADABLE_TABLES: tuple[str, ...] = tuple(name for name, t in TABLES.items() if t.loadable)
 

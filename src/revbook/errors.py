@@ -11,10 +11,11 @@
     ├── LedgerError(RevbookError, ValueError)      the ledger cannot be built (e.g. a missing FX rate)
     └── WorkbookError(RevbookError, RuntimeError)  the Excel workbook cannot be written, recalculated or read
 
-Each error carries its context as attributes (``file``, ``row``, ``column``, ``table``,
-``value``) and a message that says what to do next. The CLI prints the message on one
-line and exits with status 2; the dashboard answers 400 for a ``ConfigError``, 404 for a
-``NotFoundError`` and 409 for any other (see :mod:`revbook.web.app`).
+Each error carries its context as attributes (``file``, ``row``: the data row, header not
+counted; ``line``: the line of the file, when it has lines; ``column``, ``table``, ``value``)
+and a message that says what to do next. The CLI prints the message on one line and exits
+with status 2; the dashboard answers 400 for a ``ConfigError``, 404 for a ``NotFoundError``
+and 409 for any other (see :mod:`revbook.web.app`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RevbookError(Exception):
         table: str | None = None,
         file: str | None = None,
         row: int | None = None,
+        line: int | None = None,
         column: str | None = None,
         value: object = None,
         hint: str | None = None,
@@ -48,6 +50,7 @@ class RevbookError(Exception):
         self.table = table
         self.file = file
         self.row = row
+        self.line = line
         self.column = column
         self.value = value
         self.hint = hint
@@ -60,7 +63,9 @@ class RevbookError(Exception):
             where.append(self.file)
         elif self.table:
             where.append(self.table)
-        if self.row is not None:
+        if self.row is not None and self.line is not None:
+            where.append(f"data row {self.row} (line {self.line})")
+        elif self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
             where.append(f"column '{self.column}'")

@@ -15,6 +15,7 @@ from .frame import Frame
 from .store import LoadResult, Store
 
 if TYPE_CHECKING:
+    from .contract import Finding
     from .metrics.book import Book
 
 __all__ = ["LoadResult", "Workspace", "open_workspace"]
@@ -28,6 +29,13 @@ class Workspace(Store):
     the workspace's canonical tables, or those of a Parquet directory (``parquet=``, one
     ``<table>`` or ``<table>.parquet`` per table) or of a Spark catalog database (``database=``).
     """
+
+    def _load_checks(self, loaded: tuple[str, ...]) -> list[Finding]:
+        """Every load runs the contract checks of :mod:`revbook.quality` before it commits (an error
+        rejects it); the findings are read back with :meth:`load_warnings`."""
+        from .quality import load_findings
+
+        return load_findings(self, loaded)
 
     @property
     def book(self) -> Book:

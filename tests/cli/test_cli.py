@@ -91,7 +91,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path, small_files):
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     text = " ".join(result.output.split())
-    assert "bad.csv, row 1, column 'start_date'" in text
+    assert "bad.csv, data row 1 (line 2), column 'start_date'" in text
     missing = runner.invoke(app, ["metrics", "--workspace", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == 2 and "revbook load" in missing.output
     grain = runner.invoke(app, ["metrics", "--grain", "week", *_workspace(tmp_path, small_files)])
@@ -103,7 +103,18 @@ def test_check_exit_code_follows_severity(tmp_path, small_files):
     ok = run("check", *opts)
     assert ok.exit_code == 0
     orphan = write(tmp_path / "orph.csv", "account_id,subscription_id,start_date,mrr\nQ,S9,2024-01-01,10\n")
-    run("load", f"subscriptions={orphan}", "--workspace", opts[1])
+    rejected = runner.invoke(app, ["load", f"subscriptions={orphan}", "--workspace", opts[1], "--replace"])
+    assert rejected.exit_code == 2 and "Traceback" not in rejected.output
+    assert "orph.csv, data row 1 (line 2), column 'account_id'" in " ".join(rejected.output.split())
+    assert run("check", *opts).exit_code == 0
+    # a workspace written before loads ran the contract checks can still hold an orphan line
+    import duckdb
+
+    with duckdb.connect(opts[1]) as con:
+        con.execute(
+            "INSERT INTO subscriptions (account_id, subscription_id, start_date, mrr) VALUES "
+            "('Q', 'S9', DATE '2024-01-01', 10)"
+        )
     bad = runner.invoke(app, ["check", *opts])
     assert bad.exit_code == 1
     assert "unknown_account" in bad.output

@@ -197,7 +197,9 @@ def test_bad_date_names_file_row_column_value(con, tmp_path):
     path = write(tmp_path, "d.csv", "account_id,invoice_date,amount\nA,2024-01-05,1\nB,2024-02-30,1\n")
     err = fails(con, "invoices", path)
     assert (err.file, err.row, err.column, err.value) == (str(path), 2, "invoice_date", "2024-02-30")
-    assert str(err).startswith(f"{path}, row 2, column 'invoice_date': '2024-02-30' is not a valid date; expected")
+    assert str(err).startswith(
+        f"{path}, data row 2 (line 3), column 'invoice_date': '2024-02-30' is not a valid date; expected"
+    )
     fmt = write(tmp_path, "f.csv", "account_id,invoice_date,amount\nA,05/01/2024,1\nB,2024-01-05,1\n")
     err = fails(con, "invoices", fmt, SourceOptions(date_format="%d/%m/%Y"))
     assert err.row == 2 and "expected %d/%m/%Y" in str(err)
@@ -352,7 +354,8 @@ def test_unreadable_files(con, tmp_path):
     err = fails(con, "accounts", write(tmp_path, "a.json", "{}"))
     assert "unsupported file type '.json'" in str(err) and ".csv" in str(err) and ".xlsx" in str(err)
     err = fails(con, "accounts", write(tmp_path, "bad.parquet", "not parquet"))
-    assert "cannot read the file" in str(err) and err.file == str(tmp_path / "bad.parquet")
+    assert "not a readable Parquet file" in str(err) and err.file == str(tmp_path / "bad.parquet")
+    assert "delimiter" not in str(err)
     assert [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()] == []
 
 

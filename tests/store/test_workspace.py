@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from revbook import Config, LedgerError, SourceConfig, SourceError, Workspace, WorkspaceError, open
+from revbook import Config, ContractError, SourceConfig, SourceError, Workspace, WorkspaceError, open
 from support import AS_OF, write
 
 
@@ -63,7 +63,7 @@ def test_bad_input_leaves_workspace_unchanged(ws, small_files, bad_line, column,
     before = dump(ws)
     text = small_files["subscriptions"].read_text() + bad_line + "\n"
     bad = write(small_files["subscriptions"].parent / "bad.csv", text)
-    new_accounts = write(small_files["accounts"].parent / "acc2.csv", "account_id,name\nZ,Zed\n")
+    new_accounts = write(small_files["accounts"].parent / "acc2.csv", "account_id,name\nA,\nB,\nC,\nD,\nZ,Zed\n")
     with pytest.raises(SourceError) as info:
         # accounts would load fine on its own: the failing subscriptions roll it back too
         ws.load({"accounts": new_accounts, "subscriptions": bad})
@@ -125,14 +125,17 @@ mrr = "Monthly Amount"
     ]
 
 
-def test_missing_fx_rate_is_a_clear_ledger_error(ws, small_files):
+def test_missing_fx_rate_rejects_the_load(ws, small_files):
     files = dict(small_files)
     files["fx_rates"] = write(small_files["fx_rates"].parent / "fx2.csv", "date,currency,rate_to_reporting\n")
-    ws.load(files)
-    with pytest.raises(LedgerError) as info:
+    with pytest.raises(ContractError) as info:
+        ws.load(files)
+    err = info.value
+    assert (err.table, err.row, err.line, err.column) == ("subscriptions", 3, 4, "currency")
+    assert "no FX rate" in str(err) and "B: EUR on 2024-02-15" in str(err) and "load fx_rates" in str(err)
+    assert ws.row_counts() == dict.fromkeys(ws.row_counts(), 0)
+    with pytest.raises(WorkspaceError):
         ws.movements()
-    assert "no FX rate for EUR on or before 2024-02-15" in str(info.value)
-    assert info.value.row == 3
 
 
 def test_frames_in_every_flavour_and_keyword_only(ws, small_files):
@@ -180,28 +183,45 @@ def test_source_config_paths(ws, small_files):
     assert result.rows == 3 and not result.skipped
 
 
-def test_check_reports_each_problem_with_its_row(ws, tmp_path):
+def test_contract_errors_reject_the_load_and_name_each_problem(ws, tmp_path):
     accounts = write(tmp_path / "a.csv", "account_id\nA\nB\n")
+    subs = write(
+        tmp_path / "s.csv",
+        "account_id,subscription_id,product,start_date,end_date,mrr,currency\n"
+        "A,S1,core,2024-01-01,2024-06-01,100,USD\n"
+        "B,S4,core,2024-04-02,,50,GBP\n"  # no GBP rate
+        "X,S5,core,2024-01-01,,10,USD\n"  # unknown account
+        "X,S6,core,2024-01-01,,10,USD\n",
+    )
+    with pytest.raises(ContractError) as info:
+        ws.load({"accounts": accounts, "subscriptions": subs})
+    text = str(info.value)
+    assert info.value.column == "account_id" and info.value.row == 3 and info.value.line == 4
+    assert "account_id X" in text and "1 more rows like it" in text and "missing_fx_rate" in text
+    assert ws.row_counts()["accounts"] == 0
+
+
+def test_check_reports_each_problem_with_its_row(ws, tmp_path):
+    accounts = write(tmp_path / "a.csv", "account_id\nA\nB\nX\n")
     subs = write(
         tmp_path / "s.csv",
         "account_id,subscription_id,product,start_date,end_date,mrr,currency\n"
         "A,S1,core,2024-01-01,2024-06-01,100,USD\n"
         "A,S2,core,2024-05-01,,100,USD\n"  # overlaps S1
         "B,S3,core,2024-01-01,2024-03-30,50,USD\n"
-        "B,S4,core,2024-04-02,,50,GBP\n"  # 3-day gap; no GBP rate
-        "X,S5,core,2024-01-01,,10,USD\n"  # unknown account
+        "B,S4,core,2024-04-02,,50,USD\n"  # 3-day gap
+        "X,S5,core,2024-01-01,,10,USD\n"
         "X,S5,core,2024-01-01,,10,USD\n",  # duplicate
     )
     ws.load({"accounts": accounts, "subscriptions": subs})
     findings = {f["check"]: f for f in ws.check().to_pylist()}
-    assert findings["unknown_account"]["severity"] == "error"
-    assert findings["unknown_account"]["rows"] == 2
-    assert findings["missing_fx_rate"]["rows"] == 1 and "row 4" in findings["missing_fx_rate"]["example"]
     assert findings["overlapping_lines"]["rows"] >= 1
     assert "3 days" in findings["gap_reads_as_churn"]["example"]
+    assert "row 4" in findings["gap_reads_as_churn"]["example"]
     assert findings["duplicate_rows"]["rows"] == 1
     assert findings["no_owner"]["severity"] == "info"
     assert "churn_grace_days" in findings["gap_reads_as_churn"]["hint"]
+    assert not any(f["severity"] == "error" for f in findings.values())
 
 
 def test_workspace_file_persists(tmp_path, small_files):

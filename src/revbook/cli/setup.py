@@ -113,24 +113,36 @@ def load(
         typer.Option("--map", help='column mapping TABLE.COLUMN="their column", e.g. subscriptions.mrr="MRR"'),
     ] = None,
     force: Annotated[bool, typer.Option(help="re-read files even if unchanged")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="allow a load to empty a table or remove most of its rows")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="reject the load on a warning, not only on an error")
+    ] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Load your exports (CSV, Parquet, Excel) into the workspace, atomically."""
+    """Load your exports (CSV, Parquet, Excel) into the workspace, atomically: an error in the data
+    loads nothing; warnings are printed and kept (`revbook check` shows them again)."""
     cfg = load_config(config, workspace, None)
     sources = _sources(cfg, files or [], map_ or []) if files or map_ else None
     with open_workspace(cfg) as ws, console(stderr=True).status("loading (all tables or none)..."):
-        results = ws.load(sources, force=force)
+        results = ws.load(sources, force=force, replace=replace, strict=strict)
     terminal = console()
     for r in results:
         state = "unchanged, skipped" if r.skipped else "loaded"
         terminal.print(f"{r.table:<16} {r.rows:>10,} rows  {state}  ({', '.join(r.files)})", markup=False)
+    for r in results:
+        for w in r.warnings:
+            where = w.where()
+            text = f"{w.severity}: {w.table}: {where + ': ' if where else ''}{w.message}"
+            terminal.print(text + (f"; {w.hint}" if w.hint else ""), soft_wrap=True, markup=False)
     terminal.print(f"workspace: {cfg.workspace}", markup=False)
 
 
 @app.command(cls=RevbookCommand)
 def check(config: ConfigOpt = None, workspace: WorkspaceOpt = None, as_of: AsOfOpt = None) -> None:
-    """Report data-quality findings; exits 1 when any is an error."""
+    """Report data-quality findings, with the warnings of the loads; exits 1 when any is an error."""
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws:
         findings = ws.check()

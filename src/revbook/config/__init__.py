@@ -15,6 +15,8 @@ Every setting has a default, so a workspace works with no file at all::
     reactivation_as_new_after_months = 0  # 0: a return is always a reactivation
     cohort_slice = "year"              # the acquisition-cohort slice: "year" or "quarter"
     memory_limit = "8GB"               # DuckDB's memory before it spills to disk; default: half the RAM
+    max_shrink = 0.5                   # a load may remove at most this share of a table's rows; more
+                                       # (or emptying it) needs --replace (docs/loading.md)
 
     [sources.subscriptions]
     path = "exports/subscriptions.csv" # or paths = [...]

@@ -46,6 +46,7 @@ WORKSPACE_KEYS = (
     "reactivation_as_new_after_months",
     "cohort_slice",
     "memory_limit",
+    "max_shrink",
 )
 
 
@@ -88,6 +89,8 @@ class Config:
     reactivation_as_new_after_months: int = 0
     cohort_slice: str = "year"
     memory_limit: str | None = None
+    #: the largest share of a table's rows a load may remove without ``replace=True`` (--replace)
+    max_shrink: float = 0.5
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
     #: [churn_reasons]: overrides of the churn-reason taxonomy (revbook.insights.taxonomy); None drops one
     churn_reasons: Mapping[str, ReasonOverride | None] = field(default_factory=dict)
@@ -125,6 +128,8 @@ class Config:
             raise ConfigError("arr_bands must be increasing positive numbers", value=self.arr_bands)
         if self.reactivation_as_new_after_months < 0:
             raise ConfigError("reactivation_as_new_after_months must be 0 or more")
+        if not 0 <= self.max_shrink <= 1:
+            raise ConfigError("max_shrink must be a share from 0 to 1 (0.5: half the rows)", value=self.max_shrink)
         if self.cohort_slice not in ("year", "quarter"):
             raise ConfigError("cohort_slice must be 'year' or 'quarter'", value=self.cohort_slice)
         for name, cls in SETTINGS.items():
@@ -247,6 +252,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
+            max_shrink=float(ws.get("max_shrink", 0.5)),
             sources=parse_sources(as_table("sources", data.get("sources", {})), base),
             churn_reasons=reason_overrides(sections["churn_reasons"]),
             signals=signal_overrides(sections["signals"]),
@@ -292,6 +298,7 @@ def template() -> str:
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
         'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
         '# memory_limit = "8GB"              # memory before spilling to disk; default: half the RAM',
+        "max_shrink = 0.5                    # a load may remove at most this share of a table's rows (else --replace)",
         "",
     ]
     for name in LOADABLE_TABLES:

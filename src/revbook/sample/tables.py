@@ -130,6 +130,7 @@ def fx_rates_table(book: Book, rng: np.random.Generator) -> pa.Table:
     dates = [d for d, _ in fx.values()]
     rates = [r for _, r in fx.values()]
     cur = [np.full(len(d), c, object) for c, (d, _) in fx.items()]
+
     def cat(parts: list[np.ndarray], dt_: type) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0, dt_)
 

@@ -4,22 +4,30 @@ contract raised as a :class:`~revbook.errors.SourceError` naming its file, data 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
+
 import duckdb
 
 from ..contract import Column, Table
 from ..errors import SourceError
 from ._sql import _ident, _in, _lit
+from .notices import _FLOATS, float_text
 from .options import SourceOptions
 from .typed import _NUMERIC_TYPES
 from .values import _BLANKS, _MARK, _NULLS, _TEXT_NULLS, _amount_prep, _bad_value, _slash_orders, _value_sql
 
 
-def _resolve(table: Table, header: list[str], options: SourceOptions, file: str) -> dict[str, str]:
-    """Canonical column -> the file's column."""
+def _resolve(
+    table: Table, header: list[str], options: SourceOptions, file: str, written: list[str] | None = None
+) -> dict[str, str]:
+    """Canonical column -> the file's column. ``written`` is the header as the file spells it (a
+    repeated name there is an error when revbook reads that column)."""
     folded: dict[str, str] = {}
     for h in header:
         folded.setdefault(h.strip().casefold(), h)
     has = ", ".join(repr(h) for h in header) or "none"
+    where = f"revbook.toml [sources.{table.name}.columns]"
     found: dict[str, str] = {}
     for col in table.columns:
         want = options.columns.get(col.name, col.name)
@@ -28,20 +36,38 @@ def _resolve(table: Table, header: list[str], options: SourceOptions, file: str)
             found[col.name] = hit
         elif col.name in options.columns or col.required:
             what = f"column '{want}' (mapped to {col.name})" if want != col.name else f"required column '{col.name}'"
+            near = difflib.get_close_matches(want.casefold(), list(folded), n=1, cutoff=0.75)
+            guess = f"did you mean '{folded[near[0]]}'? " if near else ""
             raise SourceError(
-                f"missing {what}; the file has columns: {has}",
+                f"missing {what}; {guess}the file has columns: {has}",
                 file=file,
                 table=table.name,
                 column=col.name,
-                hint=f'map it in revbook.toml [sources.{table.name}.columns] as {col.name} = "<their column>"',
+                hint=f'rename it in the file, or map it in {where} as {col.name} = "<their column>"',
             )
+    if written is not None:
+        counts: dict[str, list[int]] = {}
+        for j, name in enumerate(written, 1):
+            counts.setdefault(name.strip().casefold(), []).append(j)
+        for canonical, theirs in found.items():
+            positions = counts.get(theirs.strip().casefold(), [])
+            if len(positions) > 1:
+                raise SourceError(
+                    f"the header names column '{theirs}' {len(positions)} times (columns "
+                    f"{', '.join(map(str, positions))}); revbook cannot tell which one holds {canonical}",
+                    file=file,
+                    line=1,
+                    table=table.name,
+                    column=canonical,
+                    hint="rename or remove the extra column in the file",
+                )
     if table.one_of and not any(all(c in found for c in group) for group in table.one_of):
         groups = " or ".join("(" + ", ".join(g) + ")" for g in table.one_of)
         raise SourceError(
             f"needs the columns {groups}; the file has columns: {has}",
             file=file,
             table=table.name,
-            hint=f'map them in revbook.toml [sources.{table.name}.columns] as <canonical> = "<their column>"',
+            hint=f'map them in {where} as <canonical> = "<their column>"',
         )
     return found
 
@@ -57,7 +83,9 @@ def _project(
             cols.append(f"CAST(NULL AS VARCHAR) AS {_ident(col.name)}")
             continue
         src, kind = _ident(name), types[name].split("(")[0]
-        if col.type == "decimal" and kind in _NUMERIC_TYPES:
+        if col.type == "string" and kind in _FLOATS:
+            text = float_text(src)
+        elif col.type == "decimal" and kind in _NUMERIC_TYPES:
             text = f"{_MARK} || CAST({src} AS VARCHAR)"
         elif col.type == "date" and (kind == "DATE" or kind.startswith("TIMESTAMP")):
             text = f"{_MARK} || CAST(CAST({src} AS DATE) AS VARCHAR)"
@@ -103,6 +131,37 @@ def _parse(
     _validate(con, table, present, options, parsed, found, slash)
 
 
+_PRICES = ("mrr", "amount", "unit_price")
+
+
+_Hit = tuple[str, int, int, str | None]
+
+
+def _check_prices(
+    table: Table,
+    present: list[Column],
+    first: Callable[[str, str], _Hit | None],
+    fail: Callable[[_Hit, str, str, str | None], SourceError],
+) -> None:
+    """A paid line needs one whole price group (mrr, or amount and months, or unit price, quantity
+    and months); an empty price would count as no MRR without a word."""
+    names = {c.name for c in present}
+    groups = [g for g in table.one_of if all(c in names for c in g)]
+    if not groups:
+        return
+    priced = " OR ".join("(" + " AND ".join(f'"{c}:p" IS NOT NULL' for c in g) + ")" for g in groups)
+    trial = 'NOT coalesce("is_trial:p", false) AND ' if "is_trial" in names else ""
+    for column in groups[0]:
+        if hit := first(f'{trial}NOT ({priced}) AND "{column}:p" IS NULL', column):
+            listed = " or ".join("(" + ", ".join(g) + ")" for g in groups)
+            raise fail(
+                hit,
+                column,
+                f"the line has no price: {column} is empty (a paid line needs {listed})",
+                "fill in the price, or mark a free line with is_trial = true",
+            )
+
+
 def _validate(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -131,10 +190,26 @@ def _validate(
         v, p = _ident(col.name), f'"{col.name}:p"'
         if col.required and (hit := first(f"{v} IS NULL", col.name)):
             raise fail(hit, col.name, f"required column '{col.name}' is empty", "fill it in or remove the row")
+        if col.type == "string" and (hit := first(f"contains({v}, chr(0))", col.name)):
+            shown = str(hit[3]).replace("\x00", "\\0")
+            raise fail(
+                (*hit[:3], shown), col.name, "the value holds a NUL byte (\\0)", "remove the NUL bytes from the export"
+            )
         if hit := first(f"{v} IS NOT NULL AND {p} IS NULL", col.name):
             raise fail(hit, col.name, *_bad_value(col, str(hit[3]), options, slash.get(col.name), where))
         if col.non_negative and (hit := first(f"{p} < 0", col.name)):
-            raise fail(hit, col.name, f"'{hit[3]}' is negative; {col.name} must be >= 0", "fix the value in the file")
+            credit = table.name == "subscriptions" and col.name in _PRICES
+            raise fail(
+                hit,
+                col.name,
+                f"'{hit[3]}' is negative; {col.name} must be >= 0",
+                "a subscription line is never a credit: record credits as invoice lines with a negative amount"
+                if credit
+                else "fix the value in the file",
+            )
+        if col.positive and (hit := first(f"{p} <= 0", col.name)):
+            raise fail(hit, col.name, f"'{hit[3]}' is not above 0; {col.name} must be > 0", "fix the value in the file")
+    _check_prices(table, present, first, fail)
     names = {c.name for c in present}
     for start, end in table.ordered:
         if start in names and end in names:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..contract import Column
 from ._sql import _ident, _in, _lit
+from .notices import _FLOATS, float_text
 from .options import SourceOptions
 from .values import _BLANKS, _TEXT_NULLS, _value_sql
 
@@ -54,7 +55,8 @@ def _project_typed(
             continue
         src = _ident(name)
         if col.type == "string":
-            text = f"trim(CAST({src} AS VARCHAR), {_lit(_BLANKS)})"
+            raw = float_text(src) if types[name] in _FLOATS else f"CAST({src} AS VARCHAR)"
+            text = f"trim({raw}, {_lit(_BLANKS)})"
             inner.append(f"CASE WHEN lower({text}) IN {_in(_TEXT_NULLS)} THEN NULL ELSE {text} END AS {v}")
             outer.append(f'{v}, {_value_sql(col, v, SourceOptions(), None)} AS "{col.name}:p"')
         else:

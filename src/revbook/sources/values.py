@@ -98,18 +98,27 @@ def _value_sql(col: Column, v: str, options: SourceOptions, slash: str | None) -
     return v
 
 
+#: the date shapes read without a date_format: (name, pattern, time suffix, strptime format(s))
+_DATE_SHAPES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("YYYY-MM-DD", r"\d{4}-\d{1,2}-\d{1,2}", _TIME, "'%Y-%m-%d'"),
+    ("YYYY/MM/DD", r"\d{4}/\d{1,2}/\d{1,2}", _TIME, "'%Y/%m/%d'"),
+    ("DD.MM.YYYY", r"\d{1,2}\.\d{1,2}\.\d{4}", _TIME, "'%d.%m.%Y'"),
+    ("a/b/YYYY", r"\d{1,2}/\d{1,2}/\d{4}", _TIME, None),
+    ("31-Jan-2024", r"\d{1,2}[- ][A-Za-z]{3,9}[- ]\d{4}", "", "['%d-%b-%Y', '%d-%B-%Y', '%d %b %Y', '%d %B %Y']"),
+    (
+        "Jan 31, 2024",
+        r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}",
+        "",
+        "['%b %d, %Y', '%B %d, %Y', '%b. %d, %Y', '%b %d %Y', '%B %d %Y']",
+    ),
+)
+
+
 def _date_sql(v: str, date_format: str | None, slash: str) -> str:
     typed = f"WHEN starts_with({v}, {_MARK}) THEN TRY_CAST(substr({v}, 2) AS DATE)"
     if date_format:
         return f"CASE {typed} ELSE TRY_CAST(try_strptime({v}, {_lit(date_format)}) AS DATE) END"
-    shapes = [
-        (r"\d{4}-\d{1,2}-\d{1,2}", _TIME, "'%Y-%m-%d'"),
-        (r"\d{4}/\d{1,2}/\d{1,2}", _TIME, "'%Y/%m/%d'"),
-        (r"\d{1,2}\.\d{1,2}\.\d{4}", _TIME, "'%d.%m.%Y'"),
-        (r"\d{1,2}/\d{1,2}/\d{4}", _TIME, _lit(slash)),
-        (r"\d{1,2}[- ][A-Za-z]{3,9}[- ]\d{4}", "", "['%d-%b-%Y', '%d-%B-%Y', '%d %b %Y', '%d %B %Y']"),
-        (r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}", "", "['%b %d, %Y', '%B %d, %Y', '%b. %d, %Y', '%b %d %Y', '%B %d %Y']"),
-    ]
+    shapes = [(d, t, _lit(slash) if fmt is None else fmt) for _, d, t, fmt in _DATE_SHAPES]
     whens = [
         f"WHEN regexp_matches({v}, {_lit('^' + d + t + '$')}) "
         f"THEN TRY_CAST(try_strptime(regexp_extract({v}, {_lit('^(' + d + ')')}, 1), {fmt}) AS DATE)"
@@ -123,11 +132,13 @@ def _amount_prep(v: str, col: Column) -> str:
     """The value without parentheses, currency symbols or codes, spaces (and % for percent columns)."""
     symbols = _SYMBOLS + ("%" if "percent" in col.name else "")
     text = f"regexp_replace(regexp_replace({v}, '^\\((.*)\\)$', '\\1'), {_lit('[' + symbols + ']')}, '', 'g')"
-    return f"regexp_replace(regexp_replace({text}, '^([+-]?)[A-Za-z]{{3}}', '\\1'), '[A-Za-z]{{3}}$', '')"
+    codes = "(?i:" + "|".join(sorted(CURRENCY_MINOR_UNITS)) + ")"
+    return f"regexp_replace(regexp_replace({text}, '^([+-]?){codes}', '\\1'), '{codes}$', '')"
 
 
-def _amount_sql(col: Column, decimal: str | None) -> str:
+def _amount_sql(col: Column, decimal: str | None, sql_type: str | None = None) -> str:
     s, paren, v = f'"{col.name}:s"', f'"{col.name}:paren"', _ident(col.name)
+    to = sql_type or col.sql_type
     body = f"regexp_replace({s}, '^[+-]', '')"
     if decimal == ",":
         plain = f"replace(replace({body}, '.', ''), ',', '.')"
@@ -150,10 +161,24 @@ def _amount_sql(col: Column, decimal: str | None) -> str:
     )
     text = f"CASE WHEN {negative} THEN '-' ELSE '' END || {plain}"
     return (
-        f"CASE WHEN starts_with({v}, {_MARK}) THEN TRY_CAST(substr({v}, 2) AS {col.sql_type}) "
-        f"WHEN {s} IS NULL THEN TRY_CAST({v} AS {col.sql_type}) "
-        f"WHEN {valid} THEN TRY_CAST({text} AS {col.sql_type}) END"
+        f"CASE WHEN starts_with({v}, {_MARK}) THEN TRY_CAST(substr({v}, 2) AS {to}) "
+        f"WHEN {s} IS NULL THEN TRY_CAST({v} AS {to}) "
+        f"WHEN {valid} THEN TRY_CAST({text} AS {to}) END"
     )
+
+
+_LARGEST = {"DECIMAL(18,4)": "99,999,999,999,999.9999", "DECIMAL(18,8)": "9,999,999,999.99999999"}
+
+
+def _too_large(value: str, col: Column) -> bool:
+    """A number that reads but does not fit the column's decimal type (1e15 in DECIMAL(18,4))."""
+    text = value.lstrip(_TYPED).strip().strip("()").replace(",", "").replace(" ", "").lstrip("+-")
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    digits = 18 - int(col.sql_type.split(",")[1].rstrip(")"))
+    return bool(abs(number) >= 10**digits)
 
 
 def _bad_value(col: Column, value: str, options: SourceOptions, slash: str | None, where: str) -> tuple[str, str]:
@@ -168,6 +193,11 @@ def _bad_value(col: Column, value: str, options: SourceOptions, slash: str | Non
         )
     if col.type == "decimal":
         sep = f" with decimal '{options.decimal}'" if options.decimal else ""
+        if _too_large(value, col):
+            return (
+                f"'{value}' is too large: {col.name} holds at most {_LARGEST[col.sql_type]}",
+                "check the value (a misplaced decimal mark, or cents written as units?)",
+            )
         return (
             f"'{value}' is not a valid number{sep}",
             f"write amounts like 1234.56 or set decimal in revbook.toml {where}",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .workspace import META_TABLE, LoadResult, Store
+from .workspace import FINDINGS_TABLE, META_TABLE, LoadResult, Store
 
-__all__ = ["META_TABLE", "LoadResult", "Store"]
+__all__ = ["FINDINGS_TABLE", "META_TABLE", "LoadResult", "Store"]

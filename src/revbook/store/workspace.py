@@ -3,7 +3,13 @@
 Loading is atomic: every table of one ``load`` call is read, parsed and checked inside one
 transaction; any error rolls it back, so the workspace is exactly as it was. A load replaces
 the table's rows with the files' rows, so loading the same files twice gives the same
-workspace (and is skipped when their bytes and mapping did not change).
+workspace (and is skipped when their bytes and mapping did not change). A load that would
+empty a table, or remove more than ``max_shrink`` of its rows, is refused unless ``replace=True``.
+What a load changed or found without failing is kept in ``_revbook_load_findings`` (the read's
+findings of a table until its next load, the checks' until the next load of any table) and read
+back by :meth:`Store.load_warnings`; the checks over the loaded tables come from
+:meth:`Store._load_checks`, which the public ``Workspace`` fills in (the store knows no metrics).
+See docs/loading.md.
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace as replace_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import Config, SourceConfig, load_config
-from ..contract import LOADABLE_TABLES, TABLES
-from ..errors import ConfigError, WorkspaceError
+from ..contract import LOADABLE_TABLES, SEVERITIES, TABLES, Finding
+from ..errors import ConfigError, ContractError, WorkspaceError
 from ..frame import Frame
 
 if TYPE_CHECKING:
@@ -25,11 +32,13 @@ if TYPE_CHECKING:
 
     from ..engines.duckdb import Engine
 
-__all__ = ["LoadResult", "Store"]
+__all__ = ["FINDINGS_TABLE", "LoadResult", "Store"]
 
 T = TypeVar("T")
 
 META_TABLE = "_revbook_loads"
+FINDINGS_TABLE = "_revbook_load_findings"
+_FINDING_COLUMNS = ("severity", "check", "table", "rows", "message", "hint", "file", "row", "line", "column", "value")
 ENGINES = ("duckdb", "spark")
 
 
@@ -39,6 +48,8 @@ class LoadResult:
     rows: int
     files: tuple[str, ...]
     skipped: bool  # True when the same files were already loaded
+    #: what the load changed or found without failing (warnings and infos), this table's
+    warnings: tuple[Finding, ...] = ()
 
 
 def _fingerprint(source: SourceConfig) -> str:
@@ -148,6 +159,12 @@ class Store:
                 table_name VARCHAR PRIMARY KEY, files VARCHAR, fingerprint VARCHAR, rows BIGINT,
                 loaded_at TIMESTAMP)"""
         )
+        self.con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {FINDINGS_TABLE} (
+                table_name VARCHAR, origin VARCHAR, severity VARCHAR, "check" VARCHAR, rows BIGINT,
+                message VARCHAR, hint VARCHAR, file VARCHAR, "row" BIGINT, line BIGINT, "column" VARCHAR,
+                value VARCHAR)"""
+        )
 
     # -- loading ---------------------------------------------------------------------------
     def load(
@@ -155,19 +172,26 @@ class Store:
         sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None = None,
         *,
         force: bool = False,
+        replace: bool = False,
+        strict: bool = False,
     ) -> list[LoadResult]:
         """Load tables from files, atomically: all of them, or none if any fails.
 
         ``sources`` maps table names to a :class:`SourceConfig`, or simply to file path(s) (then
         the mapping of revbook.toml for that table, if any, applies). Default: every
-        ``[sources.*]`` of revbook.toml.
+        ``[sources.*]`` of revbook.toml. An error in the data (a value that cannot be read, an
+        account id no account has, ...) rejects the whole load with its file, row, column and the
+        fix; warnings are kept (:meth:`load_warnings`) and returned on each :class:`LoadResult`.
+        ``replace=True`` lets a load empty a table or shrink it by more than the config's
+        ``max_shrink``; ``strict=True`` rejects the load on a warning too.
         """
-        from ..sources.files import SourceOptions, read_table
+        from ..sources.files import SourceOptions, locate, read_table
 
         resolved = self._resolve_sources(sources)
         if not resolved:
             raise ConfigError("nothing to load", hint="add [sources.<table>] sections to revbook.toml or pass files")
         results: list[LoadResult] = []
+        read: dict[str, list[Finding]] = {}
         self.con.execute("BEGIN TRANSACTION")
         try:
             for name, src in resolved.items():
@@ -181,7 +205,23 @@ class Store:
                     continue
                 options = SourceOptions.of(src, default_currency=self.config.reporting_currency)
                 stage = f"_stage_{name}"
-                rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage)
+                notes: list[Finding] = []
+                rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage, warnings=notes)
+                before = self._count(name)
+                self._guard_shrink(name, files, before, rows, replace)
+                if rows == 0:
+                    notes.append(
+                        Finding(
+                            "warning",
+                            "no_rows",
+                            name,
+                            f"the files hold no data rows, so {name} is empty"
+                            + (f" (it had {before:,} rows)" if before else ""),
+                            "check the export: only a header row was written",
+                            0,
+                            files[0] if len(files) == 1 else None,
+                        )
+                    )
                 self.con.execute(f'DELETE FROM "{name}"')
                 self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM {stage}')
                 self.con.execute(f"DROP TABLE {stage}")
@@ -189,7 +229,18 @@ class Store:
                     f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?, ?, now())",
                     [name, json.dumps(files), fingerprint, rows],
                 )
+                read[name] = notes
                 results.append(LoadResult(name, rows, files, skipped=False))
+            if read:
+                checked = locate(self._load_checks(tuple(read)))
+                self._reject_or_keep(read, checked, strict)
+                by_table: dict[str, list[Finding]] = {t: list(n) for t, n in read.items()}
+                for f in checked:
+                    if f.table in by_table:
+                        by_table[f.table].append(f)
+                results = [
+                    replace_(r, warnings=tuple(by_table.get(r.table, ()))) if not r.skipped else r for r in results
+                ]
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -197,7 +248,83 @@ class Store:
         self.reset_derived()
         return results
 
-    def load_frames(self, frames: Mapping[str, Any], *, force: bool = False) -> list[LoadResult]:
+    def _count(self, name: str) -> int:
+        return int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+
+    def _guard_shrink(self, name: str, files: tuple[str, ...], before: int, rows: int, replace: bool) -> None:
+        """Refuse a load that would empty the table or remove more than ``max_shrink`` of its rows."""
+        limit = self.config.max_shrink
+        if replace or before == 0 or (rows > 0 and (before - rows) / before <= limit):
+            return
+        removed = before - rows
+        what = "every one of its" if rows == 0 else f"{removed:,} ({removed / before:.0%}) of its"
+        raise ContractError(
+            f"this load would remove {what} {before:,} rows, leaving {rows:,}; nothing was loaded",
+            table=name,
+            file=files[0] if len(files) == 1 else None,
+            hint=f"if that is meant, load again with --replace (replace=True); loads may remove up to "
+            f"{limit:.0%} of a table without it (max_shrink in revbook.toml [workspace])",
+        )
+
+    def _load_checks(self, loaded: tuple[str, ...]) -> list[Finding]:
+        """The checks a load runs over the workspace once its tables are in place, before commit;
+        their errors reject the load. The store runs none; :class:`revbook.Workspace` runs the
+        contract checks of :mod:`revbook.quality` (which need the ledger, a layer above)."""
+        return []
+
+    def _reject_or_keep(self, read: dict[str, list[Finding]], checked: list[Finding], strict: bool) -> None:
+        findings = [f for notes in read.values() for f in notes] + checked
+        failing = ("error", "warning") if strict else ("error",)
+        errors = [f for f in findings if f.severity in failing]
+        if errors:
+            errors.sort(key=lambda f: SEVERITIES.index(f.severity))
+            first = errors[0]
+            message = first.message
+            if first.value is not None and first.value not in message:
+                message += f" (value '{first.value}')"
+            if first.rows > 1:
+                message += f"; {first.rows - 1:,} more rows like it"
+            others = sorted({f"{f.table}: {f.check}" for f in errors[1:]})
+            if others:
+                message += f"; also {', '.join(others)}"
+            if strict and first.severity == "warning":
+                message = f"a warning rejects the load in strict mode: {message}"
+            raise ContractError(
+                message,
+                table=first.table,
+                file=first.file,
+                row=first.row,
+                line=first.line,
+                column=first.column,
+                value=first.value,
+                hint=(first.hint + "; " if first.hint else "") + "nothing was loaded",
+            )
+        placeholders = ", ".join("?" * (len(_FINDING_COLUMNS) + 1))
+        names = list(read)
+        self.con.execute(
+            f"DELETE FROM {FINDINGS_TABLE} WHERE origin = 'check' OR (origin = 'read' AND table_name IN "
+            f"({', '.join('?' * len(names))}))",
+            names,
+        )
+        rows = [("read", f) for notes in read.values() for f in notes] + [("check", f) for f in checked]
+        if rows:
+            self.con.executemany(
+                f"INSERT INTO {FINDINGS_TABLE} VALUES ({placeholders})",
+                [[f.table, origin, *(getattr(f, c) for c in _FINDING_COLUMNS if c != "table")] for origin, f in rows],
+            )
+
+    def load_warnings(self) -> Frame:
+        """What the loads changed or found without failing, as kept in the workspace: one row per
+        finding (severity, check, table, rows, message, hint and its first example's file, row,
+        line, column and value). A table's findings are replaced by its next load."""
+        order = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SEVERITIES))
+        cols = ", ".join(f'"{c}"' if c != "table" else 'table_name AS "table"' for c in _FINDING_COLUMNS)
+        sql = f'SELECT {cols} FROM {FINDINGS_TABLE} ORDER BY CASE severity {order} END, "check", table_name'
+        return Frame("load_warnings", self.con.execute(sql).to_arrow_table())
+
+    def load_frames(
+        self, frames: Mapping[str, Any], *, force: bool = False, replace: bool = False, strict: bool = False
+    ) -> list[LoadResult]:
         """Load in-memory tables (Arrow, Polars or pandas), with the same checks as files, atomically.
 
         Column names are the canonical ones (or mapped by revbook.toml's [sources.<table>.columns]).
@@ -219,7 +346,7 @@ class Store:
                 path = Path(tmp) / f"{name}.parquet"
                 pq.write_table(table, path)
                 paths[name] = path
-            return self.load(paths, force=force)
+            return self.load(paths, force=force, replace=replace, strict=strict)
 
     def _resolve_sources(
         self, sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None
@@ -235,7 +362,7 @@ class Store:
                 continue
             paths = (spec,) if isinstance(spec, (str, Path)) else tuple(spec)
             base = self.config.sources.get(name) or SourceConfig(table=name, paths=())
-            out[name] = replace(base, paths=tuple(Path(p) for p in paths))
+            out[name] = replace_(base, paths=tuple(Path(p) for p in paths))
         return out
 
     def loads(self) -> Frame:

@@ -3,22 +3,28 @@
 Severities: ``error`` (a number would be wrong or cannot be computed), ``warning`` (a number
 may not mean what a reader thinks), ``info`` (worth knowing). Each finding counts the rows
 concerned and shows one example, with the file and row it came from.
+
+The contract checks (``at_load``) run inside every load, before it commits
+(:func:`load_findings`, called by ``Workspace.load``): an error rejects the load, a warning is kept
+with it. ``revbook check`` (:func:`run_checks`) runs every check over the workspace as it is and
+adds what the loads' reads found (padding trimmed, an encoding guessed, ...). docs/loading.md
+lists each finding and its severity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from .ledger import FAR_FUTURE
+from ..contract import Finding
+from ..ledger import FAR_FUTURE
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
-__all__ = ["CHECKS", "OWN_TERM", "current_state_findings", "run_checks"]
+__all__ = ["CHECKS", "Check", "Finding", "load_findings", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +36,98 @@ class Check:
     sql: str
     message: str
     hint: str
+    #: the column the example names
+    column: str | None = None
+    #: a contract check, run by every load (its errors reject the load)
+    at_load: bool = False
+    #: the other tables it reads
+    uses: tuple[str, ...] = ()
     #: what the finding does to the headline figures (ARR, NRR, GRR, ...), "" when it leaves them as
     #: they are; a check with an effect is shown beside the headline (dashboard Overview, report)
     effect: str = ""
 
+
+def _duplicate_key(table: str, key: tuple[str, ...], differ: str | None = None, where: str = "") -> Check:
+    cols = ", ".join(key)
+    shown = " || ' / ' || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in key)
+    having = f"count(DISTINCT {differ}) > 1" if differ else "count(*) > 1"
+    return Check(
+        f"duplicate_{table}_key",
+        "error",
+        table,
+        f"""SELECT {shown} || ' x' || CAST(count(*) AS VARCHAR), min(_file), min(_row) FROM {table}
+           {where} GROUP BY {cols} HAVING {having}""",
+        f"{cols} appears more than once in {table}" + (f" with different {differ}" if differ else ""),
+        f"keep one row per {cols}",
+        key[-1],
+        True,
+    )
+
+
+#: keys that must be unique (lines without a line_id are numbered by row, so they always are)
+KEY_CHECKS: tuple[Check, ...] = (
+    _duplicate_key("people", ("owner_id",)),
+    _duplicate_key("subscriptions", ("subscription_id", "line_id"), where="WHERE line_id IS NOT NULL"),
+    _duplicate_key("invoices", ("invoice_id", "line_id"), where="WHERE invoice_id IS NOT NULL AND line_id IS NOT NULL"),
+    _duplicate_key("tickets", ("ticket_id",)),
+    _duplicate_key("opportunities", ("opportunity_id",)),
+    _duplicate_key("owners", ("account_id", "role", "start_date"), differ="owner_id"),
+    _duplicate_key("account_history", ("account_id", "attribute", "valid_from"), differ="coalesce(value, '')"),
+)
+
+#: the contract's rules across rows and tables
+CONTRACT_CHECKS: tuple[Check, ...] = (
+    Check(
+        "unknown_parent",
+        "warning",
+        "accounts",
+        """SELECT account_id || ': parent ' || parent_account_id, _file, _row FROM accounts
+           WHERE parent_account_id IS NOT NULL AND parent_account_id NOT IN (SELECT account_id FROM accounts)""",
+        "parent_account_id names an account that is not in accounts; roll-ups stop at the account itself",
+        "load the parent accounts, or leave parent_account_id empty",
+        "parent_account_id",
+        True,
+    ),
+    Check(
+        "parent_cycle",
+        "error",
+        "accounts",
+        """WITH RECURSIVE walk(start, cur, depth) AS (
+             SELECT account_id, parent_account_id, 1 FROM accounts WHERE parent_account_id IS NOT NULL
+             UNION ALL
+             SELECT w.start, a.parent_account_id, w.depth + 1 FROM walk w JOIN accounts a ON a.account_id = w.cur
+             WHERE a.parent_account_id IS NOT NULL AND w.cur <> w.start AND w.depth < 64)
+           SELECT a.account_id || ' is its own ancestor (parent ' || a.parent_account_id || ')', a._file, a._row
+           FROM accounts a WHERE a.account_id IN (SELECT start FROM walk WHERE cur = start)""",
+        "parent_account_id goes round in a circle, so the account has no top parent",
+        "break the circle: the top parent's parent_account_id is empty",
+        "parent_account_id",
+        True,
+    ),
+    Check(
+        "contract_end_before_start",
+        "error",
+        "subscriptions",
+        """SELECT account_id || ': starts ' || CAST(start_date AS VARCHAR) || ', contract ends '
+                  || CAST(contract_end_date AS VARCHAR), _file, _row FROM subscriptions
+           WHERE contract_end_date < start_date""",
+        "the contract ends before the line starts",
+        "fix contract_end_date (or start_date), or leave contract_end_date empty",
+        "contract_end_date",
+        True,
+    ),
+    Check(
+        "fractional_seats",
+        "warning",
+        "subscriptions",
+        """SELECT account_id || ': ' || CAST(quantity AS VARCHAR) || ' seats', _file, _row FROM subscriptions
+           WHERE pricing_model = 'per_seat' AND quantity <> trunc(quantity)""",
+        "per-seat lines with a fractional number of seats (priced as given)",
+        "check the quantity; seats are whole",
+        "quantity",
+        True,
+    ),
+)
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -44,6 +138,9 @@ CHECKS: tuple[Check, ...] = (
            WHERE t.account_id NOT IN (SELECT account_id FROM accounts)""",
         "rows refer to an account_id that is not in accounts",
         "load the missing accounts, or fix the ids in the child table",
+        "account_id",
+        True,
+        ("accounts",),
         effect="MRR and ARR include them under accounts with no name, segment or region",
     ),
     Check(
@@ -90,6 +187,8 @@ CHECKS: tuple[Check, ...] = (
            FROM subscriptions WHERE coalesce(mrr, amount, unit_price) < 0""",
         "lines with a negative price",
         "record credits as invoices with a service period; fix the line's price",
+        "mrr",
+        True,
         effect="MRR, ARR and NRR read low (these lines subtract)",
     ),
     Check(
@@ -104,12 +203,14 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "empty_lines",
-        "info",
+        "warning",
         "subscriptions",
         """SELECT account_id || ': ' || subscription_id || ' on ' || CAST(start_date AS VARCHAR), _file, _row
            FROM subscriptions WHERE end_date = start_date""",
         "lines that end on the day they start cover no day and are ignored",
         "end_date is exclusive: a one-day line ends the day after it starts",
+        "end_date",
+        True,
     ),
     Check(
         "missing_fx_rate",
@@ -122,6 +223,9 @@ CHECKS: tuple[Check, ...] = (
                              AND f.date <= s.start_date)""",
         "lines in a currency with no FX rate on or before their start date",
         "load fx_rates (date, currency, rate_to_reporting) covering these dates",
+        "currency",
+        True,
+        ("fx_rates",),
         effect="no MRR can be computed until these lines have a rate",
     ),
     Check(
@@ -132,6 +236,8 @@ CHECKS: tuple[Check, ...] = (
            FROM fx_rates GROUP BY currency, date HAVING count(DISTINCT rate_to_reporting) > 1""",
         "a currency has two different rates on the same date; the higher one is used",
         "keep one rate per currency and date",
+        "rate_to_reporting",
+        True,
         effect="MRR and ARR may read high (the higher rate converts these lines)",
     ),
     Check(
@@ -165,6 +271,8 @@ CHECKS: tuple[Check, ...] = (
            GROUP BY account_id HAVING count(*) > 1""",
         "account_id appears more than once in accounts",
         "keep one row per account; put attribute changes over time in account_history",
+        "account_id",
+        True,
         effect="figures joined to accounts may count these accounts more than once",
     ),
     Check(
@@ -190,6 +298,8 @@ CHECKS: tuple[Check, ...] = (
             AND b.start_date < coalesce(a.end_date, {FAR_FUTURE})""",
         "an account has two owners of the same role at once; the later start wins in slices",
         "end the earlier assignment where the next one starts (end_date is exclusive)",
+        "start_date",
+        True,
     ),
     Check(
         "unknown_owner",
@@ -200,7 +310,12 @@ CHECKS: tuple[Check, ...] = (
            GROUP BY owner_id""",
         "owners are not in people, so they have no name or team",
         "add them to the people table",
+        "owner_id",
+        True,
+        ("people",),
     ),
+    *KEY_CHECKS,
+    *CONTRACT_CHECKS,
 )
 
 CHILD_TABLES = (
@@ -214,39 +329,84 @@ CHILD_TABLES = (
     "milestones",
     "surveys",
     "opportunities",
+    "notes",
+    "churn_reasons",
 )
 
 
-def run_checks(ws: Store) -> pa.Table:
+def _run(ws: Store, checks: tuple[Check, ...]) -> list[Finding]:
     as_of = ws.config.snapshot_date().isoformat()
     rep = ws.config.reporting_currency
     counts = ws.row_counts()
-    findings: list[dict[str, object]] = []
-    for check in CHECKS:
+    findings: list[Finding] = []
+    for check in checks:
         tables = CHILD_TABLES if check.name == "unknown_account" else (check.table,)
         for table in tables:
             if counts.get(table, 0) == 0 and table != "owners":
                 continue
+            if check.name == "unknown_account" and counts.get("accounts", 0) == 0:
+                continue  # accounts not loaded yet: every id would be unknown
             sql = check.sql.format(as_of=as_of, rep=rep, table=table)
-            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q LIMIT 1").fetchall()
+            order = " ORDER BY 3, 4, 2" if check.at_load else ""  # the first example in file order
+            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q{order} LIMIT 1").fetchall()
             if not rows:
                 continue
             n, example, file, row = rows[0]
+            hint = check.hint
+            if check.name == "unknown_account":
+                hint = _float_id_hint(ws, table) or hint
             findings.append(
-                {
-                    "severity": check.severity,
-                    "check": check.name,
-                    "table": table,
-                    "rows": int(n),
-                    "message": check.message,
-                    "example": f"{example} ({Path(file).name}, row {row})" if file else str(example),
-                    "hint": check.hint,
-                }
+                Finding(
+                    check.severity,
+                    check.name,
+                    table,
+                    check.message,
+                    hint,
+                    int(n),
+                    file,
+                    None if row is None else int(row),
+                    None,
+                    check.column,
+                    str(example),
+                )
             )
-    findings += current_state_findings(ws)
-    findings.extend(invoice_service_periods(ws))
+    return findings
+
+
+def _float_id_hint(ws: Store, table: str) -> str | None:
+    """When the unknown ids are known ids written as floats ('1001.0' for '1001'), say so."""
+    hit = ws.con.execute(
+        f"""SELECT t.account_id, a.account_id FROM {table} t JOIN accounts a
+            ON regexp_replace(t.account_id, '\\.0+$', '') = regexp_replace(a.account_id, '\\.0+$', '')
+            WHERE t.account_id NOT IN (SELECT account_id FROM accounts) LIMIT 1"""
+    ).fetchone()
+    if hit is None:
+        return None
+    return (
+        f"'{hit[0]}' here is '{hit[1]}' in accounts: an id exported as a number with a decimal part; "
+        "export the ids as text in both files"
+    )
+
+
+def load_findings(ws: Store, loaded: tuple[str, ...]) -> list[Finding]:
+    """The contract checks a load runs before it commits. An error about tables this load did not
+    touch (left by an earlier version's load) is kept as a warning, so it does not block others."""
+    out = []
+    for f in _run(ws, tuple(c for c in CHECKS if c.at_load)):
+        check = next(c for c in CHECKS if c.name == f.check)
+        if f.severity == "error" and not ({f.table, *check.uses} & set(loaded)):
+            f = replace(f, severity="warning", message=f.message + " (loaded earlier; fix it and load it again)")
+        out.append(f)
+    return out
+
+
+def run_checks(ws: Store) -> pa.Table:
+    """Every check over the workspace as it is, with what the loads' reads found."""
+    findings = _run(ws, CHECKS)
+    kept = ws.load_warnings().to_pylist()
+    findings += [Finding(**r) for r in kept if r["check"] not in {c.name for c in CHECKS}]
     order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda f: (order[str(f["severity"])], str(f["check"])))
+    findings.sort(key=lambda f: (order[f.severity], f.check))
     schema = pa.schema(
         [
             ("severity", pa.string()),
@@ -258,125 +418,22 @@ def run_checks(ws: Store) -> pa.Table:
             ("hint", pa.string()),
         ]
     )
-    return pa.Table.from_pylist(findings, schema=schema)
-
-
-#: SQL over a subscriptions row ``s``: its contract_end_date ends its own term (an open row's, or one
-#: within start_date < contract_end_date <= end_date); any other is a value as of the export
-OWN_TERM = "s.contract_end_date > s.start_date AND (s.end_date IS NULL OR s.contract_end_date <= s.end_date)"
-
-
-def current_state_findings(ws: Store) -> list[dict[str, object]]:
-    """Current-state columns: values as of the export that would read as known on past dates
-    (docs/health.md, "Renewal dates known on the scoring date")."""
-    counts = ws.row_counts()
-    checks: list[tuple[str, str, str, str, str]] = []
-    if counts.get("subscriptions", 0):
-        paid = "s.contract_end_date IS NOT NULL AND NOT coalesce(s.is_trial, false)"
-        checks += [
-            (
-                "contract_end_not_own_term",
-                "subscriptions",
-                f"""SELECT s.account_id || ' ' || s.subscription_id || ': ' || CAST(s.start_date AS VARCHAR) || '..'
-                          || coalesce(CAST(s.end_date AS VARCHAR), 'open') || ', contract_end_date '
-                          || CAST(s.contract_end_date AS VARCHAR), s._file, s._row
-                   FROM subscriptions s WHERE {paid} AND NOT ({OWN_TERM})""",
-                "contract_end_date is after the row's own end (or not after its start): a value as of the export, "
-                "ignored for renewal dates",
-                "give each term its own rows with its own contract end; or set [lifecycle] contract_end = "
-                "'as_exported' if the values are right",
-            ),
-            (
-                "same_contract_end_every_term",
-                "subscriptions",
-                f"""SELECT s.account_id || ': ' || CAST(count(DISTINCT s.start_date) AS VARCHAR)
-                          || ' starts share contract_end_date ' || CAST(min(s.contract_end_date) AS VARCHAR),
-                          min(s._file), min(s._row)
-                   FROM subscriptions s WHERE {paid}
-                   GROUP BY s.account_id
-                   HAVING count(DISTINCT s.contract_end_date) = 1 AND count(DISTINCT s.start_date) > 1
-                      AND min(coalesce(s.end_date, DATE '9999-12-31')) < min(s.contract_end_date)""",
-                "one contract_end_date on every row of an account with several terms (the term in force at export)",
-                "export the contract end each row had (one set of rows per term); the renewal dates use "
-                "each line's own term meanwhile",
-            ),
-        ]
-    if counts.get("account_history", 0) and counts.get("accounts", 0):
-        for attr in ("segment", "region", "industry"):
-            checks.append(
-                (
-                    "export_newer_than_history",
-                    "account_history",
-                    f"""SELECT a.account_id || ': {attr} ' || a.{attr} || ' in accounts, '
-                              || h.value || ' in account_history', a._file, a._row
-                       FROM accounts a JOIN (
-                           SELECT account_id, arg_max(value, valid_from) AS value FROM account_history
-                           WHERE attribute = '{attr}' AND valid_from <= DATE '{ws.config.snapshot_date()}'
-                           GROUP BY account_id) h USING (account_id)
-                       WHERE a.{attr} IS NOT NULL AND a.{attr} <> h.value""",
-                    f"accounts.{attr} differs from its latest account_history value: a change the history lacks",
-                    f"add the change to account_history (attribute {attr}, with its valid_from)",
-                )
-            )
-    out: list[dict[str, object]] = []
-    for name, table, sql, message, hint in checks:
-        rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q LIMIT 1").fetchall()
-        if rows:
-            n, example, file, row = rows[0]
-            where = f" ({Path(file).name}, row {row})" if file else ""
-            out.append(
-                {"severity": "warning", "check": name, "table": table, "rows": int(n), "message": message,
-                 "example": f"{example}{where}", "hint": hint}
-            )  # fmt: skip
-    return out
-def invoice_service_periods(ws: Store) -> list[dict[str, object]]:
-    """Invoice lines without a service period: revenue on the invoice date, never MRR (with invoices
-    as the MRR source), or read as ``invoice_service_months`` of service from it. A warning when most
-    lines have none, since MRR then misses most of what is billed; else worth knowing. Beside
-    subscriptions as the MRR source, the charges among them (not the credits), which reconcile with nothing."""
-    cfg = ws.config
-    # beside subscriptions, only charges matter (they drop out of the reconciliation); a credit without
-    # a service period is revenue only by definition
-    charges = "" if cfg.mrr_source == "invoices" else " AND amount >= 0"
-    rows = ws.con.execute(
-        f"""SELECT count(*) OVER () AS n, (SELECT count(*) FROM invoices) AS total,
-                  account_id || ': ' || CAST(amount AS VARCHAR) || ' on ' || CAST(invoice_date AS VARCHAR), _file, _row
-           FROM invoices WHERE (service_start IS NULL OR service_end IS NULL){charges} ORDER BY _file, _row LIMIT 1"""
-    ).fetchall()
-    if not rows:
-        return []
-    n, total, example, file, row = rows[0]
-    share = f"{n:,} of {total:,} invoice lines"
-    months = cfg.invoice_service_months
-    setting = "set invoice_service_months in revbook.toml [workspace]"
-    if months:
-        severity = "info"
-        span = "1 month" if months == 1 else f"{months} months"
-        message = (
-            f"{share} have no service period; each charge is read as {span} of service from its invoice date "
-            "(credits stay revenue only)"
-        )
-        hint = "invoice_service_months = 0 makes them revenue on the invoice date only"
-    elif cfg.mrr_source == "invoices":
-        severity = "warning" if 2 * n > total else "info"
-        most = "most " if 2 * n > total else ""
-        message = (
-            f"{most}invoice lines have no service period ({share}): they count as revenue on their invoice date, "
-            "never as MRR"
-        )
-        hint = f"if each line bills a period of service from its invoice date, {setting} (1: monthly, 12: annual)"
-    else:
-        severity = "info"
-        message = f"{share} are charges with no service period, left out of the reconciliation with subscriptions"
-        hint = f"{setting} if each line bills that many months of service from its invoice date"
-    return [
+    rows = [
         {
-            "severity": severity,
-            "check": "invoice_without_service_period",
-            "table": "invoices",
-            "rows": int(n),
-            "message": message,
-            "example": f"{example} ({Path(file).name}, row {row})" if file else str(example),
-            "hint": hint,
+            "severity": f.severity,
+            "check": f.check,
+            "table": f.table,
+            "rows": f.rows,
+            "message": f.message,
+            "example": f.example(),
+            "hint": f.hint,
         }
+        for f in findings
     ]
+    # the checks that build their own rows: current-state columns, invoice lines without a service period
+    from .current_state import current_state_findings
+    from .invoices import invoice_service_periods
+
+    rows += current_state_findings(ws) + invoice_service_periods(ws)
+    rows.sort(key=lambda r: (order[str(r["severity"])], str(r["check"])))
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -1,0 +1,20 @@
+"""Data-quality checks over a loaded workspace, each finding with a severity and what to do:
+the contract checks every load runs (:func:`load_findings`) and everything ``revbook check``
+shows (:func:`run_checks`); docs/loading.md lists each finding and whether it is an error."""
+
+from __future__ import annotations
+
+from .checks import CHECKS, Check, Finding, load_findings, run_checks
+from .current_state import OWN_TERM, current_state_findings
+from .invoices import invoice_service_periods
+
+__all__ = [
+    "CHECKS",
+    "OWN_TERM",
+    "Check",
+    "Finding",
+    "current_state_findings",
+    "invoice_service_periods",
+    "load_findings",
+    "run_checks",
+]
