@@ -57,7 +57,7 @@ def test_report_figures_are_the_library_figures(report: tuple) -> None:
 
 
 def test_report_warns_beside_its_headline_and_marks_the_partial_month(report: tuple) -> None:
-    from revbook.reports.html import headline_findings
+    from revbook.quality import headline_findings
 
     path, _, _, findings = report
     html = path.read_text(encoding="utf-8")

@@ -126,3 +126,24 @@ def test_excel_rows_are_sheet_rows(tmp_path):
     wb.active.append(["account_id"])
     wb.save(tmp_path / "x.xlsx")
     assert lines_of(str(tmp_path / "x.xlsx"), {3}) == {3: 4}
+
+
+def test_a_workspace_from_before_kept_findings_opens_read_only(small_files, tmp_path):
+    """A workspace written before loads kept their findings has no findings table; opened read-only
+    (as `check`, `headline` and the dashboard open it) it reads as no findings kept, never a crash."""
+    import duckdb
+
+    from revbook import Config, Workspace
+    from revbook.store import FINDINGS_TABLE
+
+    path = tmp_path / "old.duckdb"
+    with Workspace(path, config=Config()) as ws:
+        ws.load(small_files)
+    con = duckdb.connect(str(path))
+    con.execute(f"DROP TABLE {FINDINGS_TABLE}")
+    con.close()
+    with Workspace(path, config=Config(), read_only=True) as ws:
+        assert len(ws.load_warnings()) == 0
+        assert ws.load_warnings().columns == ["severity", "check", "table", "rows", "message", "hint", "file",
+                                              "row", "line", "column", "value"]  # fmt: skip
+        assert "severity" in ws.check().columns

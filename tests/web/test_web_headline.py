@@ -15,8 +15,9 @@ import pytest
 from revbook import Config, Workspace, quality, sample
 from revbook.definitions import NO_CSM, TO_DATE
 from revbook.metrics.book import is_partial
+from revbook.quality import headline_findings
 from revbook.reports.charts import SMALL_COHORT, pct
-from revbook.reports.html import headline_findings, last_complete
+from revbook.reports.html import last_complete
 from support import get, text_of
 
 httpx = pytest.importorskip("httpx")

@@ -340,6 +340,34 @@ def print_headline(ws: Workspace) -> None:
     for key in HEADLINE:
         t.add_row(Text(TERMS[key].headline_label), Text(values[key]), Text(TERMS[key].headline_text))
     console().print(t)
+    print_headline_findings(ws)
+
+
+def print_headline_findings(ws: Workspace) -> None:
+    """The data-quality findings that change the headline figures, under them (``quality.headline_findings``)."""
+    from ..quality import headline_findings
+
+    found = headline_findings(ws.check().to_pylist())
+    if not found:
+        return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    n = len(found)
+    t = Table(
+        title=f"{n} data-quality finding{'s' if n > 1 else ''} change{'' if n > 1 else 's'} these figures",
+        caption="`revbook check` lists each with an example and what to do",
+        box=box.SIMPLE_HEAD,
+        show_header=False,
+        title_style="yellow",
+    )
+    t.add_column("check", no_wrap=True)
+    t.add_column("rows", justify="right", no_wrap=True)
+    t.add_column("effect", style="dim")
+    for f in found:
+        t.add_row(Text(str(f["check"])), Text(f"{f['rows']:,} {f['table']} rows"), Text(str(f["effect"])))
+    console().print(t)
 
 
 def print_movements(ws: Workspace, months: int = 12) -> None:
@@ -353,7 +381,11 @@ def print_movements(ws: Workspace, months: int = 12) -> None:
     names = ("period", "start_mrr", *(f"{k}_mrr" for k in MOVEMENTS), "end_mrr", f"{churned}_accounts")
     heads = ("period", "start", *(m.short for m in MOVEMENTS.values()), "end", churned)
     losses = {f"{k}_mrr" for k, m in MOVEMENTS.items() if m.sign < 0}
-    cols = [Column("period", "period", [r["period"] for r in rows], required=True)]
+    from ..metrics.book import period_label
+
+    fiscal = ws.config.fiscal_year_start_month
+    labels = [period_label(r["period"], r["period_end"], grain="month", fiscal_start=fiscal) for r in rows]
+    cols = [Column("period", "period", labels, required=True)]
     for name, head in zip(names[1:-1], heads[1:-1], strict=True):
         cells = [("-" if name in losses and r[name] else "") + whole(r[name]) for r in rows]
         cols.append(Column(name, head, cells, numeric=True))

@@ -13,8 +13,9 @@ lists each finding and its severity.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -24,7 +25,7 @@ from ..ledger import FAR_FUTURE
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["CHECKS", "Check", "Finding", "load_findings", "run_checks"]
+__all__ = ["CHECKS", "Check", "Finding", "headline_findings", "load_findings", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -437,3 +438,18 @@ def run_checks(ws: Store) -> pa.Table:
     rows += current_state_findings(ws) + invoice_service_periods(ws)
     rows.sort(key=lambda r: (order[str(r["severity"])], str(r["check"])))
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def headline_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The data-quality findings (rows of ``ws.check()``) that change the headline figures, each with
+    its ``effect`` in words: those of a check that declares an effect (``quality.Check.effect``), and
+    any other error (a finding of no declared check, e.g. one the load kept)."""
+    effects = {c.name: c.effect for c in CHECKS}
+    out = []
+    for f in findings:
+        effect = effects.get(str(f["check"]))
+        if effect is None and f["severity"] == "error":
+            effect = "a headline figure may be wrong until it is fixed"
+        if effect:
+            out.append({**f, "effect": effect})
+    return out

@@ -10,7 +10,7 @@ as the dashboard (:mod:`revbook.reports.charts`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..workspace import Workspace
 
-__all__ = ["headline_findings", "last_complete", "write_report"]
+__all__ = ["last_complete", "write_report"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent.parent / "web" / "static"
@@ -47,23 +47,6 @@ def _by_slice(rows: list[dict[str, Any]], dim: str, end: dt.date) -> list[dict[s
     return sorted(out.values(), key=lambda e: -float(e["windows"].get(12, {}).get("start_mrr") or 0))
 
 
-def headline_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The data-quality findings (rows of ``ws.check()``) that change the headline figures, each with
-    its ``effect`` in words: those of a check that declares an effect (``quality.Check.effect``), and
-    any other error (a finding of no declared check, e.g. one the load kept)."""
-    from ..quality import CHECKS
-
-    effects = {c.name: c.effect for c in CHECKS}
-    out = []
-    for f in findings:
-        effect = effects.get(str(f["check"]))
-        if effect is None and f["severity"] == "error":
-            effect = "a headline figure may be wrong until it is fixed"
-        if effect:
-            out.append({**f, "effect": effect})
-    return out
-
-
 def last_complete(rows: Sequence[Mapping[str, Any]], *, grain: str, fiscal_start: int) -> Mapping[str, Any] | None:
     """The last row of a period not cut short by the as-of date (``metrics.book.is_partial``), or the
     last row when every period is partial: the default period of a waterfall."""
@@ -84,6 +67,8 @@ def _labelled(rows: list[dict[str, Any]], grain: str, fiscal_start: int) -> list
 
 def report_context(ws: Workspace) -> dict[str, Any]:
     """The figures and chart specs of the report, every one read from the library."""
+    from ..quality import headline_findings
+
     currency = ws.config.reporting_currency
     fiscal = ws.config.fiscal_year_start_month
     head = ws.headline()

@@ -38,6 +38,20 @@ T = TypeVar("T")
 
 META_TABLE = "_revbook_loads"
 FINDINGS_TABLE = "_revbook_load_findings"
+_FINDINGS_SCHEMA = (
+    ("table_name", "VARCHAR"),
+    ("origin", "VARCHAR"),
+    ("severity", "VARCHAR"),
+    ('"check"', "VARCHAR"),
+    ("rows", "BIGINT"),
+    ("message", "VARCHAR"),
+    ("hint", "VARCHAR"),
+    ("file", "VARCHAR"),
+    ('"row"', "BIGINT"),
+    ("line", "BIGINT"),
+    ('"column"', "VARCHAR"),
+    ("value", "VARCHAR"),
+)
 _FINDING_COLUMNS = ("severity", "check", "table", "rows", "message", "hint", "file", "row", "line", "column", "value")
 ENGINES = ("duckdb", "spark")
 
@@ -159,12 +173,8 @@ class Store:
                 table_name VARCHAR PRIMARY KEY, files VARCHAR, fingerprint VARCHAR, rows BIGINT,
                 loaded_at TIMESTAMP)"""
         )
-        self.con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {FINDINGS_TABLE} (
-                table_name VARCHAR, origin VARCHAR, severity VARCHAR, "check" VARCHAR, rows BIGINT,
-                message VARCHAR, hint VARCHAR, file VARCHAR, "row" BIGINT, line BIGINT, "column" VARCHAR,
-                value VARCHAR)"""
-        )
+        columns = ", ".join(f"{name} {kind}" for name, kind in _FINDINGS_SCHEMA)
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {FINDINGS_TABLE} ({columns})")
 
     # -- loading ---------------------------------------------------------------------------
     def load(
@@ -319,7 +329,15 @@ class Store:
         line, column and value). A table's findings are replaced by its next load."""
         order = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SEVERITIES))
         cols = ", ".join(f'"{c}"' if c != "table" else 'table_name AS "table"' for c in _FINDING_COLUMNS)
-        sql = f'SELECT {cols} FROM {FINDINGS_TABLE} ORDER BY CASE severity {order} END, "check", table_name'
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [FINDINGS_TABLE]
+        ).fetchone()
+        if not exists or not exists[0]:
+            # a workspace written before loads kept their findings, opened read-only: none kept
+            empty = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in _FINDINGS_SCHEMA)
+            sql = f"SELECT {cols} FROM (SELECT {empty}) WHERE false"
+        else:
+            sql = f'SELECT {cols} FROM {FINDINGS_TABLE} ORDER BY CASE severity {order} END, "check", table_name'
         return Frame("load_warnings", self.con.execute(sql).to_arrow_table())
 
     def load_frames(

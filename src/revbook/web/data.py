@@ -118,8 +118,8 @@ class Store:
         return self.memo("check", lambda: self.ws.check().to_pylist())
 
     def headline_findings(self) -> list[dict[str, Any]]:
-        """The findings that change the headline figures (``reports.html.headline_findings``)."""
-        from ..reports.html import headline_findings
+        """The findings that change the headline figures (``quality.headline_findings``)."""
+        from ..quality import headline_findings
 
         return self.memo("headline_findings", lambda: headline_findings(self.findings()))
 
