@@ -25,7 +25,16 @@ def _plant_leak(subs: pa.Table) -> pa.Table:
     for a, d in zip(subs["account_id"].to_pylist(), ce.to_pylist(), strict=True):
         if d is not None and (a not in latest or d > latest[a]):
             latest[a] = d
-    leaked = pa.array([latest.get(a) for a in subs["account_id"].to_pylist()], pa.date32())
+    # a row that starts after the account's latest term ended keeps its own value (no term in force
+    # at export can end before the row began)
+    starts = subs["start_date"].to_pylist()
+    leaked = pa.array(
+        [
+            latest[a] if a in latest and latest[a] >= s else c
+            for a, s, c in zip(subs["account_id"].to_pylist(), starts, ce.to_pylist(), strict=True)
+        ],
+        pa.date32(),
+    )
     return subs.set_column(subs.schema.get_field_index("contract_end_date"), "contract_end_date", leaked)
 
 

@@ -78,7 +78,9 @@ def test_the_rule_is_a_field_of_each_check() -> None:
     affecting = {c.name for c in quality.CHECKS if c.effect}
     assert {"overlapping_lines", "gap_reads_as_churn", "missing_fx_rate", "duplicate_rows"} <= affecting
     assert not {"no_owner", "zero_mrr", "future_dates", "unknown_owner"} & affecting
-    assert all(c.effect for c in quality.CHECKS if c.severity == "error")
+    errors = [{"severity": "error", "check": c.name, "rows": 1, "table": c.table} for c in quality.CHECKS
+              if c.severity == "error"]  # fmt: skip
+    assert len(headline_findings(errors)) == len(errors)  # every error is shown beside the headline
 
 
 def test_headline_findings_keeps_the_checks_with_an_effect_and_any_other_error() -> None:

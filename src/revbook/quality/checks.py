@@ -442,12 +442,12 @@ def run_checks(ws: Store) -> pa.Table:
 
 def headline_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The data-quality findings (rows of ``ws.check()``) that change the headline figures, each with
-    its ``effect`` in words: those of a check that declares an effect (``quality.Check.effect``), and
-    any other error (a finding of no declared check, e.g. one the load kept)."""
+    its ``effect`` in words: those of a check that declares an effect (``Check.effect``), and every
+    error (one of no declared effect, or a finding the load kept, reads "a headline figure may be wrong")."""
     effects = {c.name: c.effect for c in CHECKS}
     out = []
     for f in findings:
-        effect = effects.get(str(f["check"]))
+        effect = effects.get(str(f["check"])) or None
         if effect is None and f["severity"] == "error":
             effect = "a headline figure may be wrong until it is fixed"
         if effect:
