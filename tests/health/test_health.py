@@ -379,3 +379,14 @@ def test_model_scores_rank_the_paying_accounts(company, result):
         assert r["p_logistic"] == round(float(logistic[r["account_id"]]), 4)
         assert r["p_boosting"] == round(float(boosting[r["account_id"]]), 4)
         assert r["drivers"]
+
+
+def test_a_score_shown_on_a_band_edge_is_in_that_band():
+    """The score is published to one decimal and its band is the published score's: usage down
+    10.04% gives 64.96, shown as 65.0, which is yellow (65 is yellow's edge), never "65.0 red"."""
+    only_usage = HealthSettings.from_mapping({"weights": {"utilisation": 0}})
+    feats = _feature_row(usage_trend=-0.1004, utilisation=0.4)
+    t = score_table(feats, only_usage).to_pylist()[0]
+    assert (t["score"], t["band"]) == (65.0, "yellow")
+    below = score_table(_feature_row(usage_trend=-0.1006, utilisation=0.4), only_usage).to_pylist()[0]
+    assert (below["score"], below["band"]) == (64.9, "red")

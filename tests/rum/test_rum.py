@@ -302,3 +302,27 @@ def test_credit_lines_give_one_mrr_in_the_catalogue_health_and_rum(tmp_path):
         "C": Decimal("2400.00"),
     }
     assert rum_rows["B"]["stage"] == "churned"
+
+
+def test_the_renewal_outlook_leaves_out_the_dropped_features(tmp_path, monkeypatch):
+    """A feature the user dropped from the health models ([health] drop_features, e.g. one the leak
+    guard named) is left out of RUM's renewal outlook too."""
+    from dataclasses import replace
+
+    from revbook.health import model as health_model
+
+    seen: list[tuple[str, ...]] = []
+    fit = health_model.HealthModel.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.append(self.exclude)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(health_model.HealthModel, "fit", recording_fit)
+    base = Config(as_of=sample.SampleConfig().as_of)
+    config = replace(base, health=replace(base.health, drop_features=("days_to_renewal",)))
+    with Workspace(tmp_path / "w.duckdb", config=config) as w:
+        w.load_frames(sample.generate(accounts=300, seed=4))
+        acc = accounts(w).to_pylist()
+    assert seen and all(e == ("days_to_renewal",) for e in seen)
+    assert any(r["expected_renewal_arr"] is not None for r in acc)

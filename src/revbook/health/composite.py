@@ -106,6 +106,9 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     capped = asked & (score > settings.cancel_cap)
     cap_lost = np.where(capped, score - settings.cancel_cap, 0.0)
     score = np.where(capped, settings.cancel_cap, score)
+    # the score is published to one decimal; its band is that published score's, so a 64.96 shown as
+    # 65.0 is yellow, never a "65.0 red"
+    score = np.round(score, 1)
     band = np.where(
         np.isnan(score),
         UNKNOWN_BAND,
@@ -121,7 +124,7 @@ def score_table(feats: pa.Table, settings: HealthSettings | None = None) -> pa.T
     cols: dict[str, Any] = {
         "account_id": feats["account_id"],
         "score_date": feats["score_date"],
-        "score": pa.array(np.round(score, 1), pa.float64(), mask=np.isnan(score)),
+        "score": pa.array(score, pa.float64(), mask=np.isnan(score)),
         "band": pa.array(band.astype(object), pa.string()),
     }
     for i, c in enumerate(names):

@@ -39,7 +39,7 @@ def renewal_model(
     y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
     if y.all() or not y.any():
         return None, 0.0, 0.0
-    model = HealthModel("logistic").fit(f_train, y)
+    model = HealthModel("logistic", exclude=hs.drop_features).fit(f_train, y)
     end = np.asarray(lab["mrr_end"].to_numpy(zero_copy_only=False), float)
     mrr = np.asarray(f_train["mrr"].to_numpy(zero_copy_only=False), float)
     # the changes of accounts that were themselves in a renewal window, ARR-weighted (a renewal
