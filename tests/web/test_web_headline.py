@@ -265,3 +265,11 @@ def test_the_404_page_leads_to_the_overview_not_to_itself(app: Any) -> None:
     r = get(app, "/accounts/NO-SUCH-ACCOUNT")
     assert r.status_code == 404
     assert 'href="/"' in r.text and 'href="/accounts/NO-SUCH-ACCOUNT"' not in r.text
+
+
+def test_the_account_timeline_marks_the_partial_month(app: Any, ws: Workspace) -> None:
+    paying = next(r["account_id"] for r in ws.mrr(accounts=True).to_pylist() if r["period_end"].month == 11)
+    timeline = spec(get(app, f"/accounts/{paying}").text, "timeline")
+    periods = [v["period"] for v in timeline["layer"][0]["data"]["values"]]
+    assert periods[-1] == "2026-11 to date" and "2026-10" in periods
+    assert all(p.endswith("to date") == (p == periods[-1]) for p in periods)

@@ -194,10 +194,12 @@ def account_timeline(
     mrr_rows: Iterable[Mapping[str, Any]], movements: Iterable[Mapping[str, Any]], *, currency: str
 ) -> dict[str, Any]:
     """One account's MRR at each snapshot (``ws.mrr(account=)``) with its movements as coloured points."""
-    line = [{"period": r["period"], "mrr": num(r["mrr"]), "label": money(r["mrr"], 2)} for r in mrr_rows]
+    mrr_rows = list(mrr_rows)
+    shown = {r["period"]: period_shown(r) for r in mrr_rows}  # "2026-11 to date" for a partial month
+    line = [{"period": shown[r["period"]], "mrr": num(r["mrr"]), "label": money(r["mrr"], 2)} for r in mrr_rows]
     points = [
         {
-            "period": m["period"],
+            "period": shown.get(m["period"], m["period"]),
             "mrr": num(m["end_mrr"]),
             "kind": m["movement"],
             "label": f"{m['movement']}: {money(m['start_mrr'], 2)} → {money(m['end_mrr'], 2)}",

@@ -100,7 +100,11 @@ def _with_zeros(mrr: list[dict[str, Any]], periods: list[dict[str, Any]]) -> lis
         return []
     paid = {r["period"]: r["mrr"] for r in mrr}
     first = mrr[0]["period"]
-    return [{"period": p["period"], "mrr": paid.get(p["period"], 0)} for p in periods if p["period"] >= first]
+    return [
+        {"period": p["period"], "period_label": p.get("period_label"), "mrr": paid.get(p["period"], 0)}
+        for p in periods
+        if p["period"] >= first
+    ]
 
 
 def _owner_history(owners: Any, names: dict[str, str]) -> list[dict[str, Any]]:
