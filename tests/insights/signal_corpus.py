@@ -16,7 +16,8 @@ from revbook.insights.signals import corpus
 from revbook.insights.signals.model import DEFAULT_MODEL_FILE, SignalModel
 
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE / "data" / "cs_notes.csv"
+#: the labelled corpus beside this repository (its README: ../shared/datasets/cs-notes/README.md)
+CORPUS = HERE.parents[2] / "shared" / "datasets" / "cs-notes" / "notes.csv"
 SHIPPED = Path(corpus.__file__).resolve().parent / DEFAULT_MODEL_FILE
 DOC = HERE.parents[1] / "docs" / "churn-reasons.md"
 #: the markers around the held-out table in docs/churn-reasons.md
