@@ -97,6 +97,20 @@ class Calendar:
         end = dt.date(ly, lm + 1, calendar.monthrange(ly, lm + 1)[1])
         return start, min(end, as_of)
 
+    def periods(self, first: int, last: int, as_of: dt.date) -> pa.Table:
+        """The period table from ``first`` to ``last``: period, label, period_start, period_end (the
+        last cut at ``as_of``)."""
+        numbers = list(range(first, last + 1))
+        bounds = [self.bounds(p, as_of) for p in numbers]
+        return pa.table(
+            {
+                "period": pa.array(numbers, pa.int64()),
+                "label": [self.label(p) for p in numbers],
+                "period_start": [b[0] for b in bounds],
+                "period_end": [b[1] for b in bounds],
+            }
+        )
+
 
 def is_partial(period_end: dt.date, *, grain: str = "month", fiscal_start: int = 1) -> bool:
     """Whether a period's snapshot falls before the period's calendar end: the period holding an
@@ -218,19 +232,7 @@ class Book:
         first = self.engine.scalar(f"SELECT min(period) FROM {changes} WHERE mrr > 0")
         first = last if first is None else min(int(first), last)  # type: ignore[call-overload]
         if name not in self._built:
-            periods = list(range(first, last + 1))
-            bounds = [cal.bounds(p, self.as_of) for p in periods]
-            self.engine.register(
-                name,
-                pa.table(
-                    {
-                        "period": pa.array(periods, pa.int64()),
-                        "label": [cal.label(p) for p in periods],
-                        "period_start": [b[0] for b in bounds],
-                        "period_end": [b[1] for b in bounds],
-                    }
-                ),
-            )
+            self.engine.register(name, cal.periods(first, last, self.as_of))
             self._built.add(name)
         return name, first, last
 

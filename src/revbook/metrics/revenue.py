@@ -103,19 +103,7 @@ def revenue_periods(book: Book, grain: str, revenue: str) -> str:
         return periods
     lo = cal.period_of(_month_start(int(earliest)))  # type: ignore[call-overload]
     name = f"rb_revenue_periods_{grain}"
-    numbers = list(range(lo, last + 1))
-    bounds = [cal.bounds(p, book.as_of) for p in numbers]
-    book.engine.register(
-        name,
-        pa.table(
-            {
-                "period": pa.array(numbers, pa.int64()),
-                "label": [cal.label(p) for p in numbers],
-                "period_start": [b[0] for b in bounds],
-                "period_end": [b[1] for b in bounds],
-            }
-        ),
-    )
+    book.engine.register(name, cal.periods(lo, last, book.as_of))
     return name
 
 
