@@ -203,3 +203,25 @@ def test_signals_eval_prints_each_family_and_the_hard_negatives(tmp_path: Path) 
     assert float(total["hard_negative_fire_rate"]) == 0.5
     table = CliRunner().invoke(app, ["signals", "--eval", "--labels", str(labelled)], catch_exceptions=False)
     assert "hard negatives firing 12 of 24 (50.0%)" in table.output
+
+
+def test_a_confidence_is_the_same_in_every_process():
+    """A confidence does not depend on the order Python hashes strings in (it changes per process):
+    exported signals are byte-identical from run to run."""
+    import os
+    import subprocess
+
+    code = (
+        "from revbook.insights.signals.model import default_model; m = default_model(); "
+        "print(repr([m.confidence(r, s, p) for r, s, p in ["
+        "('underuse', \"They aren't using the reporting module at all\", \"n't using\"), "
+        "('champion_left', 'Priya, our champion, is leaving the company next month', 'champion, is leaving'), "
+        "('budget_cut', 'They have to cut costs and are reviewing every subscription', 'cut costs')]]))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True
+        ).stdout
+        for seed in map(str, range(1, 13))
+    }
+    assert len(outs) == 1 and "None" not in next(iter(outs)), outs

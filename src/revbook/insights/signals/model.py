@@ -85,7 +85,10 @@ class SignalModel:
         if rule not in self.threshold_:
             return None
         w = self.weights_
-        z = self.intercept_ + sum(w[t] for t in candidate_terms(rule, sentence, phrase, out_of_scope) if t in w)
+        # in sorted order: a sum over a set follows string hashing, which changes per process, and
+        # the confidence would differ in its last digit between runs
+        terms = sorted(candidate_terms(rule, sentence, phrase, out_of_scope))
+        z = self.intercept_ + sum(w[t] for t in terms if t in w)
         return 1.0 / (1.0 + math.exp(-max(min(z, 700.0), -700.0)))
 
     def fit(
