@@ -37,3 +37,46 @@ def get(
 def text_of(html: str) -> str:
     """A page's text without its tags, whitespace collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def sample_workspace(folder: Path, *, as_of: dt.date, **sample_options: Any) -> Path:
+    """A workspace file in ``folder`` holding the sample company (``revbook.sample.write`` options,
+    e.g. ``accounts=300, text=True``), loaded as a user loads exported files."""
+    from revbook import Config, Workspace, sample
+
+    paths = sample.write(folder / "data", **sample_options)
+    with Workspace(folder / "w.duckdb", config=Config(as_of=as_of)) as ws:
+        ws.load(dict(paths))
+    return folder / "w.duckdb"
+
+
+#: the RavenStack dataset beside the repository (../shared/datasets/ravenstack, with its README)
+RAVENSTACK = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ravenstack"
+#: its columns mapped into the contract, as a user maps them in revbook.toml
+RAVENSTACK_CONFIG = """
+[workspace]
+path = "ravenstack.duckdb"
+as_of = "2024-12-31"
+
+[sources.accounts]
+path = "{data}/ravenstack_accounts.csv"
+[sources.accounts.columns]
+name = "account_name"
+created_at = "signup_date"
+region = "country"
+segment = "plan_tier"
+
+[sources.subscriptions]
+path = "{data}/ravenstack_subscriptions.csv"
+[sources.subscriptions.columns]
+mrr = "mrr_amount"
+plan = "plan_tier"
+quantity = "seats"
+"""
+
+
+def ravenstack_config(folder: Path) -> Path:
+    """``folder/revbook.toml`` mapping RavenStack (its workspace: ``folder/ravenstack.duckdb``)."""
+    path = folder / "revbook.toml"
+    path.write_text(RAVENSTACK_CONFIG.format(data=RAVENSTACK.as_posix()), encoding="utf-8")
+    return path

@@ -10,44 +10,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 import revbook
+from support import RAVENSTACK, ravenstack_config
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ravenstack"
+DATA = RAVENSTACK
 AS_OF = dt.date(2024, 12, 31)
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"dataset folder {DATA} is not beside the repository")
 
-CONFIG = """
-[workspace]
-path = "ravenstack.duckdb"
-as_of = "2024-12-31"
-
-[sources.accounts]
-path = "{data}/ravenstack_accounts.csv"
-[sources.accounts.columns]
-name = "account_name"
-created_at = "signup_date"
-region = "country"
-segment = "plan_tier"
-
-[sources.subscriptions]
-path = "{data}/ravenstack_subscriptions.csv"
-[sources.subscriptions.columns]
-mrr = "mrr_amount"
-plan = "plan_tier"
-quantity = "seats"
-"""
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ravenstack")
-    cfg = tmp / "revbook.toml"
-    cfg.write_text(CONFIG.format(data=DATA.as_posix()), encoding="utf-8")
+    cfg = ravenstack_config(tmp)
     with revbook.open(config=cfg) as w:
         w.load()
         yield w

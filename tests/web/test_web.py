@@ -13,7 +13,7 @@ import pytest
 
 from revbook import Config, ConfigError, Workspace, sample
 from revbook.reports.charts import money, pct
-from support import get, text_of
+from support import get, sample_workspace, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
@@ -23,11 +23,7 @@ AS_OF = sample.SampleConfig().as_of
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("webdemo")
-    paths = sample.write(out / "data", accounts=300)
-    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
-        ws.load(dict(paths))
-    return out / "w.duckdb"
+    return sample_workspace(tmp_path_factory.mktemp("webdemo"), as_of=AS_OF, accounts=300)
 
 
 @pytest.fixture(scope="module")

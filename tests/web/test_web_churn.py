@@ -13,7 +13,7 @@ import pytest
 
 from revbook import Config, Workspace, sample
 from revbook.insights import find_signals, pareto
-from support import get, text_of
+from support import get, sample_workspace, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
@@ -24,11 +24,7 @@ NOTE = "<script>alert(1)</script> we are being acquired"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("churnweb")
-    paths = sample.write(out / "data", accounts=300, text=True)
-    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
-        ws.load(dict(paths))
-    return out / "w.duckdb"
+    return sample_workspace(tmp_path_factory.mktemp("churnweb"), as_of=AS_OF, accounts=300, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from revbook import Config, Workspace, sample
-from support import get, text_of
+from support import get, sample_workspace, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
@@ -28,12 +28,10 @@ INJECTIONS = (SCRIPT, "1'; DROP TABLE accounts; --", "../../etc/passwd")
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """60 accounts with churn reasons and notes, so every lookup (reason, rule, CSM) has data."""
-    out = tmp_path_factory.mktemp("weberrors")
-    paths = sample.write(out / "data", accounts=60, text=True)
-    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
-        ws.load(dict(paths))
+    path = sample_workspace(tmp_path_factory.mktemp("weberrors"), as_of=AS_OF, accounts=60, text=True)
+    with Workspace(path, config=Config(as_of=AS_OF), read_only=True) as ws:
         assert ws.row_counts()["notes"] and ws.row_counts()["churn_reasons"]
-    return web.create_app(out / "w.duckdb", config=Config(as_of=AS_OF), token="")
+    return web.create_app(path, config=Config(as_of=AS_OF), token="")
 
 
 @pytest.fixture(scope="module")

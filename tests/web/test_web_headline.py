@@ -18,23 +18,18 @@ from revbook.metrics.book import is_partial
 from revbook.quality import headline_findings
 from revbook.reports.charts import SMALL_COHORT, pct
 from revbook.reports.html import last_complete
-from support import get, text_of
+from support import RAVENSTACK, get, ravenstack_config, sample_workspace, text_of
 
 httpx = pytest.importorskip("httpx")
 web = pytest.importorskip("revbook.web")
 
 AS_OF = sample.SampleConfig().as_of  # 2026-11-15: November is partial
 MONTH_END = dt.date(2026, 10, 31)
-RAVENSTACK = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ravenstack"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("headline")
-    paths = sample.write(out / "data", accounts=300, text=True)
-    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
-        ws.load(dict(paths))
-    return out / "w.duckdb"
+    return sample_workspace(tmp_path_factory.mktemp("headline"), as_of=AS_OF, accounts=300, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -124,36 +119,14 @@ def test_report_shows_the_same_findings_beside_its_headline(ws: Workspace) -> No
     assert 'id="data_quality-gap_reads_as_churn-subscriptions"' in html
 
 
-RAVENSTACK_CONFIG = """
-[workspace]
-path = "{db}"
-as_of = "2024-12-31"
-
-[sources.accounts]
-path = "{data}/ravenstack_accounts.csv"
-[sources.accounts.columns]
-name = "account_name"
-created_at = "signup_date"
-region = "country"
-segment = "plan_tier"
-
-[sources.subscriptions]
-path = "{data}/ravenstack_subscriptions.csv"
-[sources.subscriptions.columns]
-mrr = "mrr_amount"
-plan = "plan_tier"
-quantity = "seats"
-"""
-
 
 @pytest.mark.skipif(not RAVENSTACK.exists(), reason=f"dataset folder {RAVENSTACK} is not beside the repository")
 def test_ravenstack_overview_warns_beside_its_nrr(tmp_path: Path) -> None:
     import revbook
     from revbook.config import load_config
 
-    cfg = tmp_path / "revbook.toml"
+    cfg = ravenstack_config(tmp_path)
     db = tmp_path / "ravenstack.duckdb"
-    cfg.write_text(RAVENSTACK_CONFIG.format(db=db.as_posix(), data=RAVENSTACK.as_posix()), encoding="utf-8")
     with revbook.open(config=cfg) as w:
         w.load()
         nrr = w.headline()["nrr_12m"]
