@@ -22,7 +22,6 @@ AS_OF = dt.date(2024, 12, 31)
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"dataset folder {DATA} is not beside the repository")
 
 
-
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ravenstack")

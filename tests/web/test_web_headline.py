@@ -119,7 +119,6 @@ def test_report_shows_the_same_findings_beside_its_headline(ws: Workspace) -> No
     assert 'id="data_quality-gap_reads_as_churn-subscriptions"' in html
 
 
-
 @pytest.mark.skipif(not RAVENSTACK.exists(), reason=f"dataset folder {RAVENSTACK} is not beside the repository")
 def test_ravenstack_overview_warns_beside_its_nrr(tmp_path: Path) -> None:
     import revbook
