@@ -57,12 +57,12 @@ def ignored_contract_ends(ws: Store) -> tuple[int, str]:
     (ignored under the default rule), and one example ("" when none)."""
     if "contract_end_date" not in ws.con.execute("SELECT * FROM subscriptions LIMIT 0").to_arrow_table().column_names:
         return 0, ""  # pragma: no cover - the canonical table always has the column
-    row = ws.con.execute(
-        f"""SELECT count(*) OVER (), s.account_id || ' ' || s.subscription_id || ': ' || CAST(s.start_date AS VARCHAR)
+    first = ws.count_and_first(
+        f"""SELECT s.account_id || ' ' || s.subscription_id || ': ' || CAST(s.start_date AS VARCHAR)
                    || '..' || coalesce(CAST(s.end_date AS VARCHAR), 'open') || ', contract_end_date '
-                   || CAST(s.contract_end_date AS VARCHAR)
+                   || CAST(s.contract_end_date AS VARCHAR), s._row
             FROM subscriptions s
-            WHERE s.contract_end_date IS NOT NULL AND NOT coalesce(s.is_trial, false) AND NOT ({OWN_TERM})
-            ORDER BY s._row LIMIT 1"""
-    ).fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, "")
+            WHERE s.contract_end_date IS NOT NULL AND NOT coalesce(s.is_trial, false) AND NOT ({OWN_TERM})""",
+        "2",
+    )
+    return (first[0], str(first[1][0])) if first else (0, "")

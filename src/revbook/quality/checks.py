@@ -348,11 +348,10 @@ def _run(ws: Store, checks: tuple[Check, ...]) -> list[Finding]:
             if check.name == "unknown_account" and counts.get("accounts", 0) == 0:
                 continue  # accounts not loaded yet: every id would be unknown
             sql = check.sql.format(as_of=as_of, rep=rep, table=table)
-            order = " ORDER BY 3, 4, 2" if check.at_load else ""  # the first example in file order
-            rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q{order} LIMIT 1").fetchall()
-            if not rows:
+            first = ws.count_and_first(sql, "2, 3, 1" if check.at_load else "")  # the first example in file order
+            if first is None:
                 continue
-            n, example, file, row = rows[0]
+            n, (example, file, row) = first
             hint = check.hint
             if check.name == "unknown_account":
                 hint = _float_id_hint(ws, table) or hint

@@ -69,9 +69,9 @@ def current_state_findings(ws: Store) -> list[dict[str, object]]:
             )
     out: list[dict[str, object]] = []
     for name, table, sql, message, hint in checks:
-        rows = ws.con.execute(f"SELECT count(*) OVER () AS n, * FROM ({sql}) q LIMIT 1").fetchall()
-        if rows:
-            n, example, file, row = rows[0]
+        first = ws.count_and_first(sql)
+        if first:
+            n, (example, file, row) = first
             where = f" ({Path(file).name}, row {row})" if file else ""
             out.append(
                 {"severity": "warning", "check": name, "table": table, "rows": int(n), "message": message,

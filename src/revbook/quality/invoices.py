@@ -20,14 +20,15 @@ def invoice_service_periods(ws: Store) -> list[dict[str, object]]:
     # beside subscriptions, only charges matter (they drop out of the reconciliation); a credit without
     # a service period is revenue only by definition
     charges = "" if cfg.mrr_source == "invoices" else " AND amount >= 0"
-    rows = ws.con.execute(
-        f"""SELECT count(*) OVER () AS n, (SELECT count(*) FROM invoices) AS total,
+    first = ws.count_and_first(
+        f"""SELECT (SELECT count(*) FROM invoices) AS total,
                   account_id || ': ' || CAST(amount AS VARCHAR) || ' on ' || CAST(invoice_date AS VARCHAR), _file, _row
-           FROM invoices WHERE (service_start IS NULL OR service_end IS NULL){charges} ORDER BY _file, _row LIMIT 1"""
-    ).fetchall()
-    if not rows:
+           FROM invoices WHERE (service_start IS NULL OR service_end IS NULL){charges}""",
+        "_file, _row",
+    )
+    if first is None:
         return []
-    n, total, example, file, row = rows[0]
+    n, (total, example, file, row) = first
     share = f"{n:,} of {total:,} invoice lines"
     months = cfg.invoice_service_months
     setting = "set invoice_service_months in revbook.toml [workspace]"

@@ -401,6 +401,20 @@ class Store:
             for name in LOADABLE_TABLES
         }
 
+    def count_and_first(self, sql: str, order: str = "") -> tuple[int, tuple[Any, ...]] | None:
+        """How many rows the query ``sql`` returns and its first row (after ``ORDER BY order``, whose
+        column positions count from 1 in ``sql``'s own columns), or None when it returns none.
+
+        One pass: the rows are materialised once and counted beside the first. (Not the shorter
+        window count over every row with ``LIMIT 1``: DuckDB 1.5 fails on it now and then with an
+        internal error that invalidates the whole database, duckdb/duckdb#22352.)"""
+        by = f" ORDER BY {order}" if order else ""
+        row = self.con.execute(
+            f"WITH q AS MATERIALIZED ({sql}), first AS (SELECT * FROM q{by} LIMIT 1) "
+            "SELECT (SELECT count(*) FROM q) AS _n, * FROM first"
+        ).fetchone()
+        return None if row is None else (int(row[0]), tuple(row[1:]))
+
     # -- derived stages --------------------------------------------------------------------
     def derived(self, key: str, build: Callable[[Store], T]) -> T:
         """The derived object ``key`` (the metrics' stages, for one), built by ``build(self)`` on
