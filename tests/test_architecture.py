@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("revbook.ledger",),
     ("revbook.metrics", "revbook.quality"),
     ("revbook.health", "revbook.insights"),
-    ("revbook.rum",),
+    ("revbook.rum", "revbook.impact"),
     ("revbook.workspace", "revbook.exports", "revbook"),
     ("revbook.reports",),
     ("revbook.web",),
