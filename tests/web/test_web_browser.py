@@ -88,6 +88,14 @@ def shoot(page: Any, tmp_path: Path, name: str) -> None:
     shutil.copy(path, SHOTS / path.name)
 
 
+#: the legend labels that end outside their chart's drawing (a legend of one long row is cut off)
+LEGEND_CUT = """[...document.querySelectorAll('.vega svg')].flatMap(svg => {
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('.role-legend-label text')]
+    .filter(t => t.getBoundingClientRect().right > box.right + 1).map(t => t.textContent);
+})"""
+
+
 def charts_rendered(page: Any) -> int:
     page.wait_for_selector(".vega svg, .vega canvas", timeout=15_000)
     return int(page.evaluate("document.querySelectorAll('.vega svg, .vega canvas').length"))
@@ -278,6 +286,7 @@ def test_pages_fit_a_phone(server: str, tmp_path: Path, name: str, path: str, ch
             page.wait_for_load_state("networkidle")
         page.wait_for_timeout(300)  # the charts' resize to their container
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate(LEGEND_CUT) == []  # every legend entry inside its chart, none cut off
         shoot(page, tmp_path, f"{name}-390")
         browser.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import definitions
 from ..definitions import HEALTH_BANDS, STAGE_FLOW
-from .charts.common import base, money, num
+from .charts.common import base, money, num, top_legend
 
 __all__ = [
     "BAND_COLORS",
@@ -63,7 +63,7 @@ def stage_flow(
             "type": "nominal",
             "title": f"stage on {end}",
             "scale": {"domain": list(STAGE_COLORS), "range": list(STAGE_COLORS.values())},
-            "legend": {"orient": "top"},
+            "legend": top_legend(columns=2),  # beside the stage names of the y axis: less room
         },
         "order": {"field": "to_rank", "type": "quantitative"},
         "tooltip": [
@@ -110,7 +110,7 @@ def health_histogram(
               "scale": {"domain": [0, 100]}},
         "x2": {"field": "bin_end"},
         "y": {"field": "accounts", "type": "quantitative", "stack": True, "title": "accounts"},
-        "color": {"field": "band", "type": "nominal", "title": "band", "legend": {"orient": "top"},
+        "color": {"field": "band", "type": "nominal", "title": "band", "legend": top_legend(),
                   "scale": {"domain": list(BAND_COLORS), "range": list(BAND_COLORS.values())}},
         "tooltip": [{"field": "range", "title": "score"}, {"field": "band"}, {"field": "accounts", "format": ","}],
     }  # fmt: skip
@@ -175,7 +175,7 @@ def reliability_curves(rows: Iterable[Mapping[str, Any]], *, horizon: int) -> di
         "field": "scorer",
         "type": "nominal",
         "title": None,
-        "legend": {"orient": "top"},
+        "legend": top_legend(),
         "scale": {"domain": list(SCORER_COLORS), "range": list(SCORER_COLORS.values())},
     }
     xy = {

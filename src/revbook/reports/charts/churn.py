@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .common import MOVEMENT_COLORS, bars_around_one, base, money, num, with_href
+from .common import MOVEMENT_COLORS, bars_around_one, base, money, num, top_legend, with_href
 
 __all__ = ["REASON_PALETTE", "pareto", "rule_label", "signal_lift_bars"]
 
@@ -95,7 +95,7 @@ def pareto(
             "type": "nominal",
             "title": None,
             "scale": {"domain": ["vital few", "the rest"], "range": [1, 0.3]},
-            "legend": {"orient": "top"},
+            "legend": top_legend(),
         },
         "tooltip": tooltip,
     }
@@ -183,7 +183,7 @@ def signal_lift_bars(
             "field": "measure",
             "type": "nominal",
             "title": None,
-            "legend": {"orient": "top"},
+            "legend": top_legend(),
             "scale": {"domain": list(colours), "range": list(colours.values())},
         },
         "tooltip": [

@@ -41,6 +41,8 @@ MOVEMENT_COLORS = {
 SMALL_COHORT = 5
 #: the opacity of a faded point or cell
 FADED = 0.3
+#: entries per row of a legend above a chart: three fit a phone-width screen
+LEGEND_COLUMNS = 3
 MEASURE_COLORS = {"NRR": "#1e88e5", "GRR": "#8e24aa", "Logo retention": "#00897b"}
 
 
@@ -146,6 +148,12 @@ def with_href(encoding: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> di
     if rows and "url" in rows[0]:
         encoding["href"] = {"field": "url", "type": "nominal"}
     return encoding
+
+
+def top_legend(**extra: Any) -> dict[str, Any]:
+    """A legend above the chart in rows of at most :data:`LEGEND_COLUMNS` entries: one long row
+    of entries was cut off on a phone-width screen (390 px). Its title, if any, sits above them."""
+    return {"orient": "top", "columns": LEGEND_COLUMNS, "titleOrient": "top", **extra}
 
 
 def kind_scale() -> dict[str, list[Any]]:

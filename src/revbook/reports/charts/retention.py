@@ -6,7 +6,18 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .common import FADED, MEASURE_COLORS, SMALL_COHORT, bars_around_one, base, pct, period_shown, small, with_href
+from .common import (
+    FADED,
+    MEASURE_COLORS,
+    SMALL_COHORT,
+    bars_around_one,
+    base,
+    pct,
+    period_shown,
+    small,
+    top_legend,
+    with_href,
+)
 
 __all__ = ["cohort_heatmaps", "retention_by_slice", "retention_trend"]
 
@@ -49,7 +60,7 @@ def retention_trend(
             "type": "nominal",
             "title": None,
             "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
-            "legend": {"orient": "top"},
+            "legend": top_legend(),
         },
         "tooltip": [
             {"field": "period"},
@@ -112,7 +123,7 @@ def retention_by_slice(
             "field": "measure",
             "type": "nominal",
             "title": None,
-            "legend": {"orient": "top"},
+            "legend": top_legend(),
             "scale": {"domain": list(MEASURE_COLORS), "range": list(MEASURE_COLORS.values())},
         },
         "tooltip": [

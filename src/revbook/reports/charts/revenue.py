@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...definitions import MOVEMENT_KINDS, MOVEMENTS
-from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, period_shown, with_href
+from .common import MOVEMENT_COLORS, base, kind_scale, money, money_compact, num, period_shown, top_legend, with_href
 
 __all__ = ["NARROW", "account_timeline", "arr_trend", "movement_bars", "waterfall"]
 
@@ -182,7 +182,7 @@ def movement_bars(rows: Iterable[Mapping[str, Any]], *, currency: str) -> dict[s
                 "field": "kind",
                 "type": "nominal",
                 "title": None,
-                "legend": {"orient": "top"},
+                "legend": top_legend(),
                 "scale": kind_scale(),
             },
             "tooltip": [{"field": "period"}, {"field": "kind"}, {"field": "label", "title": currency}],
@@ -227,7 +227,7 @@ def account_timeline(
                         "field": "kind",
                         "type": "nominal",
                         "title": None,
-                        "legend": {"orient": "top"},
+                        "legend": top_legend(),
                         "scale": kind_scale(),
                     },
                     "tooltip": [{"field": "period"}, {"field": "label", "title": "movement"}],
