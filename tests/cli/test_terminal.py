@@ -252,6 +252,18 @@ def test_numbers_print_as_people_read_them():
     assert not is_ratio("quick_ratio") and not is_ratio("risk_lift") and not is_ratio("brier")
 
 
+def test_no_owner_prints_as_one_word_in_tables_and_stays_as_data_in_csv(company):
+    """The data's "(none)" (a metric's owner slice) and "unmanaged" (RUM's team) print as
+    "unassigned", as on the dashboard; the CSV keeps the values a filter or a join needs."""
+    c = str(company)
+    table = run(200, "metrics", "retention", "--window", "12", "--by", "owner", "--all", "-c", c).stdout
+    assert "unassigned" in table and "(none)" not in table
+    rum = run(200, "rum", "--by", "team", "-c", c).stdout
+    assert "unassigned" in rum and "unmanaged" not in rum
+    csv = run(200, "metrics", "retention", "--window", "12", "--by", "owner", "--format", "csv", "-c", c).stdout
+    assert "(none)" in csv and "unassigned" not in csv
+
+
 def test_a_command_without_table_options_names_only_what_is_left_out(company):
     result = run(80, "check", "-c", str(company))
     assert result.exit_code in (0, 1), result.output

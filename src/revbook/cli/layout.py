@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..definitions import NO_CSM, NO_CSM_VALUES
+
 #: a float column with one of these names is a ratio, printed as a percentage
 RATIO_NAMES = frozenset(
     {
@@ -44,6 +46,12 @@ PLAIN_INT_SUFFIXES = ("_row", "_no", "_id")
 TEXT_MIN = 20
 #: what an empty value prints as
 NONE = "–"
+#: text columns naming who holds an account: the data's "(none)" and "unmanaged" print as
+#: :data:`revbook.definitions.NO_CSM`, the one word the dashboard and the report show (CSV and JSON
+#: keep the data's values)
+OWNER_COLUMNS = frozenset(
+    {"owner", "csm", "team", "manager", "owner_name", "csm_name", "start_csm", "from_owner", "to_owner"}
+)
 
 Format = Callable[[Any], str]
 
@@ -94,6 +102,8 @@ def formatter(name: str, arrow_type: str, values: Sequence[Any], *, ratios: Coll
         return lambda v: NONE if v is None else f"{v:,.{digits}f}" if math.isfinite(v) else str(v)
     if arrow_type == "bool":
         return lambda v: NONE if v is None else "yes" if v else "no"
+    if name in OWNER_COLUMNS:
+        return lambda v: NO_CSM if isinstance(v, str) and v in NO_CSM_VALUES else plain(v)
     return plain
 
 
