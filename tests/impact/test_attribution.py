@@ -133,7 +133,8 @@ def test_the_settings_are_checked(tmp_path):
 
 def test_nrr_without_product_as_the_docs_compute_it(company):
     (row,) = summary(company, window=11).to_pylist()
-    assert (row["start_arr"], row["end_arr"], row["retained_arr"]) == (Decimal(114000), Decimal(145200), Decimal(102000))
+    arr = (row["start_arr"], row["end_arr"], row["retained_arr"])
+    assert arr == (Decimal(114000), Decimal(145200), Decimal(102000))
     assert row["end_arr_without_product"] == 12 * Decimal(11800) and row["product_arr_removed"] == Decimal(3600)
     assert round(row["nrr"], 6) == round(12100 / 9500, 6) and round(row["grr"], 6) == round(8500 / 9500, 6)
     assert round(row["nrr_without_product"], 6) == round(11800 / 9500, 6)
@@ -153,18 +154,20 @@ def test_per_csm_influenced_and_ambiguous_expansion_and_nrr(company):
     table = re.findall(r"^\| (\w+) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+)% \| ([\d.]+)% \| ([\d.]+)% \| ([\d,]+) \|"
                        r" ([\d,]+) \| ([\d,]+) \|$", DOC, re.M)  # fmt: skip
     assert len(table) == 3
+
+    def num(text: str) -> Decimal:
+        return Decimal(text.replace(",", ""))
+
     for csm, start, end, nrr, nrr_wo, grr, gross, influenced, ambiguous in table:
         r = rows[csm]
-        assert r["start_arr"] == 12 * Decimal(start.replace(",", "")) and r["end_arr"] == 12 * Decimal(
-            end.replace(",", "")
-        )
+        assert (r["start_arr"], r["end_arr"]) == (12 * num(start), 12 * num(end))
         assert (f"{100 * r['nrr']:.2f}", f"{100 * r['nrr_without_product']:.2f}", f"{100 * r['grr']:.2f}") == (
             nrr,
             nrr_wo,
             grr,
         )
-        assert r["gross_expansion_arr"] == Decimal(gross.replace(",", ""))
-        assert (r["csm_arr"], r["ambiguous_arr"]) == (Decimal(influenced.replace(",", "")), Decimal(ambiguous.replace(",", "")))
+        assert r["gross_expansion_arr"] == num(gross)
+        assert (r["csm_arr"], r["ambiguous_arr"]) == (num(influenced), num(ambiguous))
     assert rows["P1"]["csm_name"] == "Ada" and rows["unassigned"]["csm_name"] == "unassigned"
     by_owner = {r["owner"]: r for r in company.retention(window=11, by="owner").to_pylist() if r["period"] == "2024-12"}
     assert rows["P2"]["nrr"] == by_owner["P2"]["nrr"] and rows["unassigned"]["grr"] == by_owner["(none)"]["grr"]
@@ -215,7 +218,8 @@ def test_the_command_prints_the_summary_and_the_rows(tmp_path):
     assert rows.exit_code == 0, rows.output
     lines = rows.stdout.strip().splitlines()
     assert lines[0].startswith('"period","period_end","account_id","csm",') and len(lines) == 1 + 5
-    per_csm = runner.invoke(app, ["attribution", "--by", "csm", "--window", "11", "--format", "json", "-c", str(config)])
+    args = ["attribution", "--by", "csm", "--window", "11", "--format", "json", "-c", str(config)]
+    per_csm = runner.invoke(app, args)
     assert per_csm.exit_code == 0 and '"csm_arr": "6000.00"' in per_csm.stdout
     one = runner.invoke(app, ["attribution", "--owner", "P1", "--window", "11", "-c", str(config)])
     assert one.exit_code == 0 and "140.5%" in one.stdout and "P2" not in one.stdout

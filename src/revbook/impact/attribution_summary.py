@@ -96,8 +96,12 @@ def summary(store: Store, *, window: int = 12, by: str | None = None) -> Frame:
                coalesce(x.gross, 0) AS gross, {", ".join(f"coalesce(x.{c}, 0) AS {c}" for c in CLASSES)}
         FROM cohort c FULL OUTER JOIN classes x ON x.k = c.k
     ),
-    everything AS (SELECT * FROM joined UNION ALL SELECT 'all', NULL, 0, 0, 0, 0, 0, 0, 0, {", ".join("0" for _ in CLASSES)}
-                   WHERE NOT EXISTS (SELECT 1 FROM joined))
+    everything AS (
+        SELECT * FROM joined
+        UNION ALL
+        SELECT 'all', NULL, 0, 0, 0, 0, 0, 0, 0, {", ".join("0" for _ in CLASSES)}
+        WHERE NOT EXISTS (SELECT 1 FROM joined)
+    )
     SELECT {f"CASE WHEN k = '{NO_VALUE}' THEN '{NO_CSM}' ELSE k END AS csm, " if by else ""}
            {f"CASE WHEN k = '{NO_VALUE}' THEN '{NO_CSM}' ELSE coalesce(owner_name, k) END AS csm_name, " if by else ""}
            p.label AS period, CAST({window} AS BIGINT) AS window_months,
