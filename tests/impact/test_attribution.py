@@ -186,6 +186,10 @@ def test_grr_at_most_nrr_without_product_at_most_nrr_equal_without_product_expan
             assert (r["product_arr_removed"] == 0) == (r["nrr_without_product"] == r["nrr"])
             assert r["retained_arr"] <= r["end_arr_without_product"] <= r["end_arr"]
             assert sum(r[f"{c}_arr"] for c in CLASSES) == r["gross_expansion_arr"]
+    # a window longer than the book: no cohort, so no NRR, and every expansion so far
+    (longer,) = summary(company, window=24).to_pylist()
+    assert (longer["start_accounts"], longer["nrr"], longer["nrr_without_product"]) == (0, None, None)
+    assert longer["gross_expansion_arr"] == sum(r["arr_delta"] for r in expansions(company).to_pylist())
 
 
 def test_the_owner_and_date_filters(company):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..definitions import NO_CSM, NO_VALUE
-from ..errors import ConfigError
+from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from ..ledger import active_on
 from ..metrics.book import book_of
@@ -281,6 +281,10 @@ def attribution_stage(book: Book) -> str:
     with its rule and evidence; built once per loaded workspace and kept with the book's stages."""
     if STAGE in book._built:
         return STAGE
+    if book.engine.dialect != "duckdb":
+        raise WorkspaceError(
+            "expansion attribution runs on the DuckDB engine only", hint="open the workspace with engine='duckdb'"
+        )
     book.engine.materialize(
         STAGE,
         f"""

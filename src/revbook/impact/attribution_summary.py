@@ -100,7 +100,7 @@ def summary(store: Store, *, window: int = 12, by: str | None = None) -> Frame:
         SELECT * FROM joined
         UNION ALL
         SELECT 'all', NULL, 0, 0, 0, 0, 0, 0, 0, {", ".join("0" for _ in CLASSES)}
-        WHERE NOT EXISTS (SELECT 1 FROM joined)
+        WHERE NOT EXISTS (SELECT 1 FROM joined) AND {"false" if by else "true"}
     )
     SELECT {f"CASE WHEN k = '{NO_VALUE}' THEN '{NO_CSM}' ELSE k END AS csm, " if by else ""}
            {f"CASE WHEN k = '{NO_VALUE}' THEN '{NO_CSM}' ELSE coalesce(owner_name, k) END AS csm_name, " if by else ""}
