@@ -248,3 +248,29 @@ def test_on_the_sample_company_the_classes_sum_to_the_expansion_movements(tmp_pa
     last12 = sorted(movements)[-12:]
     assert total["gross_expansion_arr"] == sum(movements[p] for p in last12)
     assert total["grr"] <= total["nrr_without_product"] <= total["nrr"]
+
+
+def test_a_deal_explains_only_the_change_nearest_its_close(tmp_path):
+    data = tmp_path / "d"
+    data.mkdir()
+    subs = (
+        "account_id,subscription_id,line_id,product,start_date,end_date,unit_price,quantity,billing_period_months,"
+        "pricing_model\n"
+        "M,SM,1,Platform,2024-01-01,2024-03-01,100,10,1,per_seat\n"
+        "M,SM,2,Platform,2024-03-01,2024-04-05,100,12,1,per_seat\n"
+        "M,SM,3,Platform,2024-04-05,,100,14,1,per_seat\n"
+    )
+    # closed 2024-03-10: 9 days after the first change, 26 days before the second (both in the window)
+    opps = "account_id,opportunity_id,kind,closed_at,won,owner_role\nM,OM,expansion,2024-03-10,true,csm\n"
+    files = {
+        "accounts": write(data / "a.csv", "account_id\nM\n"),
+        "subscriptions": write(data / "s.csv", subs),
+        "opportunities": write(data / "o.csv", opps),
+    }
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load(files)
+        rows = [
+            (r["period"], r["attribution"], r["opportunity_id"], r["days_from_close"])
+            for r in expansions(ws).to_pylist()
+        ]
+    assert rows == [("2024-03", "csm", "OM", -9), ("2024-04", "self_serve", None, None)]
