@@ -45,6 +45,9 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "catalogue": ("catalogue",),
     "catalogue renewal": ("catalogue", "renewal_rate"),
     "reasons classify": ("reasons", "classify"),
+    "attribution": ("attribution",),
+    "attribution by csm": ("attribution", "--by", "csm"),
+    "attribution accounts": ("attribution", "--accounts"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

@@ -37,6 +37,8 @@ Every setting has a default, so a workspace works with no file at all::
                                        # customer-success settings (docs/rum.md, docs/health.md and
                                        # docs/definitions.md; every key in revbook.config.cs,
                                        # .catalogue and .survival)
+    [attribution]                      # deal and touch windows of expansion attribution
+                                       # (docs/attribution.md; every key in revbook.config.attribution)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a

@@ -14,6 +14,7 @@ from typing import Any
 from ..contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
 from ..definitions import ARR_BAND_EDGES
 from ..errors import ConfigError, WorkspaceError
+from .attribution import AttributionSettings
 from .catalogue import CatalogueSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
@@ -31,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
     "survival": SurvivalSettings,
+    "attribution": AttributionSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -106,6 +108,8 @@ class Config:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
+    #: [attribution]: deal and touch windows of expansion attribution (revbook.impact.attribution)
+    attribution: AttributionSettings = field(default_factory=AttributionSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
