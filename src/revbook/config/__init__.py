@@ -38,6 +38,9 @@ Every setting has a default, so a workspace works with no file at all::
                                        # docs/definitions.md; every key in revbook.config.cs,
                                        # .catalogue and .survival)
 
+    [concentration]                    # NRR without the top accounts, masking, their alerts
+                                       # (docs/concentration.md; every key in .concentration)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -48,6 +51,7 @@ section and the nearest valid key.
 from __future__ import annotations
 
 from .catalogue import CatalogueSettings
+from .concentration import ConcentrationSettings
 from .core import (
     CONFIG_NAME,
     GRAINS,
@@ -71,6 +75,7 @@ __all__ = [
     "POLARITIES",
     "SPELLS",
     "CatalogueSettings",
+    "ConcentrationSettings",
     "Config",
     "HealthSettings",
     "LifecycleSettings",

@@ -15,6 +15,7 @@ from ..contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
 from ..definitions import ARR_BAND_EDGES
 from ..errors import ConfigError, WorkspaceError
 from .catalogue import CatalogueSettings
+from .concentration import ConcentrationSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
@@ -31,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
     "survival": SurvivalSettings,
+    "concentration": ConcentrationSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -106,6 +108,8 @@ class Config:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
+    #: [concentration]: window, top-N counts and alert thresholds (revbook.impact.concentration)
+    concentration: ConcentrationSettings = field(default_factory=ConcentrationSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
