@@ -177,3 +177,74 @@ def test_the_concentration_settings_are_checked(tmp_path):
             config_from_mapping({"concentration": bad}, tmp_path)
     with pytest.raises(ConfigError, match="did you mean 'tops'"):
         config_from_mapping({"concentration": {"top": [1]}}, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def sample_company(tmp_path_factory):
+    from revbook import sample
+    from support import sample_workspace
+
+    as_of = sample.SampleConfig().as_of
+    path = sample_workspace(tmp_path_factory.mktemp("concentration"), as_of=as_of, accounts=300, seed=3)
+    with Workspace(path, config=Config(as_of=as_of), read_only=True) as ws:
+        yield ws
+
+
+@pytest.mark.parametrize("by", [None, "segment", "owner"])
+def test_on_the_sample_company_nrr_is_the_retention_modules_and_the_invariants_hold(sample_company, by):
+    as_of = sample_company.config.snapshot_date()
+    for window in (3, 12):
+        ours = concentration(sample_company, window=window, by=by).to_pylist()
+        theirs = [
+            r
+            for r in retention(sample_company, window=window, by=by).to_pylist()
+            if r["period_end"] == as_of and r["start_accounts"]
+        ]
+        assert len(ours) == len(theirs) >= 1
+        for a, b in zip(ours, theirs, strict=True):
+            assert a["start_arr"] == 12 * b["start_mrr"] and a["end_arr"] == 12 * b["end_mrr"]  # to the cent
+            assert (a["nrr"], a["grr"], a["logo_retention"]) == (b["nrr"], b["grr"], b["logo_retention"])
+            assert a["grr"] <= a["nrr"] + 1e-12 and a["grr"] <= 1
+            assert a["end_arr"] == a["start_arr"] - a["lost_arr"] + a["expansion_arr"]
+            assert a["lost_arr"] == a["churn_arr"] + a["contraction_arr"]
+            assert a["masked_arr"] == min(a["lost_arr"], a["expansion_arr"])
+            for n in (1, 5, 10):
+                share, without = a[f"top_{n}_expansion_share"], a[f"nrr_without_top_{n}"]
+                if not a["expanding_accounts"]:
+                    assert share is None and without == a["nrr"]
+                    continue
+                assert 0 < share <= 1
+                if a["nrr"] <= 1:  # each removed account grew (its own NRR > 100% >= the book's): NRR falls
+                    assert without is None or without < a["nrr"]
+
+
+def test_on_the_sample_company_nrr_without_the_top_accounts_is_recomputed_from_the_accounts(sample_company):
+    from fractions import Fraction
+
+    from revbook.metrics.tables import mrr
+
+    (row,) = concentration(sample_company).to_pylist()
+    snapshots = mrr(sample_company, accounts=True).to_pylist()
+    start = {r["account_id"]: r["mrr"] for r in snapshots if r["period_end"] == row["window_start"]}
+    end = {r["account_id"]: r["mrr"] for r in snapshots if r["period_end"] == row["period_end"]}
+    rise = sorted(((end.get(a, 0) - m, a) for a, m in start.items() if end.get(a, 0) > m), key=lambda t: (-t[0], t[1]))
+    for n in (1, 5, 10):
+        top = {a for _, a in rise[:n]}
+        kept = [a for a in start if a not in top]
+        expected = Fraction(sum(end.get(a, 0) for a in kept)) / Fraction(sum(start[a] for a in kept))
+        assert row[f"nrr_without_top_{n}"] == pytest.approx(float(expected), rel=1e-12)
+        assert row[f"top_{n}_expansion_arr"] == 12 * sum(r for r, _ in rise[:n])
+
+
+def test_removing_the_top_expander_can_raise_nrr_when_it_grew_less_than_the_book(tmp_path):
+    # A 1,000 -> 1,100 (the largest rise, 100) and B 10 -> 90 (a rise of 80): NRR 1,190 / 1,010 = 117.8%;
+    # A's own NRR is 110%, below the book's, so without A the NRR is B's alone: 900%
+    subs = (
+        "account_id,subscription_id,start_date,end_date,mrr\n"
+        "A,A1,2023-01-01,2024-06-01,1000\nA,A2,2024-06-01,,1100\nB,B1,2023-01-01,2024-06-01,10\nB,B2,2024-06-01,,90\n"
+    )
+    (tmp_path / "d").mkdir()
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load({"subscriptions": write(tmp_path / "d" / "s.csv", subs)})
+        (row,) = concentration(ws, tops=(1,)).to_pylist()
+    assert row["nrr"] == pytest.approx(1190 / 1010) and row["nrr_without_top_1"] == pytest.approx(9.0)
