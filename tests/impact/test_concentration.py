@@ -143,7 +143,7 @@ def test_a_window_before_the_data_has_no_rows(company):
 
 
 def test_alerts_of_the_worked_example(tmp_path):
-    settings = ConcentrationSettings(min_accounts=1, logo_divergence=0.05)
+    settings = ConcentrationSettings(min_accounts=1, logo_divergence=0.05, top_share_accounts=1)
     with _company(tmp_path, Config(as_of=AS_OF, concentration=settings)) as ws:
         found = {a.code: a for a in alerts(ws)}
     assert set(found) == {"nrr_carried_by_few", "expansion_concentrated", "logo_dollar_divergence"}
@@ -153,7 +153,7 @@ def test_alerts_of_the_worked_example(tmp_path):
         "12-month NRR of 106.0% is carried by its top expanding account: without it NRR is 95.3%"
     )
     assert found["expansion_concentrated"].sentence == (
-        "the top 5 accounts hold 100.0% of the 720,000 gross expansion (above 50.0%)"
+        "the top account holds 66.7% of the 720,000 gross expansion of 3 accounts (above 50.0%)"
     )
     assert found["logo_dollar_divergence"].sentence == (
         "logo retention 83.3% and GRR 91.7% differ by 8.3 points (above 5.0): small accounts leave"
@@ -162,10 +162,11 @@ def test_alerts_of_the_worked_example(tmp_path):
 
 def test_no_alert_under_the_thresholds_or_for_a_small_cohort(tmp_path, company):
     assert alerts(company) == []  # 6 accounts: under the default min_accounts of 10
-    quiet = ConcentrationSettings(min_accounts=1, top_share_max=0.99, tops=(5,))
+    quiet = ConcentrationSettings(min_accounts=1, tops=(5,))
     with _company(tmp_path / "q", Config(as_of=AS_OF, concentration=quiet)) as ws:
-        # NRR without the top 5 is below 100%: still carried; the top 5 hold 100% > 99%
-        assert {a.code for a in alerts(ws)} == {"nrr_carried_by_few", "expansion_concentrated"}
+        # NRR without the top 5 is below 100%: still carried; the top 5 hold all the expansion, but only
+        # three accounts expanded, so that says nothing; logo retention and GRR are 8.3 points apart
+        assert {a.code for a in alerts(ws)} == {"nrr_carried_by_few"}
         assert alerts(ws, by="segment", frame=None)[0].figures["segment"] == "enterprise"
 
 

@@ -46,7 +46,7 @@ from ..frame import Frame
 from ..ledger import account_mrr_sql
 from ..metrics.book import book_of
 from ..metrics.tables import date_option
-from .concentration import amount_text, percent_text
+from .concentration import amount_text, percent_text, with_cents
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -93,13 +93,19 @@ def arithmetic(
     total = start + new + transferred_in - transferred_out + growth_of_held + growth_of_transferred_in + reactivated
     if total != end:
         raise ValueError(f"the book's figures do not add up: they make {total}, not the end {end}")
+    cents = with_cents(
+        start, new, transferred_in, transferred_out, growth_of_held, end, growth_of_transferred_in, reactivated
+    )
+
+    def money(value: Decimal) -> str:
+        return amount_text(value, cents=cents)
 
     def signed(value: Decimal, what: str, negative: str) -> str:
-        return f" + {amount_text(value)} {what}" if value >= 0 else f" - {amount_text(-value)} {negative}"
+        return f" + {money(value)} {what}" if value >= 0 else f" - {money(-value)} {negative}"
 
     text = (
-        f"{amount_text(end)} at the end = {amount_text(start)} at the start + {amount_text(new)} new"
-        f" + {amount_text(transferred_in)} transferred in - {amount_text(transferred_out)} transferred out"
+        f"{money(end)} at the end = {money(start)} at the start + {money(new)} new"
+        f" + {money(transferred_in)} transferred in - {money(transferred_out)} transferred out"
         + signed(growth_of_held, "growth of the accounts held", "shrinkage of the accounts held")
     )
     if growth_of_transferred_in:
@@ -109,7 +115,7 @@ def arithmetic(
             "shrinkage of the accounts transferred in",
         )
     if reactivated:
-        text += f" + {amount_text(reactivated)} reactivated"
+        text += f" + {money(reactivated)} reactivated"
     return text
 
 
@@ -328,8 +334,10 @@ def held_sentence(row: Mapping[str, Any]) -> str:
     """One row of :func:`book_change` in a sentence: the change of the book and how much of it the
     accounts held at the start made (never the change itself called growth)."""
     change, growth = row["change_arr"], row["growth_of_held_arr"]
+    cents = with_cents(change, growth)
     direction = "grew" if change >= 0 else "shrank"
+    sign = "+" if growth >= 0 else "-"
     return (
-        f"the book {direction} by {amount_text(abs(change))}; the accounts held at the start made"
-        f" {'+' if growth >= 0 else '-'}{amount_text(abs(growth))} of it (held NRR {percent_text(row['held_nrr'])})"
+        f"the book {direction} by {amount_text(abs(change), cents=cents)}; the accounts held at the start made"
+        f" {sign}{amount_text(abs(growth), cents=cents)} of it (held NRR {percent_text(row['held_nrr'])})"
     )

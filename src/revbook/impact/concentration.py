@@ -41,6 +41,7 @@ __all__ = [
     "concentration",
     "masking_sentence",
     "percent_text",
+    "with_cents",
 ]
 
 
@@ -153,10 +154,22 @@ def concentration(
     return Frame("concentration", table.append_column("sentence", pa.array(sentences, pa.string())))
 
 
-def amount_text(value: Decimal | int) -> str:
-    """An amount as a sentence prints it: thousands separators, cents only when there are any."""
+def amount_text(value: Decimal | int, *, cents: bool | None = None) -> str:
+    """An amount as a sentence prints it, exactly: thousands separators, and two decimals (or the
+    value's own, when it has more) when ``cents``, by default when it has a fraction. A sentence
+    passes one ``cents`` for all its figures (:func:`with_cents`), so that they print alike."""
     d = Decimal(value)
-    return f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,}"
+    if cents is None:
+        cents = d != d.to_integral_value()
+    if not cents:
+        return f"{d:,.0f}"
+    exponent = d.as_tuple().exponent
+    return f"{d:,.{max(2, -exponent if isinstance(exponent, int) else 2)}f}"
+
+
+def with_cents(*values: Decimal | int) -> bool:
+    """Whether any of ``values`` has a fraction: then a sentence prints all of them with cents."""
+    return any(Decimal(v) != Decimal(v).to_integral_value() for v in values)
 
 
 def percent_text(value: float | None) -> str:
@@ -174,22 +187,30 @@ def masking_sentence(*, start_arr: Decimal, retained_arr: Decimal, end_arr: Deci
     if start <= 0:
         return "no accounts were paying at the window's start"
     lost, expansion = start - kept, end - kept
+    cents = with_cents(start, kept, end)
+
+    def money(value: Decimal) -> str:
+        return amount_text(value, cents=cents)
+
     nrr, grr = percent_text(float(end / start)), percent_text(float(kept / start))
-    book = f"the book of {amount_text(start)} renewed {amount_text(kept)} (GRR {grr})"
+    book = f"the book of {money(start)} renewed {money(kept)} (GRR {grr})"
     if lost == 0:
         if expansion == 0:
             return f"nothing was lost to churn or contraction and nothing expanded: {book}, NRR {nrr}"
-        return f"nothing was lost to churn or contraction, so expansion masks nothing: {book} and expanded {amount_text(expansion)} (NRR {nrr})"
+        return (
+            "nothing was lost to churn or contraction, so expansion masks nothing:"
+            f" {book} and expanded {money(expansion)} (NRR {nrr})"
+        )
     if expansion == 0:
-        return f"no expansion masks the {amount_text(lost)} lost to churn and contraction: {book}, and NRR is GRR, {nrr}"
+        return f"no expansion masks the {money(lost)} lost to churn and contraction: {book}, and NRR is GRR, {nrr}"
     if expansion >= lost:
         return (
-            f"expansion is masking {amount_text(lost)} of churn and contraction: {book} and expanded"
-            f" {amount_text(expansion)}, so NRR reads {nrr}"
+            f"expansion is masking {money(lost)} of churn and contraction: {book} and expanded"
+            f" {money(expansion)}, so NRR reads {nrr}"
         )
     return (
-        f"expansion covers {amount_text(expansion)} of the {amount_text(lost)} lost to churn and contraction,"
-        f" leaving {amount_text(lost - expansion)} uncovered: {book} and expanded {amount_text(expansion)}"
+        f"expansion covers {money(expansion)} of the {money(lost)} lost to churn and contraction,"
+        f" leaving {money(lost - expansion)} uncovered: {book} and expanded {money(expansion)}"
         f" (NRR {nrr})"
     )
 
@@ -261,12 +282,14 @@ def alerts(
                     break
         n = s.top_share_accounts
         share = r.get(f"top_{n}_expansion_share")
-        if share is not None and share > s.top_share_max:
+        # with N or fewer accounts expanding, the top N hold all of it whatever the book: no alert
+        if share is not None and share > s.top_share_max and r["expanding_accounts"] > n:
+            who = "the top account holds" if n == 1 else f"the top {n} accounts hold"
             found.append(
                 _alert(
                     "expansion_concentrated",
-                    f"{prefix}the top {n} accounts hold {percent_text(share)} of the"
-                    f" {amount_text(r['expansion_arr'])} gross expansion (above {percent_text(s.top_share_max)})",
+                    f"{prefix}{who} {percent_text(share)} of the {amount_text(r['expansion_arr'])} gross expansion"
+                    f" of {r['expanding_accounts']} accounts (above {percent_text(s.top_share_max)})",
                     {**where, "top": n, "share": share, "expansion_arr": r["expansion_arr"]},
                 )
             )
