@@ -45,6 +45,10 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "catalogue": ("catalogue",),
     "catalogue renewal": ("catalogue", "renewal_rate"),
     "reasons classify": ("reasons", "classify"),
+    "concentration": ("concentration",),
+    "concentration by owner": ("concentration", "--by", "owner", "--top", "1,3"),
+    "book-change": ("book-change",),
+    "book-change owner": ("book-change", "--owner", "P0003", "--start", "2026-01-01"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

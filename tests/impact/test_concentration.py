@@ -249,3 +249,15 @@ def test_removing_the_top_expander_can_raise_nrr_when_it_grew_less_than_the_book
         ws.load({"subscriptions": write(tmp_path / "d" / "s.csv", subs)})
         (row,) = concentration(ws, tops=(1,)).to_pylist()
     assert row["nrr"] == pytest.approx(1190 / 1010) and row["nrr_without_top_1"] == pytest.approx(9.0)
+
+
+def test_every_worked_example_named_in_the_page_is_a_test():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    named = set(re.findall(r"`(test_\w+)`", (root / "docs" / "concentration.md").read_text(encoding="utf-8")))
+    here = Path(__file__).parent
+    defined = {
+        m for p in here.glob("test_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text("utf-8"), flags=re.M)
+    }
+    assert len(named) >= 6 and named <= defined, sorted(named - defined)

@@ -62,7 +62,6 @@ def concentration_sql(store: Store, window: int, tops: Sequence[int], dims: Sequ
     end_mrr, retained_mrr, retained_n = cohort_step("start_mrr", "end_mrr")
     nrr, grr, logo = cohort_rates("start_mrr", "end_mrr", "retained_mrr", "start_accounts", "retained_accounts")
     tops_sums = []
-    tops_cols = []
     for n in tops:
         top = f"expansion_rank <= {n}"
         rest = f"(expansion_rank IS NULL OR expansion_rank > {n})"
@@ -72,12 +71,12 @@ def concentration_sql(store: Store, window: int, tops: Sequence[int], dims: Sequ
             f" sum(CASE WHEN {rest} THEN end_mrr ELSE 0 END) AS end_wo_{n},"
             f" sum(CASE WHEN {rest} THEN retained_mrr ELSE 0 END) AS retained_wo_{n}"
         )
-        tops_cols.append(
-            f"{money(f'12 * top_{n}_expansion', mu)} AS top_{n}_expansion_arr,"
-            f" {_share(f'top_{n}_expansion', 'expansion')} AS top_{n}_expansion_share,"
-            f" {_share(f'end_wo_{n}', f'start_wo_{n}')} AS nrr_without_top_{n},"
-            f" {_share(f'retained_wo_{n}', f'start_wo_{n}')} AS grr_without_top_{n}"
-        )
+    tops_cols = [
+        *(f"{_share(f'end_wo_{n}', f'start_wo_{n}')} AS nrr_without_top_{n}" for n in tops),
+        *(f"{_share(f'retained_wo_{n}', f'start_wo_{n}')} AS grr_without_top_{n}" for n in tops),
+        *(f"{_share(f'top_{n}_expansion', 'expansion')} AS top_{n}_expansion_share" for n in tops),
+        *(f"{money(f'12 * top_{n}_expansion', mu)} AS top_{n}_expansion_arr" for n in tops),
+    ]
     return f"""
     WITH cohort AS (
         SELECT s.account_id{d_sl}, s.mrr AS start_mrr, coalesce(e.mrr, 0) AS end_mrr
