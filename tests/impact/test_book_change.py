@@ -198,3 +198,24 @@ def test_on_the_sample_company_every_book_adds_up_to_the_cent(sample_company):
     company = {r["period_end"]: r["arr"] for r in mrr(sample_company).to_pylist()}
     assert sum(r["start_arr"] for r in rows) == company[start]
     assert sum(r["end_arr"] for r in rows) == company[as_of]
+
+
+def test_the_commands_print_the_table_and_the_arithmetic(tmp_path):
+    from typer.testing import CliRunner
+
+    from revbook.cli import app
+
+    _load(tmp_path, SUBSCRIPTIONS, OWNERS).close()
+    where = ["-w", str(tmp_path / "w.duckdb"), "--as-of", AS_OF.isoformat()]
+    runner = CliRunner(env={"COLUMNS": "120"})
+    result = runner.invoke(app, ["book-change", "--start", "2024-01-01", *where], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "P2 (Bo): 120,000 at the end = 0 at the start + 36,000 new + 72,000 transferred in" in text
+    assert "(none): 48,000 at the end" in text
+    missing = runner.invoke(app, ["book-change", "--owner", "P9", *where])
+    assert missing.exit_code == 2 and "no CSM 'P9'" in missing.output
+    result = runner.invoke(app, ["concentration", "--window", "3", *where], catch_exceptions=False)
+    assert result.exit_code == 0 and "3-month retention from 2024-09-30 to 2024-12-31" in result.stdout
+    bad = runner.invoke(app, ["concentration", "--top", "a,b", *where])
+    assert bad.exit_code == 2 and "--top must be whole numbers" in bad.output

@@ -262,9 +262,10 @@ def book_change(
             hint="role='csm': the owners rows with role csm, as the owner slice reads them",
         )
     s, e = _window(store, start, end)
+    engine = book_of(store).engine
     if owner is not None:
-        known = store.con.execute("SELECT count(*) FROM owners WHERE role = 'csm' AND owner_id = ?", [owner]).fetchone()
-        if not known or not known[0]:
+        known = engine.arrow("SELECT owner_id FROM owners WHERE role = 'csm' AND owner_id = ? LIMIT 1", [owner])
+        if not known.num_rows:
             raise NotFoundError(
                 f"no CSM '{owner}' in the owners table", hint="give an owner_id of the owners table (role csm)"
             )
@@ -276,8 +277,8 @@ def book_change(
     if owner is not None:
         holders = [owner]
         if owner not in names:
-            found = store.con.execute("SELECT name FROM people WHERE owner_id = ?", [owner]).fetchone()
-            names[owner] = found[0] if found and found[0] else owner
+            found = engine.arrow("SELECT name FROM people WHERE owner_id = ? AND name IS NOT NULL", [owner])
+            names[owner] = str(found.column("name")[0]) if found.num_rows else owner
     return Frame("book_change", _table(store, holders, changes, names, s, e))
 
 
