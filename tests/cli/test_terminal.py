@@ -48,6 +48,10 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "attribution": ("attribution",),
     "attribution by csm": ("attribution", "--by", "csm"),
     "attribution accounts": ("attribution", "--accounts"),
+    "concentration": ("concentration",),
+    "concentration by owner": ("concentration", "--by", "owner", "--top", "1,3"),
+    "book-change": ("book-change",),
+    "book-change owner": ("book-change", "--owner", "P0003", "--start", "2026-01-01"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

@@ -40,6 +40,9 @@ Every setting has a default, so a workspace works with no file at all::
     [attribution]                      # deal and touch windows of expansion attribution
                                        # (docs/attribution.md; every key in revbook.config.attribution)
 
+    [concentration]                    # NRR without the top accounts, masking, their alerts
+                                       # (docs/concentration.md; every key in .concentration)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -50,6 +53,7 @@ section and the nearest valid key.
 from __future__ import annotations
 
 from .catalogue import CatalogueSettings
+from .concentration import ConcentrationSettings
 from .core import (
     CONFIG_NAME,
     GRAINS,
@@ -73,6 +77,7 @@ __all__ = [
     "POLARITIES",
     "SPELLS",
     "CatalogueSettings",
+    "ConcentrationSettings",
     "Config",
     "HealthSettings",
     "LifecycleSettings",

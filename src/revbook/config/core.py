@@ -16,6 +16,7 @@ from ..definitions import ARR_BAND_EDGES
 from ..errors import ConfigError, WorkspaceError
 from .attribution import AttributionSettings
 from .catalogue import CatalogueSettings
+from .concentration import ConcentrationSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
@@ -33,6 +34,7 @@ SETTINGS: dict[str, Any] = {
     "catalogue": CatalogueSettings,
     "survival": SurvivalSettings,
     "attribution": AttributionSettings,
+    "concentration": ConcentrationSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -110,6 +112,8 @@ class Config:
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
     #: [attribution]: deal and touch windows of expansion attribution (revbook.impact.attribution)
     attribution: AttributionSettings = field(default_factory=AttributionSettings)
+    #: [concentration]: window, top-N counts and alert thresholds (revbook.impact.concentration)
+    concentration: ConcentrationSettings = field(default_factory=ConcentrationSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
