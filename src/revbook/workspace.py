@@ -1,6 +1,6 @@
 """The workspace as users meet it: the store (one DuckDB file, atomic loads) with the metrics on
-top, as methods. Each method is a one-way convenience over a function of :mod:`revbook.metrics`
-or :mod:`revbook.quality`; nothing below this module imports it.
+top, as methods. Each method is a one-way convenience over a function of :mod:`revbook.metrics`,
+:mod:`revbook.quality` or :mod:`revbook.impact`; nothing below this module imports it.
 """
 
 from __future__ import annotations
@@ -154,6 +154,60 @@ class Workspace(Store):
 
         frame: Frame = catalogue(self, metric, grain=grain, by=by, start=start, end=end, accounts=accounts)
         return frame
+
+    # -- who moved the number (revbook.impact) ----------------------------------------------
+    def attribution(
+        self,
+        *,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        owner: str | None = None,
+    ) -> Frame:
+        """Every expansion account-month with who or what drove it (csm, ae, product, self_serve,
+        price or ambiguous), the rule that decided and its evidence (docs/attribution.md)."""
+        from .impact.attribution import expansions
+
+        return expansions(self, start=start, end=end, owner=owner)
+
+    def attribution_summary(self, *, window: int = 12, by: str | None = None) -> Frame:
+        """Expansion ARR per class over the trailing ``window`` months, NRR with and without
+        product-driven expansion and GRR; ``by="csm"``: per CSM, with the expansion each influenced."""
+        from .impact.attribution_summary import summary
+
+        return summary(self, window=window, by=by)
+
+    def concentration(
+        self,
+        *,
+        window: int | None = None,
+        tops: Sequence[int] | None = None,
+        by: str | Sequence[str] | None = None,
+    ) -> Frame:
+        """NRR, GRR and logo retention of the trailing window with and without the top expanding
+        accounts, the share of expansion they hold and the churn expansion masks, in a sentence
+        (docs/concentration.md)."""
+        from .impact.concentration import concentration
+
+        return concentration(self, window=window, tops=tops, by=by)
+
+    def concentration_alerts(self, *, window: int | None = None, by: str | Sequence[str] | None = None) -> list[Any]:
+        """The [concentration] alerts: NRR carried by a few accounts, logo and dollar retention apart."""
+        from .impact.concentration import alerts
+
+        return alerts(self, window=window, by=by)
+
+    def book_change(
+        self,
+        *,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        owner: str | None = None,
+    ) -> Frame:
+        """Each CSM's book from ``start`` to ``end``: managed ARR at both dates, new, transferred in and
+        out, and the growth of the accounts held, adding up to the cent (docs/concentration.md)."""
+        from .impact.book import book_change
+
+        return book_change(self, start=start, end=end, owner=owner)
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""

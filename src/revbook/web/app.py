@@ -41,6 +41,7 @@ PAGES = (
     "signals",
     "rum",
     "health",
+    "attribution",
     "account",
     "definitions",
 )
@@ -49,7 +50,7 @@ STATIC = Path(__file__).parent / "static"
 
 def _warm_steps(store: Store) -> list[Any]:
     """The frames behind the default pages, computed in the background when the server starts."""
-    from .pages import accounts, book, churn, health, overview, retention, rum, signals
+    from .pages import accounts, attribution, book, churn, health, overview, retention, rum, signals
 
     return [
         store.headline,
@@ -61,6 +62,7 @@ def _warm_steps(store: Store) -> list[Any]:
         *signals.warm(store),
         *rum.warm(store),
         *health.warm(store),
+        *attribution.warm(store),
     ]
 
 
