@@ -82,3 +82,15 @@ def test_attribution_of_one_csm_and_one_class(app: Any, ws: Workspace) -> None:
 def test_attribution_filters_are_validated(app: Any, query: str, status: int, message: str) -> None:
     r = get(app, f"/attribution?{query}")
     assert r.status_code == status and message in text_of(r.text)
+
+
+def test_overview_shows_the_concentration_alerts_and_the_masking_sentence(app: Any, ws: Workspace) -> None:
+    sentence = ws.concentration().to_arrow().to_pylist()[0]["sentence"]
+    alerts = ws.concentration_alerts()
+    assert alerts  # the sample's NRR is carried by a few accounts
+    page = text_of(get(app, "/").text)
+    assert f"Over the trailing 12 months, {sentence}." in page
+    for a in alerts:
+        assert a.sentence in page
+    sliced = text_of(get(app, "/?by=segment&value=smb").text)  # the book-wide sentence is not a slice's
+    assert sentence not in sliced

@@ -106,7 +106,19 @@ def overview(request: Request, f: Filters = Depends(filters)) -> HTMLResponse:  
         movers=top_movers(f),
         cohort_url=cohort_url(f),
         headline_findings=f.store.headline_findings(),
+        concentration=book_alerts(f.store) if f.by is None else None,
     )
+
+
+def book_alerts(store: Store) -> dict[str, Any]:
+    """The book's concentration over the trailing year: the masking sentence and the alerts of the
+    [concentration] thresholds (``revbook.impact.concentration``), once per workspace."""
+
+    def compute() -> dict[str, Any]:
+        rows = store.rows("concentration")
+        return {"sentence": rows[0]["sentence"] if rows else None, "alerts": store.ws.concentration_alerts()}
+
+    return store.memo(("book_alerts",), compute)
 
 
 def warm(store: Store) -> list[Callable[[], object]]:
@@ -116,4 +128,5 @@ def warm(store: Store) -> list[Callable[[], object]]:
         lambda: store.rows("movements", grain="month", by=None),
         lambda: store.moves("month"),
         store.headline_findings,
+        lambda: book_alerts(store),
     ]
