@@ -24,13 +24,19 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list, list]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list, list, dict]:
     out = tmp_path_factory.mktemp("report")
     paths = sample.write(out / "data", accounts=300)
     with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
         ws.load(dict(paths))
         path = write_report(ws, out / "report.html")
-        return path, ws.headline(), ws.retention(by="segment").to_pylist(), ws.check().to_pylist()
+        impact = {
+            "attribution": ws.attribution_summary(window=12).to_pylist()[0],
+            "per_csm": ws.attribution_summary(window=12, by="csm").to_pylist(),
+            "sentence": ws.concentration().to_pylist()[0]["sentence"],
+            "alerts": [a.sentence for a in ws.concentration_alerts()],
+        }
+        return path, ws.headline(), ws.retention(by="segment").to_pylist(), ws.check().to_pylist(), impact
 
 
 def test_report_is_self_contained(report: tuple) -> None:
@@ -42,7 +48,7 @@ def test_report_is_self_contained(report: tuple) -> None:
 
 
 def test_report_figures_are_the_library_figures(report: tuple) -> None:
-    path, head, by_segment, findings = report
+    path, head, by_segment, findings, _ = report
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
     assert f"{money(head['arr'], 2)} USD" in text
     for key in ("nrr_12m", "grr_12m", "logo_retention_12m"):
@@ -56,10 +62,24 @@ def test_report_figures_are_the_library_figures(report: tuple) -> None:
     assert "Definitions" in text and "Gross revenue retention" in text
 
 
+def test_report_says_who_moved_the_number(report: tuple) -> None:
+    path, *_, impact = report
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    assert "Who moved the number" in text and f"Over the trailing 12 months, {impact['sentence']}." in text
+    assert impact["alerts"] and all(a in text for a in impact["alerts"])
+    a = impact["attribution"]
+    assert f"NRR without product-driven expansion {pct(a['nrr_without_product'])}" in text
+    for c in ("csm", "ae", "product", "self_serve", "price", "ambiguous"):
+        assert f"{c} {money(a[f'{c}_arr'])} {pct(a[f'{c}_share'])}" in text
+    for r in impact["per_csm"]:
+        name = r["csm_name"] or "unassigned"
+        assert f"{name} {r['start_accounts']:,} {pct(r['nrr'])} {pct(r['nrr_without_product'])}" in text
+
+
 def test_report_warns_beside_its_headline_and_marks_the_partial_month(report: tuple) -> None:
     from revbook.quality import headline_findings
 
-    path, _, _, findings = report
+    path, _, _, findings, _ = report
     html = path.read_text(encoding="utf-8")
     aside = html[html.index('class="dq-warning"') : html.index("</aside>")]
     shown = dict(re.findall(r'<li data-check="([a-z_]+)">.*?data-rows="(\d+)"', aside, re.S))

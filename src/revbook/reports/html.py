@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import definitions
-from . import charts
+from . import charts, impact_charts
 
 if TYPE_CHECKING:
     import jinja2
@@ -97,11 +97,16 @@ def report_context(ws: Workspace) -> dict[str, Any]:
     }
     if last_full:
         specs["waterfall"] = charts.waterfall(last_full, currency=currency)
+    impact = impact_context(ws)
+    specs["attribution"] = impact_charts.attribution_bars(
+        impact["classes"], currency=currency, title="Expansion ARR by source, trailing 12 months"
+    )
     churn = churn_context(ws)
     if churn:
         specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
         specs["pareto_arr"] = charts.pareto(churn["rows"], measure="arr", currency=currency)
     return {
+        "impact": impact,
         "churn": churn,
         "head": head,
         "currency": currency,
@@ -116,6 +121,27 @@ def report_context(ws: Workspace) -> dict[str, Any]:
         "windows": (1, 3, 12),
         "generated": dt.datetime.now().replace(microsecond=0),
         "workspace": ws.path.name,
+    }
+
+
+def impact_context(ws: Workspace) -> dict[str, Any]:
+    """The section of who moved the number (``revbook.impact``): the book's concentration and its
+    alerts, and expansion by source with NRR without product-driven expansion, overall and per CSM."""
+    from ..impact.attribution import CLASSES
+
+    total = ws.attribution_summary(window=12).to_pylist()[0]
+    per_csm = ws.attribution_summary(window=12, by="csm").to_pylist()
+    classes = [
+        {"attribution": c, "arr": total[f"{c}_arr"], "share": total[f"{c}_share"]}
+        for c in sorted(CLASSES, key=lambda c: -(total[f"{c}_arr"] or 0))
+    ]
+    book = ws.concentration().to_pylist()
+    return {
+        "attribution": total,
+        "classes": classes,
+        "per_csm": sorted(per_csm, key=lambda r: -(r["gross_expansion_arr"] or 0)),
+        "concentration": book[0] if book else None,
+        "alerts": ws.concentration_alerts(),
     }
 
 
