@@ -38,6 +38,9 @@ Every setting has a default, so a workspace works with no file at all::
                                        # docs/definitions.md; every key in revbook.config.cs,
                                        # .catalogue and .survival)
 
+    [csm_impact]                       # risk-adjusted CSM impact and capacity weights
+                                       # (docs/csm-impact.md; every key in revbook.config.csm_impact)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -60,6 +63,7 @@ from .core import (
     template,
 )
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
+from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .survival import SPELLS, SurvivalSettings
 
@@ -72,6 +76,7 @@ __all__ = [
     "SPELLS",
     "CatalogueSettings",
     "Config",
+    "CsmImpactSettings",
     "HealthSettings",
     "LifecycleSettings",
     "ReadOptions",

@@ -16,6 +16,7 @@ from ..definitions import ARR_BAND_EDGES
 from ..errors import ConfigError, WorkspaceError
 from .catalogue import CatalogueSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
+from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .survival import SurvivalSettings
@@ -31,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
     "survival": SurvivalSettings,
+    "csm_impact": CsmImpactSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -106,6 +108,8 @@ class Config:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
+    #: [csm_impact]: risk-adjusted CSM impact and capacity weights (revbook.impact.csm, revbook.impact.capacity)
+    csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
