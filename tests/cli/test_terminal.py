@@ -45,6 +45,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "catalogue": ("catalogue",),
     "catalogue renewal": ("catalogue", "renewal_rate"),
     "reasons classify": ("reasons", "classify"),
+    "csm": ("csm",),
+    "csm capacity": ("csm", "--view", "capacity"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

@@ -33,12 +33,12 @@ class CsmView(StrEnum):
 
 
 #: what the terminal table shows first, per view
-IMPACT_COLUMNS = (
+IMPACT_COLUMNS: tuple[str, ...] = (
     "owner", "actual_nrr", "expected_nrr", "net_points", "net_low", "net_high", "verdict", "rank_nrr",
     "rank_adjusted", "accounts", "net_arr_vs_expected", "actual_grr", "expected_grr", "gross_points",
     "actual_logo_retention", "expected_logo_retention", "logo_points", "owner_name",
 )  # fmt: skip
-CAPACITY_COLUMNS = (
+CAPACITY_COLUMNS: tuple[str, ...] = (
     "owner", "accounts", "managed_arr", "load", "load_vs_median", "load_per_account", "open_risks",
     "renewals_due", "escalations_90d", "multi_product", "owner_name", "team",
 )  # fmt: skip

@@ -102,7 +102,8 @@ def account_weights(store: Store, *, on: dt.date | str | None = None, owner: str
     at_sl, at_pe = pc.index_in(ids, sl["account_id"]), pc.index_in(ids, pe["account_id"])
 
     def num(name: str) -> np.ndarray:
-        return np.nan_to_num(np.asarray(feats[name].to_numpy(zero_copy_only=False), dtype=float))
+        values: np.ndarray = np.nan_to_num(np.asarray(feats[name].to_numpy(zero_copy_only=False), dtype=float))
+        return values
 
     segment = sl["segment"].take(at_sl).to_pylist()
     products = np.asarray(pe["products"].take(at_pe).fill_null(1).to_numpy(zero_copy_only=False), dtype=float)
