@@ -14,7 +14,7 @@ import pytest
 
 from revbook import Config, Workspace
 from revbook.config import CsmImpactSettings
-from revbook.errors import ConfigError
+from revbook.errors import ConfigError, WorkspaceError
 from revbook.impact.csm import VERDICTS, csm_impact, csm_impact_accounts, method_text
 from revbook.impact.csm_model import bootstrap, fold_of, out_of_fold, window_dates
 from revbook.metrics.tables import retention
@@ -277,3 +277,30 @@ def test_the_method_text_states_the_settings_in_force():
     text = method_text(CsmImpactSettings(folds=4, draws=2000, confidence=0.95), window=6, min_accounts=20)
     for part in ("6-month window", "4 folds", "2,000 bootstrap", "95% interval", "under 20 accounts", "start CSM"):
         assert part in text
+
+
+def test_the_csm_command_prints_one_csms_figures_and_the_method(company, impact):
+    from typer.testing import CliRunner
+
+    from revbook.cli import app
+
+    args = ["csm", "-w", str(company), "--as-of", AS_OF.isoformat(), "--owner", "S"]
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    strong = _by_owner(impact)["S"]
+    assert f"CSM S (S): 70 accounts (held on {START})" in out
+    assert f"NRR {strong['actual_nrr']:.1%} against {strong['expected_nrr']:.1%} expected" in out
+    assert f"Verdict: above expected; rank {strong['rank_nrr']} by raw NRR, 1 by risk-adjusted NRR" in out
+    assert "a transfer during the window stays with the start CSM" in out
+    missing = CliRunner().invoke(app, [*args[:-1], "NOBODY"])
+    assert missing.exit_code == 2 and "no CSM 'NOBODY'" in missing.output
+
+
+def test_a_window_is_checked(ws):
+    with pytest.raises(ConfigError, match="window"):
+        csm_impact(ws, window=0)
+    with pytest.raises(WorkspaceError, match="before the first paid month"):
+        csm_impact(ws, window=60)
+    with pytest.raises(WorkspaceError, match="after the as-of date"):
+        csm_impact(ws, end="2026-02-01")

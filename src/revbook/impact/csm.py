@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..definitions import NO_VALUE
+from ..errors import ConfigError
 from ..frame import Frame
 from ..metrics.owners import for_owner
 from .csm_model import Cohort, Expected, bootstrap, cohort, expectations
@@ -46,8 +47,8 @@ VERDICTS = (ABOVE, BELOW, NOISE, NONE)
 
 def method_text(settings: CsmImpactSettings, *, window: int | None = None, min_accounts: int | None = None) -> str:
     """The method in words, with the settings in force (what the surfaces print beside the figures)."""
-    w = window or settings.window
-    m = min_accounts or settings.min_accounts
+    w = settings.window if window is None else window
+    m = settings.min_accounts if min_accounts is None else min_accounts
     level = f"{settings.confidence:.0%}"
     return (
         f"Each CSM is judged on the accounts paying at the start of a {w}-month window, counted for the CSM "
@@ -75,7 +76,9 @@ def _scored(
     store: Store, *, window: int | None, end: dt.date | str | None
 ) -> tuple[CsmImpactSettings, int, Cohort, Expected]:
     settings = store.config.csm_impact
-    w = window or settings.window
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 120):
+        raise ConfigError(f"window must be a whole number of months from 1 to 120, not {window!r}")
+    w = settings.window if window is None else window
     co = cohort(store, window=w, end=end)
     return settings, w, co, expectations(store, co, folds=settings.folds, seed=settings.seed)
 
@@ -133,7 +136,7 @@ def csm_impact(
     (months), ``min_accounts``: default ``[csm_impact]``; ``end``: the last month end on or before it
     (default: the as-of date); ``owner``: only that CSM's row (ranks among all CSMs)."""
     settings, _, co, ex = _scored(store, window=window, end=end)
-    floor = min_accounts or settings.min_accounts
+    floor = settings.min_accounts if min_accounts is None else min_accounts
     mu = store.config.minor_units
     start = co.column("start_mrr").astype(float)
     end_mrr = co.column("end_mrr").astype(float)

@@ -177,6 +177,11 @@ class Expected:
 
 def expectations(store: Store, co: Cohort, *, folds: int, seed: int) -> Expected:
     """The out-of-fold expectations of the cohort's accounts from their features on its start date."""
+    if co.table.num_rows < 2:
+        raise WorkspaceError(
+            f"only {co.table.num_rows} account paid on {co.start}, the window's start: too few to fit expectations",
+            hint="pass a longer window or a later end",
+        )
     feats = features(store, [co.start])
     ids = co.table["account_id"]
     idx = pc.index_in(ids, feats["account_id"])
