@@ -25,7 +25,7 @@ START, END = dt.date(2024, 12, 31), dt.date(2025, 12, 31)
 #: each CSM's book: (easy accounts, hard accounts, churn probability of an easy and of a hard account)
 BOOKS = {
     "E": (70, 0, 0.05, 0.45),  # an easy book, retained as any CSM would: the flattered CSM
-    "S": (0, 70, 0.05, 0.10),  # a hard book, retained far better than its risk: the strong CSM
+    "S": (0, 70, 0.05, 0.15),  # a hard book, retained far better than its risk: the strong CSM
     "N1": (50, 50, 0.05, 0.45),
     "N2": (50, 50, 0.05, 0.45),
     "T": (5, 5, 0.05, 0.45),  # a book too small for a verdict
