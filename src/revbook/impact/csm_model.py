@@ -91,14 +91,14 @@ def cohort(store: Store, *, window: int, end: dt.date | str | None = None) -> Co
         )
     snap = book.snapshots("month")
     sl = book.slices("month", ["owner", "owner_name", "team"])
-    table = store.con.execute(
+    table = book.engine.arrow(
         f"""SELECT s.account_id, sl.owner, sl.owner_name, sl.team,
                    CAST(s.mrr AS BIGINT) AS start_mrr, CAST(coalesce(e.mrr, 0) AS BIGINT) AS end_mrr
             FROM {snap} s JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
             LEFT JOIN {snap} e ON e.account_id = s.account_id AND e.period = {int(e)}
             WHERE s.period = {int(s)} AND s.mrr > 0
             ORDER BY s.account_id"""
-    ).to_arrow_table()
+    )
     if not table.num_rows:
         raise WorkspaceError(f"no account paid on {start}, the window's start", hint="pass a later end or window")
     return Cohort(start, last, s, e, table)
