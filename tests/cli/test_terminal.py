@@ -52,6 +52,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "concentration by owner": ("concentration", "--by", "owner", "--top", "1,3"),
     "book-change": ("book-change",),
     "book-change owner": ("book-change", "--owner", "P0003", "--start", "2026-01-01"),
+    "csm": ("csm",),
+    "csm capacity": ("csm", "--view", "capacity"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

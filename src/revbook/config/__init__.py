@@ -43,6 +43,9 @@ Every setting has a default, so a workspace works with no file at all::
     [concentration]                    # NRR without the top accounts, masking, their alerts
                                        # (docs/concentration.md; every key in .concentration)
 
+    [csm_impact]                       # risk-adjusted CSM impact and capacity weights
+                                       # (docs/csm-impact.md; every key in revbook.config.csm_impact)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -66,6 +69,7 @@ from .core import (
     template,
 )
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
+from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .survival import SPELLS, SurvivalSettings
 
@@ -79,6 +83,7 @@ __all__ = [
     "CatalogueSettings",
     "ConcentrationSettings",
     "Config",
+    "CsmImpactSettings",
     "HealthSettings",
     "LifecycleSettings",
     "ReadOptions",

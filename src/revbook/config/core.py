@@ -18,6 +18,7 @@ from .attribution import AttributionSettings
 from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
+from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .survival import SurvivalSettings
@@ -35,6 +36,7 @@ SETTINGS: dict[str, Any] = {
     "survival": SurvivalSettings,
     "attribution": AttributionSettings,
     "concentration": ConcentrationSettings,
+    "csm_impact": CsmImpactSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -114,6 +116,8 @@ class Config:
     attribution: AttributionSettings = field(default_factory=AttributionSettings)
     #: [concentration]: window, top-N counts and alert thresholds (revbook.impact.concentration)
     concentration: ConcentrationSettings = field(default_factory=ConcentrationSettings)
+    #: [csm_impact]: risk-adjusted CSM impact and capacity weights (revbook.impact.csm, revbook.impact.capacity)
+    csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
