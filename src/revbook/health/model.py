@@ -39,9 +39,12 @@ def matrix(feats: pa.Table, columns: Sequence[str] = MODEL_FEATURES) -> np.ndarr
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Gradient boosting's OpenMP threads spin-wait: on a busy 2-core machine a fit took 15 s
-    instead of 2.5 s. One thread is predictable everywhere."""
+def one_thread() -> Iterator[None]:
+    """One OpenMP thread for scikit-learn's fits: gradient boosting's threads spin-wait, and on a busy
+    2-core machine a fit took 15 s instead of 2.5 s. scikit-learn's boosting is imported first, since
+    a limit applies only to the OpenMP runtimes already loaded: imported inside, the first fit of a
+    process ran unlimited (1,600 accounts: 3.7 s instead of 0.25 s)."""
+    import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="openmp"):
@@ -113,7 +116,7 @@ class HealthModel:
                 hint="train on a longer history (more scoring dates) or a longer horizon",
             )
         medians = np.nan_to_num(np.nanmedian(x, axis=0)) if len(x) else np.zeros(x.shape[1])
-        with _one_thread():
+        with one_thread():
             pipeline = self._estimator().fit(x, target)
         self.columns_, self.pipeline_, self.medians_ = columns, pipeline, medians
         return self
@@ -128,7 +131,7 @@ class HealthModel:
         x = matrix(feats, self.columns_)
         if not len(x):
             return np.zeros(0)
-        with _one_thread():
+        with one_thread():
             return np.asarray(self.pipeline_.predict_proba(x)[:, 1])
 
     def coefficients(self) -> list[tuple[str, float]]:
@@ -154,7 +157,7 @@ class HealthModel:
             z = scaler.transform(imputer.transform(x))
             return np.asarray((z * lr.coef_[0])[:, : len(self.columns_)])
         out = np.zeros_like(x)
-        with _one_thread():
+        with one_thread():
             base = self.pipeline_.predict_proba(x)[:, 1]
             for j in range(x.shape[1]):
                 x2 = x.copy()

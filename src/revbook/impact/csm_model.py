@@ -14,10 +14,9 @@ expected outcomes from models that do not know the CSM, out of fold, and the boo
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ import pyarrow.compute as pc
 
 from ..errors import ConfigError, WorkspaceError
 from ..health.features import FEATURES, features
-from ..health.model import matrix
+from ..health.model import matrix, one_thread
 from ..metrics.book import book_of
 
 if TYPE_CHECKING:
@@ -114,18 +113,6 @@ def fold_of(n: int, folds: int, seed: int) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """One OpenMP thread for the boosting fits (health.model says why: spin-waiting on a busy machine).
-    scikit-learn's boosting is imported first: a limit applies only to the OpenMP runtimes already
-    loaded, and a fit on 1,600 accounts took 3.7 s instead of 0.25 s when the import came inside."""
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-
-
 def out_of_fold(
     x: np.ndarray, y: np.ndarray, fold: np.ndarray, make: Callable[[], Any], *, proba: bool = False
 ) -> np.ndarray:
@@ -133,7 +120,7 @@ def out_of_fold(
     the other folds only; ``proba``: the probability of the positive class. A training part with
     one class only predicts that class's share."""
     out = np.zeros(len(y), dtype=float)
-    with _one_thread():
+    with one_thread():
         for f in np.unique(fold):
             test, train = fold == f, fold != f
             yt = y[train]
