@@ -50,8 +50,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "attribution accounts": ("attribution", "--accounts"),
     "concentration": ("concentration",),
     "concentration by owner": ("concentration", "--by", "owner", "--top", "1,3"),
-    "book-change": ("book-change",),
-    "book-change owner": ("book-change", "--owner", "P0003", "--start", "2026-01-01"),
+    "csm book": ("csm", "--view", "book"),
+    "csm book owner": ("csm", "--view", "book", "--owner", "P0003", "--start", "2026-01-01"),
     "csm": ("csm",),
     "csm capacity": ("csm", "--view", "capacity"),
 }

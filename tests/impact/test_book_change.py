@@ -208,12 +208,12 @@ def test_the_commands_print_the_table_and_the_arithmetic(tmp_path):
     _load(tmp_path, SUBSCRIPTIONS, OWNERS).close()
     where = ["-w", str(tmp_path / "w.duckdb"), "--as-of", AS_OF.isoformat()]
     runner = CliRunner(env={"COLUMNS": "120"})
-    result = runner.invoke(app, ["book-change", "--start", "2024-01-01", *where], catch_exceptions=False)
+    result = runner.invoke(app, ["csm", "--view", "book", "--start", "2024-01-01", *where], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "P2 (Bo): 120,000 at the end = 0 at the start + 36,000 new + 72,000 transferred in" in text
-    assert "(none): 48,000 at the end" in text
-    missing = runner.invoke(app, ["book-change", "--owner", "P9", *where])
+    assert "unassigned: 48,000 at the end" in text  # the data's "(none)", as every surface shows it
+    missing = runner.invoke(app, ["csm", "--view", "book", "--owner", "P9", *where])
     assert missing.exit_code == 2 and "no CSM 'P9'" in missing.output
     result = runner.invoke(app, ["concentration", "--window", "3", *where], catch_exceptions=False)
     assert result.exit_code == 0 and "3-month retention from 2024-09-30 to 2024-12-31" in result.stdout

@@ -1,11 +1,13 @@
-"""`revbook concentration` and `revbook book-change`: who carries the headline, and what a book's change is made of."""
+"""`revbook concentration`: who carries the headline; and the book-change table `revbook csm --view book` prints."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..definitions import NO_CSM, NO_CSM_VALUES
 from .app import RevbookCommand, app
 from .options import (
     AllRowsOpt,
@@ -25,6 +27,9 @@ from .options import (
     split_slices,
 )
 from .output import emit, say
+
+if TYPE_CHECKING:
+    from ..frame import Frame
 
 
 #: the concentration table's columns in the terminal after the slices, most important first, for tops N
@@ -159,47 +164,19 @@ def concentration(
         say(f"{a.severity}: {a.sentence}", style="yellow" if a.severity == "warning" else None)
 
 
-@app.command(name="book-change", cls=RevbookCommand)
-def book_change(
-    start: Annotated[
-        str | None, typer.Option(help="the window's first day YYYY-MM-DD (default: a year before the end)")
-    ] = None,
-    end: Annotated[str | None, typer.Option(help="the window's last day YYYY-MM-DD (default: the as-of date)")] = None,
-    owner: Annotated[str | None, typer.Option(help="only this CSM (owner id)")] = None,
-    format: FormatOpt = Format.table,
-    out: OutOpt = None,
-    columns: ColumnsOpt = None,
-    wide: WideOpt = False,
-    limit: LimitOpt = None,
-    all_: AllRowsOpt = False,
-    config: ConfigOpt = None,
-    workspace: WorkspaceOpt = None,
-    as_of: AsOfOpt = None,
-) -> None:
-    """Each CSM's book from the start to the end of a window: managed ARR, new, transferred in and
-    out, the growth of the accounts held at the start, and the arithmetic that adds them up."""
-    from ..impact.book import book_change as book_change_
-
-    cfg = load_config(config, workspace, as_of)
-    with open_workspace(cfg, read_only=True) as ws:
-        frame = book_change_(ws, start=start, end=end, owner=owner)
+def show_book_change(frame: Frame, currency: str, format: Format, out: Path | None, view: View) -> None:
+    """The book-change table (`revbook csm --view book`), then each CSM's arithmetic in words."""
     rows = frame.to_pylist()
     if format is not Format.table or out is not None or not rows:
         emit(frame, "book change", format, out)
         return
     first = rows[0]
     when = f"{first['window_start']} to {first['window_end']}"
-    title = f"the change of each CSM's book, {when} ({cfg.reporting_currency}, ARR)"
-    emit(
-        frame,
-        title,
-        format,
-        out,
-        view=View.of(columns, wide, limit, all_),
-        columns=BOOK_COLUMNS,
-        headings=BOOK_HEADINGS,
-        latest=False,
-    )
+    title = f"the change of each CSM's book, {when} ({currency}, ARR)"
+    emit(frame, title, format, out, view=view, columns=BOOK_COLUMNS, headings=BOOK_HEADINGS, latest=False)
     for r in rows:
-        who = r["owner"] if r["owner_name"] == r["owner"] else f"{r['owner']} ({r['owner_name']})"
+        if r["owner"] in NO_CSM_VALUES:
+            who = NO_CSM
+        else:
+            who = r["owner"] if r["owner_name"] == r["owner"] else f"{r['owner']} ({r['owner_name']})"
         say(f"{who}: {r['arithmetic']}")

@@ -1,4 +1,4 @@
-"""`revbook csm`: each CSM's risk-adjusted impact, or their complexity-weighted capacity."""
+"""`revbook csm`: each CSM's risk-adjusted impact, their complexity-weighted capacity, or their book's change."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import RevbookCommand, app
+from .concentration import show_book_change
 from .options import (
     AllRowsOpt,
     AsOfOpt,
@@ -30,6 +31,7 @@ from .output import emit, say
 class CsmView(StrEnum):
     impact = "impact"
     capacity = "capacity"
+    book = "book"
 
 
 #: what the terminal table shows first, per view
@@ -86,15 +88,20 @@ def _owner_lines(frame_row: dict[str, object], view: CsmView) -> list[str]:
 
 @app.command(cls=RevbookCommand)
 def csm(
-    view: Annotated[CsmView, typer.Option("--view", help="impact (risk-adjusted retention) or capacity")] = (
-        CsmView.impact
-    ),
+    view: Annotated[
+        CsmView,
+        typer.Option("--view", help="impact (risk-adjusted retention), capacity, or book (the book's change)"),
+    ] = CsmView.impact,
     owner: Annotated[str | None, typer.Option(help="only this CSM (owner id): their figures and the method")] = None,
     window: Annotated[
         int | None, typer.Option(min=1, max=120, help="impact: months from the cohort's start to its end")
     ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="book: the window's first day YYYY-MM-DD (default: a year before the end)")
+    ] = None,
     end: Annotated[
-        str | None, typer.Option(help="impact: the window ends at the last month end on or before this date")
+        str | None,
+        typer.Option(help="impact: the window ends at the last month end on or before this date; book: its last day"),
     ] = None,
     on: OnOpt = None,
     format: FormatOpt = Format.table,
@@ -107,8 +114,9 @@ def csm(
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Each CSM's retention against what their book's risk predicted (impact), or their load
-    weighted by account complexity beside their managed ARR (capacity)."""
+    """Each CSM's retention against what their book's risk predicted (impact), their load weighted
+    by account complexity beside their managed ARR (capacity), or the change of their book over a
+    window with the arithmetic that adds it up (book)."""
     from ..errors import NotFoundError
     from ..impact.capacity import capacity
     from ..impact.csm import csm_impact, method_text
@@ -117,6 +125,12 @@ def csm(
     shown = View.of(columns, wide, limit, all_)
     terminal = format is Format.table and out is None
     with open_workspace(cfg, read_only=True) as ws:
+        if view is CsmView.book:
+            from ..impact.book import book_change
+
+            frame = book_change(ws, start=start, end=end, owner=owner)
+            show_book_change(frame, cfg.reporting_currency, format, out, shown)
+            return
         if view is CsmView.capacity:
             frame = capacity(ws, on=on, owner=owner)
             title = f"CSM capacity on {on or cfg.snapshot_date().isoformat()}: load weighted by account complexity"
