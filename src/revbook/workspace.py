@@ -209,6 +209,25 @@ class Workspace(Store):
 
         return book_change(self, start=start, end=end, owner=owner)
 
+    def csm_impact(
+        self,
+        *,
+        window: int | None = None,
+        end: str | dt.date | None = None,
+        owner: str | None = None,
+    ) -> Frame:
+        """Each CSM's GRR, NRR and logo retention against what models that do not know the CSM expect
+        of their book, with a bootstrap interval and a verdict (docs/csm-impact.md)."""
+        from .impact.csm import csm_impact
+
+        return csm_impact(self, window=window, end=end, owner=owner)
+
+    def capacity(self, *, on: str | dt.date | None = None, owner: str | None = None) -> Frame:
+        """Each CSM's load weighted by account complexity beside their managed ARR (docs/csm-impact.md)."""
+        from .impact.capacity import capacity
+
+        return capacity(self, on=on, owner=owner)
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .quality import run_checks

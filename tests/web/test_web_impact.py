@@ -94,3 +94,44 @@ def test_overview_shows_the_concentration_alerts_and_the_masking_sentence(app: A
         assert a.sentence in page
     sliced = text_of(get(app, "/?by=segment&value=smb").text)  # the book-wide sentence is not a slice's
     assert sentence not in sliced
+
+
+def wait_for(app: Any, url: str, seconds: float = 120) -> Any:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        r = get(app, url)
+        if "Computing the expected retention" not in r.text or time.monotonic() > deadline:
+            return r
+        time.sleep(0.5)
+
+
+def test_impact_page_shows_the_risk_adjusted_figures_capacity_and_the_books_change(app: Any, ws: Workspace) -> None:
+    impact = ws.csm_impact().to_pylist()
+    capacity = ws.capacity().to_pylist()
+    book = ws.book_change().to_pylist()
+    r = wait_for(app, "/impact")
+    assert r.status_code == 200
+    page = text_of(r.text)
+    assert "Method. Each CSM is judged on the accounts paying at the start" in page
+    for row in impact:
+        # name, accounts, actual and expected NRR, points and interval, as the library computed them
+        assert (
+            f"{row['owner_name']} {row['accounts']:,} {pct(row['actual_nrr'])} {pct(row['expected_nrr'])} "
+            f"{row['net_points']:+.1f} {row['net_low']:+.1f} … {row['net_high']:+.1f}"
+        ) in page
+    for c in capacity:
+        assert f"{c['owner_name']} " in page and f"{c['load']:.1f} {c['load_vs_median']:.2f}×" in page
+    for b in book:
+        assert money(b["start_arr"]) in page and money(b["end_arr"]) in page
+
+
+def test_one_csms_impact_in_words_with_the_arithmetic_of_their_book(app: Any, ws: Workspace) -> None:
+    row = next(r for r in ws.csm_impact().to_pylist() if r["verdict"] != "no verdict")
+    book = ws.book_change(owner=row["owner"]).to_pylist()[0]
+    page = text_of(wait_for(app, f"/impact?csm={row['owner']}").text)
+    assert f"{row['owner_name']} held {row['accounts']:,} accounts on {row['window_start']}" in page
+    assert f"NRR {pct(row['actual_nrr'])} by {row['window_end']} against {pct(row['expected_nrr'])} expected" in page
+    assert f"{book['arithmetic']}." in page
+    assert get(app, "/impact?csm=NOPE").status_code == 404

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..impact.csm import VERDICTS
 from .charts.common import base, money, num, top_legend
 
-__all__ = ["CLASS_COLORS", "attribution_bars", "impact_intervals"]
+__all__ = ["CLASS_COLORS", "VERDICT_COLORS", "attribution_bars", "impact_intervals"]
 
 #: one colour per attribution class (revbook.impact.attribution.CLASSES)
 CLASS_COLORS = {
@@ -18,6 +19,10 @@ CLASS_COLORS = {
     "price": "#fb8c00",
     "ambiguous": "#90a4ae",
 }
+
+
+#: one colour per verdict of revbook.impact.csm (above, below, within the noise, no verdict)
+VERDICT_COLORS = dict(zip(VERDICTS, ("#2e7d32", "#c62828", "#90a4ae", "#cfd8dc"), strict=True))
 
 
 def attribution_bars(rows: Iterable[Mapping[str, Any]], *, currency: str, title: str) -> dict[str, Any]:
@@ -55,23 +60,23 @@ def attribution_bars(rows: Iterable[Mapping[str, Any]], *, currency: str, title:
     )
 
 
-def impact_intervals(rows: Iterable[Mapping[str, Any]], *, title: str, field: str = "nrr") -> dict[str, Any]:
-    """Each CSM's actual minus expected ``field`` in points with its interval (rows: csm_name,
-    diff, low, high, verdict); a rule at 0 (as expected)."""
+def impact_intervals(rows: Iterable[Mapping[str, Any]], *, title: str) -> dict[str, Any]:
+    """Each CSM's actual minus expected NRR in points with its bootstrap interval (``csm_impact``
+    rows: owner_name, net_points, net_low, net_high, verdict), best first; a rule at 0 (as expected)."""
     values = [
         {
-            "csm": r["csm_name"] or r["csm"],
-            "diff": 100 * r["diff"],
-            "low": 100 * r["low"],
-            "high": 100 * r["high"],
+            "csm": r["owner_name"] or r["owner"],
+            "diff": r["net_points"],
+            "low": r["net_low"],
+            "high": r["net_high"],
             "verdict": r["verdict"],
-            "label": f"{100 * r['diff']:+.1f} pts ({100 * r['low']:+.1f} to {100 * r['high']:+.1f})",
+            "label": f"{r['net_points']:+.1f} pts ({r['net_low']:+.1f} to {r['net_high']:+.1f})",
         }
         for r in rows
-        if r["diff"] is not None and r["low"] is not None and r["high"] is not None
+        if r["net_points"] is not None and r["net_low"] is not None and r["net_high"] is not None
     ]
     y = {"field": "csm", "type": "nominal", "sort": {"field": "diff", "order": "descending"}, "title": None}
-    tooltip = [{"field": "csm"}, {"field": "label", "title": "actual − expected"}, {"field": "verdict"}]
+    tooltip = [{"field": "csm"}, {"field": "label", "title": "NRR, actual − expected"}, {"field": "verdict"}]
     return base(
         title,
         data={"values": values},
@@ -81,7 +86,7 @@ def impact_intervals(rows: Iterable[Mapping[str, Any]], *, title: str, field: st
                 "mark": {"type": "rule", "color": "#90a4ae"},
                 "encoding": {
                     "y": y,
-                    "x": {"field": "low", "type": "quantitative", "title": "points"},
+                    "x": {"field": "low", "type": "quantitative", "title": "NRR points against expected"},
                     "x2": {"field": "high"},
                 },
             },
@@ -90,7 +95,12 @@ def impact_intervals(rows: Iterable[Mapping[str, Any]], *, title: str, field: st
                 "encoding": {
                     "y": y,
                     "x": {"field": "diff", "type": "quantitative"},
-                    "color": {"field": "verdict", "type": "nominal", "legend": top_legend(columns=2)},
+                    "color": {
+                        "field": "verdict",
+                        "type": "nominal",
+                        "legend": top_legend(columns=2),
+                        "scale": {"domain": list(VERDICT_COLORS), "range": list(VERDICT_COLORS.values())},
+                    },
                     "tooltip": tooltip,
                 },
             },

@@ -42,6 +42,7 @@ PAGES = (
     "rum",
     "health",
     "attribution",
+    "impact",
     "account",
     "definitions",
 )
@@ -50,7 +51,7 @@ STATIC = Path(__file__).parent / "static"
 
 def _warm_steps(store: Store) -> list[Any]:
     """The frames behind the default pages, computed in the background when the server starts."""
-    from .pages import accounts, attribution, book, churn, health, overview, retention, rum, signals
+    from .pages import accounts, attribution, book, churn, health, impact, overview, retention, rum, signals
 
     return [
         store.headline,
@@ -63,6 +64,7 @@ def _warm_steps(store: Store) -> list[Any]:
         *rum.warm(store),
         *health.warm(store),
         *attribution.warm(store),
+        *impact.warm(store),
     ]
 
 

@@ -441,11 +441,14 @@ class Store:
 
         return self.memo("health", compute)
 
-    def background(self, key: Any, compute: Callable[[], T]) -> tuple[str, T | None, str | None]:
+    def background(self, key: Any, compute: Callable[[], T], *, wait: bool = False) -> tuple[str, T | None, str | None]:
         """A slow value computed once, in a background thread: ("ready", value, None) when done,
         ("computing", None, None) meanwhile (the first call starts it), ("failed", None, message)
         when the library refused (a RevbookError, e.g. too little history), ("error", None, message)
-        when it raised anything else (a bug: the page says so rather than wait forever)."""
+        when it raised anything else (a bug: the page says so rather than wait forever).
+        ``wait=True`` (the warm-up) computes it in the calling thread instead."""
+        if wait and self._claim(key):
+            self._run(key, compute)
         state = self._cache.get(("bg", key))
         if state is not None:
             return state  # type: ignore[no-any-return]
@@ -481,7 +484,4 @@ class Store:
 
             return backtest(self.ws, horizon_days=horizon)
 
-        key = ("backtest", horizon)
-        if wait and self._claim(key):
-            self._run(key, compute)
-        return self.background(key, compute)
+        return self.background(("backtest", horizon), compute, wait=wait)
