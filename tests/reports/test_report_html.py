@@ -35,6 +35,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list, 
             "per_csm": ws.attribution_summary(window=12, by="csm").to_pylist(),
             "sentence": ws.concentration().to_pylist()[0]["sentence"],
             "alerts": [a.sentence for a in ws.concentration_alerts()],
+            "csm": ws.csm_impact().to_pylist(),
+            "book": ws.book_change().to_pylist(),
         }
         return path, ws.headline(), ws.retention(by="segment").to_pylist(), ws.check().to_pylist(), impact
 
@@ -74,6 +76,11 @@ def test_report_says_who_moved_the_number(report: tuple) -> None:
     for r in impact["per_csm"]:
         name = r["csm_name"] or "unassigned"
         assert f"{name} {r['start_accounts']:,} {pct(r['nrr'])} {pct(r['nrr_without_product'])}" in text
+    assert impact["csm"]
+    for r in impact["csm"]:
+        assert f"{r['owner_name']} {r['accounts']:,} {pct(r['actual_nrr'])} {pct(r['expected_nrr'])}" in text
+    for b in impact["book"]:
+        assert f"{money(b['start_arr'])} {money(b['new_arr'])} {money(b['transferred_in_arr'])}" in text
 
 
 def test_report_warns_beside_its_headline_and_marks_the_partial_month(report: tuple) -> None:

@@ -101,6 +101,10 @@ def report_context(ws: Workspace) -> dict[str, Any]:
     specs["attribution"] = impact_charts.attribution_bars(
         impact["classes"], currency=currency, title="Expansion ARR by source, trailing 12 months"
     )
+    if impact["csm"]:
+        specs["csm_impact"] = impact_charts.impact_intervals(
+            impact["csm"], title="NRR against what each book's risk predicted"
+        )
     churn = churn_context(ws)
     if churn:
         specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
@@ -136,7 +140,20 @@ def impact_context(ws: Workspace) -> dict[str, Any]:
         for c in sorted(CLASSES, key=lambda c: -(total[f"{c}_arr"] or 0))
     ]
     book = ws.concentration().to_pylist()
+    from ..errors import RevbookError
+    from ..impact.csm import method_text
+
+    try:
+        csm = sorted(ws.csm_impact().to_pylist(), key=lambda r: (r["rank_adjusted"] is None, r["rank_adjusted"] or 0))
+    except RevbookError as exc:  # too little history for a window: the section says why
+        csm, csm_problem = [], str(exc)
+    else:
+        csm_problem = None
     return {
+        "csm": csm,
+        "csm_problem": csm_problem,
+        "method": method_text(ws.config.csm_impact),
+        "book_change": ws.book_change().to_pylist(),
         "attribution": total,
         "classes": classes,
         "per_csm": sorted(per_csm, key=lambda r: -(r["gross_expansion_arr"] or 0)),
