@@ -143,12 +143,11 @@ def impact_context(ws: Workspace) -> dict[str, Any]:
     from ..errors import RevbookError
     from ..impact.csm import method_text
 
+    csm_problem: str | None = None
     try:
         csm = sorted(ws.csm_impact().to_pylist(), key=lambda r: (r["rank_adjusted"] is None, r["rank_adjusted"] or 0))
     except RevbookError as exc:  # too little history for a window: the section says why
         csm, csm_problem = [], str(exc)
-    else:
-        csm_problem = None
     return {
         "csm": csm,
         "csm_problem": csm_problem,
