@@ -55,7 +55,9 @@ def _row_of(sheet, column: int, value: object, start: int = FIRST_ROW) -> int:
 
 def test_sheets_and_derived_figures_are_formulas(written: Path, ws: Workspace):
     wb = load_workbook(written)
-    assert wb.sheetnames == ["README", "Checks", "Waterfall", "Retention", "MRR by account", "Accounts", "Definitions"]
+    assert wb.sheetnames == [
+        "README", "Checks", "Waterfall", "Retention", "Book change", "MRR by account", "Accounts", "Definitions"
+    ]  # fmt: skip
     wf = wb["Waterfall"]
     periods = [r["period"] for r in ws.movements().to_pylist()][-MONTHS:]
     assert [wf.cell(FIRST_ROW + i, 1).value for i in range(MONTHS)] == periods
@@ -134,8 +136,10 @@ def test_every_check_passes(recalculated: Path):
     assert len(results) > 500
     failing = [r for r in results if r[1] != "PASS"]
     assert not failing, failing[:10]
-    families = {name.split(" 20")[0] for name, _ in results[1:]}
-    assert families == {"Waterfall", "Identity", "MRR by account", "Retention"}
+    known = ("Waterfall", "Identity", "MRR by account", "Retention", "Book change")
+    families = {next((f for f in known if name.startswith(f"{f} ")), name) for name, _ in results[1:]}
+    assert families == set(known)
+    assert sum(name.startswith("Book change ") for name, _ in results) >= 5  # one identity per CSM
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import ConfigError, WorkbookError
+from .book import book_sheet
 from .facts import SHEETS, WINDOWS, Check, collect
 from .guide import checks_sheet, definitions_sheet, readme_sheet
 from .libreoffice import check_results, recalculate
@@ -69,6 +70,7 @@ def write_workbook(ws: Workspace, path: str | Path | None = None, *, months: int
         waterfall_sheet(wb, facts, checks)
         last_grid_row = grid_sheet(wb, facts, blocks, checks)
         retention_sheet(wb, facts, last_grid_row, checks)
+        book_sheet(wb, facts, checks)
         checks_sheet(wb, facts, checks)
         definitions_sheet(wb)
         readme_sheet(wb, facts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ MAX_SHEET_ROWS = 1_048_576
 #: the ratio tolerance of the Checks sheet (money is compared to the cent, counts exactly)
 RATIO_TOLERANCE = 1e-9
 
-SHEETS = ("README", "Checks", "Waterfall", "Retention", "MRR by account", "Accounts", "Definitions")
+SHEETS = ("README", "Checks", "Waterfall", "Retention", "Book change", "MRR by account", "Accounts", "Definitions")
 
 # the first row of data on the Accounts, Waterfall, Retention and Checks sheets (title, note, blank, header)
 HEADER_ROW = 4
@@ -62,6 +62,7 @@ class Facts:
     mrr: dict[str, dict[str, Any]]  # period -> ws.mrr() row
     movements: dict[str, dict[str, Any]]  # period -> ws.movements() row
     retention: dict[tuple[int, str], dict[str, Any]]  # (window, period) -> ws.retention() row
+    book: list[dict[str, Any]] = field(default_factory=list)  # ws.book_change() rows: each CSM's year
 
 
 def collect(ws: Workspace, months: int) -> Facts:
@@ -103,7 +104,16 @@ def collect(ws: Workspace, months: int) -> Facts:
         mrr={str(r["period"]): r for r in mrr},
         movements={str(r["period"]): r for r in ws.movements().to_pylist()},
         retention={(int(r["window_months"]), str(r["period"])): r for r in ws.retention(window=WINDOWS).to_pylist()},
+        book=_book(ws),
     )
+
+
+def _book(ws: Workspace) -> list[dict[str, Any]]:
+    """Each CSM's book over the year to the as-of date; none when the workspace cannot say (no owners)."""
+    try:
+        return ws.book_change().to_pylist()
+    except RevbookError:
+        return []
 
 
 def num(value: Decimal | float | int | None) -> float | int | None:

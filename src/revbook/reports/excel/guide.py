@@ -128,6 +128,8 @@ SHEET_NOTES = {
     "over Accounts, with the identity column and the engine's figures beside.",
     "Retention": "NRR, GRR and logo retention over 1, 3 and 12-month windows: formulas over two columns of "
     "MRR by account.",
+    "Book change": "Each CSM's book over the year: revbook's figures as facts, the end added up from its parts "
+    "(the identity must be 0), and the part of the change that is not growth of the accounts held.",
     "MRR by account": "Accounts x periods of end MRR (SUMIFS over Accounts), totals per period on top.",
     "Accounts": "The facts: one row per account and period, values from the engine (not formulas).",
     "Definitions": "What each figure means (docs/definitions.md).",
