@@ -18,6 +18,7 @@ from .catalogue import CatalogueSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
+from .saves import SavesSettings
 from .survival import SurvivalSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "template"]
@@ -31,6 +32,7 @@ SETTINGS: dict[str, Any] = {
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
     "survival": SurvivalSettings,
+    "saves": SavesSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -106,6 +108,8 @@ class Config:
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
+    #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
+    saves: SavesSettings = field(default_factory=SavesSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
