@@ -12,7 +12,7 @@ import sys
 from .app import app
 
 #: the command groups, in the order `revbook --help` lists their commands
-GROUPS = ("setup", "metrics", "surfaces", "survival", "insights", "cs", "catalogue")
+GROUPS = ("setup", "metrics", "surfaces", "survival", "insights", "cs", "catalogue", "saves")
 
 for _group in GROUPS:
     importlib.import_module(f"{__name__}.{_group}")
