@@ -45,6 +45,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "catalogue": ("catalogue",),
     "catalogue renewal": ("catalogue", "renewal_rate"),
     "reasons classify": ("reasons", "classify"),
+    "saves": ("saves", "--start", "2025-06-01", "--end", "2025-10-31"),
+    "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}
