@@ -289,3 +289,27 @@ def test_a_fact_dated_after_the_flag_does_not_change_its_probability(tables, cle
         assert got[account]["base_rate"] == target["base_rate"]
     finally:
         leaked.close()
+
+
+def test_the_command_prints_the_saves_and_checks_the_verdict(company):
+    import csv as csv_module
+    import io
+
+    from typer.testing import CliRunner
+
+    from revbook.cli import app
+
+    company.close()
+    where = ["-w", str(company.path), "--as-of", AS_OF.isoformat(), "--start", "2024-01-01"]
+    runner = CliRunner(env={"COLUMNS": "120"})
+    csv = runner.invoke(app, ["saves", *where, "--format", "csv"], catch_exceptions=False)
+    assert csv.exit_code == 0, csv.output
+    rows = list(csv_module.DictReader(io.StringIO(csv.stdout)))
+    # three claimed saves; a book of six accounts is too little data for a model: each is uncertain
+    assert sorted(r["account_id"] for r in rows) == ["A", "C", "F"]
+    assert all(r["verdict"] == "uncertain" and r["reason"].startswith("too little data") for r in rows)
+    assert [r["owner"] for r in rows if r["account_id"] == "A"] == ["P1"]
+    table = runner.invoke(app, ["saves", *where, "--summary"], catch_exceptions=False)
+    assert table.exit_code == 0 and "uncertain" in table.stdout and "P1" in table.stdout
+    bad = runner.invoke(app, ["saves", *where, "--verdict", "hollow"])
+    assert bad.exit_code == 2 and "unknown verdict 'hollow'" in bad.output
