@@ -246,6 +246,15 @@ def test_the_model_path_runs_on_the_sample_company(clean, clean_saves):
             assert p <= b
     # the probabilities tell the accounts apart: not one value for all
     assert len({r["churn_probability"] for r in clean_saves}) > len(clean_saves) // 2
+    # a segment the training months never saw has no base rate: too little data, said in words
+    first = clean_saves[0]
+    thin = model_scorer(clean, [(first["account_id"], first["flag_date"], "nowhere")])[0]
+    assert thin.probability == pytest.approx(first["churn_probability"], abs=5e-5) and thin.base_rate is None
+    assert thin.note.startswith("too little data: the segment 'nowhere' had 0 paying account-months")
+    assert verdict(thin, s)[0] == "uncertain"
+    # before the first payment, no month end has a known outcome: no model
+    early = model_scorer(clean, [(first["account_id"], D(2022, 1, 15), first["segment"])])[0]
+    assert early.probability is None and early.note.startswith("too little data: 0 month ends")
 
 
 def _plant_future(tables: dict[str, pa.Table], account: str, day: D) -> dict[str, pa.Table]:

@@ -195,21 +195,30 @@ def model_scorer(store: Store, episodes: Sequence[tuple[str, dt.date, str]]) -> 
     settings = store.config.saves
     horizon, kind = settings.horizon_days, settings.model
     feats = features_on(store, sorted({d for _, d, _ in episodes}))
+    # one predict per (model, flag date): the rows of that date's features the episodes ask for
+    wanted: dict[tuple[dt.date, dt.date], list[int]] = {}
+    for i, (_, day, _) in enumerate(episodes):
+        wanted.setdefault((month_end_on_or_before(day), day), []).append(i)
+    probabilities: dict[int, float] = {}
+    for (month_end, day), idx in wanted.items():
+        model = _fit(store, month_end, horizon, kind)[0]
+        if model is None:
+            continue
+        t = feats[day]
+        position = {a: j for j, a in enumerate(t["account_id"].to_pylist())}
+        present = [i for i in idx if episodes[i][0] in position]
+        if present:
+            rows = t.take(pa.array([position[episodes[i][0]] for i in present], pa.int64()))
+            for i, p in zip(present, model.predict_proba(rows).tolist(), strict=True):
+                probabilities[i] = float(p)
     out: list[Score] = []
-    for account, day, segment in episodes:
-        model, by_segment, note = _fit(store, month_end_on_or_before(day), horizon, kind)
-        events, rows = by_segment.get(segment, (0, 0))
-        base = events / rows if rows else None
-        if rows < settings.min_segment_rows and not note:
+    for i, (_, day, segment) in enumerate(episodes):
+        _, by_segment, note = _fit(store, month_end_on_or_before(day), horizon, kind)  # kept: no refit
+        events, rows_n = by_segment.get(segment, (0, 0))
+        if rows_n < settings.min_segment_rows and not note:
             note = (
-                f"too little data: the segment '{segment}' had {rows} paying account-months in the model's "
+                f"too little data: the segment '{segment}' had {rows_n} paying account-months in the model's "
                 f"training months (min_segment_rows {settings.min_segment_rows})"
             )
-        probability = None
-        if model is not None:
-            t = feats[day]
-            row = t.filter(pc.equal(t["account_id"], account))
-            if row.num_rows:
-                probability = float(model.predict_proba(row)[0])
-        out.append(Score(probability, base, note))
+        out.append(Score(probabilities.get(i), events / rows_n if rows_n else None, note))
     return out
