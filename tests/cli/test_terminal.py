@@ -54,6 +54,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "csm book owner": ("csm", "--view", "book", "--owner", "P0003", "--start", "2026-01-01"),
     "csm": ("csm",),
     "csm capacity": ("csm", "--view", "capacity"),
+    "saves": ("saves", "--start", "2025-06-01", "--end", "2025-10-31"),
+    "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

@@ -23,6 +23,7 @@ GROUPS = (
     "catalogue",
     "attribution",
     "concentration",
+    "saves",
 )
 
 for _group in GROUPS:

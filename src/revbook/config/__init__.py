@@ -33,10 +33,10 @@ Every setting has a default, so a workspace works with no file at all::
     [signals.competitor]               # trigger-phrase rules in notes: override or extend the defaults
     add_patterns = ["\\bmoving to acme\\b"]
 
-    [lifecycle]  [health]  [rum]  [catalogue]  [survival]
-                                       # customer-success settings (docs/rum.md, docs/health.md and
-                                       # docs/definitions.md; every key in revbook.config.cs,
-                                       # .catalogue and .survival)
+    [lifecycle]  [health]  [rum]  [catalogue]  [survival]  [saves]
+                                       # customer-success settings (docs/rum.md, docs/health.md,
+                                       # docs/saves.md and docs/definitions.md; every key in
+                                       # revbook.config.cs, .catalogue, .survival and .saves)
     [attribution]                      # deal and touch windows of expansion attribution
                                        # (docs/attribution.md; every key in revbook.config.attribution)
 
@@ -47,7 +47,7 @@ Every setting has a default, so a workspace works with no file at all::
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
-[catalogue] and [survival] becomes a frozen settings object (``config.health`` is a
+[catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
 (:class:`ReasonOverride`, :class:`SignalOverride`), and an unknown key anywhere is a ConfigError naming the key, its
 section and the nearest valid key.
@@ -71,6 +71,7 @@ from .core import (
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
+from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "GRAINS",
     "HEALTH_COMPONENTS",
     "POLARITIES",
+    "SAVE_MODELS",
     "SPELLS",
     "CatalogueSettings",
     "ConcentrationSettings",
@@ -89,6 +91,7 @@ __all__ = [
     "ReadOptions",
     "ReasonOverride",
     "RumSettings",
+    "SavesSettings",
     "SignalOverride",
     "SourceConfig",
     "SurvivalSettings",

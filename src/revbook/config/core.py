@@ -21,6 +21,7 @@ from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
+from .saves import SavesSettings
 from .survival import SurvivalSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "template"]
@@ -37,6 +38,7 @@ SETTINGS: dict[str, Any] = {
     "attribution": AttributionSettings,
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
+    "saves": SavesSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -118,6 +120,8 @@ class Config:
     concentration: ConcentrationSettings = field(default_factory=ConcentrationSettings)
     #: [csm_impact]: risk-adjusted CSM impact and capacity weights (revbook.impact.csm, revbook.impact.capacity)
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
+    #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
+    saves: SavesSettings = field(default_factory=SavesSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
