@@ -228,6 +228,20 @@ class Workspace(Store):
 
         return capacity(self, on=on, owner=owner)
 
+    def saves(
+        self,
+        *,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        owner: str | None = None,
+    ) -> Frame:
+        """Every claimed save (an at-risk episode that then renewed) with the churn probability the
+        health model would have given on its flag date, the segment's base rate, the verdict
+        (credible, never really at risk, uncertain) and the expected ARR saved (docs/saves.md)."""
+        from .impact.saves import saves
+
+        return saves(self, start=start, end=end, owner=owner)
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .quality import run_checks

@@ -135,3 +135,24 @@ def test_one_csms_impact_in_words_with_the_arithmetic_of_their_book(app: Any, ws
     assert f"NRR {pct(row['actual_nrr'])} by {row['window_end']} against {pct(row['expected_nrr'])} expected" in page
     assert f"{book['arithmetic']}." in page
     assert get(app, "/impact?csm=NOPE").status_code == 404
+
+
+def test_impact_page_verifies_the_claimed_saves(app: Any, ws: Workspace) -> None:
+    from revbook.impact.saves import saves_summary
+
+    frame = ws.saves()
+    summary = {r["verdict"]: r for r in saves_summary(frame).to_pylist() if r["owner"] == "all"}
+    deadline_page = wait_for(app, "/impact")
+    import time
+
+    end = time.monotonic() + 180
+    while "Scoring every claimed save" in deadline_page.text and time.monotonic() < end:
+        time.sleep(1)
+        deadline_page = get(app, "/impact")
+    page = text_of(deadline_page.text)
+    assert "Saves, verified" in page and frame.to_arrow().num_rows > 0
+    for verdict, label in (("credible", "credible"), ("never_at_risk", "never at risk"), ("uncertain", "uncertain")):
+        r = summary[verdict]
+        assert f"{label} {r['saves']:,} {money(r['arr'])} {money(r['expected_arr_saved'])}" in page
+    newest = max(frame.to_pylist(), key=lambda r: r["flag_date"])
+    assert f"{newest['flag_date']} {newest['account_id']}" in page
