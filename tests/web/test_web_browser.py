@@ -117,6 +117,8 @@ def charts_rendered(page: Any) -> int:
         ("rum", "/rum", 1),
         ("rum-team-cell", "/rum?team=Enterprise&stage=adoption&risk=medium#list", 1),
         ("health-red", "/health?band=red#worst", 2),
+        ("attribution", "/attribution", 1),
+        ("attribution-csm-product", "/attribution?csm=P0001&attribution=product#rows", 1),
     ],
 )
 def test_every_page_loads_without_errors(
@@ -271,6 +273,8 @@ def test_rum_and_health_pages_draw_their_charts_and_lead_to_accounts(server: str
         ("definitions", "/definitions", 0),
         ("rum", "/rum", 1),
         ("signals", "/signals", 1),
+        ("attribution", "/attribution", 1),
+        ("impact", "/impact", 0),
         ("not-found", "/accounts/NO-SUCH-ACCOUNT", 0),
     ],
 )
@@ -305,3 +309,16 @@ def test_overview_warning_and_partial_month_in_the_browser(server: str, page: An
     assert page.url.endswith("#data_quality-overlapping_lines-subscriptions")
     assert page.locator("#data_quality-overlapping_lines-subscriptions").is_visible()
     assert page.errors == []
+
+
+def test_impact_page_in_the_browser(server: str, page: Any, tmp_path: Path) -> None:
+    """The Impact page says it is computing, reloads by itself, then draws each CSM's interval."""
+    page.goto(server + "/impact")
+    deadline = time.monotonic() + 180
+    while page.locator("text=Computing the expected retention").count() and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        page.goto(server + "/impact")
+    assert charts_rendered(page) >= 1
+    assert page.locator("table").first.locator("tbody tr").count() >= 3
+    assert page.errors == []
+    shoot(page, tmp_path, "impact")
