@@ -40,33 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["account_weights", "capacity"]
 
-_ROWS = "rb_capacity_rows"
-
-
-def _slices_on(store: Store, on: dt.date, ids: pa.Array | pa.ChunkedArray, dims: list[str]) -> pa.Table:
-    """The slice values (``dims``) of each account on ``on``, by the metrics' own slice rules."""
-    book = book_of(store)
-    n = len(ids)
-    book.engine.register(
-        _ROWS,
-        pa.table(
-            {
-                "account_id": ids,
-                "period": pa.array([0] * n, pa.int64()),
-                "period_end": pa.array([on] * n, pa.date32()),
-                "mrr": pa.array([0] * n, pa.int64()),
-            }
-        ),
-    )
-    sliced = None
-    try:
-        sliced = book.slices_of(_ROWS, dims)
-        return book.engine.arrow(f"SELECT account_id, {', '.join(dims)} FROM {sliced}")
-    finally:
-        for name in (_ROWS, *([sliced] if sliced else [])):
-            book.engine.drop(name)
-            book._built.discard(name)
-
 
 def _products_and_escalations(store: Store, on: dt.date) -> pa.Table:
     """Per account paying on ``on``: running products (distinct products of its paid lines active
@@ -97,7 +70,7 @@ def account_weights(store: Store, *, on: dt.date | str | None = None, owner: str
     feats = features(store, [day])
     ids = feats["account_id"]
     band = score_table(feats, store.config.health)["band"]
-    sl = _slices_on(store, day, ids, ["segment", "owner", "owner_name", "team"])
+    sl = book_of(store).slices_at(ids, day, ["segment", "owner", "owner_name", "team"])
     pe = _products_and_escalations(store, day)
     at_sl, at_pe = pc.index_in(ids, sl["account_id"]), pc.index_in(ids, pe["account_id"])
 

@@ -104,29 +104,12 @@ def _labels_on(store: Store, dates: Sequence[dt.date], horizon: int) -> dict[dt.
 
 def slices_on(store: Store, pairs: Sequence[tuple[str, dt.date]], dims: Sequence[str]) -> list[dict[str, str]]:
     """Each (account, date)'s slice values on that date, as the metrics' slices read them
-    (:meth:`revbook.metrics.book.Book.slices_of`: owners and account_history valid on the date)."""
-    book = book_of(store)
-    rows = "rb_saves_slice_rows"
-    book.engine.register(
-        rows,
-        pa.table(
-            {
-                "account_id": pa.array([a for a, _ in pairs], pa.string()),
-                "period": pa.array(range(len(pairs)), pa.int64()),
-                "period_end": pa.array([d for _, d in pairs], pa.date32()),
-                "mrr": pa.array([0] * len(pairs), pa.int64()),
-            }
-        ),
-    )
-    sliced = None
-    try:
-        sliced = book.slices_of(rows, list(dims))
-        got = book.engine.arrow(f"SELECT period, {', '.join(dims)} FROM {sliced} ORDER BY period").to_pylist()
-    finally:
-        for name in (rows, *([sliced] if sliced else [])):
-            book.engine.drop(name)
-            book._built.discard(name)
-    return [{d: str(r[d]) for d in dims} for r in got]
+    (:meth:`revbook.metrics.book.Book.slices_at`: owners and account_history valid on the date)."""
+    if not pairs:
+        return []
+    got = book_of(store).slices_at([a for a, _ in pairs], pa.array([d for _, d in pairs], pa.date32()), dims)
+    columns = [got[d].to_pylist() for d in dims]
+    return [{d: str(v) for d, v in zip(dims, vals, strict=True)} for vals in zip(*columns, strict=True)]
 
 
 def _segments_on(store: Store, dates: Sequence[dt.date]) -> dict[dt.date, dict[str, str]]:

@@ -281,6 +281,44 @@ class Book:
         self._built.add(name)
         return name
 
+    def slices_at(
+        self,
+        account_ids: pa.Array | pa.ChunkedArray | Sequence[str],
+        dates: pa.Array | pa.ChunkedArray | Sequence[dt.date] | dt.date,
+        dims: Sequence[str],
+    ) -> pa.Table:
+        """The slice values ``dims`` of each (account, date) pair on its date, by the rules of
+        :meth:`slices_of` (owners and account_history valid then): one row per pair, in order
+        (account_id, period_end, *dims). ``dates``: one per account, or one date for all. The
+        tables it builds are dropped before it returns."""
+        ids = account_ids if isinstance(account_ids, pa.Array | pa.ChunkedArray) else pa.array(account_ids, pa.string())
+        n = len(ids)
+        days = pa.array([dates] * n, pa.date32()) if isinstance(dates, dt.date) else dates
+        rows = "rb_slices_at_rows"
+        self.engine.register(
+            rows,
+            pa.table(
+                {
+                    "account_id": ids,
+                    "period": pa.array(range(n), pa.int64()),
+                    "period_end": days if isinstance(days, pa.Array | pa.ChunkedArray) else pa.array(days, pa.date32()),
+                    "mrr": pa.array([0] * n, pa.int64()),
+                }
+            ),
+        )
+        sliced = None
+        try:
+            sliced = self.slices_of(rows, list(dims))
+            cols = "".join(f", s.{d}" for d in dims)
+            return self.engine.arrow(
+                f"SELECT r.account_id, r.period_end{cols} FROM {rows} r JOIN {sliced} s ON s.period = r.period "
+                "ORDER BY r.period"
+            )
+        finally:
+            for name in (rows, *([sliced] if sliced else [])):
+                self.engine.drop(name)
+                self._built.discard(name)
+
     @staticmethod
     def _latest(alias: str, snap: str, source: str, on: str, order: str, value: str) -> str:
         """A join to the latest row of ``source`` valid at each snapshot row's date."""

@@ -59,34 +59,12 @@ def _exact_arr(mrr: pa.Array | pa.ChunkedArray, minor_units: int) -> pa.Array:
 
 def _owners_on(ws: Store, on: dt.date, account_ids: pa.Array | pa.ChunkedArray) -> pa.Table:
     """The CSM (owner, owner_name, team) of each account on ``on``, as the metrics' owner slice
-    reads it (:meth:`Book.slices_of`: the same rule for overlapping assignments); accounts with no
+    reads it (:meth:`Book.slices_at`: the same rule for overlapping assignments); accounts with no
     CSM are left out."""
     from ..metrics.book import UNASSIGNED
 
-    book = book_of(ws)
-    n = len(account_ids)
-    rows = "rb_rum_owner_rows"
-    book.engine.register(
-        rows,
-        pa.table(
-            {
-                "account_id": account_ids,
-                "period": pa.array([0] * n, pa.int64()),
-                "period_end": pa.array([on] * n, pa.date32()),
-                "mrr": pa.array([0] * n, pa.int64()),
-            }
-        ),
-    )
-    sliced = None
-    try:
-        sliced = book.slices_of(rows, ["owner", "owner_name", "team"])
-        return book.engine.arrow(
-            f"SELECT account_id, owner, owner_name, team FROM {sliced} WHERE owner <> '{UNASSIGNED}'"
-        )
-    finally:
-        for name in (rows, *([sliced] if sliced else [])):
-            book.engine.drop(name)
-            book._built.discard(name)
+    sl = book_of(ws).slices_at(account_ids, on, ["owner", "owner_name", "team"])
+    return sl.select(["account_id", "owner", "owner_name", "team"]).filter(pc.not_equal(sl["owner"], UNASSIGNED))
 
 
 def accounts(ws: Store, on: dt.date | str | None = None, *, expected: bool = True) -> Frame:
