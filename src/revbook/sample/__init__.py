@@ -72,6 +72,7 @@ from .activity import ACTIVITY_TABLES
 from .company import TABLE_BUILDERS, TEXT_TABLES, generate, labels, write
 from .settings import SEGMENTS, SampleConfig
 from .simulation import Book, build
+from .truth import Truths, truths
 
 __all__ = [
     "ACTIVITY_TABLES",
@@ -80,8 +81,10 @@ __all__ = [
     "TEXT_TABLES",
     "Book",
     "SampleConfig",
+    "Truths",
     "build",
     "generate",
     "labels",
+    "truths",
     "write",
 ]
