@@ -20,9 +20,11 @@ usage, opportunities) read it, and :func:`revbook.sample.truths` reports it.
 - **CSM books** at ``csm_window_days`` before as_of, of accounts paying then for 180 days or more:
   the flattered CSM (Enterprise team) gets the enterprise accounts whose traits and contract look
   safest (annual or multi-year, high utilisation, few cases), not chosen by outcome; the strong CSM
-  (Mid-Market) the riskiest-looking mid-market accounts, 85% of them ones that kept their revenue
-  through the window; the weak CSM (Mid-Market) average-looking ones, 45% of them ones that lost
-  revenue (churned or contracted). Each gets about a CSM's usual book.
+  (Mid-Market) the riskiest-looking mid-market accounts (the riskiest quarter), ``strong_kept_share`` of
+  them ones that kept all their revenue through the window (no churn, no contraction), the rest ones
+  that churned; the weak CSM (Mid-Market) the others (they look average or safer),
+  ``weak_kept_share`` of them ones that did not churn, the rest ones that did. Each gets about a
+  CSM's usual book (the segment's accounts paying at the window start over the team's CSMs).
 """
 
 from __future__ import annotations
@@ -246,14 +248,15 @@ def _books(book: Book, rng: np.random.Generator, ev: tuple[np.ndarray, ...]) -> 
     multi[ln["acct"][core]] = (ln["ce"][core] != NULL) & (ln["ce"][core] - ln["start"][core] > 400)
     looks = tr.risk + 1.0 * monthly - 0.7 * multi  # how risky the account looks at the window start
     ev_acct, ev_day, ev_kind = ev[0], ev[1], ev[2]
-    lost = np.zeros(book.n, bool)
-    hit = (ev_day > w) & ((ev_kind == CHURN) | (ev_kind == CONTRACTION))
-    lost[ev_acct[hit]] = True
-    lost |= ~book.active
+    # outcomes over the window: churned (left, or not paying at as_of); lost revenue (churned or contracted)
+    churned = ~book.active.copy()
+    churned[ev_acct[(ev_day > w) & (ev_kind == CHURN)]] = True
+    lost = churned.copy()
+    lost[ev_acct[(ev_day > w) & (ev_kind == CONTRACTION)]] = True
     books: dict[str, np.ndarray] = {}
 
     def book_size(seg: int) -> int:
-        return max(5, round(int((cand & (book.segment == seg)).sum()) / max(int(sizes[seg]), 1)))
+        return max(5, round(int((paying & (book.segment == seg)).sum()) / max(int(sizes[seg]), 1)))
 
     if sizes[2] >= 2:
         ent = np.flatnonzero(cand & (book.segment == 2) & ~monthly)
@@ -261,13 +264,12 @@ def _books(book: Book, rng: np.random.Generator, ev: tuple[np.ndarray, ...]) -> 
     if sizes[1] >= 2:
         mm = np.flatnonzero(cand & (book.segment == 1))
         ranked = mm[np.argsort(-looks[mm], kind="stable")]
-        risky = ranked[: max(1, int(0.4 * len(ranked)))]
+        risky = ranked[: max(1, int(0.25 * len(ranked)))]
         k = book_size(1)
-        books["strong"] = _mix(rng, risky[~lost[risky]], risky[lost[risky]], k, 0.85)
+        books["strong"] = _mix(rng, risky[~lost[risky]], risky[churned[risky]], k, cfg.strong_kept_share)
         if cfg.plant_weak_csm and sizes[1] >= 3:
-            rest = ranked[int(0.4 * len(ranked)) :]
-            rest = rest[~np.isin(rest, books["strong"])]
-            books["weak"] = _mix(rng, rest[~lost[rest]], rest[lost[rest]], k, 0.55)
+            rest = ranked[int(0.25 * len(ranked)) :]
+            books["weak"] = _mix(rng, rest[~churned[rest]], rest[churned[rest]], k, cfg.weak_kept_share)
     return w, books
 
 

@@ -103,7 +103,7 @@ class SampleConfig:
     #: account traits drawn before the lives (revbook.sample.traits): churn and contraction odds
     #: multiply by exp(trait_risk x z) for an account z standard deviations riskier by its seat
     #: utilisation (lower) and its support load (higher), so both predict retention
-    trait_risk: float = 0.6
+    trait_risk: float = 0.8
     #: expansion sources: share of smb seat / add-on additions that are self-serve (no opportunity,
     #: no touch in the 60 days before), of the other non-usage rises sourced by the CSM (else the AE)
     self_serve_share: float = 0.4
@@ -121,6 +121,9 @@ class SampleConfig:
     #: an easy book, a strong one with a hard book that retains, a weak one (plant_weak_csm)
     csm_window_days: int = 365
     plant_weak_csm: bool = True
+    #: of the strong CSM's book, the share that kept all revenue; of the weak CSM's, that did not churn
+    strong_kept_share: float = 0.95
+    weak_kept_share: float = 0.5
     #: build the customer-success tables (usage, tickets, activities, milestones, surveys,
     #: opportunities; what is planted in them: :mod:`revbook.sample.activity`)
     activity: bool = True
