@@ -124,7 +124,8 @@ def _hand_over(
     )
     end = np.where(head, w, end)
     # spells of other accounts the planted CSMs hold at w: from w with a peer
-    theirs = ~mine & covers & np.isin(c, planted)
+    theirs = ~mine & (d <= w) & ((end == NULL) | (end > w)) & np.isin(c, planted)
+    keep &= ~(theirs & (d == w))  # a spell starting on w moves whole
     team_of = np.empty(len(st.leave), np.int64)
     for t, members in enumerate(st.team_csms):
         team_of[members] = t
