@@ -10,22 +10,26 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
   the running month, holding that month's count): ``active_users`` against the licensed seats of
   the per-seat lines (utilisation around 55-80%), ``actions`` (about 20-40 per active user) and the
   key features ``feature_reports``, ``feature_automations``, ``feature_integrations`` from the month
-  each is adopted. Planted:
+  each is adopted. Utilisation follows the account's trait (:mod:`revbook.sample.traits`), which
+  shapes its churn odds. Planted:
 
   * usage declines in the four months before a churn (to about 40% of its level in the churn month)
     and by about 20% in the three months before a contraction;
   * seat utilisation near or above the licence (92-105%) in the three months before a seat
     expansion, so utilisation near the licence precedes expansion;
-  * accounts that later stay adopt more key features, and sooner.
+  * accounts that later stay adopt more key features, and sooner;
+  * before each credible save (:mod:`revbook.sample.plants`) usage falls to 70%, 55% and 45% of its
+    level over the three months before the save's month and recovers (75%, 95%) after it.
 
 - **milestones** ``kickoff``, ``go_live`` (the onboarding milestones) and ``first_value`` (the value
   milestone of time to value), counted from the first paid day. Onboarding is slow (go-live after
   60-150 days instead of 20-45) for 60% of the accounts that churn within their first year of paying
   and 20% of the others: **slow onboarding predicts lower retention**. Milestones after the as-of
   date, or after the account left, are not recorded.
-- **tickets**: a base rate per paying month by segment (0.3 / 0.8 / 2.0), 5% escalated; **one to
-  three tickets, 80% escalated and high priority, 15-90 days before each contraction**, and a couple
-  before a churn (30% escalated). Escalated cases take longer to close and get lower CSAT. Cases
+- **tickets**: a base rate per paying month by segment (0.3 / 0.8 / 2.0) times the account's support
+  trait, 5% escalated; **one to three tickets, 80% escalated and high priority, 15-90 days before
+  each contraction**, a couple before a churn (30% escalated), and one to three escalated ones 10-60
+  days before each credible save. Escalated cases take longer to close and get lower CSAT. Cases
   still open on the as-of date have no ``closed_at``.
 - **activities**: onboarding calls in the first two months; QBRs about quarterly for mid-market and
   enterprise accounts (60% of quarters held, 12% for smb); a renewal call 30-75 days before each
@@ -33,16 +37,18 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
   that then renewed and 10% of those that did not; exec sponsor meetings twice a year for enterprise
   (less often for the accounts that later churn); **a QBR 20-60 days before 75% of mid-market seat
   expansions but only 30% of enterprise and 5% of smb ones**, so QBRs are followed by expansion more
-  often in mid-market (outcome ``expansion_discussed``).
+  often in mid-market (outcome ``expansion_discussed``); a ``save_play`` (outcome ``saved``) on each
+  planted save; **no activity at all in the 60 days up to a self-serve expansion**.
 - **surveys**: NPS from about 8% of paying accounts a month, around 8 but around 5 in the six months
   before a churn, with noise enough that some promoters leave and some detractors stay
-  (satisfaction is not retention); CSAT after some tickets.
-- **opportunities**: a won expansion deal for each expansion (created 15-75 days before, closed on
-  the day, ``arr_delta`` the USD ARR change). **Expansions of the usage-priced line come from the
-  product with no CSM involved** (``source`` product, no ``owner_role``); smb seat expansions are
-  40% self-serve; the rest are sourced by the CSM (65%) or the AE. Some lost deals; open expansion
-  deals on about 10% of paying accounts and an open renewal deal for contracts ending within 120
-  days of the as-of date.
+  (satisfaction is not retention); a detractor's NPS (2-5) 10-45 days before each credible save;
+  CSAT after some tickets.
+- **opportunities**: a won expansion deal for each expansion sourced by a CSM or an AE
+  (:mod:`revbook.sample.plants`: ``owner_role`` and ``source`` csm or ae, ``arr_delta`` the USD ARR
+  of the rise, closed 0-21 days before it, created 15-75 days before that). **The product's
+  expansions (the usage-priced line grew) and the self-serve ones have no deal.** About one lost
+  deal for every four won; open expansion deals on about 10% of paying accounts and an open renewal
+  deal for contracts ending within 120 days of the as-of date.
 """
 
 from __future__ import annotations
