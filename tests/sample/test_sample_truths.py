@@ -73,7 +73,7 @@ def test_truths_are_deterministic_and_typed(truth: sample.Truths) -> None:
     assert truth.saves.column_names == ["account_id", "date", "credible"]
     assert set(truth.csms) == {"flattered", "strong", "weak"}
     assert len(set(truth.csms.values())) == 3
-    assert truth.window_start == CONFIG.as_of - dt.timedelta(days=CONFIG.csm_window_days)
+    assert truth.window_start == dt.date(2025, 10, 31)  # 12 months before the last month end, 2026-10-31
 
 
 def test_every_truth_expansion_is_a_rise_of_the_accounts_mrr_that_day(

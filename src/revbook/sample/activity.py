@@ -17,7 +17,8 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
     and by about 20% in the three months before a contraction;
   * seat utilisation near or above the licence (92-105%) in the three months before a seat
     expansion, so utilisation near the licence precedes expansion;
-  * accounts that later stay adopt more key features, and sooner;
+  * accounts that later stay adopt more key features, and sooner (the strong CSM's planted book
+    adopts as leavers do, the weak CSM's as stayers do);
   * before each credible save (:mod:`revbook.sample.plants`) usage falls to 70%, 55% and 45% of its
     level over the three months before the save's month and recovers (75%, 95%) after it.
 
@@ -121,8 +122,13 @@ def usage_table(book: Book, rng: np.random.Generator) -> pa.Table:
     util = np.where(pressure, rng.uniform(0.92, 1.05, n_rows), util) * decline
     users = np.maximum(np.round(g.seats * util), 0).astype(np.int64)
     actions = np.round(users * rng.uniform(20, 40, book.n)[g.acct] * rng.uniform(0.9, 1.1, n_rows)).astype(np.int64)
-    # key features: adopted some months after the first paid month (sooner, and more, for stayers)
+    # key features: adopted some months after the first paid month (sooner, and more, for stayers);
+    # the strong CSM's planted book adopts as leavers do and the weak one's as stayers do, so what
+    # their CSM changed is what the features do not foresee (revbook.sample.plants)
     stays = ~g.ever_churn
+    books = plan_of(book).books
+    stays[books.get("strong", [])] = False
+    stays[books.get("weak", [])] = True
     first_month = np.full(book.n, np.iinfo(np.int64).max)
     np.minimum.at(first_month, g.acct, g.month)
     acct_l, month_l, metric_l, value_l = [g.acct, g.acct], [g.month, g.month], [], [users, actions]

@@ -17,7 +17,8 @@ usage, opportunities) read it, and :func:`revbook.sample.truths` reports it.
   one to three escalated high-priority cases, an NPS of 2-5 and a cancellation requested on the line
   later renewed. Hollow: 90-200 days before the renewal of a healthy account (utilisation 70%+, a low
   case rate), nothing planted.
-- **CSM books** at ``csm_window_days`` before as_of, of accounts paying then for 180 days or more:
+- **CSM books** on the month end ``csm_window_months`` before the last month end on or before as_of
+  (revbook's CSM impact window), of accounts paying then for 180 days or more:
   the flattered CSM (Enterprise team) gets the enterprise accounts whose traits and contract look
   safest (annual or multi-year, high utilisation, few cases), not chosen by outcome; the strong CSM
   (Mid-Market) the riskiest-looking mid-market accounts (the riskiest quarter), ``strong_kept_share`` of
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._util import NULL, running_per_account
+from ._util import NULL, _month_of, _month_start, running_per_account
 from .events import CHURN, CONTRACTION, events
 from .settings import K_ADDON, K_CORE, K_SEATS, K_TRIAL, K_USAGE
 from .simulation import Book
@@ -223,6 +224,15 @@ def _saves(book: Book, rng: np.random.Generator, ev: tuple[np.ndarray, ...]) -> 
     return s_acct[o], s_day[o], credible[o], np.r_[renewal[c], renewal[h]][o], line[c], cancel_day
 
 
+def window(book: Book) -> tuple[int, int]:
+    """The CSM window: from the month end ``csm_window_months`` before the last month end on or
+    before as_of, to that month end (the default window of revbook's CSM impact)."""
+    as_of = np.array([book.as_of])
+    last = int(_month_start(_month_of(as_of + 1))[0]) - 1  # the last month end on or before as_of
+    start = int(_month_start(_month_of(np.array([last])) + 1 - book.config.csm_window_months)[0]) - 1
+    return start, last
+
+
 def _paying_on(book: Book, day: int) -> np.ndarray:
     ln = book.lines
     on = (ln["kind"] != K_TRIAL) & (ln["start"] <= day) & ((ln["end"] == NULL) | (ln["end"] > day))
@@ -233,7 +243,7 @@ def _paying_on(book: Book, day: int) -> np.ndarray:
 
 def _books(book: Book, rng: np.random.Generator, ev: tuple[np.ndarray, ...]) -> tuple[int, dict[str, np.ndarray]]:
     cfg, ln, tr = book.config, book.lines, book.traits
-    w = book.as_of - cfg.csm_window_days
+    w, end = window(book)
     sizes = team_sizes(book)
     paying = _paying_on(book, w)
     upgraded = np.zeros(book.n, bool)
@@ -249,10 +259,11 @@ def _books(book: Book, rng: np.random.Generator, ev: tuple[np.ndarray, ...]) -> 
     looks = tr.risk + 1.0 * monthly - 0.7 * multi  # how risky the account looks at the window start
     ev_acct, ev_day, ev_kind = ev[0], ev[1], ev[2]
     # outcomes over the window: churned (left, or not paying at as_of); lost revenue (churned or contracted)
-    churned = ~book.active.copy()
-    churned[ev_acct[(ev_day > w) & (ev_kind == CHURN)]] = True
+    inside = (ev_day > w) & (ev_day <= end)
+    churned = ~_paying_on(book, end)
+    churned[ev_acct[inside & (ev_kind == CHURN)]] = True
     lost = churned.copy()
-    lost[ev_acct[(ev_day > w) & (ev_kind == CONTRACTION)]] = True
+    lost[ev_acct[inside & (ev_kind == CONTRACTION)]] = True
     books: dict[str, np.ndarray] = {}
 
     def book_size(seg: int) -> int:

@@ -117,9 +117,10 @@ class SampleConfig:
     #: save_share of the accounts, credible_save_share of them on accounts really at risk
     save_share: float = 0.025
     credible_save_share: float = 0.6
-    #: CSM effects measured from a window start csm_window_days before as_of: a flattered CSM handed
+    #: CSM effects over the csm_window_months to the last month end on or before as_of (the books
+    #: change hands on the window's first month end): a flattered CSM handed
     #: an easy book, a strong one with a hard book that retains, a weak one (plant_weak_csm)
-    csm_window_days: int = 365
+    csm_window_months: int = 12
     plant_weak_csm: bool = True
     #: of the strong CSM's book, the share that kept all revenue; of the weak CSM's, that did not churn
     strong_kept_share: float = 0.95
