@@ -60,7 +60,7 @@ What is planted (for tests, demos and the known traps)
   load; churn and contraction odds rise with low utilisation and many cases (``trait_risk``), so the
   features at a date predict what follows.
 - who moved the number (:mod:`~revbook.sample.plants`, reported by :func:`truths`; docs/sample.md):
-  usage-line growth with no opportunity behind it (the product's: 40.3% of the last 12 months' gross
+  usage-line growth with no opportunity behind it (the product's: 40.6% of the last 12 months' gross
   expansion ARR on the demo), self-serve smb seat and add-on additions with no opportunity and no
   touch in the 60 days before, CSM- and AE-sourced expansions each with a won deal closed 0-21 days
   before; three whales (the largest enterprise accounts add 1.3-1.8x their seats seven months before
