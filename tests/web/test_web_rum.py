@@ -28,12 +28,16 @@ def money(v: float) -> str:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 accounts with the customer-success tables; the largest account's name has HTML in it."""
+    """300 accounts with the customer-success tables; the first account paying at the as-of date
+    (one with an open line) has HTML in its name."""
     out = tmp_path_factory.mktemp("rumweb")
     paths = dict(sample.write(out / "data", accounts=300))
     accounts = pq.read_table(paths["accounts"])
+    subs = pq.read_table(paths["subscriptions"]).to_pylist()
+    paying = {r["account_id"] for r in subs if r["end_date"] is None and not r["is_trial"]}
     names = accounts["name"].to_pylist()
-    names[0] = EVIL
+    first = next(i for i, a in enumerate(accounts["account_id"].to_pylist()) if a in paying)
+    names[first] = EVIL
     import pyarrow as pa
 
     accounts = accounts.set_column(accounts.schema.get_field_index("name"), "name", pa.array(names, pa.string()))
@@ -217,7 +221,7 @@ def test_too_little_history_is_said_clearly(tmp_path: Path) -> None:
 
 
 def test_names_are_escaped(app: Any, ws: Workspace, acc: list[dict[str, Any]]) -> None:
-    evil = ws.table("accounts").to_arrow().to_pylist()[0]["account_id"]
+    evil = next(a["account_id"] for a in ws.table("accounts").to_arrow().to_pylist() if a["name"] == EVIL)
     mine = next(a for a in acc if a["account_id"] == evil)
     urls = [f"/rum?stage={mine['stage']}", f"/accounts/{evil}", "/health"]
     if mine["stage"] == "renewal window":

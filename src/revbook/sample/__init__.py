@@ -16,7 +16,9 @@ What the sample contains
   large accounts carry much of NRR). Line kinds: the core plan (``per_seat``: unit_price per seat per
   billing period x quantity), a mid-term seat addition on annual contracts (a second per-seat line,
   folded into the core at renewal), one flat add-on product (``amount`` per billing period) and a
-  ``usage`` line (``mrr`` given, re-priced every quarter with an upward drift: product-led expansion).
+  ``usage`` line on 40% / 60% / 70% of the accounts (``mrr`` given, 20-70% of the seats' MRR at
+  signup, re-priced every quarter with an upward drift of 5.5% and a volatility of 15%:
+  product-led expansion).
   A change of seats or price ends a line and starts a new one the same day (``end_date`` exclusive);
   annual renewals re-issue every line with a new ``contract_end_date``; ongoing lines have a null
   ``end_date``.
@@ -54,6 +56,19 @@ What is planted (for tests, demos and the known traps)
   reassignments, and a move to the Mid-Market / Enterprise team when an account is upgraded.
 - dates: nothing after ``as_of`` except two forward-looking columns, ``subscriptions.contract_end_date``
   and ``invoices.service_end`` of a period billed before ``as_of`` that ends after it.
+- account traits (:mod:`~revbook.sample.traits`): each account's usual seat utilisation and support
+  load; churn and contraction odds rise with low utilisation and many cases (``trait_risk``), so the
+  features at a date predict what follows.
+- who moved the number (:mod:`~revbook.sample.plants`, reported by :func:`truths`; docs/sample.md):
+  usage-line growth with no opportunity behind it (the product's: 40.6% of the last 12 months' gross
+  expansion ARR on the demo), self-serve smb seat and add-on additions with no opportunity and no
+  touch in the 60 days before, CSM- and AE-sourced expansions each with a won deal closed 0-21 days
+  before; three whales (the largest enterprise accounts add 1.3-1.8x their seats seven months before
+  ``as_of``: NRR 109.8% on the demo, 102.7% without them, the top three expanders); save plays
+  (``save_play`` / ``saved``), 60% credible (usage dip, escalations, a detractor NPS, a cancellation
+  requested on the line then renewed) and 40% hollow (healthy accounts); a flattered CSM (an easy
+  enterprise book), a strong one (a hard mid-market book that kept its revenue) and a weak one,
+  handed their books a year before ``as_of``.
 
 Structure: :mod:`~revbook.sample.settings` holds :class:`SampleConfig` and the names;
 :mod:`~revbook.sample.simulation` lives the accounts' lives into a :class:`Book` (the per-account state,
@@ -63,7 +78,8 @@ finds the churns, contractions and expansions in those lines. Each table is one 
 (:mod:`~revbook.sample.tables`, :mod:`~revbook.sample.staff`, :mod:`~revbook.sample.text`,
 :mod:`~revbook.sample.activity`), called in order with its own child random generator, so a new
 table is one more function and one more entry there, and adding one does not change the tables
-before it.
+before it. The traits are drawn before the lives (seed, 3); the plants after them, from the book
+(seed, 4), cached on it and read by the tables that show them.
 """
 
 from __future__ import annotations
@@ -72,6 +88,7 @@ from .activity import ACTIVITY_TABLES
 from .company import TABLE_BUILDERS, TEXT_TABLES, generate, labels, write
 from .settings import SEGMENTS, SampleConfig
 from .simulation import Book, build
+from .truth import Truths, truths
 
 __all__ = [
     "ACTIVITY_TABLES",
@@ -80,8 +97,10 @@ __all__ = [
     "TEXT_TABLES",
     "Book",
     "SampleConfig",
+    "Truths",
     "build",
     "generate",
     "labels",
+    "truths",
     "write",
 ]

@@ -10,22 +10,27 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
   the running month, holding that month's count): ``active_users`` against the licensed seats of
   the per-seat lines (utilisation around 55-80%), ``actions`` (about 20-40 per active user) and the
   key features ``feature_reports``, ``feature_automations``, ``feature_integrations`` from the month
-  each is adopted. Planted:
+  each is adopted. Utilisation follows the account's trait (:mod:`revbook.sample.traits`), which
+  shapes its churn odds. Planted:
 
   * usage declines in the four months before a churn (to about 40% of its level in the churn month)
     and by about 20% in the three months before a contraction;
   * seat utilisation near or above the licence (92-105%) in the three months before a seat
     expansion, so utilisation near the licence precedes expansion;
-  * accounts that later stay adopt more key features, and sooner.
+  * accounts that later stay adopt more key features, and sooner (the strong CSM's planted book
+    adopts as leavers do, the weak CSM's as stayers do);
+  * before each credible save (:mod:`revbook.sample.plants`) usage falls to 70%, 55% and 45% of its
+    level over the three months before the save's month and recovers (75%, 95%) after it.
 
 - **milestones** ``kickoff``, ``go_live`` (the onboarding milestones) and ``first_value`` (the value
   milestone of time to value), counted from the first paid day. Onboarding is slow (go-live after
   60-150 days instead of 20-45) for 60% of the accounts that churn within their first year of paying
   and 20% of the others: **slow onboarding predicts lower retention**. Milestones after the as-of
   date, or after the account left, are not recorded.
-- **tickets**: a base rate per paying month by segment (0.3 / 0.8 / 2.0), 5% escalated; **one to
-  three tickets, 80% escalated and high priority, 15-90 days before each contraction**, and a couple
-  before a churn (30% escalated). Escalated cases take longer to close and get lower CSAT. Cases
+- **tickets**: a base rate per paying month by segment (0.3 / 0.8 / 2.0) times the account's support
+  trait, 5% escalated; **one to three tickets, 80% escalated and high priority, 15-90 days before
+  each contraction**, a couple before a churn (30% escalated), and one to three escalated ones 10-60
+  days before each credible save. Escalated cases take longer to close and get lower CSAT. Cases
   still open on the as-of date have no ``closed_at``.
 - **activities**: onboarding calls in the first two months; QBRs about quarterly for mid-market and
   enterprise accounts (60% of quarters held, 12% for smb); a renewal call 30-75 days before each
@@ -33,16 +38,18 @@ What is planted (tests check that revbook finds each; docs/health.md lists the f
   that then renewed and 10% of those that did not; exec sponsor meetings twice a year for enterprise
   (less often for the accounts that later churn); **a QBR 20-60 days before 75% of mid-market seat
   expansions but only 30% of enterprise and 5% of smb ones**, so QBRs are followed by expansion more
-  often in mid-market (outcome ``expansion_discussed``).
+  often in mid-market (outcome ``expansion_discussed``); a ``save_play`` (outcome ``saved``) on each
+  planted save; **no activity at all in the 60 days up to a self-serve expansion**.
 - **surveys**: NPS from about 8% of paying accounts a month, around 8 but around 5 in the six months
   before a churn, with noise enough that some promoters leave and some detractors stay
-  (satisfaction is not retention); CSAT after some tickets.
-- **opportunities**: a won expansion deal for each expansion (created 15-75 days before, closed on
-  the day, ``arr_delta`` the USD ARR change). **Expansions of the usage-priced line come from the
-  product with no CSM involved** (``source`` product, no ``owner_role``); smb seat expansions are
-  40% self-serve; the rest are sourced by the CSM (65%) or the AE. Some lost deals; open expansion
-  deals on about 10% of paying accounts and an open renewal deal for contracts ending within 120
-  days of the as-of date.
+  (satisfaction is not retention); a detractor's NPS (2-5) 10-45 days before each credible save;
+  CSAT after some tickets.
+- **opportunities**: a won expansion deal for each expansion sourced by a CSM or an AE
+  (:mod:`revbook.sample.plants`: ``owner_role`` and ``source`` csm or ae, ``arr_delta`` the USD ARR
+  of the rise, closed 0-21 days before it, created 15-75 days before that). **The product's
+  expansions (the usage-priced line grew) and the self-serve ones have no deal.** About one lost
+  deal for every four won; open expansion deals on about 10% of paying accounts and an open renewal
+  deal for contracts ending within 120 days of the as-of date.
 """
 
 from __future__ import annotations
@@ -50,9 +57,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ._util import NULL, _ids, _month_start
+from ._util import NULL, _ids, _month_of, _month_start
 from .events import CHURN, CONTRACTION, EXPANSION
 from .grid import _KEY, _dates, _decimals, _grid, _key, _month_end, _strings
+from .plants import S_AE, S_CSM, S_SELF, SOURCES, plan_of
 from .simulation import Book
 
 __all__ = [
@@ -71,6 +79,24 @@ FEATURES = ("reports", "automations", "integrations")
 MILESTONES = ("kickoff", "go_live", "first_value")
 ACTIVITY_TABLES = ("usage", "tickets", "activities", "milestones", "surveys", "opportunities")
 
+#: usage of a credible save's account by months from the save's month (-3 .. +2), a share of its level
+SAVE_DIP = (0.7, 0.55, 0.45, 0.5, 0.75, 0.95)
+
+
+def _rows(book: Book, acct: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid rows of (account, month) pairs, and which pairs have one."""
+    g = _grid(book)
+    k = _key(acct, month)
+    pos = np.searchsorted(g.key, k)
+    ok = (pos < len(g.key)) & (g.key[np.minimum(pos, len(g.key) - 1)] == k)
+    return pos[ok], ok
+
+
+def _credible_saves(book: Book) -> tuple[np.ndarray, np.ndarray]:
+    plan = plan_of(book)
+    return plan.s_acct[plan.s_credible], plan.s_day[plan.s_credible]
+
+
 # ----------------------------------------------------------------------------------------------
 # usage
 
@@ -78,21 +104,31 @@ ACTIVITY_TABLES = ("usage", "tickets", "activities", "milestones", "surveys", "o
 def usage_table(book: Book, rng: np.random.Generator) -> pa.Table:
     g = _grid(book)
     n_rows = len(g.acct)
-    base = np.clip(rng.beta(6, 3, book.n), 0.35, 0.9)[g.acct]
+    base = book.traits.utilisation[g.acct]
     util = base * rng.uniform(0.93, 1.07, n_rows)
     decline = np.ones(n_rows)
     rows, lag = g.window(CHURN, 4, 0)
     np.minimum.at(decline, rows, 0.4 + 0.15 * lag)
     rows, lag = g.window(CONTRACTION, 3, 0)
     np.minimum.at(decline, rows, 0.8)
+    # credible saves: a dip over the three months before the save, then the recovery
+    s_acct, s_day = _credible_saves(book)
+    for offset, level in zip(range(-3, 3), SAVE_DIP, strict=True):
+        rows, _ = _rows(book, s_acct, _month_of(s_day) + offset)
+        np.minimum.at(decline, rows, level)
     pressure = np.zeros(n_rows, bool)
     rows, _ = g.window(EXPANSION, 3, 1, only=~g.ev_usage_only)
     pressure[rows] = True
     util = np.where(pressure, rng.uniform(0.92, 1.05, n_rows), util) * decline
     users = np.maximum(np.round(g.seats * util), 0).astype(np.int64)
     actions = np.round(users * rng.uniform(20, 40, book.n)[g.acct] * rng.uniform(0.9, 1.1, n_rows)).astype(np.int64)
-    # key features: adopted some months after the first paid month (sooner, and more, for stayers)
+    # key features: adopted some months after the first paid month (sooner, and more, for stayers);
+    # the strong CSM's planted book adopts as leavers do and the weak one's as stayers do, so what
+    # their CSM changed is what the features do not foresee (revbook.sample.plants)
     stays = ~g.ever_churn
+    books = plan_of(book).books
+    stays[books.get("strong", [])] = False
+    stays[books.get("weak", [])] = True
     first_month = np.full(book.n, np.iinfo(np.int64).max)
     np.minimum.at(first_month, g.acct, g.month)
     acct_l, month_l, metric_l, value_l = [g.acct, g.acct], [g.month, g.month], [], [users, actions]
@@ -179,7 +215,7 @@ def milestones_table(book: Book, rng: np.random.Generator) -> pa.Table:
 def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
     g = _grid(book)
-    lam = np.array([0.3, 0.8, 2.0])[book.segment[g.acct]]
+    lam = np.array([0.3, 0.8, 2.0])[book.segment[g.acct]] * book.traits.ticket_rate[g.acct]
     k = rng.poisson(lam)
     acct = np.repeat(g.acct, k)
     month = np.repeat(g.month, k)
@@ -198,10 +234,15 @@ def tickets_table(book: Book, rng: np.random.Generator) -> pa.Table:
     h_acct = np.repeat(g.ev_acct[sel], reps)
     h_open = np.repeat(g.ev_day[sel], reps) - rng.integers(10, 120, reps.sum())
     h_esc = rng.random(len(h_acct)) < 0.3
-    acct = np.r_[acct, c_acct, h_acct]
-    opened = np.r_[opened, c_open, h_open]
-    esc = np.r_[esc, c_esc, h_esc]
-    planted = np.r_[np.zeros(int(k.sum()), bool), np.ones(len(c_acct) + len(h_acct), bool)]
+    # before credible saves: one to three escalated cases 10-60 days ahead
+    s_acct, s_day = _credible_saves(book)
+    reps = rng.integers(1, 4, len(s_acct))
+    v_acct = np.repeat(s_acct, reps)
+    v_open = np.repeat(s_day, reps) - rng.integers(10, 61, reps.sum())
+    acct = np.r_[acct, c_acct, h_acct, v_acct]
+    opened = np.r_[opened, c_open, h_open, v_open]
+    esc = np.r_[esc, c_esc, h_esc, np.ones(len(v_acct), bool)]
+    planted = np.r_[np.zeros(int(k.sum()), bool), np.ones(len(c_acct) + len(h_acct) + len(v_acct), bool)]
     keep = (opened <= book.as_of) & (opened >= book.first_day[acct])
     acct, opened, esc, planted = acct[keep], opened[keep], esc[keep], planted[keep]
     m = len(acct)
@@ -281,13 +322,16 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
     call = r_end - rng.integers(30, 76, len(r_acct))
     for flag, result in ((committed, "renewal_committed"), (~committed, "completed")):
         parts.append((r_acct[flag], call[flag], "renewal_call", result))
+    # save plays (revbook.sample.plants): credible and hollow
+    plan = plan_of(book)
+    parts.append((plan.s_acct, plan.s_day, "save_play", "saved"))
     acct = np.concatenate([p_[0] for p_ in parts])
     day = np.concatenate([p_[1] for p_ in parts])
     kind = np.concatenate([np.full(len(p_[0]), p_[2], object) for p_ in parts])
     outcome = np.concatenate([np.full(len(p_[0]), p_[3], object) for p_ in parts])
     no_show = (outcome == "completed") & (rng.random(len(acct)) < 0.05)
     outcome = np.where(no_show, "no_show", outcome)
-    keep = (day <= book.as_of) & (day >= book.first_day[acct])
+    keep = (day <= book.as_of) & (day >= book.first_day[acct]) & ~_before_self_serve(book, acct, day)
     acct, day, kind, outcome = acct[keep], day[keep], kind[keep], outcome[keep]
     # the key is (account, date, type): one of each type a day (a planted one wins)
     order = np.lexsort((outcome == "completed", kind, day, acct))
@@ -303,6 +347,20 @@ def activities_table(book: Book, rng: np.random.Generator) -> pa.Table:
             "outcome": pa.array(outcome, pa.string()),
         }
     )
+
+
+def _before_self_serve(book: Book, acct: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Rows of (account, day) in the 60 days up to a self-serve expansion of the account."""
+    plan = plan_of(book)
+    ss = plan.x_source == S_SELF
+    keys = np.sort(plan.x_acct[ss] * _DAY + plan.x_day[ss])
+    k = acct * _DAY + day
+    pos = np.searchsorted(keys, k)
+    nxt = keys[np.minimum(pos, len(keys) - 1)] if len(keys) else np.zeros(len(k), np.int64)
+    return np.asarray((pos < len(keys)) & (nxt // _DAY == acct) & (nxt - k <= 60))
+
+
+_DAY = 1_000_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -325,10 +383,14 @@ def surveys_table(book: Book, rng: np.random.Generator) -> pa.Table:
     c = np.flatnonzero(rng.random(len(g.acct)) < 0.03)
     c_day = np.minimum(_month_start(g.month[c]) + rng.integers(0, 28, len(c)), book.as_of)
     c_score = np.clip(np.round(rng.normal(np.where(soon[c], 3.2, 4.2), 0.8)), 1, 5)
-    acct = np.r_[g.acct[i], g.acct[c]]
-    day = np.r_[day, c_day]
-    kind = np.r_[np.full(len(i), "nps", object), np.full(len(c), "csat", object)]
-    score_all = np.r_[score[i], c_score]
+    # a detractor's NPS 10-45 days before each credible save
+    s_acct, s_day = _credible_saves(book)
+    v_day = s_day - rng.integers(10, 46, len(s_acct))
+    v_score = rng.integers(2, 6, len(s_acct)).astype(float)
+    acct = np.r_[s_acct, g.acct[i], g.acct[c]]
+    day = np.r_[v_day, day, c_day]
+    kind = np.r_[np.full(len(s_acct) + len(i), "nps", object), np.full(len(c), "csat", object)]
+    score_all = np.r_[v_score, score[i], c_score]
     order = np.lexsort((kind, day, acct))
     acct, day, kind, score_all = acct[order], day[order], kind[order], score_all[order]
     dup = np.r_[False, (acct[1:] == acct[:-1]) & (day[1:] == day[:-1]) & (kind[1:] == kind[:-1])]
@@ -361,22 +423,22 @@ def opportunities_table(book: Book, rng: np.random.Generator) -> pa.Table:
 
     g = _grid(book)
     seg = book.segment
-    sel = g.ev_kind == EXPANSION
-    acct = g.ev_acct[sel]
-    closed = g.ev_day[sel]
-    arr = np.round(g.ev_arr_usd[sel], 2)
-    usage_only = g.ev_usage_only[sel]
+    # a won deal behind each expansion sourced by a CSM or an AE (revbook.sample.plants), closed up
+    # to three weeks before the change; the product's and the self-serve ones have none
+    plan = plan_of(book)
+    sel = (plan.x_source == S_CSM) | (plan.x_source == S_AE)
+    acct = plan.x_acct[sel]
     m = len(acct)
-    self_serve = (seg[acct] == 0) & (rng.random(m) < 0.4)
-    by_csm = rng.random(m) < 0.65
-    source = np.where(usage_only, "product", np.where(self_serve, "self_serve", np.where(by_csm, "csm", "ae")))
-    role = np.where(np.isin(source, ("csm", "ae")), source, "")
-    created = closed - rng.integers(15, 76, m)
+    closed = np.maximum(plan.x_day[sel] - rng.integers(0, 22, m), book.first_day[acct])
+    arr = plan.x_usd_cents[sel] * 12 / 100
+    source = np.asarray(SOURCES, object)[plan.x_source[sel]]
+    role = source
+    created = np.maximum(closed - rng.integers(15, 76, m), book.first_day[acct])
     won = np.ones(m, bool)
     kind = np.full(m, "expansion", object)
     stage = np.full(m, "closed_won", object)
-    # lost expansion deals: about one for every four won (not from the product)
-    lost = np.flatnonzero(~usage_only & (rng.random(m) < 0.25))
+    # lost expansion deals: about one for every four won
+    lost = np.flatnonzero(rng.random(m) < 0.25)
     l_closed = np.minimum(closed[lost] - rng.integers(60, 240, len(lost)), book.as_of)
     l_arr = np.round(arr[lost] * rng.uniform(0.5, 1.5, len(lost)), 2)
     # open deals on about 10% of accounts paying at the as-of date

@@ -1,5 +1,5 @@
 """The grid the activity tables are drawn on: every paying account-month with its licensed seats,
-and the sample's events (:mod:`revbook.sample.events`) with their USD ARR change; plus the arrow
+and the sample's events (:mod:`revbook.sample.events`); plus the arrow
 helpers of those tables."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from ._util import NULL, _date, _decimal, _month_of, _month_start, running_per_account
 from .events import CHURN, EXPANSION, events
-from .settings import K_CORE, K_SEATS, K_TRIAL, K_USAGE, _approx_rate
+from .settings import K_CORE, K_SEATS, K_TRIAL, K_USAGE
 from .simulation import Book
 
 _KEY = 100_000  # months fit below this in a combined (account, month) key
@@ -67,8 +67,6 @@ class _Grid:
         self.ev_usage_only = np.array([k in usage_start and k not in other_start for k in ek], dtype=bool) & (
             self.ev_kind == EXPANSION
         )
-        rate = np.array([_approx_rate(book.config, c) for c in book.config.currencies])[book.currency]
-        self.ev_arr_usd = (self.ev_after - self.ev_before) * 12 / 100 * rate[self.ev_acct]
         self.churn_first_year = np.zeros(book.n, bool)
         ch = self.ev_kind == CHURN
         early = ch & (self.ev_day - book.paid_start[self.ev_acct] < 366) & (book.paid_start[self.ev_acct] != NULL)

@@ -59,10 +59,10 @@ class SampleConfig:
     #: seat changes: chance per month (monthly contracts) or per renewal (annual ones)
     monthly_expansion: tuple[float, float, float] = (0.02, 0.02, 0.02)
     monthly_contraction: tuple[float, float, float] = (0.012, 0.012, 0.01)
-    renewal_expansion: tuple[float, float, float] = (0.30, 0.38, 0.50)
+    renewal_expansion: tuple[float, float, float] = (0.20, 0.22, 0.26)
     renewal_contraction: tuple[float, float, float] = (0.12, 0.14, 0.25)
     #: Lomax shape of the expansion factor's tail (smaller: a few accounts expand a lot more)
-    expansion_tail: float = 2.2
+    expansion_tail: float = 2.6
     #: list price uplift at renewal: chance and range
     price_uplift_share: float = 0.4
     price_uplift: tuple[float, float] = (0.03, 0.07)
@@ -73,9 +73,11 @@ class SampleConfig:
     addon_rate: tuple[float, float, float] = (0.003, 0.006, 0.01)
     addon_drop: float = 0.10
     #: usage-priced line: share of accounts, quarterly drift and volatility of its MRR
-    usage_share: tuple[float, float, float] = (0.04, 0.12, 0.25)
-    usage_growth: float = 0.035
-    usage_volatility: float = 0.10
+    usage_share: tuple[float, float, float] = (0.40, 0.60, 0.70)
+    usage_growth: float = 0.055
+    usage_volatility: float = 0.15
+    #: the usage line's MRR at signup as a share of the seats' MRR (low, high)
+    usage_size: tuple[float, float] = (0.2, 0.7)
     #: share of core lines with a discount_percent, and its choices
     discount_share: tuple[float, float, float] = (0.0, 0.35, 0.60)
     discount_choices: tuple[float, ...] = (5, 10, 15, 20, 25)
@@ -98,6 +100,31 @@ class SampleConfig:
     parent_share: float = 0.05
     #: also build ``churn_reasons`` and ``notes`` (planted reasons and signals; see :func:`labels`)
     text: bool = False
+    #: account traits drawn before the lives (revbook.sample.traits): churn and contraction odds
+    #: multiply by exp(trait_risk x z) for an account z standard deviations riskier by its seat
+    #: utilisation (lower) and its support load (higher), so both predict retention
+    trait_risk: float = 0.8
+    #: expansion sources: share of smb seat / add-on additions that are self-serve (no opportunity,
+    #: no touch in the 60 days before), of the other non-usage rises sourced by the CSM (else the AE)
+    self_serve_share: float = 0.4
+    csm_sourced_share: float = 0.65
+    #: whales: enterprise accounts given a seat addition of whale_seats x their seats about
+    #: whale_months_back months before as_of (they carry much of the last year's expansion)
+    whales: int = 3
+    whale_seats: tuple[float, float] = (1.3, 1.8)
+    whale_months_back: int = 7
+    #: save plays (an activity save_play / saved before a renewal that happened) on about
+    #: save_share of the accounts, credible_save_share of them on accounts really at risk
+    save_share: float = 0.025
+    credible_save_share: float = 0.6
+    #: CSM effects over the csm_window_months to the last month end on or before as_of (the books
+    #: change hands on the window's first month end): a flattered CSM handed
+    #: an easy book, a strong one with a hard book that retains, a weak one (plant_weak_csm)
+    csm_window_months: int = 12
+    plant_weak_csm: bool = True
+    #: of the strong CSM's book, the share that kept all revenue; of the weak CSM's, that did not churn
+    strong_kept_share: float = 0.95
+    weak_kept_share: float = 0.5
     #: build the customer-success tables (usage, tickets, activities, milestones, surveys,
     #: opportunities; what is planted in them: :mod:`revbook.sample.activity`)
     activity: bool = True

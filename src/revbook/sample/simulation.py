@@ -23,6 +23,7 @@ from .settings import (
     _approx_rate,
     _config,
 )
+from .traits import Traits, traits
 
 
 class _Lines:
@@ -73,6 +74,10 @@ class Book:
     paid_start: np.ndarray  # first paid day, NULL if never
     churn_day: np.ndarray  # last churn day, NULL if never churned
     active: np.ndarray  # paying at as_of
+    #: the accounts' traits (utilisation, support load), drawn before their lives
+    traits: Traits
+    #: (account, day) of the whales' planted seat additions
+    whales: dict[str, np.ndarray] = field(default_factory=dict)
     lines: dict[str, np.ndarray] = field(default_factory=dict)
     #: (account, day, new segment) of upgrades
     upgrades: dict[str, np.ndarray] = field(default_factory=dict)
@@ -115,7 +120,7 @@ def _fx_series(cfg: SampleConfig, rng: np.random.Generator) -> dict[str, tuple[n
 # the simulation
 
 
-def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
+def _simulate(cfg: SampleConfig, rng: np.random.Generator, tr: Traits) -> Book:
     n = cfg.accounts
     as_of = _days(cfg.as_of)
     m0, m_end = _month_index(cfg.start), _month_index(cfg.as_of)
@@ -175,7 +180,7 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
     addon_price = np.round(np.where(addon_prod == 2, qty * seat_usd * 0.15, addon_usd) / rate) * 100
     addon_price = addon_price.astype(np.int64)  # cents per month, local
     has_usage = rng.random(n) < np.asarray(cfg.usage_share)[segment]
-    usage0 = np.round(qty * seat_price * rng.uniform(0.05, 0.3, n)).astype(np.int64)
+    usage0 = np.round(qty * seat_price * rng.uniform(*cfg.usage_size, n)).astype(np.int64)
 
     # --- the state of each account's open lines
     dom = _dom_of(np.where(paying, paid_start, first_day))
@@ -197,6 +202,9 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
     up_seg: list[np.ndarray] = []
     lines = _Lines()
     band_hi = np.array([b[1] for b in cfg.arr_bands]) * 100
+    whale = np.zeros(n, bool)
+    whale_month = m_end - cfg.whale_months_back
+    whale_day = np.full(n, NULL, np.int64)
 
     # trial lines
     t = np.flatnonzero(trial)
@@ -271,6 +279,7 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
         monthly = term[due] == 1
         sg = segment[due]
         p_churn = np.where(monthly, np.asarray(cfg.monthly_churn)[sg], np.asarray(cfg.renewal_churn)[sg])
+        p_churn = np.where(whale[due], 0.0, np.minimum(p_churn * tr.churn_factor[due], 0.9))
         gone = r < p_churn
         i, dg = due[gone], d[gone]
         if len(i):
@@ -288,6 +297,7 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
             r = rng.random(len(stay))
             p_e = np.where(mo, np.asarray(cfg.monthly_expansion)[sg], np.asarray(cfg.renewal_expansion)[sg])
             p_c = np.where(mo, np.asarray(cfg.monthly_contraction)[sg], np.asarray(cfg.renewal_contraction)[sg])
+            p_c = np.where(whale[stay], 0.0, np.minimum(p_c * tr.churn_factor[stay], 1 - p_e))
             grow = 1.1 + np.minimum(rng.pareto(cfg.expansion_tail, len(stay)) * 0.35, 4.0)
             shrink = rng.uniform(0.5, 0.9, len(stay))
             factor = np.where(r < p_e, grow, np.where(r < p_e + p_c, shrink, 1.0))
@@ -350,6 +360,15 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
         j = q[seats]
         x_on[j], x_start[j] = True, day[seats]
         x_qty[j] = np.maximum(1, np.round(qty[j] * rng.uniform(0.1, 0.5, len(j)))).astype(np.int64)
+        if k == whale_month and cfg.whales > 0:
+            # whales: the largest enterprise accounts paying for over a year add many seats mid-term
+            can = (segment[q] == 2) & (term[q] > 1) & ~x_on[q] & (paid_start[q] < day - 400)
+            j = q[can]
+            size = qty[j] * seat_price[j] * rate[j]
+            pick = np.argsort(-size, kind="stable")[: cfg.whales]
+            j, dj = j[pick], day[can][pick]
+            x_on[j], x_start[j], whale[j], whale_day[j] = True, dj, True, dj
+            x_qty[j] = np.maximum(1, np.round(qty[j] * rng.uniform(*cfg.whale_seats, len(j)))).astype(np.int64)
         # usage re-priced every quarter on the anniversary day
         j = np.flatnonzero(u_on & (u_next == k))
         dj = _day_of(np.full(len(j), k), dom[j])
@@ -372,8 +391,10 @@ def _simulate(cfg: SampleConfig, rng: np.random.Generator) -> Book:
     book = Book(
         config=cfg, n=n, as_of=as_of, segment=segment, segment_now=seg_now, region=region,
         currency=currency, industry=industry, created=created, first_day=first_day,
-        paid_start=paid_start, churn_day=churn_day, active=active,
+        paid_start=paid_start, churn_day=churn_day, active=active, traits=tr,
     )  # fmt: skip
+    whales = np.flatnonzero(whale)
+    book.whales = {"acct": whales, "day": whale_day[whales]}
     book.lines = lines.arrays()
 
     def cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -400,7 +421,7 @@ def _industry_changes(book: Book, rng: np.random.Generator) -> dict[str, np.ndar
 def build(config: SampleConfig | None = None, /, **overrides: object) -> Book:
     """The simulated company's state, from which every table is built."""
     cfg = _config(config, overrides)
-    book = _simulate(cfg, np.random.default_rng([cfg.seed, 0]))
+    book = _simulate(cfg, np.random.default_rng([cfg.seed, 0]), traits(cfg))
     book.fx = _fx_series(cfg, np.random.default_rng([cfg.seed, 1]))
     book.industry_changes = _industry_changes(book, np.random.default_rng([cfg.seed, 2]))
     return book

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._util import NULL, _date, _days, _ids, _pick, _words
+from .plants import plan_of, team_sizes
 from .simulation import Book
 
 _NAMES_FIRST = _words(
@@ -41,24 +42,15 @@ class _Staff:
     leave: np.ndarray  # leaving day per CSM, NULL if staying
     aes: np.ndarray
     ids: pa.Array
+    #: the CSMs of the planted books (revbook.sample.plants): role -> CSM number; they stay
+    planted: dict[str, int]
 
 
 def _staff_plan(book: Book) -> _Staff:
     """CSMs per team (at least 4 in all, one per team), AEs and their managers; seeded apart."""
     cfg = book.config
     rng = np.random.default_rng([cfg.seed, 101])
-    managed = np.array(
-        [
-            cfg.smb_csm_share * (book.segment == 0).sum(),
-            (book.segment == 1).sum(),
-            (book.segment == 2).sum(),
-        ],
-        float,
-    )
-    total = max(4, math.ceil(managed.sum() / cfg.csm_accounts))
-    per_team = np.maximum(1, np.floor(total * managed / max(managed.sum(), 1))).astype(int)
-    while per_team.sum() < total:
-        per_team[np.argmax(managed / per_team)] += 1
+    per_team = team_sizes(book)
     n_csm = int(per_team.sum())
     n_ae = max(2, math.ceil(book.n / cfg.accounts_per_ae))
     teams = ("SMB Pod", "Mid-Market", "Enterprise")
@@ -90,7 +82,71 @@ def _staff_plan(book: Book) -> _Staff:
     for members in team_csms:
         if (leave[members] == NULL).sum() == 0:
             leave[members[0]] = NULL
-    return _Staff(people, team_csms, leave, np.arange(n_csm, total_people), ids)
+    # the planted books' CSMs: the Enterprise team's first, the Mid-Market team's first and second
+    seats = {"flattered": (2, 0), "strong": (1, 0), "weak": (1, 1)}
+    planted = {role: int(team_csms[t][k]) for role, (t, k) in seats.items() if role in plan_of(book).books}
+    leave[list(planted.values())] = NULL
+    return _Staff(people, team_csms, leave, np.arange(n_csm, total_people), ids, planted)
+
+
+def _merge(a: np.ndarray, d: np.ndarray, c: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Spells sorted by account and start, consecutive spells of the same CSM merged."""
+    o = np.lexsort((d, a))
+    a, d, c, end = a[o], d[o], c[o], end[o]
+    cont = np.r_[False, (a[1:] == a[:-1]) & (c[1:] == c[:-1])]
+    first_idx = np.flatnonzero(~cont)
+    last_idx = np.r_[first_idx[1:] - 1, len(a) - 1]
+    return a[first_idx], d[first_idx], c[first_idx], end[last_idx]
+
+
+def _hand_over(
+    book: Book, st: _Staff, rng: np.random.Generator, a: np.ndarray, d: np.ndarray, c: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """On the window start each planted CSM's accounts go to a peer of the team (not planted), and
+    the planted book's accounts to the planted CSM, who keeps them (their later moves are dropped)."""
+    plan = plan_of(book)
+    w = plan.window_start
+    owner_of = np.full(book.n, -1, np.int64)
+    for role, csm in st.planted.items():
+        owner_of[plan.books[role]] = csm
+    planted = np.array(sorted(st.planted.values()), np.int64)
+    mine = owner_of[a] >= 0
+    covers = (d < w) & ((end == NULL) | (end > w))
+    # spells of the planted accounts: kept up to w, a new spell with the planted CSM from w
+    head = mine & covers
+    keep = ~mine | ((end != NULL) & (end <= w)) | head
+    new_a = np.unique(a[mine])
+    parts_a, parts_d, parts_c, parts_e = (
+        [new_a],
+        [np.full(len(new_a), w)],
+        [owner_of[new_a]],
+        [np.full(len(new_a), NULL)],
+    )
+    end = np.where(head, w, end)
+    # spells of other accounts the planted CSMs hold at w: from w with a peer
+    theirs = ~mine & (d <= w) & ((end == NULL) | (end > w)) & np.isin(c, planted)
+    keep &= ~(theirs & (d == w))  # a spell starting on w moves whole
+    team_of = np.empty(len(st.leave), np.int64)
+    for t, members in enumerate(st.team_csms):
+        team_of[members] = t
+    idx = np.flatnonzero(theirs)
+    peer = np.empty(len(idx), np.int64)
+    for t, members in enumerate(st.team_csms):
+        pool = members[(st.leave[members] == NULL) & ~np.isin(members, planted)]
+        sel = team_of[c[idx]] == t
+        peer[sel] = pool[rng.integers(0, len(pool), sel.sum())] if len(pool) else c[idx][sel]
+    parts_a.append(a[idx])
+    parts_d.append(np.full(len(idx), w))
+    parts_c.append(peer)
+    parts_e.append(end[idx])
+    end = np.where(theirs, w, end)
+    a, d, c, end = a[keep], d[keep], c[keep], end[keep]
+    return (
+        np.r_[a, *parts_a],
+        np.r_[d, *parts_d],
+        np.r_[c, *parts_c],
+        np.r_[end, *parts_e],
+    )
 
 
 def owners_table(book: Book, rng: np.random.Generator) -> pa.Table:
@@ -115,7 +171,8 @@ def owners_table(book: Book, rng: np.random.Generator) -> pa.Table:
         return out
 
     # change points (account, day, csm): at signup, at an upgrade, at a random reassignment
-    covered = (book.segment > 0) | (rng.random(n) < cfg.smb_csm_share)
+    plan = plan_of(book)
+    covered = plan.covered
     i0 = np.flatnonzero(covered)
     d0 = book.created[i0] + rng.integers(0, 15, len(i0))
     pts_a, pts_d, pts_c = [i0], [d0], [pick_csm(book.segment[i0], d0)]
@@ -154,15 +211,9 @@ def owners_table(book: Book, rng: np.random.Generator) -> pa.Table:
     end = end.copy()
     end[s] = lv[s]
     a, d, c, end = np.r_[a, a2], np.r_[d, d2], np.r_[c, c2], np.r_[end, e2]
-    # merge consecutive spells of the same CSM
-    o = np.lexsort((d, a))
-    a, d, c, end = a[o], d[o], c[o], end[o]
-    cont = np.r_[False, (a[1:] == a[:-1]) & (c[1:] == c[:-1])]
-    grp = np.cumsum(~cont) - 1
-    first_idx = np.flatnonzero(~cont)
-    last_idx = np.r_[first_idx[1:] - 1, len(a) - 1]
-    a, c, d, end = a[first_idx], c[first_idx], d[first_idx], end[last_idx]
-    del grp
+    a, d, c, end = _merge(a, d, c, end)
+    # the planted books change hands at the window start (revbook.sample.plants)
+    a, d, c, end = _merge(*_hand_over(book, st, rng, a, d, c, end))
     # AEs: the sale, on every mid_market / enterprise account and some smb ones; they stay on it
     ae_acc = np.flatnonzero((book.segment > 0) | (rng.random(n) < 0.4))
     ae = st.aes[rng.integers(0, len(st.aes), len(ae_acc))]

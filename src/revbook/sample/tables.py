@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._util import _MONEY, _RATE, NULL, _date, _day_of, _decimal, _dom_of, _ids, _money, _month_of, _pick, _words
+from .plants import plan_of
 from .settings import (
     ADDONS,
     CORE_PRODUCT,
@@ -101,6 +102,10 @@ def subscriptions_table(book: Book, rng: np.random.Generator) -> pa.Table:
     plan = np.where(per_seat, ln["plan"], np.where(kind == K_USAGE, len(PLANS) + 1, len(PLANS)))
     model = np.where(per_seat, 1, np.where(kind == K_USAGE, 2, 0))
     cur = book.currency_codes[acct] if len(acct) else np.zeros(0, object)
+    # a cancellation requested before each credible save, on the line later renewed
+    cancel = ln["cancel"].copy()
+    planted = plan_of(book)
+    cancel[planted.cancel_line] = planted.cancel_day
     return pa.table(
         {
             "account_id": aid,
@@ -120,7 +125,7 @@ def subscriptions_table(book: Book, rng: np.random.Generator) -> pa.Table:
             "currency": pa.array(cur, pa.string()),
             "pricing_model": _pick(("flat", "per_seat", "usage"), model),
             "contract_end_date": _date(ln["ce"]),
-            "cancel_requested_at": _date(ln["cancel"]),
+            "cancel_requested_at": _date(cancel),
         }
     )
 
