@@ -24,7 +24,7 @@ from .keys import as_table, check_keys
 from .saves import SavesSettings
 from .survival import SurvivalSettings
 
-__all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "template"]
+__all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date", "template"]
 
 CONFIG_NAME = "revbook.toml"
 GRAINS = ("month", "quarter", "year")
@@ -196,10 +196,10 @@ class Config:
         return replace(self, **changes)
 
 
-def _date(value: object, name: str) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
+def parse_date(value: object, name: str) -> dt.date | None:
+    """``value`` as a date: a date as itself, an ISO text read; None as None. Anything else is a
+    ConfigError naming ``name`` (the one reading of a date a user gives: settings and options)."""
+    if value is None or isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
@@ -263,7 +263,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             churn_grace_days=int(ws.get("churn_grace_days", 0)),
             mrr_source=str(ws.get("mrr_source", "subscriptions")),
             invoice_service_months=int(ws.get("invoice_service_months", 0)),
-            as_of=_date(ws.get("as_of"), "as_of"),
+            as_of=None if ws.get("as_of") == "" else parse_date(ws.get("as_of"), "as_of"),
             arr_bands=tuple(int(b) for b in ws.get("arr_bands", ARR_BAND_EDGES)),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
             cohort_slice=str(ws.get("cohort_slice", "year")),

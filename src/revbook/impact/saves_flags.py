@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ..config.core import parse_date
 from ..errors import ConfigError
 from ..frame import Frame
 from ..health.backtest import month_ends
@@ -37,23 +38,14 @@ _SCHEMA = pa.schema(
 )
 
 
-def _date(value: dt.date | str | None, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a date like 2025-01-31", value=value) from None
-
-
 def window(store: Store, start: dt.date | str | None, end: dt.date | str | None) -> tuple[dt.date, dt.date]:
     """The flags' window: ``start`` (default ``[saves] lookback_days`` before the as-of date) to
     ``end`` (default and at most the as-of date), both included."""
     as_of = store.config.snapshot_date()
-    last = _date(end, "end") or as_of
+    last = parse_date(end, "end") or as_of
     if last > as_of:
         raise ConfigError(f"end {last} is after the as-of date {as_of}", hint="flags are read up to the as-of date")
-    first = _date(start, "start") or as_of - dt.timedelta(days=store.config.saves.lookback_days)
+    first = parse_date(start, "start") or as_of - dt.timedelta(days=store.config.saves.lookback_days)
     if first > last:
         raise ConfigError(f"start {first} is after end {last}", hint="give --start before --end")
     return first, last

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..config.core import parse_date
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from .book import book_of, expand_dimensions
@@ -53,14 +54,9 @@ def account_filter(account: str | Sequence[str] | None, column: str) -> tuple[st
 
 
 def date_option(value: str | dt.date | None, name: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ConfigError(f"{name} must be a date like 2025-01-31", value=value) from None
+    """A date option as ISO text for SQL (None: not given); a bad one is a ConfigError naming it."""
+    day = parse_date(value, name)
+    return None if day is None else day.isoformat()
 
 
 def _frame(store: Store, name: str, sql: str, params: Sequence[object] = ()) -> Frame:

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ...config.core import parse_date
 from ...frame import Frame
 from .rules import SignalRule, signal_rules
-from .scan import _as_date, _q, find_signals
+from .scan import _q, find_signals
 
 if TYPE_CHECKING:
     from ...store import Store
@@ -27,7 +28,7 @@ def signal_features(
     days), ``risk_signals_<w>d``, ``expansion_signals_<w>d`` (``both`` counts in each), and
     ``days_since_risk_signal`` (null when none). A note dated on or after ``as_of_date`` is never read.
     """
-    day = _as_date(as_of_date, "as_of_date")
+    day = parse_date(as_of_date, "as_of_date")
     assert day is not None
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     longest = max(windows)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ...config.core import parse_date
 from ...errors import ConfigError
 from ...frame import Frame
 from .model import SignalModel, default_model
@@ -155,15 +156,6 @@ def _notes_source(
     return name
 
 
-def _as_date(value: str | dt.date | None, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a date like 2025-01-31", value=value) from None
-
-
 def find_signals(
     source: Store | Any,
     *,
@@ -190,7 +182,7 @@ def find_signals(
 
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     scorer = model_of(model)
-    s, b = _as_date(since, "since"), _as_date(before, "before")
+    s, b = parse_date(since, "since"), parse_date(before, "before")
     own = not (hasattr(source, "con") and hasattr(source, "table"))
     con = duckdb.connect() if own else source.con.cursor()
     try:
