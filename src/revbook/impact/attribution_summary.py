@@ -21,7 +21,8 @@ a CSM's csm-attributed ARR is their *influenced* expansion.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..definitions import NO_CSM, NO_VALUE
 from ..errors import ConfigError
@@ -34,7 +35,7 @@ from .attribution import CLASSES, attribution_stage
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["BY", "summary"]
+__all__ = ["BY", "by_class", "summary"]
 
 #: what the summary may be split by
 BY = ("csm",)
@@ -119,3 +120,11 @@ def summary(store: Store, *, window: int = 12, by: str | None = None) -> Frame:
     ORDER BY {"CASE WHEN k = '" + NO_VALUE + "' THEN 1 ELSE 0 END, k" if by else "1"}
     """
     return Frame("attribution_summary", book.engine.arrow(sql))
+
+
+def by_class(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One summary row's expansion per class, largest ARR first: attribution, arr, share."""
+    return [
+        {"attribution": c, "arr": row[f"{c}_arr"], "share": row[f"{c}_share"]}
+        for c in sorted(CLASSES, key=lambda c: -(row[f"{c}_arr"] or 0))
+    ]

@@ -22,6 +22,7 @@ noise when it spans 0, and no verdict for a book of fewer than ``min_accounts`` 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from ..config import CsmImpactSettings
     from ..store import Store
 
-__all__ = ["VERDICTS", "csm_impact", "csm_impact_accounts", "method_text"]
+__all__ = ["VERDICTS", "by_rank", "csm_impact", "csm_impact_accounts", "method_text"]
 
 ABOVE, BELOW, NOISE, NONE = "above expected", "below expected", "within the noise", "no verdict"
 #: the verdicts, in the order they are read
@@ -81,6 +82,11 @@ def _scored(
     w = settings.window if window is None else window
     co = cohort(store, window=w, end=end)
     return settings, w, co, expectations(store, co, folds=settings.folds, seed=settings.seed)
+
+
+def by_rank(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``csm_impact`` rows by risk-adjusted rank, best first; the CSMs with no verdict (no rank) last."""
+    return sorted((dict(r) for r in rows), key=lambda r: (r["rank_adjusted"] is None, r["rank_adjusted"] or 0))
 
 
 def csm_impact_accounts(

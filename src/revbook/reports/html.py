@@ -131,21 +131,19 @@ def report_context(ws: Workspace) -> dict[str, Any]:
 def impact_context(ws: Workspace) -> dict[str, Any]:
     """The section of who moved the number (``revbook.impact``): the book's concentration and its
     alerts, and expansion by source with NRR without product-driven expansion, overall and per CSM."""
-    from ..impact.attribution import CLASSES
+    from ..errors import RevbookError
+    from ..impact.attribution_summary import by_class
+    from ..impact.concentration import alerts
+    from ..impact.csm import by_rank, method_text
 
     total = ws.attribution_summary(window=12).to_pylist()[0]
     per_csm = ws.attribution_summary(window=12, by="csm").to_pylist()
-    classes = [
-        {"attribution": c, "arr": total[f"{c}_arr"], "share": total[f"{c}_share"]}
-        for c in sorted(CLASSES, key=lambda c: -(total[f"{c}_arr"] or 0))
-    ]
-    book = ws.concentration().to_pylist()
-    from ..errors import RevbookError
-    from ..impact.csm import method_text
-
+    classes = by_class(total)
+    concentration = ws.concentration()
+    book = concentration.to_pylist()
     csm_problem: str | None = None
     try:
-        csm = sorted(ws.csm_impact().to_pylist(), key=lambda r: (r["rank_adjusted"] is None, r["rank_adjusted"] or 0))
+        csm = by_rank(ws.csm_impact().to_pylist())
     except RevbookError as exc:  # too little history for a window: the section says why
         csm, csm_problem = [], str(exc)
     return {
@@ -157,7 +155,7 @@ def impact_context(ws: Workspace) -> dict[str, Any]:
         "classes": classes,
         "per_csm": sorted(per_csm, key=lambda r: -(r["gross_expansion_arr"] or 0)),
         "concentration": book[0] if book else None,
-        "alerts": ws.concentration_alerts(),
+        "alerts": alerts(ws, frame=concentration),  # on the figures above, not computed again
     }
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...impact.attribution import CLASSES, RULES
+from ...impact.attribution_summary import by_class
 from ...reports import impact_charts
 from ..filters import Query, choice, key, lookup, number, store_of
 from ..render import render
@@ -31,14 +32,6 @@ PARAMS = Query(
     choice("attribution", CLASSES, "attribution class"),
     number("page", "page", 1),
 )
-
-
-def class_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per class of a summary row: its expansion ARR and share of gross expansion."""
-    return [
-        {"attribution": c, "arr": summary[f"{c}_arr"], "share": summary[f"{c}_share"]}
-        for c in sorted(CLASSES, key=lambda c: -(summary[f"{c}_arr"] or 0))
-    ]
 
 
 @router.get("/attribution", response_class=HTMLResponse)
@@ -71,7 +64,7 @@ def attribution(
     pages = max(1, -(-rows.height // PAGE_SIZE))
     page = min(page, pages)
     shown = next((r for r in per_csm if r["csm"] == csm), None) if csm else total
-    classes = class_rows(shown) if shown else []
+    classes = by_class(shown) if shown else []
     return render(
         request,
         "attribution.html",

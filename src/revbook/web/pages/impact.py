@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from ...impact.csm import VERDICTS, method_text
+from ...impact.csm import VERDICTS, by_rank, method_text
 from ...impact.saves import saves_summary
 from ...reports import impact_charts
 from ..filters import Query, key, lookup, store_of
@@ -55,7 +55,7 @@ def impact(
     csm = p["csm"]
     lookup(PARAMS["csm"], csm, lambda: dict(store.slice_values("owner")), "CSM")
     state, rows, problem = impact_rows(store)
-    ranked = sorted(mine(rows, csm), key=lambda r: (r["rank_adjusted"] is None, r["rank_adjusted"] or 0))
+    ranked = by_rank(mine(rows, csm))
     capacity = mine(store.rows("capacity"), csm)
     book = mine(store.rows("book_change"), csm)
     counts = {v: sum(r["verdict"] == v for r in rows or []) for v in VERDICTS}

@@ -115,8 +115,12 @@ def book_alerts(store: Store) -> dict[str, Any]:
     [concentration] thresholds (``revbook.impact.concentration``), once per workspace."""
 
     def compute() -> dict[str, Any]:
-        rows = store.rows("concentration")
-        return {"sentence": rows[0]["sentence"] if rows else None, "alerts": store.ws.concentration_alerts()}
+        from ...impact.concentration import alerts
+
+        frame = store.ws.concentration()
+        rows = frame.to_pylist()
+        # the alerts read the same figures, not a second computation of them
+        return {"sentence": rows[0]["sentence"] if rows else None, "alerts": alerts(store.ws, frame=frame)}
 
     return store.memo(("book_alerts",), compute)
 
