@@ -45,10 +45,15 @@ def environment() -> jinja2.Environment:
         jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)])
     )
     env.filters.update(signed=_signed, seg=_segment)
-    from ..definitions import CS_GLOSSARY, GLOSSARY, NO_CSM, glossary
+    from ..definitions import CS_GLOSSARY, GLOSSARY, NO_CSM, NO_CSM_VALUES, glossary
     from .filters import SLICE_LABELS
 
-    env.globals.update(slice_labels=SLICE_LABELS, GLOSSARY=glossary((*GLOSSARY, *CS_GLOSSARY)), NO_CSM=NO_CSM)
+    env.globals.update(
+        slice_labels=SLICE_LABELS,
+        GLOSSARY=glossary((*GLOSSARY, *CS_GLOSSARY)),
+        NO_CSM=NO_CSM,
+        NO_CSM_VALUES=NO_CSM_VALUES,
+    )
     return env
 
 
