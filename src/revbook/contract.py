@@ -16,6 +16,7 @@ from typing import Literal
 __all__ = [
     "CURRENCY_MINOR_UNITS",
     "LOADABLE_TABLES",
+    "RENEWAL_ATTRIBUTE",
     "SEVERITIES",
     "TABLES",
     "Column",
@@ -78,6 +79,11 @@ class Table:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+
+#: the account_history attribute that records an account's renewal date (its value YYYY-MM-DD), read
+#: as it stood on each scoring date (revbook.health.renewals)
+RENEWAL_ATTRIBUTE = "renewal_date"
 
 
 def _c(name: str, type_: ColumnType = "string", required: bool = False, description: str = "", **kw: object) -> Column:
@@ -197,8 +203,13 @@ TABLES: dict[str, Table] = {
             "an attribute's value from a date",
             (
                 _c("account_id", required=True),
-                _c("attribute", required=True, choices=("segment", "region", "industry", "plan", "name")),
-                _c("value"),
+                _c(
+                    "attribute",
+                    required=True,
+                    choices=("segment", "region", "industry", "plan", "name", RENEWAL_ATTRIBUTE),
+                    description=f"{RENEWAL_ATTRIBUTE}: the renewal date the CRM held from valid_from",
+                ),
+                _c("value", description=f"YYYY-MM-DD for {RENEWAL_ATTRIBUTE}"),
                 _c("valid_from", "date", required=True),
             ),
             key=("account_id", "attribute", "valid_from"),

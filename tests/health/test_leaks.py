@@ -10,6 +10,7 @@ import pytest
 
 from revbook import Config, ConfigError, Workspace, sample
 from revbook.config import HealthSettings, LifecycleSettings
+from revbook.errors import ContractError
 from revbook.health.backtest import backtest
 from revbook.health.composite import score_table
 from revbook.health.features import FEATURES, features
@@ -187,6 +188,57 @@ def test_renewal_dates_worked_example(tmp_path):
         assert renew(dt.date(2023, 6, 30)) == {"A": 185, "C": 916, "D": None}
         assert renew(dt.date(2024, 6, 30)) == {"A": 185, "B": 258, "C": 550, "D": None}
         assert renew(dt.date(2025, 6, 30)) == {"A": 185, "B": 258, "C": 185, "D": None}
+
+
+def test_renewal_dates_from_account_history_as_they_stood(tmp_path):
+    """D is billed monthly, so only its CRM history gives it a renewal date. The CRM said 2024-09-30
+    from 2024-01-01 and moved it to 2024-08-15 on 2024-07-01 (unknown on 2024-06-30: 92 days to
+    2024-09-30, not 46); from 2024-10-01 it says 2025-09-30; on 2025-07-01 the field was cleared, so
+    on 2025-06-30 D renews in 92 days and on 2025-07-31 it has no known renewal. On 2023-06-30
+    nothing was recorded yet. A's and C's nearer line-based dates win over none."""
+    data = tmp_path / "d"
+    data.mkdir()
+    history = (
+        "account_id,attribute,value,valid_from\n"
+        "D,renewal_date,2024-09-30,2024-01-01\nD,renewal_date,2024-08-15,2024-07-01\n"
+        "D,renewal_date,2025-09-30,2024-10-01\nD,renewal_date,,2025-07-01\nD,segment,smb,2023-01-01\n"
+    )
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=dt.date(2025, 12, 31))) as w:
+        w.load(
+            {
+                "accounts": write(data / "a.csv", "account_id\nA\nB\nC\nD\n"),
+                "subscriptions": write(data / "s.csv", RENEWALS),
+                "account_history": write(data / "h.csv", history),
+            }
+        )
+
+        def renew(d: dt.date) -> int | None:
+            t = features(w, [d])
+            return dict(zip(t["account_id"].to_pylist(), t["days_to_renewal"].to_pylist(), strict=True))["D"]
+
+        assert renew(dt.date(2023, 6, 30)) is None
+        assert renew(dt.date(2024, 6, 30)) == 92
+        assert renew(dt.date(2024, 7, 31)) == 15
+        assert renew(dt.date(2025, 6, 30)) == 92
+        assert renew(dt.date(2025, 7, 31)) is None
+
+
+def test_a_renewal_date_that_is_not_a_date_rejects_the_load(tmp_path):
+    data = tmp_path / "d"
+    data.mkdir()
+    with Workspace(tmp_path / "w.duckdb", config=Config(as_of=dt.date(2025, 12, 31))) as w:
+        files = {
+            "accounts": write(data / "a.csv", "account_id\nD\n"),
+            "subscriptions": write(data / "s.csv", "account_id,subscription_id,start_date,mrr\nD,S1,2024-01-01,9\n"),
+            "account_history": write(
+                data / "h.csv", "account_id,attribute,value,valid_from\nD,renewal_date,30/09/2024,2024-01-01\n"
+            ),
+        }
+        with pytest.raises(ContractError, match="renewal_date value in account_history is not a date") as err:
+            w.load(files)
+        text = str(err.value) + str(getattr(err.value, "hint", ""))
+        assert "h.csv" in text and "YYYY-MM-DD" in text
+        assert w.row_counts()["account_history"] == 0
 
 
 # ------------------------------------------------------------------------------------------

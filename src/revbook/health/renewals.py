@@ -15,26 +15,31 @@ A running line's renewal date on a date *d* is then the first of, each only when
 - its contract end, where known as above;
 - otherwise, for a line billed in periods of 12 months or more, the end of its billing cycle after
   *d* (start + k x billing_period_months; a yearly line renews on its anniversaries);
+- and, for the account, a renewal date recorded in ``account_history`` (attribute ``renewal_date``,
+  its value a date): the latest such row with ``valid_from`` on or before *d*, so a CRM's renewal
+  field exported with its history is read as it stood on *d*, never as it stands now.
 
-``days_to_renewal`` is the days from *d* to the nearest of them over the account's running lines;
-NULL for month-to-month accounts.
+``days_to_renewal`` is the days from *d* to the nearest of them over the account's running lines and
+its history; NULL for month-to-month accounts with no recorded renewal date.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..contract import RENEWAL_ATTRIBUTE
 from ..quality import OWN_TERM
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["OWN_TERM", "ignored_contract_ends", "renewals_sql"]
+__all__ = ["OWN_TERM", "RENEWAL_ATTRIBUTE", "ignored_contract_ends", "renewals_sql"]
 
 
-def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term") -> str:
+def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term", history: str = "account_history") -> str:
     """SELECT score_date, account_id, days_to_renewal: every account with a known renewal date
-    after one of the ``dates`` (a relation with a ``score_date`` column)."""
+    after one of the ``dates`` (a relation with a ``score_date`` column); ``history`` is the
+    account_history relation whose ``renewal_date`` rows count as they stood on each date."""
     trusted = "s.contract_end_date IS NOT NULL" + ("" if rule == "as_exported" else f" AND {OWN_TERM}")
     bp = "TRY_CAST(s.billing_period_months AS INTEGER)"
     cycle = f"""CASE WHEN {bp} >= 12 AND {bp} = s.billing_period_months THEN CAST(s.start_date
@@ -46,7 +51,11 @@ def renewals_sql(subscriptions: str, dates: str, *, rule: str = "own_term") -> s
                     ELSE {cycle} END AS renews_on
         FROM {dates} d JOIN {subscriptions} s
           ON s.start_date <= d.score_date AND (s.end_date IS NULL OR s.end_date > d.score_date)
-         AND NOT coalesce(s.is_trial, false)"""
+         AND NOT coalesce(s.is_trial, false)
+        UNION ALL
+        SELECT d.score_date, h.account_id, arg_max_null(TRY_CAST(h.value AS DATE), h.valid_from) AS renews_on
+        FROM {dates} d JOIN {history} h ON h.attribute = '{RENEWAL_ATTRIBUTE}' AND h.valid_from <= d.score_date
+        GROUP BY ALL"""
     return f"""
         SELECT score_date, account_id, min(date_diff('day', score_date, renews_on)) AS days_to_renewal
         FROM ({lines}) r WHERE renews_on > score_date GROUP BY ALL"""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..contract import Finding
+from ..contract import RENEWAL_ATTRIBUTE, Finding
 from ..ledger import FAR_FUTURE
 
 if TYPE_CHECKING:
@@ -103,6 +103,17 @@ CONTRACT_CHECKS: tuple[Check, ...] = (
         "parent_account_id goes round in a circle, so the account has no top parent",
         "break the circle: the top parent's parent_account_id is empty",
         "parent_account_id",
+        True,
+    ),
+    Check(
+        "renewal_date_not_a_date",
+        "error",
+        "account_history",
+        f"""SELECT account_id || ': ' || value, _file, _row FROM account_history
+           WHERE attribute = '{RENEWAL_ATTRIBUTE}' AND value IS NOT NULL AND TRY_CAST(value AS DATE) IS NULL""",
+        f"a {RENEWAL_ATTRIBUTE} value in account_history is not a date",
+        "write the renewal date as YYYY-MM-DD (empty when the CRM had none from that day)",
+        "value",
         True,
     ),
     Check(
