@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("revbook.rum", "revbook.impact"),
     ("revbook.workspace", "revbook.exports", "revbook"),
     ("revbook.reports",),
-    ("revbook.web",),
+    ("revbook.web", "revbook.assistant"),
     ("revbook.cli",),
 ]
 #: the sample company is generated for the demo and the tests, never read by the product

@@ -1,4 +1,5 @@
-"""`revbook workbook`, `serve`, `report`: the Excel workbook, the web dashboard, the HTML report."""
+"""`revbook workbook`, `serve`, `mcp`, `report`: the Excel workbook, the web dashboard, the assistant's
+MCP server, the HTML report."""
 
 from __future__ import annotations
 
@@ -98,6 +99,23 @@ def serve(
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     say(f"revbook dashboard on {url} (Ctrl+C to stop)", stderr=True)
     serve_app(cfg.workspace, config=cfg, host=host, port=port, token=token)
+
+
+@app.command(cls=RevbookCommand)
+def mcp(
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Serve the workspace read-only to an AI assistant over MCP (stdio): figures with definitions."""
+    from ..assistant.server import run_stdio
+    from ..errors import WorkspaceError
+
+    cfg = load_config(config, workspace, as_of)
+    if not cfg.workspace.exists():
+        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    with open_workspace(cfg, read_only=True) as ws:
+        run_stdio(ws)
 
 
 @app.command(cls=RevbookCommand)
