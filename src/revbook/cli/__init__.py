@@ -24,6 +24,7 @@ GROUPS = (
     "attribution",
     "concentration",
     "saves",
+    "connect",
 )
 
 for _group in GROUPS:
