@@ -107,19 +107,29 @@ def _anchor(start: str, k: str) -> str:
 
 
 def _subscription_lines_sql(config: Config) -> str:
+    """The subscription lines as the ledger prices them. ``churn_recognition = "cancellation"`` ends a
+    line on the day its cancellation was requested (never before its start) instead of when its
+    service ends; ``mrr_price = "list"`` prices it before its discounts."""
     rep = config.reporting_currency
+    end = "end_date"
+    if config.churn_recognition == "cancellation":
+        end = """CASE WHEN cancel_requested_at IS NOT NULL AND (end_date IS NULL OR cancel_requested_at < end_date)
+                      THEN greatest(cancel_requested_at, start_date) ELSE end_date END AS end_date"""
+    listed = config.mrr_price == "list"
+    discount_percent = "0" if listed else "coalesce(discount_percent, 0)"
+    discount_amount = "0" if listed else "coalesce(discount_amount, 0)"
     return f"""
     SELECT account_id, 'subscription' AS source, subscription_id,
            coalesce(line_id, CAST(_row AS VARCHAR)) AS line_id, product, plan, pricing_model,
-           start_date, end_date, upper(coalesce(currency, '{rep}')) AS currency,
+           start_date, {end}, upper(coalesce(currency, '{rep}')) AS currency,
            coalesce(is_trial, false) AS is_trial, _file, _row,
            CASE WHEN mrr IS NOT NULL THEN CAST(mrr AS DECIMAL(38, 8))
                 WHEN amount IS NOT NULL THEN CAST(amount AS DECIMAL(38, 8))
                 ELSE CAST(CAST(unit_price AS DECIMAL(38, 4)) * quantity AS DECIMAL(38, 8)) END AS gross,
            CASE WHEN mrr IS NOT NULL THEN CAST(1 AS DECIMAL(38, 4))
                 ELSE CAST(billing_period_months AS DECIMAL(38, 4)) END AS months,
-           CAST(coalesce(discount_percent, 0) AS DECIMAL(38, 4)) AS discount_percent,
-           CAST(coalesce(discount_amount, 0) AS DECIMAL(38, 4)) AS discount_amount,
+           CAST({discount_percent} AS DECIMAL(38, 4)) AS discount_percent,
+           CAST({discount_amount} AS DECIMAL(38, 4)) AS discount_amount,
            CAST(1 AS DECIMAL(38, 4)) AS spread_factor
     FROM subscriptions
     """

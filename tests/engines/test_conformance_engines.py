@@ -27,6 +27,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+import test_conventions as conventions
 import test_ledger_invoices as invoices_tests
 import test_metrics_properties as props
 from revbook import Config, ConfigError, Workspace, WorkspaceError, sample
@@ -247,7 +248,7 @@ def worked_examples() -> list[Any]:
     }
     params = []
     for name in (n for n in names if n not in duckdb_only):
-        module = props if hasattr(props, name) else invoices_tests
+        module = next(m for m in (props, invoices_tests, conventions) if hasattr(m, name))
         func = getattr(module, name)
         marks = getattr(func, "pytestmark", [])
         cases: list[tuple[Any, ...]] = [()]
@@ -262,7 +263,9 @@ def worked_examples() -> list[Any]:
 def test_worked_example_is_the_same_on_spark(
     module: Any, name: str, case: tuple[Any, ...], twin_class: type[Twin], request: pytest.FixtureRequest, monkeypatch
 ) -> None:
-    monkeypatch.setattr(module, "Workspace", twin_class)
+    for m in {module, props}:  # props too: the examples built with props.workspace
+        if hasattr(m, "Workspace"):
+            monkeypatch.setattr(m, "Workspace", twin_class)
     func = getattr(module, name)
     args = list(case)
     for param in list(inspect.signature(func).parameters)[: len(inspect.signature(func).parameters) - len(args)]:

@@ -54,6 +54,7 @@ TYPES: dict[str, pa.DataType] = {
     "discount_percent": pa.decimal128(18, 4),
     "discount_amount": pa.decimal128(18, 4),
     "is_trial": pa.bool_(),
+    "cancel_requested_at": pa.date32(),
     "currency": pa.string(),
     "name": pa.string(),
     "segment": pa.string(),

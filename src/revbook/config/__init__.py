@@ -10,6 +10,8 @@ Every setting has a default, so a workspace works with no file at all::
     mrr_source = "subscriptions"       # or "invoices"; the other is kept for reconciliation
     invoice_service_months = 0         # N: an invoice line with no service dates is N months of
                                        # service from its invoice date; 0: revenue on that date only
+    churn_recognition = "end_of_service"  # or "cancellation": churn dated when cancellation is asked for
+    mrr_price = "net"                  # or "list": MRR before discounts and coupons
     as_of = "2026-11-15"               # the snapshot date; default: today
     arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
     reactivation_as_new_after_months = 0  # 0: a return is always a reactivation

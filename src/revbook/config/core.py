@@ -49,6 +49,8 @@ WORKSPACE_KEYS = (
     "churn_grace_days",
     "mrr_source",
     "invoice_service_months",
+    "churn_recognition",
+    "mrr_price",
     "as_of",
     "arr_bands",
     "reactivation_as_new_after_months",
@@ -79,6 +81,11 @@ class SourceConfig(ReadOptions):
     paths: tuple[Path, ...]
 
 
+#: when a line's churn is recognised (docs/definitions.md, "Conventions where tools differ")
+CHURN_RECOGNITION = ("end_of_service", "cancellation")
+#: the price MRR is measured at
+MRR_PRICES = ("net", "list")
+
 SOURCE_KEYS = ("path", "paths", *(f.name for f in fields(ReadOptions)))
 
 
@@ -92,6 +99,11 @@ class Config:
     churn_grace_days: int = 0
     mrr_source: str = "subscriptions"
     invoice_service_months: int = 0
+    #: "end_of_service" (default): a line churns when its paid service ends; "cancellation": on the
+    #: day its cancellation was requested (ChartMogul's and ProfitWell's other setting)
+    churn_recognition: str = "end_of_service"
+    #: "net" (default): MRR after discounts; "list": before them (coupons and discounts ignored)
+    mrr_price: str = "net"
     as_of: dt.date | None = None
     arr_bands: tuple[int, ...] = ARR_BAND_EDGES
     reactivation_as_new_after_months: int = 0
@@ -134,6 +146,13 @@ class Config:
             raise ConfigError("churn_grace_days must be 0 or more", value=self.churn_grace_days)
         if self.mrr_source not in ("subscriptions", "invoices"):
             raise ConfigError("mrr_source must be 'subscriptions' or 'invoices'", value=self.mrr_source)
+        if self.churn_recognition not in CHURN_RECOGNITION:
+            raise ConfigError(
+                f"churn_recognition must be {' or '.join(repr(v) for v in CHURN_RECOGNITION)}",
+                value=self.churn_recognition,
+            )
+        if self.mrr_price not in MRR_PRICES:
+            raise ConfigError(f"mrr_price must be {' or '.join(repr(v) for v in MRR_PRICES)}", value=self.mrr_price)
         if not 0 <= self.invoice_service_months <= 120:
             raise ConfigError(
                 "invoice_service_months must be 0 (off) to 120",
@@ -263,6 +282,8 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             churn_grace_days=int(ws.get("churn_grace_days", 0)),
             mrr_source=str(ws.get("mrr_source", "subscriptions")),
             invoice_service_months=int(ws.get("invoice_service_months", 0)),
+            churn_recognition=str(ws.get("churn_recognition", "end_of_service")),
+            mrr_price=str(ws.get("mrr_price", "net")),
             as_of=None if ws.get("as_of") == "" else parse_date(ws.get("as_of"), "as_of"),
             arr_bands=tuple(int(b) for b in ws.get("arr_bands", ARR_BAND_EDGES)),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
@@ -309,6 +330,8 @@ def template() -> str:
         "churn_grace_days = 0                # bridge gaps of up to N days between paid lines (late renewals)",
         'mrr_source = "subscriptions"        # or "invoices"; the other is used for reconciliation',
         "invoice_service_months = 0          # N: an invoice line without service dates bills N months from its date",
+        'churn_recognition = "end_of_service"  # or "cancellation": churn on the day cancellation was asked for',
+        'mrr_price = "net"                   # or "list": MRR before discounts and coupons',
         '# as_of = "2026-10-31"              # the snapshot date; default: today',
         f"arr_bands = [{', '.join(map(str, ARR_BAND_EDGES))}]  # ARR band edges for the arr_band slice",
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
