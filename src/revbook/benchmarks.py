@@ -39,6 +39,7 @@ __all__ = [
     "median_for",
     "medians",
     "percent",
+    "refusal",
     "rules",
     "summary",
     "to_monthly",
@@ -245,9 +246,7 @@ def median_for(metric: str, acv_band: str | None) -> Median | None:
 
 def _check_metric(metric: str) -> None:
     if metric not in BENCHMARK_METRICS:
-        raise ConfigError(
-            f"no benchmark bands for {metric!r}", hint=f"use one of {', '.join(BENCHMARK_METRICS)}"
-        )
+        raise ConfigError(f"no benchmark bands for {metric!r}", hint=f"use one of {', '.join(BENCHMARK_METRICS)}")
 
 
 def to_monthly(value: float, grain: str) -> float:
@@ -265,6 +264,21 @@ def _months(grain: str) -> int:
     return GRAIN_MONTHS[grain]
 
 
+#: the metrics whose figures of another grain are converted to the bands' grain (the others are refused)
+CONVERTED = ("gross_revenue_churn",)
+
+
+def refusal(metric: str, grain: str) -> str:
+    """Why a figure of ``metric`` over one ``grain`` is not compared with the bands ("" when it is):
+    NRR and GRR bands are for 12 months, and a 3-month NRR is no 12-month one."""
+    _check_metric(metric)
+    _months(grain)
+    at = rules(metric)[0].grain
+    if grain == at or metric in CONVERTED:
+        return ""
+    return f"{BENCHMARK_METRICS[metric]} bands are for 12 months; a {grain}'s figure is not compared with them"
+
+
 def band(metric: str, value: float, *, grain: str = "year", segment: str | None = None) -> Band:
     """``value`` (a share: 1.0 = 100%) of ``metric`` over one ``grain`` in its band.
 
@@ -277,17 +291,12 @@ def band(metric: str, value: float, *, grain: str = "year", segment: str | None 
     _check_metric(metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         raise ConfigError(f"no {BENCHMARK_METRICS[metric]} figure to band")
-    _months(grain)
+    if why := refusal(metric, grain):
+        raise ConfigError(why, hint="band the 12-month (window 12) figure")
     bands = rules(metric)
-    at = bands[0].grain
     compared = float(value)
     conversion = ""
-    if grain != at:
-        if metric != "gross_revenue_churn":
-            raise ConfigError(
-                f"{BENCHMARK_METRICS[metric]} bands are for 12 months; a {grain}'s figure is not compared with them",
-                hint="band the 12-month (window 12) figure",
-            )
+    if grain != bands[0].grain:
         compared = to_monthly(compared, grain)
         if value >= 1:
             conversion = f"{percent(value)} {_PER[grain]} has no monthly equivalent"

@@ -60,7 +60,7 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(
                 f"[{SECTION}] acv_band must be one of the published medians' ACV bands, not {band!r}",
                 value=band,
-                hint=f"use one of {', '.join(repr(b) for b in acv_bands())}, or \"\" for the band of the "
+                hint=f'use one of {", ".join(repr(b) for b in acv_bands())}, or "" for the band of the '
                 "median ARR per paying account",
             )
         out["acv_band"] = band

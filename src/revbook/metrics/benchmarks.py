@@ -17,15 +17,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..benchmarks import BENCHMARK_METRICS, Band, Median, acv_band, band, median_for
+from ..benchmarks import BENCHMARK_METRICS, GRAIN_MONTHS, Band, Median, acv_band, band, median_for, refusal
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["Benchmarked", "Benchmarks", "acv_of", "benchmarks", "headline_benchmarks"]
+__all__ = ["Benchmarked", "Benchmarks", "acv_of", "benchmarks", "headline_benchmarks", "window_grain"]
 
 #: the headline's keys of the figures that have bands, and the grain of each
-HEADLINE_FIGURES = (("nrr", "nrr_12m", "year"), ("grr", "grr_12m", "year"), ("gross_revenue_churn", "gross_revenue_churn_12m", "year"))
+HEADLINE_FIGURES = (
+    ("nrr", "nrr_12m", "year"),
+    ("grr", "grr_12m", "year"),
+    ("gross_revenue_churn", "gross_revenue_churn_12m", "year"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Benchmarked:
 
     @property
     def median_text(self) -> str:
-        """"103% at ACV 25k-50k (SaaS Capital, 2023)", or what is missing."""
+        """ "103% at ACV 25k-50k (SaaS Capital, 2023)", or what is missing."""
         if self.median is None:
             return "no published median shipped"
         return f"{self.median.median} at ACV {self.acv_band} ({self.median.cited})"
@@ -61,6 +65,8 @@ class Benchmarks:
     acv_band: str = ""
     #: how the ACV band was chosen, in words
     basis: str = ""
+    #: the figures not compared, each with why (an NRR of a 3-month window: the bands are for 12)
+    refused: list[str] = field(default_factory=list)
 
     def of(self, metric: str) -> Benchmarked | None:
         return next((r for r in self.rows if r.metric == metric), None)
@@ -105,13 +111,21 @@ def benchmarks(
             basis += " (the bands are US dollars; no conversion)"
     else:
         chosen, median_acv, basis = "", None, "no paying account: no ACV band"
-    rows = []
+    rows, refused = [], []
     for metric, value in figures.items():
         if value is None:
             continue
+        if why := refusal(metric, grain):  # a grain the bands refuse: say so, compare the rest
+            refused.append(why)
+            continue
         b = band(metric, float(value), grain=grain, segment=segment)
         rows.append(Benchmarked(metric, float(value), b, median_for(metric, chosen) if chosen else None, chosen))
-    return Benchmarks(rows, median_acv, chosen, basis)
+    return Benchmarks(rows, median_acv, chosen, basis, refused)
+
+
+def window_grain(window_months: int) -> str | None:
+    """The grain a trailing window of ``window_months`` is (1: month, 3: quarter, 12: year), else None."""
+    return {months: grain for grain, months in GRAIN_MONTHS.items()}.get(window_months)
 
 
 def headline_benchmarks(store: Store, head: Mapping[str, Any] | None = None) -> Benchmarks:
