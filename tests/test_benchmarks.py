@@ -19,7 +19,15 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 @pytest.mark.parametrize(
     ("value", "name"),
-    [(0.9999, BELOW), (1.0, "good"), (1.1499, "good"), (1.15, "great"), (1.2999, "great"), (1.30, "elite"), (2.0, "elite")],
+    [
+        (0.9999, BELOW),
+        (1.0, "good"),
+        (1.1499, "good"),
+        (1.15, "great"),
+        (1.2999, "great"),
+        (1.30, "elite"),
+        (2.0, "elite"),
+    ],
 )
 def test_nrr_bands_at_their_edges(value: float, name: str) -> None:
     assert band("nrr", value).name == name
@@ -39,7 +47,8 @@ def test_the_threshold_says_the_band_and_the_next() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "name"), [(0.05, BELOW), (0.0499, "good"), (0.02, "good"), (0.0199, "great"), (0.01, "great"), (0.0099, "elite")]
+    ("value", "name"),
+    [(0.05, BELOW), (0.0499, "good"), (0.02, "good"), (0.0199, "great"), (0.01, "great"), (0.0099, "elite")],
 )
 def test_monthly_churn_bands_at_their_edges(value: float, name: str) -> None:
     b = band("gross_revenue_churn", value, grain="month")
@@ -114,7 +123,12 @@ def test_the_acv_bands_tile_the_line_once_per_metric_and_source() -> None:
         assert (rows[0].acv_min or 0) == 0 and rows[-1].acv_max is None, (metric, source)
         assert all(a.acv_max == b.acv_min for a, b in itertools.pairwise(rows)), (metric, source)
     assert [acv_band(v) for v in (0, 11999.99, 12000, 249999, 250000, 5e6)] == [
-        "< 12k", "< 12k", "12k-25k", "100k-250k", "250k+", "250k+"
+        "< 12k",
+        "< 12k",
+        "12k-25k",
+        "100k-250k",
+        "250k+",
+        "250k+",
     ]
 
 

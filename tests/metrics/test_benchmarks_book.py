@@ -74,8 +74,9 @@ def test_each_slice_has_its_own_acv_and_the_segment_its_bar(book: Path) -> None:
     with Workspace(book, config=Config(as_of=AS_OF), read_only=True) as ws:
         acv = acv_of(ws, AS_OF, by="segment")
         assert acv == {"enterprise": (Decimal("43200.00"), 1), "smb": (Decimal("16800.00"), 2)}
-        ent = benchmarks(ws, {"nrr": 1.2, "gross_revenue_churn": 0.015}, grain="year", acv=acv["enterprise"],
-                         segment="enterprise")
+        ent = benchmarks(
+            ws, {"nrr": 1.2, "gross_revenue_churn": 0.015}, grain="year", acv=acv["enterprise"], segment="enterprise"
+        )
     assert ent.acv_band == "25k-50k" and ent.of("nrr").median.median == "103%"  # type: ignore[union-attr]
     # 1.5% a year is 0.13% a month: elite, and the enterprise bar is great
     assert (ent.of("gross_revenue_churn").band.name, ent.of("gross_revenue_churn").band.expected) == ("elite", "great")  # type: ignore[union-attr]
@@ -94,8 +95,9 @@ def test_a_set_acv_band_and_show_false(book: Path) -> None:
 
 def test_a_short_window_is_refused_for_nrr_and_converted_for_churn(book: Path) -> None:
     with Workspace(book, config=Config(as_of=AS_OF), read_only=True) as ws:
-        found = benchmarks(ws, {"nrr": 1.0, "grr": 0.9, "gross_revenue_churn": 0.06}, grain="quarter",
-                           acv=(Decimal(30000), 3))
+        found = benchmarks(
+            ws, {"nrr": 1.0, "grr": 0.9, "gross_revenue_churn": 0.06}, grain="quarter", acv=(Decimal(30000), 3)
+        )
     assert [r.metric for r in found.rows] == ["gross_revenue_churn"]
     assert found.refused == [
         "NRR bands are for 12 months; a quarter's figure is not compared with them",
