@@ -255,7 +255,7 @@ def to_monthly(value: float, grain: str) -> float:
     months = _months(grain)
     if value >= 1:
         return 1.0
-    return 1 - (1 - value) ** (1 / months)
+    return 1 - math.pow(1 - value, 1 / months)
 
 
 def _months(grain: str) -> int:
