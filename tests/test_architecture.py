@@ -17,7 +17,14 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "revbook"
 
 #: lowest first; a module's layer is that of its longest matching prefix
 LAYERS: list[tuple[str, ...]] = [
-    ("revbook.errors", "revbook.definitions", "revbook.frame", "revbook.contract", "revbook.config"),
+    (
+        "revbook.errors",
+        "revbook.definitions",
+        "revbook.frame",
+        "revbook.contract",
+        "revbook.config",
+        "revbook.benchmarks",
+    ),
     ("revbook.sources", "revbook.sample"),
     ("revbook.engines",),
     ("revbook.store",),

@@ -15,6 +15,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .benchmarks import summary as benchmark_bands
+
 __all__ = [
     "ARR_BAND_EDGES",
     "CS_GLOSSARY",
@@ -244,6 +246,21 @@ _TERMS = (
         headline_text="(new + reactivation + expansion) / (contraction + churn)",
     ),
     Term(
+        "gross_revenue_churn",
+        "Gross revenue churn",
+        "(churn + contraction) over the window / the MRR at its start: what the book lost, before any "
+        "expansion (new accounts' losses included).",
+        headline_label="gross revenue churn, 12 months",
+        headline_text="(churn + contraction) / MRR 12 months ago",
+    ),
+    Term(
+        "benchmarks",
+        "Benchmarks",
+        f"Bands beside the 12-month figures ({benchmark_bands()}; a year's churn is converted to a month, "
+        "compounded) and the published median of the book's ACV band (the median ARR per paying account), "
+        "with its source and year, at the source's precision.",
+    ),
+    Term(
         "window",
         "Window",
         "Retention is measured over trailing windows of 1, 3 or 12 months; 12 is the headline. Each account "
@@ -370,6 +387,8 @@ GLOSSARY = (
     "grr",
     "logo_retention",
     "quick_ratio",
+    "gross_revenue_churn",
+    "benchmarks",
     "window",
     *MOVEMENT_KINDS,
     "movements",
@@ -403,7 +422,7 @@ WORKBOOK = (
     "slice",
 )
 #: the rows of the CLI headline
-HEADLINE = ("arr", "mrr", "accounts", "nrr", "grr", "logo_retention", "quick_ratio")
+HEADLINE = ("arr", "mrr", "accounts", "nrr", "grr", "logo_retention", "quick_ratio", "gross_revenue_churn")
 
 
 def glossary(keys: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -50,3 +50,30 @@ def test_a_month_cut_by_the_as_of_date_reads_to_date(company: Path) -> None:
     at_month_end = headline(company, "2026-10-31").splitlines()
     assert any(line.startswith("2026-10 ") for line in at_month_end)
     assert not any("to date" in line for line in at_month_end)
+
+
+def test_each_retention_figure_is_printed_beside_its_band_and_median(company: Path, tmp_path: Path) -> None:
+    from revbook.metrics.benchmarks import headline_benchmarks
+
+    as_of = sample.SampleConfig().as_of
+    with Workspace(company, config=Config(as_of=as_of), read_only=True) as ws:
+        found = headline_benchmarks(ws)
+    assert [r.metric for r in found.rows] == ["nrr", "grr", "gross_revenue_churn"]
+    text = headline(company, as_of.isoformat())
+    flat = " ".join(text.split())
+    assert text.index("quick ratio") < text.index("Beside the benchmarks") < text.index("MRR movements")
+    for row in found.rows:
+        assert f"{row.band.name}: {row.band.threshold}" in flat, row
+        assert row.median_text in flat, row
+    churn = found.of("gross_revenue_churn")
+    assert churn and f"({churn.band.conversion})" in flat  # the annual churn, converted to a month, says so
+    assert found.basis in flat and "SaaS Capital, 2023" in flat
+
+    off = tmp_path / "revbook.toml"
+    off.write_text(
+        f'[workspace]\npath = "{company}"\nas_of = "{as_of.isoformat()}"\n\n[benchmarks]\nshow = false\n',
+        encoding="utf-8",
+    )
+    quiet = runner.invoke(app, ["headline", "-c", str(off)], catch_exceptions=False)
+    assert quiet.exit_code == 0, quiet.output
+    assert "Beside the benchmarks" not in quiet.output and "NRR, 12 months" in quiet.output

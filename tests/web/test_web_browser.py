@@ -322,3 +322,29 @@ def test_impact_page_in_the_browser(server: str, page: Any, tmp_path: Path) -> N
     assert page.locator("table").first.locator("tbody tr").count() >= 3
     assert page.errors == []
     shoot(page, tmp_path, "impact")
+
+
+def test_benchmark_badges_sit_in_their_tiles_and_rows(server: str, page: Any, tmp_path: Path) -> None:
+    """Each band badge and published median is drawn inside its tile (Overview) or its 12-month cell
+    (Retention), and neither page grows wider than the window."""
+    page.goto(server + "/")
+    charts_rendered(page)
+    tiles = page.locator("a.kpi:has(.band)")
+    assert tiles.count() == 3  # NRR, GRR, gross revenue churn
+    for i in range(tiles.count()):
+        tile = tiles.nth(i).bounding_box()
+        for part in (tiles.nth(i).locator(".band"), tiles.nth(i).locator(".bench-median")):
+            box = part.bounding_box()
+            assert (
+                part.is_visible() and box["x"] >= tile["x"] and box["x"] + box["width"] <= tile["x"] + tile["width"] + 1
+            )
+    assert page.locator(".bench-basis").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    shoot(page, tmp_path, "overview-benchmarks")
+    page.goto(server + "/retention?by=segment")
+    charts_rendered(page)
+    cells = page.locator("table.retention td:has(.band)")
+    assert cells.count() >= 2 and all(cells.nth(i).locator(".band").is_visible() for i in range(cells.count()))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    shoot(page, tmp_path, "retention-benchmarks")
+    assert page.errors == []

@@ -336,11 +336,42 @@ def print_headline(ws: Workspace) -> None:
         "grr": percent(h["grr_12m"]),
         "logo_retention": percent(h["logo_retention_12m"]),
         "quick_ratio": "–" if quick is None else f"{quick:.2f}",
+        "gross_revenue_churn": percent(h["gross_revenue_churn_12m"]),
     }
     for key in HEADLINE:
         t.add_row(Text(TERMS[key].headline_label), Text(values[key]), Text(TERMS[key].headline_text))
     console().print(t)
+    print_benchmarks(ws, h)
     print_headline_findings(ws)
+
+
+def print_benchmarks(ws: Workspace, head: dict[str, Any]) -> None:
+    """NRR, GRR and gross revenue churn beside their bands and the published median of the book's ACV
+    band (``metrics.benchmarks``); nothing when ``[benchmarks] show`` is false."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..definitions import TERMS
+    from ..metrics.benchmarks import headline_benchmarks
+
+    found = headline_benchmarks(ws, head)
+    if not found.rows:
+        return
+    t = Table(
+        title="Beside the benchmarks",
+        caption=f"{found.basis}; sources: docs/benchmarks.md",
+        box=box.SIMPLE_HEAD,
+        title_style="bold",
+    )
+    t.add_column("figure")
+    t.add_column("band")
+    t.add_column("published median", style="dim")
+    for row in found.rows:
+        b = row.band
+        band = f"{b.name}: {b.threshold}" + (f" ({b.conversion})" if b.conversion else "")
+        t.add_row(Text(TERMS[row.metric].headline_label), Text(band), Text(row.median_text))
+    console().print(t)
 
 
 def print_headline_findings(ws: Workspace) -> None:

@@ -48,6 +48,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [benchmarks]                       # bands and published medians beside the headline figures
+                                       # (docs/benchmarks.md; every key in revbook.config.benchmarks)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -57,6 +60,7 @@ section and the nearest valid key.
 
 from __future__ import annotations
 
+from .benchmarks import BenchmarkSettings
 from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
 from .core import (
@@ -84,6 +88,7 @@ __all__ = [
     "POLARITIES",
     "SAVE_MODELS",
     "SPELLS",
+    "BenchmarkSettings",
     "CatalogueSettings",
     "ConcentrationSettings",
     "Config",

@@ -15,6 +15,7 @@ from ..contract import CURRENCY_MINOR_UNITS, LOADABLE_TABLES, TABLES
 from ..definitions import ARR_BAND_EDGES
 from ..errors import ConfigError, WorkspaceError
 from .attribution import AttributionSettings
+from .benchmarks import BenchmarkSettings
 from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
@@ -39,6 +40,7 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "benchmarks": BenchmarkSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -134,6 +136,8 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [benchmarks]: bands and published medians beside the headline figures (revbook.benchmarks)
+    benchmarks: BenchmarkSettings = field(default_factory=BenchmarkSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

@@ -312,6 +312,7 @@ def headline(store: Store) -> dict[str, Any]:
     r12 = ret[0] if ret else {}
     return {
         "as_of": store.config.snapshot_date(),
+        "period_end": last["period_end"],
         "currency": store.config.reporting_currency,
         "mrr": last["mrr"],
         "arr": last["arr"],
@@ -320,4 +321,5 @@ def headline(store: Store) -> dict[str, Any]:
         "grr_12m": r12.get("grr"),
         "logo_retention_12m": r12.get("logo_retention"),
         "quick_ratio_12m": r12.get("quick_ratio"),
+        "gross_revenue_churn_12m": r12.get("gross_revenue_churn"),
     }

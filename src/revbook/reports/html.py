@@ -109,10 +109,13 @@ def report_context(ws: Workspace) -> dict[str, Any]:
     if churn:
         specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
         specs["pareto_arr"] = charts.pareto(churn["rows"], measure="arr", currency=currency)
+    from ..metrics.benchmarks import headline_benchmarks
+
     return {
         "impact": impact,
         "churn": churn,
         "head": head,
+        "bench": headline_benchmarks(ws, head),
         "currency": currency,
         "movements": movements[-MOVEMENT_MONTHS:],
         "last_full": last_full,
@@ -200,7 +203,15 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         rule_label=charts.rule_label,
         spec=lambda s: Markup(charts.spec_json(s)),  # safe: spec_json escapes <, > and &
     )
-    env.globals.update(GLOSSARY=definitions.glossary(definitions.GLOSSARY))
+    from .. import benchmarks
+
+    env.globals.update(
+        GLOSSARY=definitions.glossary(definitions.GLOSSARY),
+        BENCH_RULES=benchmarks.rules(),
+        BENCH_MEDIANS=benchmarks.medians(),
+        BENCH_METRICS=benchmarks.BENCHMARK_METRICS,
+        BENCH_BELOW=benchmarks.BELOW,
+    )
     return env
 
 

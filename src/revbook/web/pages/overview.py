@@ -96,6 +96,10 @@ def waterfall_url(f: Filters, kind: str) -> str | None:
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, f: Filters = Depends(filters)) -> HTMLResponse:  # noqa: B008
     fig = figures(f)
+    from ..benchmarks import beside
+
+    by = f.by if f.value is not None else None
+    bench = beside(f.store, fig["ret"], window=f.window, period_end=f.period["period_end"], by=by, value=f.value)
     return render(
         request,
         "overview.html",
@@ -103,6 +107,7 @@ def overview(request: Request, f: Filters = Depends(filters)) -> HTMLResponse:  
         f=f,
         fig=fig,
         specs=charts_for(f, fig),
+        bench=bench,
         movers=top_movers(f),
         cohort_url=cohort_url(f),
         headline_findings=f.store.headline_findings(),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...reports import charts
+from ..benchmarks import beside
 from ..filters import WINDOWS, Filters, Query, filters, flag
 from ..render import render
 
@@ -54,6 +55,9 @@ def retention(
         f.by = DEFAULT_SLICE
     every = by_slice(f)
     slices = every if p["all"] else every[:SHOWN]
+    end = f.period["period_end"]
+    for s in slices:  # the 12-month figures beside their bands and the median of the slice's own ACV band
+        s["bench"] = beside(f.store, s["windows"].get(12), window=12, period_end=end, by=f.by, value=s["value"])
 
     def drill(window: int, value: Any) -> str:
         end = f.period["period_end"]
