@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("revbook.metrics", "revbook.quality"),
     ("revbook.health", "revbook.insights"),
     ("revbook.rum", "revbook.impact"),
+    ("revbook.plans",),
     ("revbook.workspace", "revbook.exports", "revbook"),
     ("revbook.reports",),
     ("revbook.web",),

@@ -46,6 +46,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [vip]                              # which accounts are VIP and get an account plan
+                                       # (docs/account-plans.md; every key in revbook.config.vip)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -73,6 +76,7 @@ from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
+from .vip import VipSettings
 
 __all__ = [
     "CONFIG_NAME",
@@ -95,6 +99,7 @@ __all__ = [
     "SignalOverride",
     "SourceConfig",
     "SurvivalSettings",
+    "VipSettings",
     "config_from_mapping",
     "load_config",
     "parse_sources",
