@@ -24,6 +24,7 @@ GROUPS = (
     "attribution",
     "concentration",
     "saves",
+    "plans",
 )
 
 for _group in GROUPS:
