@@ -58,6 +58,7 @@ def _today() -> dt.date:
 def _account(store: Store, account_id: object) -> str:
     if not isinstance(account_id, str) or not account_id.strip():
         raise ConfigError("an account id is needed", value=account_id)
+    book_of(store)  # a workspace with nothing loaded says so (WorkspaceError)
     found = store.con.execute("SELECT 1 FROM accounts WHERE account_id = ?", [account_id]).fetchone()
     if not found:
         shown = account_id if len(account_id) <= 60 else account_id[:60] + "…"

@@ -45,6 +45,7 @@ PAGES = (
     "impact",
     "account",
     "definitions",
+    "plans",
 )
 STATIC = Path(__file__).parent / "static"
 
