@@ -36,7 +36,7 @@ def format_kpi(value: Any, unit: str) -> str:
     number = Decimal(str(value))
     if number == number.to_integral_value():
         return f"{number:,.0f}"
-    return f"{float(number):,.2f}"
+    return f"{float(number):,.{1 if unit == 'score' else 2}f}"
 
 
 def _paper(paper: str) -> str:
