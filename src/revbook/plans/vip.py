@@ -36,6 +36,11 @@ def vip_reasons(store: Store, on: dt.date | str | None = None) -> dict[str, tupl
 
 
 def _vip_rows(store: Store, on: dt.date) -> list[dict[str, Any]]:
+    """The VIP accounts on ``on`` with their rules, computed once per date and kept until the next load."""
+    return store.derived(f"plans.vip:{on}", lambda s: _build(s, on))
+
+
+def _build(store: Store, on: dt.date) -> list[dict[str, Any]]:
     rule = store.config.vip
     if not rule.has_rule:
         return []
