@@ -26,5 +26,6 @@ def stale(account_id: str, base: int, now: int, author: str | None, at: dt.datet
         f"the plan of {account_id} is at version {now}{by}, not version {base}: your edit is of an old version "
         "and was not saved",
         value=base,
-        hint=f"reload the plan (revbook plan show {account_id}), apply your change to version {now} and save again",
+        hint=f"reload the plan (revbook plan show {account_id}, or its page), apply your change to version {now} "
+        "and save again",
     )

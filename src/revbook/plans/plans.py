@@ -153,7 +153,8 @@ def create_plan(
         raise ConfigError(
             f"account {account_id} is not a VIP account ({store.config.vip.describe()})",
             value=account_id,
-            hint="add it to [vip] accounts in revbook.toml, or create the plan anyway with --force (force=True)",
+            hint="add it to [vip] accounts in revbook.toml, or create the plan anyway (--force; force=True; "
+            "on the dashboard, tick the box beside your name)",
         )
     return _write(store, account_id, None, plan or {}, author, note)
 
