@@ -91,6 +91,8 @@ def test_the_vip_list_and_a_plan_page(app: Any) -> None:
     assert "has no plan yet" in r.text and 'method="post" action="/plans/A"' in r.text
     assert get(app, "/plans/NOPE").status_code == 404
     assert get(app, "/plans/A?saved=x").status_code == 400
+    assert get(app, "/plans/A/print").status_code == 404  # no plan yet
+    assert get(app, "/plans/A/print?paper=a3").status_code == 400
 
 
 def test_create_then_edit_through_the_form(app: Any) -> None:

@@ -10,6 +10,7 @@ meets the same errors as the command line; they are shown on the form, with what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -18,7 +19,16 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from ...definitions import JOURNEY_STAGES
 from ...errors import ConfigError, NotFoundError, WorkspaceError
-from ...plans import KPI_METRICS, LISTS, create_plan, edit_plan, plan_view, planned_accounts, vip_accounts
+from ...plans import (
+    KPI_METRICS,
+    LISTS,
+    create_plan,
+    edit_plan,
+    live_values,
+    plan_view,
+    planned_accounts,
+    vip_accounts,
+)
 from ...reports.plan import format_kpi, render_plan
 from ..filters import Param, Query, store_of
 from ..render import render
@@ -38,6 +48,16 @@ LIST_LABELS = {"challenges": "Challenges", "goals": "Goals", "initiatives": "Key
 
 def _vip_rows(store: Store) -> list[dict[str, Any]]:
     return store.memo("plans.vip", lambda: vip_accounts(store.ws).to_pylist())
+
+
+def warm(store: Store) -> list[Callable[[], object]]:
+    """The VIP list and every account's live KPI figures on the as-of date (the first plan page's cost)."""
+
+    def live() -> object:
+        with store.lock:
+            return live_values(store.ws, store.as_of)
+
+    return [lambda: _vip_rows(store), live]
 
 
 @router.get("/plans", response_class=HTMLResponse)
