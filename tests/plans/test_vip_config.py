@@ -44,3 +44,17 @@ def test_the_rule_in_words() -> None:
         "ARR from 1 to 2; segments a, b"
     )
     assert VipSettings().describe().startswith("no rule set")
+
+
+def test_docs_account_plans_list_every_stage_metric_and_setting() -> None:
+    """docs/account-plans.md holds the journey's stages in order, every KPI metric and every [vip] key."""
+    from dataclasses import fields
+
+    from revbook.definitions import JOURNEY_STAGES
+    from revbook.plans import KPI_METRICS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "account-plans.md").read_text(encoding="utf-8")
+    places = [doc.index(f"**{stage}**") for stage in JOURNEY_STAGES]
+    assert places == sorted(places)
+    assert all(f"`{name}`" in doc for name in KPI_METRICS), [n for n in KPI_METRICS if f"`{n}`" not in doc]
+    assert all(f"`{f.name}`" in doc for f in fields(VipSettings))
