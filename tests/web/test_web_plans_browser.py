@@ -117,6 +117,14 @@ def test_create_and_edit_a_plan_through_the_form(server: tuple[str, Path], tmp_p
         assert "awareness" in journey and "consideration" in journey
         shoot(page, tmp_path, "plan")
 
+        url = page.url
+        page.set_viewport_size({"width": 390, "height": 800})  # a phone: the page and its form fit
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(page, tmp_path, "plan_phone")
+        page.set_viewport_size({"width": 1300, "height": 900})
+        page.goto(url)
+
         page.click("text=printable page")
         page.wait_for_url("**/print")
         assert "Account plan:" in page.inner_text("h1")
