@@ -117,7 +117,7 @@ def test_create_and_edit_a_plan_through_the_form(server: tuple[str, Path], tmp_p
         assert "awareness" in journey and "consideration" in journey
         shoot(page, tmp_path, "plan")
 
-        url = page.url
+        url = page.url.split("?")[0]
         page.set_viewport_size({"width": 390, "height": 800})  # a phone: the page and its form fit
         page.reload()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -132,5 +132,9 @@ def test_create_and_edit_a_plan_through_the_form(server: tuple[str, Path], tmp_p
         page.emulate_media(media="print")
         pdf = page.pdf(format="A4")
         assert pdf[:4] == b"%PDF" and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1  # one sheet
+        page.goto(url + "/print?paper=letter")
+        letter = page.pdf(prefer_css_page_size=True)
+        assert letter.count(b"/Type /Page") - letter.count(b"/Type /Pages") == 1
+        assert b"/MediaBox [0 0 612 792]" in letter  # US Letter, 8.5 x 11 in
         assert not errors, errors
         browser.close()

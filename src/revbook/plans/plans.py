@@ -201,7 +201,10 @@ def _changed(before: Plan | None, after: Plan) -> str:
 def plan_history(store: Store, account_id: str) -> Frame:
     """Every version of the account's plan, newest first: version, recorded_at (UTC), author,
     note and the fields it changed."""
-    versions = _versions(store, _account(store, account_id))
+    return _history(_versions(store, _account(store, account_id)))
+
+
+def _history(versions: list[PlanVersion]) -> Frame:
     rows = [
         {
             "version": v.version,
@@ -227,9 +230,13 @@ def plan_history(store: Store, account_id: str) -> Frame:
 def journey_history(store: Store, account_id: str) -> Frame:
     """Each offering's stages over the plan's versions, oldest first: product, stage, since (the day
     it was reached), version and author of the version that set it."""
+    return _journey(_versions(store, _account(store, account_id)))
+
+
+def _journey(versions: list[PlanVersion]) -> Frame:
     rows: list[dict[str, Any]] = []
     last: dict[str, Stage] = {}
-    for v in _versions(store, _account(store, account_id)):
+    for v in versions:
         for s in v.plan.journey:
             if last.get(s.product) != s:
                 rows.append(
@@ -264,7 +271,8 @@ def plan_view(store: Store, account_id: str, on: dt.date | str | None = None) ->
     account_id = _account(store, account_id)
     day = store.config.on_date(on)
     name = store.con.execute("SELECT name FROM accounts WHERE account_id = ?", [account_id]).fetchone()
-    current = current_plan(store, account_id)
+    versions = _versions(store, account_id)  # one read of the plans file
+    current = versions[-1] if versions else None
     live = live_values(store, day).get(account_id, {})
     kpis = []
     for k in current.plan.kpis if current else ():
@@ -284,7 +292,7 @@ def plan_view(store: Store, account_id: str, on: dt.date | str | None = None) ->
             }
         )
     owned, not_owned = offerings(store, account_id, day)
-    journeys = journey_history(store, account_id).to_pylist()
+    journeys = _journey(versions).to_pylist()
     offers = []
     for product in not_owned:
         stage = current.plan.stage_of(product) if current else None
@@ -308,6 +316,6 @@ def plan_view(store: Store, account_id: str, on: dt.date | str | None = None) ->
         "owned": owned,
         "offerings": offers,
         "journey": journeys,
-        "history": plan_history(store, account_id).to_pylist(),
+        "history": _history(versions).to_pylist(),
         "live": {m: live.get(m) for m in KPI_METRICS},
     }
