@@ -28,10 +28,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("revbook.sources", "revbook.sample"),
     ("revbook.engines",),
     ("revbook.store",),
+    # the connectors read a source through its API or database and load it into a store
+    ("revbook.sources.connectors",),
     ("revbook.ledger",),
     ("revbook.metrics", "revbook.quality"),
     ("revbook.health", "revbook.insights"),
     ("revbook.rum", "revbook.impact"),
+    ("revbook.plans",),
     ("revbook.workspace", "revbook.exports", "revbook"),
     ("revbook.reports",),
     ("revbook.web", "revbook.assistant"),

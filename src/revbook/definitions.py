@@ -28,6 +28,7 @@ __all__ = [
     "HEALTH_GREEN",
     "HEALTH_YELLOW",
     "IDENTITY",
+    "JOURNEY_STAGES",
     "LOSSES",
     "LOSSES_SQL",
     "MOVEMENTS",
@@ -119,6 +120,14 @@ NO_CSM = "unassigned"
 NO_CSM_VALUES = (NO_VALUE, UNMANAGED)
 #: what the surfaces add to the label of a period that the as-of date cuts short ("2026-11 to date")
 TO_DATE = "to date"
+
+
+# -- the customer decision journey ---------------------------------------------------------
+
+#: the stages of an account's decision journey towards an offering it does not own yet (an account
+#: plan's offerings, revbook.plans), in order: knows of it, knows what it does, weighs it, buys it,
+#: stays and renews it
+JOURNEY_STAGES = ("awareness", "familiarity", "consideration", "purchase", "loyalty")
 
 
 # -- ARR bands -------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ def _commands() -> list[tuple[str, ...]]:
 def test_every_command_turns_a_library_error_into_one_line_and_exit_2(tmp_path):
     missing = tmp_path / "missing.toml"
     commands = _commands()
-    assert len(commands) == 24
+    assert len(commands) == 30
     for words in commands:
         if words == ("demo",):
             args = ["demo", "--accounts", "0", "--out", str(tmp_path / "demo")]
@@ -190,6 +190,8 @@ def test_every_command_turns_a_library_error_into_one_line_and_exit_2(tmp_path):
             args = [*words, "A1", "2024-01-01", "price", "--by", "me", "-c", str(missing)]
         elif words == ("connect",):
             args = ["connect", "nowhere", "-c", str(missing)]
+        elif words[0] == "plan" and words != ("plan", "vip"):
+            args = [*words, "A1", *(["--version", "1"] if words == ("plan", "edit") else []), "-c", str(missing)]
         else:
             args = [*words, "-c", str(missing)]
         result = runner.invoke(app, args)

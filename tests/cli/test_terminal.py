@@ -56,9 +56,12 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "csm capacity": ("csm", "--view", "capacity"),
     "saves": ("saves", "--start", "2025-06-01", "--end", "2025-10-31"),
     "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
+    "plan vip": ("plan", "vip"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}
+#: the account-plan commands other than `plan vip` need a plan: tests/cli/test_cli_plans.py
+OTHER_COMMANDS |= {"plan show", "plan create", "plan edit", "plan history", "plan export"}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ GROUPS = (
     "concentration",
     "saves",
     "connect",
+    "plans",
 )
 
 for _group in GROUPS:

@@ -50,6 +50,8 @@ Every setting has a default, so a workspace works with no file at all::
 
     [benchmarks]                       # bands and published medians beside the headline figures
                                        # (docs/benchmarks.md; every key in revbook.config.benchmarks)
+    [vip]                              # which accounts are VIP and get an account plan
+                                       # (docs/account-plans.md; every key in revbook.config.vip)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -79,6 +81,7 @@ from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
+from .vip import VipSettings
 
 __all__ = [
     "CONFIG_NAME",
@@ -102,6 +105,7 @@ __all__ = [
     "SignalOverride",
     "SourceConfig",
     "SurvivalSettings",
+    "VipSettings",
     "config_from_mapping",
     "load_config",
     "parse_sources",

@@ -24,6 +24,7 @@ from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_o
 from .keys import as_table, check_keys
 from .saves import SavesSettings
 from .survival import SurvivalSettings
+from .vip import VipSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date", "template"]
 
@@ -41,6 +42,7 @@ SETTINGS: dict[str, Any] = {
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
     "benchmarks": BenchmarkSettings,
+    "vip": VipSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -138,6 +140,8 @@ class Config:
     saves: SavesSettings = field(default_factory=SavesSettings)
     #: [benchmarks]: bands and published medians beside the headline figures (revbook.benchmarks)
     benchmarks: BenchmarkSettings = field(default_factory=BenchmarkSettings)
+    #: [vip]: which accounts are VIP and get an account plan (revbook.plans)
+    vip: VipSettings = field(default_factory=VipSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

@@ -34,6 +34,7 @@ def write_config(directory: Path, config: Config, tables: dict[str, Path]) -> Pa
     ]
     for table, path in tables.items():
         lines += [f"[sources.{table}]", f'path = "{path.relative_to(directory).as_posix()}"', ""]
+    lines += ["[vip]  # the accounts that get an account plan (docs/account-plans.md)", "min_arr = 250000", ""]
     config_path = directory / "revbook.toml"
     config_path.write_text("\n".join(lines), encoding="utf-8")
     return config_path

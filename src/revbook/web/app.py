@@ -45,13 +45,14 @@ PAGES = (
     "impact",
     "account",
     "definitions",
+    "plans",
 )
 STATIC = Path(__file__).parent / "static"
 
 
 def _warm_steps(store: Store) -> list[Any]:
     """The frames behind the default pages, computed in the background when the server starts."""
-    from .pages import accounts, attribution, book, churn, health, impact, overview, retention, rum, signals
+    from .pages import accounts, attribution, book, churn, health, impact, overview, plans, retention, rum, signals
 
     return [
         store.headline,
@@ -65,6 +66,7 @@ def _warm_steps(store: Store) -> list[Any]:
         *health.warm(store),
         *attribution.warm(store),
         *impact.warm(store),
+        *plans.warm(store),
     ]
 
 
