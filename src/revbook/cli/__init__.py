@@ -25,6 +25,7 @@ GROUPS = (
     "concentration",
     "saves",
     "connect",
+    "export",
 )
 
 for _group in GROUPS:

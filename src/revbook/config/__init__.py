@@ -46,6 +46,10 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [warehouse]                        # a PostgreSQL warehouse: the schema or queries the tables are read
+                                       # from, where results are written back (docs/connectors.md; every
+                                       # key in revbook.config.warehouse; the connection: environment only)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -73,6 +77,7 @@ from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
+from .warehouse import WarehouseSettings
 
 __all__ = [
     "CONFIG_NAME",
@@ -95,6 +100,7 @@ __all__ = [
     "SignalOverride",
     "SourceConfig",
     "SurvivalSettings",
+    "WarehouseSettings",
     "config_from_mapping",
     "load_config",
     "parse_sources",

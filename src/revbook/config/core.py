@@ -23,6 +23,7 @@ from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_o
 from .keys import as_table, check_keys
 from .saves import SavesSettings
 from .survival import SurvivalSettings
+from .warehouse import WarehouseSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date", "template"]
 
@@ -39,6 +40,7 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "warehouse": WarehouseSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -122,6 +124,8 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [warehouse]: the schema or queries a SQL warehouse is read from, and where results go back (sources.warehouse)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

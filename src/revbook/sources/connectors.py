@@ -59,7 +59,9 @@ class Connector(Protocol):
 
 
 #: name -> "module:factory", the factory taking a Config and returning a Connector
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "warehouse": "revbook.sources.warehouse:warehouse_connector",
+}
 
 
 def connector(name: str, config: Config) -> Connector:

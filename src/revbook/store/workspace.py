@@ -341,11 +341,19 @@ class Store:
         return Frame("load_warnings", self.con.execute(sql).to_arrow_table())
 
     def load_frames(
-        self, frames: Mapping[str, Any], *, force: bool = False, replace: bool = False, strict: bool = False
+        self,
+        frames: Mapping[str, Any],
+        *,
+        force: bool = False,
+        replace: bool = False,
+        strict: bool = False,
+        columns: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[LoadResult]:
         """Load in-memory tables (Arrow, Polars or pandas), with the same checks as files, atomically.
 
-        Column names are the canonical ones (or mapped by revbook.toml's [sources.<table>.columns]).
+        Column names are the canonical ones, or mapped by ``columns`` (table -> {canonical: theirs},
+        for a source with a mapping of its own, such as [warehouse.columns.<table>]; then revbook.toml's
+        [sources.<table>] options do not apply), else by revbook.toml's [sources.<table>.columns].
         """
         import tempfile
 
@@ -363,7 +371,9 @@ class Store:
                     table = pa.Table.from_pandas(frame, preserve_index=False)
                 path = Path(tmp) / f"{name}.parquet"
                 pq.write_table(table, path)
-                paths[name] = path
+                paths[name] = (
+                    path if columns is None else SourceConfig(table=name, paths=(path,), columns=columns.get(name, {}))
+                )
             return self.load(paths, force=force, replace=replace, strict=strict)
 
     def _resolve_sources(
