@@ -53,7 +53,8 @@ class Origin:
 
     table: str
     sql: str
-    #: how messages name it: "the query [warehouse.queries] subscriptions" or "table analytics.subscriptions"
+    #: how messages and the loaded rows' _file name it: "warehouse query [warehouse.queries] subscriptions" or
+    #: "warehouse table analytics.subscriptions"
     label: str
     query: bool
 
@@ -81,14 +82,18 @@ def origins(settings: WarehouseSettings, present: Sequence[str]) -> list[Origin]
 def origin_of(settings: WarehouseSettings, table: str) -> Origin:
     """Where ``table`` is read from: its query, else the schema's table of its name."""
     if table in settings.queries:
-        return Origin(table, settings.queries[table], f"the query [warehouse.queries] {table}", True)
+        return Origin(table, settings.queries[table], f"warehouse query [warehouse.queries] {table}", True)
     sql = f"SELECT * FROM {_quote(settings.schema)}.{_quote(table)}"
-    return Origin(table, sql, f"table {settings.schema}.{table}", False)
+    return Origin(table, sql, f"warehouse table {settings.schema}.{table}", False)
 
 
 def tables_in_schema(conn: psycopg.Connection[Any], schema: str) -> list[str]:
-    """The contract tables (and views) of ``schema`` the connection can see."""
-    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema]).fetchall()
+    """The contract tables (and views) of ``schema``, whether or not the connection may read them."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+        [schema],
+    ).fetchall()
     return [r[0] for r in rows if r[0] in LOADABLE_TABLES]
 
 
@@ -107,7 +112,7 @@ def read_tables(settings: WarehouseSettings) -> tuple[dict[str, pa.Table], dict[
         for origin in plan:
             if not origin.query and origin.table not in present:
                 raise SourceError(
-                    f"there is no {origin.label} in the warehouse ({where.shown})",
+                    f"there is no {origin.label} ({where.shown})",
                     table=origin.table,
                     hint=f"{origin.fix}; or leave {origin.table} out of [warehouse] tables",
                 )
@@ -126,7 +131,7 @@ def _fetch(conn: psycopg.Connection[Any], origin: Origin, where: Connection) -> 
     except psycopg.Error as exc:
         conn.rollback()
         raise SourceError(
-            f"the warehouse cannot run {origin.label}: {error_text(exc, where)}", table=origin.table, hint=origin.fix
+            f"cannot run {origin.label}: {error_text(exc, where)}", table=origin.table, hint=origin.fix
         ) from None
     if not description:
         raise SourceError(f"{origin.label} returns no rows and no columns", table=origin.table, hint=origin.fix)
@@ -188,7 +193,7 @@ def relabel(exc: ContractError, origins: Mapping[str, Origin]) -> ContractError:
     if origin is None:
         return exc
     if exc.file and exc.file.endswith(f"{origin.table}.parquet"):
-        exc.file = origin.label
+        exc.file = origin.label  # a check's error names the frame's file
     section = f"[sources.{origin.table}.columns]"
     theirs = f"[warehouse.columns.{origin.table}]"
     exc.message = exc.message.replace(section, theirs).replace("the file has columns", "it has columns")
@@ -236,7 +241,8 @@ class WarehouseConnector:
         frames, planned, _ = read_tables(self.settings)
         columns = {t: dict(self.settings.columns.get(t, {})) for t in frames}
         try:
-            results = store.load_frames(frames, force=full, columns=columns)
+            labels = {t: planned[t].label for t in frames}
+            results = store.load_frames(frames, force=full, columns=columns, labels=labels)
         except ContractError as exc:
             raise relabel(exc, planned) from None
         warnings = tuple(
