@@ -44,6 +44,7 @@ class _Loads(Protocol):
         replace: bool = ...,
         strict: bool = ...,
         columns: Mapping[str, Mapping[str, str]] | None = ...,
+        labels: Mapping[str, str] | None = ...,
     ) -> list[Any]: ...
 
 
