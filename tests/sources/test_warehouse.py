@@ -131,7 +131,8 @@ def test_a_query_source_with_its_own_column_names_and_exact_numerics(tmp_path, p
         tmp_path,
         schema=schema,
         queries={
-            "accounts": f'SELECT id AS account_id, title AS name, tier AS segment FROM "{schema}".customers',
+            "accounts": f"SELECT id AS account_id, title AS name, tier AS segment, "
+            f"TIMESTAMP '2023-05-06 13:45:00' AS created_at FROM \"{schema}\".customers",
             "subscriptions": f"SELECT * FROM \"{schema}\".billing WHERE started >= DATE '2024-01-01'",
         },
         columns={
@@ -151,6 +152,7 @@ def test_a_query_source_with_its_own_column_names_and_exact_numerics(tmp_path, p
         rows = {r["subscription_id"]: r for r in ws.table("subscriptions").to_pylist()}
         assert rows["S1"]["mrr"] == Decimal("1234567.89") and rows["S2"]["mrr"] == Decimal("0.10")
         assert str(rows["S2"]["end_date"]) == "2024-08-01"
+        assert {str(r["created_at"]) for r in ws.table("accounts").to_pylist()} == {"2023-05-06"}  # a timestamp's date
         assert ws.mrr().to_pylist()[-1]["mrr"] == Decimal("1234567.89")  # December 2024: S1 only
         assert ws.config.warehouse.queries["accounts"].startswith("SELECT id")
 
