@@ -155,6 +155,24 @@ def test_a_query_source_with_its_own_column_names_and_exact_numerics(tmp_path, p
         assert {str(r["created_at"]) for r in ws.table("accounts").to_pylist()} == {"2023-05-06"}  # a timestamp's date
         assert ws.mrr().to_pylist()[-1]["mrr"] == Decimal("1234567.89")  # December 2024: S1 only
         assert ws.config.warehouse.queries["accounts"].startswith("SELECT id")
+    # the same through the command line, which prints the rows, the headline and the time it took
+    toml = tmp_path / "revbook.toml"
+    toml.write_text(
+        f'[workspace]\npath = "cli.duckdb"\nas_of = "{AS_OF}"\n[warehouse]\nschema = "{schema}"\n'
+        f"[warehouse.queries]\n{_toml_table(cfg.warehouse.queries)}[warehouse.columns.subscriptions]\n"
+        f"{_toml_table(cfg.warehouse.columns['subscriptions'])}",
+        encoding="utf-8",
+    )
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["connect", "warehouse", "-c", str(toml)])
+    assert result.exit_code == 0, result.output
+    assert "loaded from warehouse in" in result.output and "accounts 2, subscriptions 2" in result.output
+    assert "from credentials to the first figures:" in result.output and "1,234,567.89" in result.output
+
+
+def _toml_table(values) -> str:
+    import json
+
+    return "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
 
 
 def test_a_missing_table_names_the_table_the_schema_and_the_fix(tmp_path, small_files, schema):
@@ -209,6 +227,7 @@ def test_the_load_is_atomic_a_failing_table_leaves_the_workspace_as_it_was(tmp_p
         with pytest.raises(ContractError) as err:
             connector("warehouse", cfg).sync(ws)
         assert "nothing was loaded" in str(err.value) and err.value.table == "owners"
+        assert str(err.value).startswith(f"warehouse table {schema}.owners, row 4, column 'account_id'")
         assert {t: ws.table(t).to_pylist() for t in SMALL} == before
 
 
