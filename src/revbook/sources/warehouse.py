@@ -109,7 +109,6 @@ def read_tables(settings: WarehouseSettings) -> tuple[dict[str, pa.Table], dict[
                 hint="set [warehouse] schema to the schema holding them (tables named accounts, subscriptions, "
                 "...), or give queries in [warehouse.queries]",
             )
-        frames: dict[str, pa.Table] = {}
         for origin in plan:
             if not origin.query and origin.table not in present:
                 raise SourceError(
@@ -117,7 +116,7 @@ def read_tables(settings: WarehouseSettings) -> tuple[dict[str, pa.Table], dict[
                     table=origin.table,
                     hint=f"{origin.fix}; or leave {origin.table} out of [warehouse] tables",
                 )
-            frames[origin.table] = _fetch(conn, origin, where)
+        frames = {origin.table: _fetch(conn, origin, where) for origin in plan}
         return frames, {o.table: o for o in plan}, where
 
 
