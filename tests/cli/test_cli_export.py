@@ -31,7 +31,7 @@ def test_export_writes_the_named_tables_as_csv_and_parquet(tmp_path, workspace):
     assert "wrote 2 tables" in result.output
     assert sorted(p.name for p in (out / "parquet").iterdir()) == ["mrr_monthly.parquet", "retention.parquet"]
     assert pq.read_table(out / "parquet" / "retention.parquet").to_pylist() == expected
-    assert (out / "csv" / "retention.csv").read_text(encoding="utf-8").startswith("\"period\",")
+    assert (out / "csv" / "retention.csv").read_text(encoding="utf-8").startswith('"period",')
     refused = CliRunner().invoke(app, ["export", "--schema", "x", "-w", str(workspace.path)])
     assert refused.exit_code == 2 and "--schema is an option of --to warehouse" in refused.output
 
