@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from revbook import Config, Workspace
 from revbook.cli import app
 from revbook.config import WarehouseSettings, load_config
+from revbook.contract import LOADABLE_TABLES
 from revbook.errors import ConfigError, ContractError, SourceError
 from revbook.exports import write_warehouse
 from revbook.sources.connectors import connector
@@ -199,6 +200,10 @@ def test_a_bad_query_names_its_table_the_query_and_the_fix(tmp_path, pg, schema)
     text = str(err.value)
     assert "cannot run warehouse query [warehouse.queries] accounts" in text
     assert 'relation "no_such_table" does not exist' in text and "fix the query in revbook.toml" in text
+    # --check says the same of the query, and goes on to the other tables
+    seen = {s.table: s for s in connector("warehouse", cfg).check()}
+    assert seen["accounts"].objects == "query" and not seen["accounts"].readable
+    assert 'relation "no_such_table" does not exist' in seen["accounts"].detail and set(seen) == set(LOADABLE_TABLES)
     # a query that runs but breaks the contract is named the same way, with the column to map
     cfg = warehouse_config(tmp_path, schema=schema, queries={"accounts": "SELECT 'A' AS id"})
     with Workspace(config=cfg) as ws, pytest.raises(ContractError) as err:
