@@ -26,6 +26,7 @@ GROUPS = (
     "saves",
     "connect",
     "plans",
+    "export",
 )
 
 for _group in GROUPS:

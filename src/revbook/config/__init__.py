@@ -52,6 +52,9 @@ Every setting has a default, so a workspace works with no file at all::
                                        # (docs/benchmarks.md; every key in revbook.config.benchmarks)
     [vip]                              # which accounts are VIP and get an account plan
                                        # (docs/account-plans.md; every key in revbook.config.vip)
+    [warehouse]                        # a PostgreSQL warehouse: the schema or queries the tables are read
+                                       # from, where results are written back (docs/connectors.md; every
+                                       # key in revbook.config.warehouse; the connection: environment only)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -82,6 +85,7 @@ from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
 from .vip import VipSettings
+from .warehouse import WarehouseSettings
 
 __all__ = [
     "CONFIG_NAME",
@@ -106,6 +110,7 @@ __all__ = [
     "SourceConfig",
     "SurvivalSettings",
     "VipSettings",
+    "WarehouseSettings",
     "config_from_mapping",
     "load_config",
     "parse_sources",

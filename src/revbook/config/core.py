@@ -25,6 +25,7 @@ from .keys import as_table, check_keys
 from .saves import SavesSettings
 from .survival import SurvivalSettings
 from .vip import VipSettings
+from .warehouse import WarehouseSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date", "template"]
 
@@ -43,6 +44,7 @@ SETTINGS: dict[str, Any] = {
     "saves": SavesSettings,
     "benchmarks": BenchmarkSettings,
     "vip": VipSettings,
+    "warehouse": WarehouseSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -142,6 +144,8 @@ class Config:
     benchmarks: BenchmarkSettings = field(default_factory=BenchmarkSettings)
     #: [vip]: which accounts are VIP and get an account plan (revbook.plans)
     vip: VipSettings = field(default_factory=VipSettings)
+    #: [warehouse]: the schema or queries a SQL warehouse is read from, and where results go back (sources.warehouse)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

@@ -20,9 +20,24 @@ from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..store import Store
 
-__all__ = ["CONNECTORS", "Connector", "Seen", "Synced", "connector"]
+__all__ = ["CONNECTORS", "Connector", "Loads", "Seen", "Synced", "connector"]
+
+
+class Loads(Protocol):
+    """What a connector needs of the store it loads into (:class:`revbook.store.Store`, a layer
+    above the sources, which a connector so never imports)."""
+
+    def load_frames(
+        self,
+        frames: Mapping[str, Any],
+        *,
+        force: bool = ...,
+        replace: bool = ...,
+        strict: bool = ...,
+        columns: Mapping[str, Mapping[str, str]] | None = ...,
+        labels: Mapping[str, str] | None = ...,
+    ) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -53,13 +68,15 @@ class Connector(Protocol):
         """What the credentials can see, without loading anything."""
         ...
 
-    def sync(self, store: Store, *, full: bool = False) -> Synced:
+    def sync(self, store: Loads, *, full: bool = False) -> Synced:
         """Read the source (from the last cursor unless ``full``) and load it into ``store``."""
         ...
 
 
 #: name -> "module:factory", the factory taking a Config and returning a Connector
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "warehouse": "revbook.sources.warehouse:warehouse_connector",
+}
 
 
 def connector(name: str, config: Config) -> Connector:

@@ -81,6 +81,14 @@ def _fingerprint(source: SourceConfig) -> str:
     return h.hexdigest()
 
 
+def _labelled(exc: ContractError, src: SourceConfig, label: str | None) -> ContractError:
+    """``exc`` naming ``label`` in place of the source's file."""
+    if label and exc.file in {str(p) for p in src.paths}:
+        exc.file = label
+        exc.args = (exc._render(),)
+    return exc
+
+
 class Store:
     """An open workspace's storage and lifecycle: the DuckDB connection, atomic loads, the
     canonical tables, and the derived stages built over them (kept until the next load).
@@ -184,6 +192,7 @@ class Store:
         force: bool = False,
         replace: bool = False,
         strict: bool = False,
+        labels: Mapping[str, str] | None = None,
     ) -> list[LoadResult]:
         """Load tables from files, atomically: all of them, or none if any fails.
 
@@ -193,7 +202,9 @@ class Store:
         account id no account has, ...) rejects the whole load with its file, row, column and the
         fix; warnings are kept (:meth:`load_warnings`) and returned on each :class:`LoadResult`.
         ``replace=True`` lets a load empty a table or shrink it by more than the config's
-        ``max_shrink``; ``strict=True`` rejects the load on a warning too.
+        ``max_shrink``; ``strict=True`` rejects the load on a warning too. ``labels`` (table -> text)
+        names where a table came from in place of its files (a connector's table or query): in the
+        rows' ``_file``, the load's record, its findings and its errors.
         """
         from ..sources.files import SourceOptions, locate, read_table
 
@@ -206,7 +217,8 @@ class Store:
         try:
             for name, src in resolved.items():
                 fingerprint = _fingerprint(src)
-                files = tuple(str(p) for p in src.paths)
+                label = (labels or {}).get(name)
+                files = (label,) if label else tuple(str(p) for p in src.paths)
                 prev = self.con.execute(
                     f"SELECT fingerprint, rows FROM {META_TABLE} WHERE table_name = ?", [name]
                 ).fetchone()
@@ -216,7 +228,13 @@ class Store:
                 options = SourceOptions.of(src, default_currency=self.config.reporting_currency)
                 stage = f"_stage_{name}"
                 notes: list[Finding] = []
-                rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage, warnings=notes)
+                try:
+                    rows = read_table(self.con, TABLES[name], list(src.paths), options, target=stage, warnings=notes)
+                except ContractError as exc:
+                    raise _labelled(exc, src, label) from None
+                if label:
+                    self.con.execute(f"UPDATE {stage} SET _file = ?", [label])
+                    notes = [replace_(f, file=label) if f.file else f for f in notes]
                 before = self._count(name)
                 self._guard_shrink(name, files, before, rows, replace)
                 if rows == 0:
@@ -341,11 +359,21 @@ class Store:
         return Frame("load_warnings", self.con.execute(sql).to_arrow_table())
 
     def load_frames(
-        self, frames: Mapping[str, Any], *, force: bool = False, replace: bool = False, strict: bool = False
+        self,
+        frames: Mapping[str, Any],
+        *,
+        force: bool = False,
+        replace: bool = False,
+        strict: bool = False,
+        columns: Mapping[str, Mapping[str, str]] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> list[LoadResult]:
         """Load in-memory tables (Arrow, Polars or pandas), with the same checks as files, atomically.
 
-        Column names are the canonical ones (or mapped by revbook.toml's [sources.<table>.columns]).
+        Column names are the canonical ones, or mapped by ``columns`` (table -> {canonical: theirs},
+        for a source with a mapping of its own, such as [warehouse.columns.<table>]; then revbook.toml's
+        [sources.<table>] options do not apply), else by revbook.toml's [sources.<table>.columns].
+        ``labels`` names where each table came from (see :meth:`load`).
         """
         import tempfile
 
@@ -363,8 +391,10 @@ class Store:
                     table = pa.Table.from_pandas(frame, preserve_index=False)
                 path = Path(tmp) / f"{name}.parquet"
                 pq.write_table(table, path)
-                paths[name] = path
-            return self.load(paths, force=force, replace=replace, strict=strict)
+                paths[name] = (
+                    path if columns is None else SourceConfig(table=name, paths=(path,), columns=columns.get(name, {}))
+                )
+            return self.load(paths, force=force, replace=replace, strict=strict, labels=labels)
 
     def _resolve_sources(
         self, sources: Mapping[str, SourceConfig | str | Path | Sequence[str | Path]] | None
