@@ -48,6 +48,10 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [hubspot]  [salesforce]            # how a CRM's objects map into the contract: owner roles, deal
+    [hubspot.fields]                   # kinds and sources, custom fields (docs/connectors.md; every
+                                       # key in revbook.config.crm)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -70,6 +74,7 @@ from .core import (
     parse_sources,
     template,
 )
+from .crm import CrmSettings, HubspotSettings, SalesforceSettings
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
@@ -87,12 +92,15 @@ __all__ = [
     "CatalogueSettings",
     "ConcentrationSettings",
     "Config",
+    "CrmSettings",
     "CsmImpactSettings",
     "HealthSettings",
+    "HubspotSettings",
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",
     "RumSettings",
+    "SalesforceSettings",
     "SavesSettings",
     "SignalOverride",
     "SourceConfig",

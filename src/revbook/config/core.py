@@ -17,6 +17,7 @@ from ..errors import ConfigError, WorkspaceError
 from .attribution import AttributionSettings
 from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
+from .crm import HubspotSettings, SalesforceSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
@@ -39,6 +40,8 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "hubspot": HubspotSettings,
+    "salesforce": SalesforceSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -134,6 +137,10 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [hubspot]: how HubSpot's objects map into the contract (revbook.sources.hubspot)
+    hubspot: HubspotSettings = field(default_factory=HubspotSettings)
+    #: [salesforce]: how Salesforce's objects map into the contract (revbook.sources.salesforce)
+    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

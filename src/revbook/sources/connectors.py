@@ -59,7 +59,10 @@ class Connector(Protocol):
 
 
 #: name -> "module:factory", the factory taking a Config and returning a Connector
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "hubspot": "revbook.sources.hubspot:hubspot_connector",
+    "salesforce": "revbook.sources.salesforce:salesforce_connector",
+}
 
 
 def connector(name: str, config: Config) -> Connector:
