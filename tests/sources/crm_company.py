@@ -4,6 +4,9 @@ Four accounts (104 is a child of 101), three owners (Ada and Bo in Customer Succ
 Ada has since left), a change of owner on 101 (Ada to Bo on 2024-07-01) and on 102 (Cy, an AE, to
 Bo on 2024-03-01), three CS deals (an expansion won, a renewal won, an expansion still open) beside a
 new-business deal the connectors do not read, notes (two of one day joined) and two activities.
+Acme EU's owner is an integration user whose team or role owner_roles does not map: with
+``default_role = ""`` it is left out (a CRM gives every account an owner from its creation, so the
+first owner's start is the account's creation date).
 Each connector test serves the same company in its API's object shapes and checks that the
 connector loads exactly these tables. ``{ada}``... are the CRM's own ids of owners and deals.
 """
@@ -28,9 +31,9 @@ SUBSCRIPTIONS = """account_id,subscription_id,start_date,end_date,mrr
 
 CRM_FILES = {
     "accounts": """account_id,name,segment,region,industry,created_at,parent_account_id
-101,Acme,enterprise,na,Software,2023-11-02,
+101,Acme,enterprise,na,Software,2024-01-01,
 102,Brick,mid_market,emea,Construction,2024-01-20,
-103,Cobalt,smb,na,,2024-02-15,
+103,Cobalt,smb,na,,2024-03-01,
 104,Acme EU,enterprise,emea,Software,2024-01-25,101
 """,
     "people": """owner_id,name,team
@@ -58,7 +61,7 @@ CRM_FILES = {
 Asked about SSO"
 """,
     "activities": """account_id,date,type,outcome
-101,2024-06-05,qbr,completed
+101,2024-06-05,qbr,
 102,2024-09-02,call,completed
 """,
 }

@@ -29,6 +29,7 @@ SETTINGS = {
     "fields": {"segment": "customer_tier__c", "region": "region__c", "deal_source": "deal_source__c"},
     "owner_roles": {"Customer Success": "csm", "Sales": "ae"},
     "deal_sources": {"Partner": "ae"},
+    "default_role": "",
 }
 STAMP = {"createdAt": "2024-01-01T00:00:00.000Z", "updatedAt": "2024-12-01T00:00:00.000Z", "archived": False}
 
@@ -51,14 +52,15 @@ def _to(*companies: str) -> dict:
 
 
 COMPANIES = [
-    _company("101", "Acme", "enterprise", "na", "Software", "2023-11-02T15:04:05.123Z",
+    _company("101", "Acme", "enterprise", "na", "Software", "2024-01-01T07:04:05.123Z",
              owners=[("2024-01-01T08:00:00.000Z", "1"), ("2024-07-01T09:30:00.000Z", "2")]),
     _company("102", "Brick", "mid_market", "emea", "Construction", "2024-01-20T10:00:00Z",
              owners=[("2024-01-20T10:00:00Z", "3"), ("2024-03-01T12:00:00Z", "2")]),
     # two changes on one day: the last one stands
-    _company("103", "Cobalt", "smb", "na", "", "2024-02-15T23:59:59Z",
+    _company("103", "Cobalt", "smb", "na", "", "2024-03-01T08:59:59Z",
              owners=[("2024-03-01T09:00:00Z", "3"), ("2024-03-01T16:00:00Z", "1")]),
-    _company("104", "Acme EU", "enterprise", "emea", "Software", "2024-01-25T00:00:00Z", parent="101"),
+    _company("104", "Acme EU", "enterprise", "emea", "Software", "2024-01-25T00:00:00Z", parent="101",
+             owners=[("2024-01-25T00:00:00Z", "4")]),
 ]  # fmt: skip
 OWNERS = [
     {"id": "2", "email": "bo@example.com", "firstName": "Bo", "lastName": "Diddley", "userId": 12, "type": "PERSON",
@@ -107,7 +109,7 @@ NOTES = [
                 hs_note_body="<div>Asked about SSO</div>"),
 ]  # fmt: skip
 MEETINGS = [_engagement("m1", "101", hs_timestamp="2024-06-05T15:00:00Z", hs_activity_type="QBR",
-                        hs_meeting_outcome="COMPLETED")]  # fmt: skip
+                        hs_meeting_outcome=None)]  # fmt: skip
 CALLS = [_engagement("c1", "102", hs_timestamp="2024-09-02T11:00:00Z", hs_call_status="COMPLETED")]
 
 MISSING_SCOPES = {
@@ -218,7 +220,10 @@ def test_a_billing_id_property_maps_account_id_and_companies_without_it_are_left
 def test_owners_without_a_mapped_team_take_the_default_role_or_are_left_out(hubspot, tmp_path):
     from revbook.sources.crm_map import contract_rows
 
-    for default, expected in (("csm", {"1": "csm", "2": "csm", "3": "csm"}), ("", {"1": "csm", "2": "csm"})):
+    for default, expected in (
+        ("csm", {"1": "csm", "2": "csm", "3": "csm", "4": "csm"}),
+        ("", {"1": "csm", "2": "csm"}),
+    ):
         settings = HubspotSettings.from_mapping({"owner_roles": {"Customer Success": "csm"}, "default_role": default})
         tables, warnings = contract_rows(HubspotConnector(settings).read()[0], settings)
         assert {o["owner_id"]: o["role"] for o in tables["owners"]} == expected
