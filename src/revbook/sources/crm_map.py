@@ -29,14 +29,14 @@ import html
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..config.crm import DEAL_SOURCES, CrmSettings
 from ..contract import TABLES
-from .connectors import Synced
+from .connectors import FrameLoader, Synced
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,7 +47,6 @@ __all__ = [
     "Company",
     "Crm",
     "Deal",
-    "FrameLoader",
     "Note",
     "Person",
     "contract_rows",
@@ -127,15 +126,6 @@ class Crm:
     deals: list[Deal]
     notes: list[Note]
     activities: list[Activity]
-
-
-class FrameLoader(Protocol):
-    """What a connector loads into: :class:`revbook.store.Store` (a layer above sources, so named by
-    what it does)."""
-
-    def load_frames(
-        self, frames: Mapping[str, Any], *, force: bool = False, replace: bool = False, strict: bool = False
-    ) -> Sequence[Any]: ...
 
 
 # -- values ----------------------------------------------------------------------------------

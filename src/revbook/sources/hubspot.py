@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SourceError
-from .connectors import Seen, Synced
+from .connectors import FrameLoader, Seen, Synced
 from .crm_map import (
     Activity,
     Company,
     Crm,
     Deal,
-    FrameLoader,
     Note,
     Person,
     load_crm,

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SourceError
-from .connectors import Seen, Synced
-from .crm_map import Activity, Company, Crm, Deal, FrameLoader, Note, Person, load_crm, slug, to_date, to_decimal
+from .connectors import FrameLoader, Seen, Synced
+from .crm_map import Activity, Company, Crm, Deal, Note, Person, load_crm, slug, to_date, to_decimal
 
 if TYPE_CHECKING:
     from ..config import Config
