@@ -293,3 +293,39 @@ def test_connect_hubspot_loads_and_prints_the_time_to_first_figures(hubspot, tmp
     assert result.exit_code == 0, result.output
     assert "loaded from hubspot" in result.output and "accounts 4" in result.output
     assert "from credentials to the first figures" in result.output and TOKEN not in result.output
+
+
+def test_owner_periods_end_at_the_next_change_and_at_no_owner():
+    import datetime as dt
+
+    from revbook.sources.crm_map import Company, Crm, Person, contract_rows
+
+    d = dt.date.fromisoformat
+    people = {"1": Person("1", "Ada", "CS"), "2": Person("2", "Bo", "CS")}
+    changes = [
+        ("c", d("2024-01-01"), "1"),
+        ("c", d("2024-02-01"), "1"),  # the same owner again: one period
+        ("c", d("2024-03-01"), None),  # unassigned: the period ends
+        ("c", d("2024-05-01"), "2"),
+        ("c", d("2024-06-01"), "1"),
+    ]
+    crm = Crm([Company("c", "A")], people, changes, [], [], [])
+    tables, _ = contract_rows(crm, HubspotSettings(owner_roles={"CS": "csm"}))
+    assert [(o["owner_id"], str(o["start_date"]), str(o["end_date"])) for o in tables["owners"]] == [
+        ("1", "2024-01-01", "2024-03-01"),
+        ("2", "2024-05-01", "2024-06-01"),
+        ("1", "2024-06-01", "None"),
+    ]
+
+
+def test_a_refusal_that_names_no_scope_still_says_what_to_do():
+    from revbook.sources.hubspot import KINDS, _refusal, _why
+
+    class Refused(Exception):
+        status = 403
+        body = '{"status": "error", "category": "MISSING_SCOPES", "errors": []}'
+
+    notes = next(k for k in KINDS if k.objects == "notes")
+    assert _why(_refusal(Refused()), notes).startswith("the token may not read notes (HTTP 403)")
+    deals = next(k for k in KINDS if k.objects == "deals")
+    assert _why(_refusal(Refused()), deals) == "the token lacks the scope crm.objects.deals.read (HTTP 403)"

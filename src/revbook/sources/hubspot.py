@@ -62,9 +62,10 @@ KINDS = (
     _Kind("companies", "accounts", "crm.objects.companies.read", required=True),
     _Kind("owners", "owners, people", "crm.objects.owners.read"),
     _Kind("deals", "opportunities", "crm.objects.deals.read"),
-    _Kind("notes", "notes", "crm.objects.companies.read"),
-    _Kind("meetings", "activities", "crm.objects.companies.read"),
-    _Kind("calls", "activities", "crm.objects.companies.read"),
+    # HubSpot names the scopes of engagements in its answer
+    _Kind("notes", "notes", ""),
+    _Kind("meetings", "activities", ""),
+    _Kind("calls", "activities", ""),
 )
 
 
@@ -96,6 +97,8 @@ def _why(refused: _Refused, kind: _Kind) -> str:
         return f"the token in {TOKEN_ENV} was refused (HTTP 401): it is wrong, expired or revoked"
     if refused.status == 403:
         scopes = ", ".join(refused.scopes) or kind.scope
+        if not scopes:
+            return f"the token may not read {kind.objects} (HTTP 403): add the read scope HubSpot lists for them"
         return f"the token lacks the scope {scopes} (HTTP 403)"
     if refused.status == 429:
         return "HubSpot's rate limit was reached (HTTP 429); try again in a minute"
