@@ -129,7 +129,8 @@ MISSING_SCOPES = {
 class FakeHubspot:
     """HubSpot's list endpoints, two results a page, cursor in ``after``; checks the bearer token."""
 
-    def __init__(self, server, *, companies=COMPANIES, refuse=()):
+    def __init__(self, server, *, companies=COMPANIES, refuse=(), limited=0):
+        self.limited = limited
         self.lists = {
             "/crm/v3/objects/companies": companies,
             "/crm/v3/objects/deals": DEALS,
@@ -147,6 +148,9 @@ class FakeHubspot:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             body = {"status": "error", "message": "Authentication credentials not found.", "category": "INVALID_AUTH"}
             return Response(json.dumps(body), 401, content_type="application/json")
+        if self.limited:
+            self.limited -= 1
+            return Response('{"status": "error", "category": "RATE_LIMITS"}', 429, headers={"Retry-After": "0"})
         if request.path in self.refuse:
             return Response(json.dumps(MISSING_SCOPES), 403, content_type="application/json")
         if request.path == "/crm/v3/owners/":
@@ -329,3 +333,12 @@ def test_a_refusal_that_names_no_scope_still_says_what_to_do():
     assert _why(_refusal(Refused()), notes).startswith("the token may not read notes (HTTP 403)")
     deals = next(k for k in KINDS if k.objects == "deals")
     assert _why(_refusal(Refused()), deals) == "the token lacks the scope crm.objects.deals.read (HTTP 403)"
+
+
+def test_the_rate_limit_is_waited_out(httpserver, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(HOST_ENV, httpserver.url_for("").rstrip("/"))
+    fake = FakeHubspot(httpserver, limited=2)
+    crm, warnings = HubspotConnector(HubspotSettings.from_mapping(SETTINGS)).read()
+    assert len(crm.companies) == 4 and warnings == []
+    assert sum(r.startswith("/crm/v3/objects/companies") for r in fake.requests) == 4  # 2 refused, 2 pages

@@ -5,7 +5,8 @@ opportunities, notes -> notes, meetings and calls -> activities; mapped by [hubs
 
 The access token (a private app's) comes only from the environment, ``HUBSPOT_ACCESS_TOKEN``; it is
 handed to the client and never logged, stored or put into an error message. Lists are read page by
-page, following HubSpot's ``paging.next.after`` cursor. Every sync reads everything: a CRM's tables
+page, following HubSpot's ``paging.next.after`` cursor; a request answered 429 (the rate limit) or
+5xx is retried with backoff, obeying Retry-After. Every sync reads everything: a CRM's tables
 are replaced whole by each load.
 """
 
@@ -44,6 +45,8 @@ TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 #: where the API is; a test points it at a local server
 HOST_ENV = "HUBSPOT_API_HOST"
 PAGE = 100
+#: retries of a request HubSpot answers 429 (rate limit) or 5xx
+RETRIES = 5
 #: HubSpot caps a page read with property history lower
 HISTORY_PAGE = 50
 
@@ -124,8 +127,11 @@ class HubspotConnector:
                 "(never in revbook.toml)",
             )
         import hubspot
+        from urllib3.util.retry import Retry
 
-        options: dict[str, Any] = {"access_token": token}
+        # HubSpot's rate limit (429) and passing server errors: retried with backoff, Retry-After obeyed
+        retry = Retry(total=RETRIES, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504))
+        options: dict[str, Any] = {"access_token": token, "retry": retry}
         if self.host:
             options["host"] = self.host
         return hubspot.Client.create(**options)
