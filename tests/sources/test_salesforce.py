@@ -350,3 +350,17 @@ def test_an_unknown_field_key_is_an_error():
         SalesforceSettings.from_mapping({"fields": {"acount_id": "Billing_Id__c"}})
     with pytest.raises(ConfigError, match="owner_roles: 'VP' maps to 'boss'"):
         SalesforceSettings.from_mapping({"owner_roles": {"VP": "boss"}})
+
+
+def test_a_sync_the_checks_reject_loads_nothing(org, tmp_path):
+    """Billing knows an account the CRM does not: the load's checks reject the sync, all tables or none."""
+    cfg = _config(tmp_path)
+    with Workspace(cfg.workspace, config=cfg) as ws:
+        subs = billing(tmp_path / "billing")
+        subs.write_text(subs.read_text() + "105,S6,2024-04-01,,75\n")
+        ws.load({"subscriptions": subs})
+        with pytest.raises(RevbookError, match="account_id that is not in accounts") as err:
+            connector("salesforce", cfg).sync(ws)
+        assert "nothing was loaded" in str(err.value)
+        counts = ws.row_counts()
+        assert counts["subscriptions"] == 6 and all(counts[t] == 0 for t in CRM_TABLES)

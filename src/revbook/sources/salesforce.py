@@ -94,6 +94,8 @@ def _refusal(exc: Exception, sobject: str) -> _Refused:
             f"a field the mapping reads is not visible on {sobject}{field} (INVALID_FIELD: no field-level access, "
             "or [salesforce.fields] names a field the org does not have)"
         )
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return _Refused("the org's API request limit is used up (REQUEST_LIMIT_EXCEEDED); try again when it resets")
     if status == 403:
         return _Refused(f"the user may not use the API or read {sobject} (HTTP 403 {code})".rstrip())
     if status:
