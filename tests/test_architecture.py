@@ -21,6 +21,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("revbook.sources", "revbook.sample"),
     ("revbook.engines",),
     ("revbook.store",),
+    # the connectors read a source through its API or database and load it into a store
+    ("revbook.sources.connectors", "revbook.sources.crm_map", "revbook.sources.hubspot", "revbook.sources.salesforce"),
     ("revbook.ledger",),
     ("revbook.metrics", "revbook.quality"),
     ("revbook.health", "revbook.insights"),

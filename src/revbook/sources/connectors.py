@@ -12,7 +12,7 @@ or shown in an error message.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,17 +20,9 @@ from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..store import Store
 
-__all__ = ["CONNECTORS", "Connector", "FrameLoader", "Seen", "Synced", "connector"]
-
-
-class FrameLoader(Protocol):
-    """What a connector loads into: :class:`revbook.store.Store`, named by what it does (the store
-    is a layer above sources, which may not import it)."""
-
-    def load_frames(
-        self, frames: Mapping[str, Any], *, force: bool = False, replace: bool = False, strict: bool = False
-    ) -> Sequence[Any]: ...
+__all__ = ["CONNECTORS", "Connector", "Seen", "Synced", "connector"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class Connector(Protocol):
         """What the credentials can see, without loading anything."""
         ...
 
-    def sync(self, store: FrameLoader, *, full: bool = False) -> Synced:
+    def sync(self, store: Store, *, full: bool = False) -> Synced:
         """Read the source (from the last cursor unless ``full``) and load it into ``store``."""
         ...
 

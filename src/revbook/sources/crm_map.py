@@ -36,10 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.crm import DEAL_SOURCES, CrmSettings
 from ..contract import TABLES
-from .connectors import FrameLoader, Synced
+from .connectors import Synced
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ..store import Store
 
 __all__ = [
     "CRM_TABLES",
@@ -362,7 +364,7 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def load_crm(store: FrameLoader, crm: Crm, settings: CrmSettings, *, started: float, replace: bool = False) -> Synced:
+def load_crm(store: Store, crm: Crm, settings: CrmSettings, *, started: float, replace: bool = False) -> Synced:
     """Map ``crm`` into the contract and load its tables through ``store.load_frames`` (the same
     checks as files, all or none). Only the CRM's tables are given, so billing stays as it is; a
     table the CRM has no rows for is not loaded (a load may not empty it)."""

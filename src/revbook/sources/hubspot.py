@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SourceError
-from .connectors import FrameLoader, Seen, Synced
+from .connectors import Seen, Synced
 from .crm_map import (
     Activity,
     Company,
@@ -38,6 +38,7 @@ from .crm_map import (
 if TYPE_CHECKING:
     from ..config import Config
     from ..config.crm import HubspotSettings
+    from ..store import Store
 
 __all__ = ["TOKEN_ENV", "HubspotConnector", "hubspot_connector"]
 
@@ -299,7 +300,7 @@ class HubspotConnector:
         crm = Crm(companies, people, changes, deals, notes, activities)
         return crm, warnings
 
-    def sync(self, store: FrameLoader, *, full: bool = False) -> Synced:
+    def sync(self, store: Store, *, full: bool = False) -> Synced:
         """Read HubSpot and load its tables into ``store`` (every sync reads everything; ``full`` changes nothing)."""
         started = time.perf_counter()
         crm, warnings = self.read()

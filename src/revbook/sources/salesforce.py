@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SourceError
-from .connectors import FrameLoader, Seen, Synced
+from .connectors import Seen, Synced
 from .crm_map import Activity, Company, Crm, Deal, Note, Person, load_crm, slug, to_date, to_decimal
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..config.crm import SalesforceSettings
+    from ..store import Store
 
 __all__ = ["ENV", "SalesforceConnector", "salesforce_connector"]
 
@@ -309,7 +310,7 @@ class SalesforceConnector:
                     changes.append((account, day, user(h.get("NewValue"))))
         return changes
 
-    def sync(self, store: FrameLoader, *, full: bool = False) -> Synced:
+    def sync(self, store: Store, *, full: bool = False) -> Synced:
         """Read Salesforce and load it into ``store`` (every sync reads everything; ``full`` changes nothing)."""
         started = time.perf_counter()
         crm, warnings = self.read()
