@@ -39,6 +39,9 @@ Every setting has a default, so a workspace works with no file at all::
                                        # customer-success settings (docs/rum.md, docs/health.md,
                                        # docs/saves.md and docs/definitions.md; every key in
                                        # revbook.config.cs, .catalogue, .survival and .saves)
+    [hubspot]  [salesforce]            # how a CRM's objects map into the contract: owner roles, deal
+    [hubspot.fields]                   # kinds and sources, custom fields (docs/connectors.md; every
+                                       # key in revbook.config.crm)
     [attribution]                      # deal and touch windows of expansion attribution
                                        # (docs/attribution.md; every key in revbook.config.attribution)
 
@@ -47,10 +50,6 @@ Every setting has a default, so a workspace works with no file at all::
 
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
-
-    [hubspot]  [salesforce]            # how a CRM's objects map into the contract: owner roles, deal
-    [hubspot.fields]                   # kinds and sources, custom fields (docs/connectors.md; every
-                                       # key in revbook.config.crm)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a

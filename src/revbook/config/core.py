@@ -35,13 +35,13 @@ SETTINGS: dict[str, Any] = {
     "health": HealthSettings,
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
+    "hubspot": HubspotSettings,
+    "salesforce": SalesforceSettings,
     "survival": SurvivalSettings,
     "attribution": AttributionSettings,
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
-    "hubspot": HubspotSettings,
-    "salesforce": SalesforceSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -127,6 +127,10 @@ class Config:
     rum: RumSettings = field(default_factory=RumSettings)
     #: [catalogue]: key features, windows of the CS metric catalogue (revbook.metrics.catalogue)
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    #: [hubspot]: how HubSpot's objects map into the contract (revbook.sources.hubspot)
+    hubspot: HubspotSettings = field(default_factory=HubspotSettings)
+    #: [salesforce]: how Salesforce's objects map into the contract (revbook.sources.salesforce)
+    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
     #: [attribution]: deal and touch windows of expansion attribution (revbook.impact.attribution)
@@ -137,10 +141,6 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
-    #: [hubspot]: how HubSpot's objects map into the contract (revbook.sources.hubspot)
-    hubspot: HubspotSettings = field(default_factory=HubspotSettings)
-    #: [salesforce]: how Salesforce's objects map into the contract (revbook.sources.salesforce)
-    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
