@@ -39,6 +39,9 @@ Every setting has a default, so a workspace works with no file at all::
                                        # customer-success settings (docs/rum.md, docs/health.md,
                                        # docs/saves.md and docs/definitions.md; every key in
                                        # revbook.config.cs, .catalogue, .survival and .saves)
+    [hubspot]  [salesforce]            # how a CRM's objects map into the contract: owner roles, deal
+    [hubspot.fields]                   # kinds and sources, custom fields (docs/connectors.md; every
+                                       # key in revbook.config.crm)
     [attribution]                      # deal and touch windows of expansion attribution
                                        # (docs/attribution.md; every key in revbook.config.attribution)
 
@@ -79,6 +82,7 @@ from .core import (
     parse_sources,
     template,
 )
+from .crm import CrmSettings, HubspotSettings, SalesforceSettings
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
@@ -99,12 +103,15 @@ __all__ = [
     "CatalogueSettings",
     "ConcentrationSettings",
     "Config",
+    "CrmSettings",
     "CsmImpactSettings",
     "HealthSettings",
+    "HubspotSettings",
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",
     "RumSettings",
+    "SalesforceSettings",
     "SavesSettings",
     "SignalOverride",
     "SourceConfig",

@@ -18,6 +18,7 @@ from .attribution import AttributionSettings
 from .benchmarks import BenchmarkSettings
 from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
+from .crm import HubspotSettings, SalesforceSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
@@ -37,6 +38,8 @@ SETTINGS: dict[str, Any] = {
     "health": HealthSettings,
     "rum": RumSettings,
     "catalogue": CatalogueSettings,
+    "hubspot": HubspotSettings,
+    "salesforce": SalesforceSettings,
     "survival": SurvivalSettings,
     "attribution": AttributionSettings,
     "concentration": ConcentrationSettings,
@@ -130,6 +133,10 @@ class Config:
     rum: RumSettings = field(default_factory=RumSettings)
     #: [catalogue]: key features, windows of the CS metric catalogue (revbook.metrics.catalogue)
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    #: [hubspot]: how HubSpot's objects map into the contract (revbook.sources.hubspot)
+    hubspot: HubspotSettings = field(default_factory=HubspotSettings)
+    #: [salesforce]: how Salesforce's objects map into the contract (revbook.sources.salesforce)
+    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
     #: [survival]: gross margin and curve settings for survival and CLTV (revbook.health.survival)
     survival: SurvivalSettings = field(default_factory=SurvivalSettings)
     #: [attribution]: deal and touch windows of expansion attribution (revbook.impact.attribution)

@@ -76,6 +76,8 @@ class Connector(Protocol):
 #: name -> "module:factory", the factory taking a Config and returning a Connector
 CONNECTORS: dict[str, str] = {
     "warehouse": "revbook.sources.warehouse:warehouse_connector",
+    "hubspot": "revbook.sources.hubspot:hubspot_connector",
+    "salesforce": "revbook.sources.salesforce:salesforce_connector",
 }
 
 
