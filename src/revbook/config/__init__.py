@@ -46,6 +46,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [stripe]                           # the Stripe connector: api_base, max_network_retries, page_size
+                                       # (docs/connectors.md; the key only from STRIPE_API_KEY or a keyring)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -72,6 +75,7 @@ from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSet
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
+from .stripe import StripeSettings
 from .survival import SPELLS, SurvivalSettings
 
 __all__ = [
@@ -94,6 +98,7 @@ __all__ = [
     "SavesSettings",
     "SignalOverride",
     "SourceConfig",
+    "StripeSettings",
     "SurvivalSettings",
     "config_from_mapping",
     "load_config",

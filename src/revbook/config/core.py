@@ -22,6 +22,7 @@ from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .saves import SavesSettings
+from .stripe import StripeSettings
 from .survival import SurvivalSettings
 
 __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date", "template"]
@@ -39,6 +40,7 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "stripe": StripeSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -122,6 +124,8 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [stripe]: the Stripe connector's address, retries and page size (revbook.sources.stripe)
+    stripe: StripeSettings = field(default_factory=StripeSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

@@ -59,7 +59,9 @@ class Connector(Protocol):
 
 
 #: name -> "module:factory", the factory taking a Config and returning a Connector
-CONNECTORS: dict[str, str] = {}
+CONNECTORS: dict[str, str] = {
+    "stripe": "revbook.sources.stripe:build",
+}
 
 
 def connector(name: str, config: Config) -> Connector:
