@@ -13,6 +13,7 @@ page. The key comes from ``STRIPE_API_KEY`` or a keyring only; it is never logge
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -122,6 +123,28 @@ def scrub(text: str, key: str | None = None) -> str:
     return _ANY_KEY.sub("[key]", text)
 
 
+class _NoKeysInLogs(logging.Filter):
+    """Takes anything shaped like a Stripe key out of the ``stripe`` client's log records (it logs
+    the API's error bodies, which name the key, masked or not)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        cleaned = scrub(text)
+        if cleaned != text:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_LOG_FILTER = _NoKeysInLogs()
+
+
+def _guard_logs() -> None:
+    for name in ("stripe", "urllib3", "requests"):
+        log = logging.getLogger(name)
+        if _LOG_FILTER not in log.filters:
+            log.addFilter(_LOG_FILTER)
+
+
 class NoPermission(SourceError):
     """The key lacks the read permission of one kind of object (Stripe's 403 ``permission_error``)."""
 
@@ -147,6 +170,7 @@ class StripeConnector:
         import stripe
 
         key = api_key()
+        _guard_logs()
         base = {"api": self.settings.api_base} if self.settings.api_base else None
         return stripe.StripeClient(key, base_addresses=base, max_network_retries=self.settings.max_network_retries), key  # type: ignore[arg-type]
 
@@ -312,7 +336,7 @@ class StripeConnector:
                     "a voided invoice) are not seen: grant Read on events, or run revbook connect stripe --full"
                 ]
             changed: dict[tuple[str, str], Any] = {}
-            for event in page.data:
+            for event in map(_plain, page.data):
                 obj = event["data"]["object"]
                 kind = kinds.get(obj.get("object"))
                 if kind is not None:
