@@ -325,8 +325,9 @@ cus_C,Gamma,smb,,2025-12-28
 cus_D,Delta GmbH,mid_market,emea,2026-02-20
 cus_E,Epsilon,,,2026-03-03
 """,
-    "subscriptions.csv": """account_id,subscription_id,line_id,product,plan,start_date,end_date,unit_price,quantity,billing_period_months,discount_percent,discount_amount,is_trial,currency,cancel_requested_at
-cus_A,sub_A,si_A1.1,prod_core,seat,2026-01-10,2026-04-10,100.00,2,1,20,,false,USD,
+    "subscriptions.csv": "account_id,subscription_id,line_id,product,plan,start_date,end_date,unit_price,quantity,"
+    "billing_period_months,discount_percent,discount_amount,is_trial,currency,cancel_requested_at\n"
+    """cus_A,sub_A,si_A1.1,prod_core,seat,2026-01-10,2026-04-10,100.00,2,1,20,,false,USD,
 cus_A,sub_A,si_A1.2,prod_core,seat,2026-04-10,,100.00,2,1,,,false,USD,
 cus_B,sub_B,si_B1.1,prod_core,annual,2026-02-01,2026-02-15,1200.00,1,12,,,true,USD,
 cus_B,sub_B,si_B1.2,prod_core,annual,2026-02-15,,1200.00,1,12,,,false,USD,
