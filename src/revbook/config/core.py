@@ -71,6 +71,8 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    #: a named mapping of another tool's export (SOURCE_PRESETS), e.g. "stripe_subscriptions_export"
+    preset: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +84,11 @@ class SourceConfig(ReadOptions):
 
 
 SOURCE_KEYS = ("path", "paths", *(f.name for f in fields(ReadOptions)))
+#: the named mappings of other tools' exports (revbook.sources.presets) and the table each fills
+SOURCE_PRESETS: dict[str, str] = {
+    "stripe_subscriptions_export": "subscriptions",
+    "stripe_invoices_export": "invoices",
+}
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,18 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
         decimal = spec.get("decimal")
         if decimal not in (None, ".", ","):
             raise ConfigError(f"[sources.{table}] decimal must be '.' or ','", value=decimal)
+        preset = spec.get("preset")
+        if preset is not None and columns:
+            raise ConfigError(
+                f"[sources.{table}] has both a preset and a column mapping",
+                hint="the preset names the export's columns itself: drop one of them",
+            )
+        if preset is not None and SOURCE_PRESETS.get(preset) != table:
+            fits = [name for name, t in SOURCE_PRESETS.items() if t == table]
+            raise ConfigError(
+                f"[sources.{table}] preset '{preset}' is not a mapping of {table}",
+                hint=f"use one of: {', '.join(fits)}" if fits else f"{table} has no preset; map its columns",
+            )
         sources[table] = SourceConfig(
             table=table,
             paths=tuple((base / p) if not Path(p).is_absolute() else Path(p) for p in paths),
@@ -247,6 +266,7 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
             delimiter=spec.get("delimiter"),
             encoding=spec.get("encoding"),
             sheet=spec.get("sheet"),
+            preset=preset,
         )
     return sources
 
