@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the exports are written as Stripe writes them, one row per line)
 """Stripe's dashboard exports (subscriptions, invoices) loaded through a named mapping: the worked
 example of docs/connectors.md, "Stripe's CSV exports"."""
 
