@@ -359,6 +359,8 @@ class FakeStripe:
         self.rate_limited = 0
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.auth: set[str] = set()
+        #: the whole list of lines of an object whose embedded list is cut (``has_more``)
+        self.full_lines: dict[str, list[dict]] = {}
 
     def __call__(self, request: Request) -> Response:
         path = request.path.removeprefix("/v1/")
@@ -383,6 +385,9 @@ class FakeStripe:
         objs = self.data.get(kind)
         if objs is None:
             return self._error(404, "invalid_request_error", f"Unrecognized request URL (GET: /v1/{path})")
+        oid, _, sub = oid.partition("/")
+        if sub == "lines" or kind == "subscription_items":  # the rest of an embedded list
+            return self._lines(kind, oid, args)
         if oid:
             found = [o for o in objs if o["id"] == oid]
             if not found:
@@ -396,6 +401,17 @@ class FakeStripe:
             rows = rows[at + 1 :]
         limit = int(args.get("limit", 10))
         body = {"object": "list", "url": f"/v1/{kind}", "has_more": len(rows) > limit, "data": rows[:limit]}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def _lines(self, kind: str, oid: str, args: dict[str, str]) -> Response:
+        field = "items" if kind == "subscription_items" else "lines"
+        owner = args.get("subscription", oid)
+        parent = next(o for o in self.data["subscriptions" if field == "items" else kind] if o["id"] == owner)
+        rows = self.full_lines.get(owner, parent[field]["data"])
+        if "starting_after" in args:
+            rows = rows[[r["id"] for r in rows].index(args["starting_after"]) + 1 :]
+        limit = int(args.get("limit", 10))
+        body = {"object": "list", "url": "", "has_more": len(rows) > limit, "data": rows[:limit]}
         return Response(json.dumps(body), content_type="application/json")
 
     @staticmethod

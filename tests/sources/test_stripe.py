@@ -186,6 +186,20 @@ def test_a_cursor_older_than_the_events_stripe_keeps_is_a_warning(tmp_path, http
     assert any("more than 30 days old" in w and "--full" in w for w in done.warnings)
 
 
+def test_an_invoice_with_more_lines_than_stripe_embeds_is_read_whole(tmp_path, httpserver, fake, key):
+    invoice = next(i for i in fake.data["invoices"] if i["id"] == "in_5")
+    extra = dict(invoice["lines"]["data"][1], id="il_5c", amount=700)
+    fake.full_lines["in_5"] = [*invoice["lines"]["data"], extra]
+    invoice["lines"]["has_more"] = True
+    cfg = _config(tmp_path, httpserver)
+    with _workspace(tmp_path, cfg) as ws:
+        done = StripeConnector(cfg).sync(ws)
+        amounts = dict(ws.con.execute("SELECT line_id, amount FROM invoices WHERE invoice_id = 'in_5'").fetchall())
+    assert amounts == {"il_5a": Decimal("70.00"), "il_5b": Decimal("50.00"), "il_5c": Decimal("7.00")}
+    assert done.rows["invoices"] == 7
+    assert ("invoices/in_5/lines", {"limit": "100", "starting_after": "il_5b"}) in fake.requests
+
+
 def test_rate_limits_are_retried_with_backoff(tmp_path, httpserver, fake, key):
     slept: list[float] = []
     cfg = _config(tmp_path, httpserver, retries=3)

@@ -251,8 +251,10 @@ class StripeConnector:
         warnings: list[str] = []
         if key.startswith("sk_"):
             warnings.append("the Stripe key is a secret key, which can write; a restricted read-only key is enough")
-        if full:
-            con.execute(f"DELETE FROM {STATE}")
+        if full:  # everything again: the workspace's copy then mirrors Stripe (deleted objects go)
+            with _transaction(con):
+                con.execute(f"DELETE FROM {STATE}")
+                con.execute(f"DELETE FROM {OBJECTS}")
         first_run = _state(con, "events") is None
         for kind in KINDS:
             self._read_kind(client, key, con, kind)
@@ -286,7 +288,7 @@ class StripeConnector:
             (state[1], state[2], state[3]) if state and state[1] is not None else (cursor, None, cursor)
         )
         for page in self._pages(client, key, kind, run_gte, after):
-            objs = [_plain(o) for o in page.data]
+            objs = [self._complete(client, key, kind, _plain(o)) for o in page.data]
             high = max([high, *(int(o.get("created") or 0) for o in objs)])
             with _transaction(con):
                 _upsert(con, kind.name, objs)
@@ -362,7 +364,31 @@ class StripeConnector:
         service = getattr(client.v1, kind.service)
         expand = [e.removeprefix("data.") for e in kind.expand]
         obj = _plain(self._call(key, lambda: service.retrieve(oid, params={"expand": expand} if expand else None)))
-        return None if obj.get("deleted") else obj
+        return None if obj.get("deleted") else self._complete(client, key, kind, obj)
+
+    def _complete(self, client: Any, key: str, kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` with every line of its embedded list (Stripe embeds the first ones and ``has_more``)."""
+        field = {"invoices": "lines", "credit_notes": "lines", "subscriptions": "items"}.get(kind.name)
+        embedded = obj.get(field) if field else None
+        if not isinstance(embedded, dict) or not embedded.get("has_more"):
+            return obj
+        data = list(embedded.get("data") or [])
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if data:
+                params["starting_after"] = data[-1]["id"]
+            if kind.name == "invoices":
+                page = self._call(key, lambda p=params: client.v1.invoices.line_items.list(obj["id"], params=p))
+            elif kind.name == "credit_notes":
+                page = self._call(key, lambda p=params: client.v1.credit_notes.line_items.list(obj["id"], params=p))
+            else:
+                params |= {"subscription": obj["id"], "expand": ["data.discounts"]}
+                page = self._call(key, lambda p=params: client.v1.subscription_items.list(params=p))
+            data.extend(_plain(o) for o in page.data)
+            if not page.has_more or not page.data:
+                break
+        obj[str(field)] = {**embedded, "data": data, "has_more": False}
+        return obj
 
 
 def build(config: Config) -> StripeConnector:
