@@ -12,6 +12,7 @@ page. The key comes from ``STRIPE_API_KEY`` or a keyring only; it is never logge
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -377,18 +378,23 @@ class StripeConnector:
             params: dict[str, Any] = {"limit": 100}
             if data:
                 params["starting_after"] = data[-1]["id"]
-            if kind.name == "invoices":
-                page = self._call(key, lambda p=params: client.v1.invoices.line_items.list(obj["id"], params=p))
-            elif kind.name == "credit_notes":
-                page = self._call(key, lambda p=params: client.v1.credit_notes.line_items.list(obj["id"], params=p))
-            else:
+            if kind.name == "subscriptions":
                 params |= {"subscription": obj["id"], "expand": ["data.discounts"]}
-                page = self._call(key, lambda p=params: client.v1.subscription_items.list(params=p))
+            page = self._call(key, functools.partial(_rest_of, client, kind.name, obj["id"], params))
             data.extend(_plain(o) for o in page.data)
             if not page.has_more or not page.data:
                 break
         obj[str(field)] = {**embedded, "data": data, "has_more": False}
         return obj
+
+
+def _rest_of(client: Any, kind: str, oid: str, params: dict[str, Any]) -> Any:
+    """One page of the lines of invoice or credit note ``oid``, or of the items of subscription ``oid``."""
+    if kind == "invoices":
+        return client.v1.invoices.line_items.list(oid, params=params)
+    if kind == "credit_notes":
+        return client.v1.credit_notes.line_items.list(oid, params=params)
+    return client.v1.subscription_items.list(params=params)
 
 
 def build(config: Config) -> StripeConnector:
