@@ -223,6 +223,17 @@ def test_check_reports_a_kind_the_key_cannot_read(tmp_path, httpserver, fake, ke
     assert "restricted test-mode key" in seen["key"].detail
 
 
+def test_a_key_that_cannot_read_events_still_loads_with_a_warning(tmp_path, httpserver, fake, key):
+    fake.forbidden.add("events")
+    cfg = _config(tmp_path, httpserver)
+    with _workspace(tmp_path, cfg) as ws:
+        first = StripeConnector(cfg).sync(ws)
+        second = StripeConnector(cfg).sync(ws)
+    assert first.rows["subscriptions"] == 7
+    for done in (first, second):
+        assert any("cannot read events" in w and "--full" in w for w in done.warnings)
+
+
 def test_connect_check_and_sync_from_the_cli_never_show_the_key(tmp_path, httpserver, fake, key, caplog):
     caplog.set_level(logging.DEBUG)
     toml = tmp_path / "revbook.toml"

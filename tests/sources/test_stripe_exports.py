@@ -82,6 +82,15 @@ def test_an_export_that_is_not_the_presets_is_named(tmp_path, exports):
         ws.load()
 
 
+def test_an_export_interval_other_than_month_or_year_is_refused(tmp_path, exports):
+    weekly = SUBSCRIPTIONS.replace("2,month,100.00", "2,week,100.00")
+    write(exports.parent / "subscriptions.csv", weekly)
+    cfg = load_config(exports)
+    with Workspace(cfg.workspace, config=cfg) as ws, pytest.raises(SourceError, match=r"subscriptions\.csv") as err:
+        ws.load()
+    assert "row 1" in str(err.value)
+
+
 def test_a_preset_fits_its_table_only(tmp_path):
     toml = write(
         tmp_path / "revbook.toml", '[sources.invoices]\npath = "i.csv"\npreset = "stripe_subscriptions_export"\n'

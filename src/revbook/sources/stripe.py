@@ -124,6 +124,12 @@ def scrub(text: str, key: str | None = None) -> str:
     return _ANY_KEY.sub("[key]", text)
 
 
+_NO_EVENTS = (
+    "the Stripe key cannot read events, so later runs do not see changes to objects already read (a "
+    "cancellation, a voided invoice): grant Read on events, or run revbook connect stripe --full"
+)
+
+
 class _NoKeysInLogs(logging.Filter):
     """Takes anything shaped like a Stripe key out of the ``stripe`` client's log records (it logs
     the API's error bodies, which name the key, masked or not)."""
@@ -260,8 +266,12 @@ class StripeConnector:
         for kind in KINDS:
             self._read_kind(client, key, con, kind)
         if first_run:
-            newest = self._page(client, key, Kind("events", "events", "-"), {"limit": 1})
-            cursor = int(newest.data[0]["created"]) if newest.data else int(self._now())
+            try:
+                newest = self._page(client, key, Kind("events", "events", "-"), {"limit": 1}).data
+            except NoPermission:
+                newest = []
+                warnings.append(_NO_EVENTS)
+            cursor = int(newest[0]["created"]) if newest else int(self._now())
             _set_state(con, "events", cursor=cursor, run_gte=None, after=None, high=cursor)
         else:
             warnings.extend(self._read_events(client, key, con))
@@ -334,10 +344,7 @@ class StripeConnector:
             try:
                 page = self._page(client, key, events, params)
             except NoPermission:
-                return [
-                    "the Stripe key cannot read events, so changes to objects read before (a cancellation, "
-                    "a voided invoice) are not seen: grant Read on events, or run revbook connect stripe --full"
-                ]
+                return [_NO_EVENTS]
             changed: dict[tuple[str, str], Any] = {}
             for event in map(_plain, page.data):
                 obj = event["data"]["object"]
