@@ -274,6 +274,20 @@ def test_a_key_of_the_wrong_shape_is_refused_without_being_shown(monkeypatch):
         api_key()
 
 
+def test_a_column_mapping_of_a_table_stripe_loads_is_refused(tmp_path, httpserver, fake, key):
+    from revbook.config import SourceConfig
+
+    cfg = _config(tmp_path, httpserver)
+    mapped = SourceConfig(table="subscriptions", paths=(), columns={"account_id": "Customer ID"})
+    cfg = cfg.with_(sources={"subscriptions": mapped})
+    with (
+        _workspace(tmp_path, cfg) as ws,
+        pytest.raises(ConfigError, match=r"maps the columns of \[sources.subscriptions\]"),
+    ):
+        StripeConnector(cfg).sync(ws)
+    assert fake.requests == []  # refused before anything was read
+
+
 def test_stripe_settings_are_checked():
     with pytest.raises(ConfigError, match="page_size must be 1 to 100"):
         StripeSettings.from_mapping({"page_size": 500})

@@ -169,6 +169,7 @@ class StripeConnector:
         now: Callable[[], float] = time.time,
     ):
         self.settings = config.stripe
+        self._sources = config.sources
         self._sleep = sleep
         self._now = now
 
@@ -252,6 +253,14 @@ class StripeConnector:
         """Read what changed since the last run (everything when ``full`` or on the first run), keep it,
         and load the mapped tables through the store's atomic load."""
         started = time.perf_counter()
+        for table in ("accounts", "subscriptions", "invoices"):
+            source = self._sources.get(table)
+            if source is not None and (source.columns or source.preset):
+                raise ConfigError(
+                    f"revbook.toml maps the columns of [sources.{table}], which Stripe's rows would be read through",
+                    hint=f"the Stripe connector loads {table} in the contract's own columns: remove that "
+                    f"[sources.{table}] mapping (or its preset) to load {table} from Stripe",
+                )
         client, key = self._client()
         con = store.con
         _ensure_tables(con)
