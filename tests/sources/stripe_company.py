@@ -357,6 +357,7 @@ class FakeStripe:
         self.fail: dict[str, int] = {}
         self.forbidden: set[str] = set()
         self.rate_limited = 0
+        self.revoked = False
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.auth: set[str] = set()
         #: the whole list of lines of an object whose embedded list is cut (``has_more``)
@@ -368,6 +369,8 @@ class FakeStripe:
         self.requests.append((path, args))
         self.auth.add(request.headers.get("Authorization", ""))
         kind, _, oid = path.partition("/")
+        if self.revoked:
+            return self._error(401, "invalid_request_error", f"Invalid API Key provided: {KEY}")
         if self.rate_limited:
             self.rate_limited -= 1
             return self._error(429, "rate_limit_error", "Too many requests in a period of time.")

@@ -264,6 +264,15 @@ def test_connect_check_and_sync_from_the_cli_never_show_the_key(tmp_path, httpse
     assert "loaded from stripe" in synced.output and "from credentials to the first figures" in synced.output
 
 
+def test_a_revoked_key_is_a_clear_error_that_does_not_show_it(tmp_path, httpserver, fake, key):
+    fake.revoked = True
+    cfg = _config(tmp_path, httpserver)
+    for attempt in (lambda: StripeConnector(cfg).check(), lambda: StripeConnector(cfg).sync(_workspace(tmp_path, cfg))):
+        with pytest.raises(ConfigError, match="Stripe refused the key") as err:
+            attempt()
+        assert KEY not in str(err.value) and KEY[8:] not in str(err.value)
+
+
 def test_a_key_of_the_wrong_shape_is_refused_without_being_shown(monkeypatch):
     monkeypatch.setenv(KEY_ENV, "pk_test_notasecret1234567")
     with pytest.raises(ConfigError, match="not a secret") as err:

@@ -284,10 +284,9 @@ class StripeConnector:
             with _transaction(con):
                 con.execute(f"DELETE FROM {STATE}")
                 con.execute(f"DELETE FROM {OBJECTS}")
-        first_run = _state(con, "events") is None
-        for kind in KINDS:
-            self._read_kind(client, key, con, kind)
-        if first_run:
+        if _state(con, "events") is None:
+            # the first run reads everything: changes from now on are the events after the newest one,
+            # noted before reading so that a change during the read (or a resumed read) is seen next time
             try:
                 newest = self._page(client, key, Kind("events", "events", "-"), {"limit": 1}).data
             except NoPermission:
@@ -295,7 +294,11 @@ class StripeConnector:
                 warnings.append(_NO_EVENTS)
             cursor = int(newest[0]["created"]) if newest else int(self._now())
             _set_state(con, "events", cursor=cursor, run_gte=None, after=None, high=cursor)
+            for kind in KINDS:
+                self._read_kind(client, key, con, kind)
         else:
+            for kind in KINDS:
+                self._read_kind(client, key, con, kind)
             warnings.extend(self._read_events(client, key, con))
         mapped = map_objects(_stored(con))
         warnings.extend(mapped.warnings)
