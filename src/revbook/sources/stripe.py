@@ -146,10 +146,9 @@ _LOG_FILTER = _NoKeysInLogs()
 
 
 def _guard_logs() -> None:
-    for name in ("stripe", "urllib3", "requests"):
-        log = logging.getLogger(name)
-        if _LOG_FILTER not in log.filters:
-            log.addFilter(_LOG_FILTER)
+    log = logging.getLogger("stripe")  # the client's one logger
+    if _LOG_FILTER not in log.filters:
+        log.addFilter(_LOG_FILTER)
 
 
 @dataclass(frozen=True)
