@@ -62,9 +62,8 @@ def main(sizes: list[int]) -> None:
             second = time.perf_counter() - again
         server.stop()
         rows = ", ".join(f"{t} {r:,}" for t, r in done.rows.items())
-        print(
-            f"{n:>7,} customers ({rows}): {requests} requests, first figures {first:.1f} s; a run with nothing new {second:.1f} s"
-        )
+        print(f"{n:>7,} customers ({rows}): {requests} requests, first figures {first:.1f} s; ", end="")
+        print(f"a run with nothing new {second:.1f} s")
 
 
 if __name__ == "__main__":
