@@ -34,6 +34,7 @@ def connect(
         for seen in conn.check():
             table.add_row(seen.objects, seen.table, "yes" if seen.readable else "no", seen.detail)
         console().print(table)
+        say(f"from credentials to the first report: {time.perf_counter() - started:.1f} s", style="dim")
         return
     with open_workspace(cfg) as ws:
         done = conn.sync(ws, full=full)

@@ -58,6 +58,8 @@ Every setting has a default, so a workspace works with no file at all::
     [warehouse]                        # a PostgreSQL warehouse: the schema or queries the tables are read
                                        # from, where results are written back (docs/connectors.md; every
                                        # key in revbook.config.warehouse; the connection: environment only)
+    [stripe]                           # the Stripe connector: api_base, max_network_retries, page_size
+                                       # (docs/connectors.md; the key only from STRIPE_API_KEY or a keyring)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -87,6 +89,7 @@ from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSet
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
+from .stripe import StripeSettings
 from .survival import SPELLS, SurvivalSettings
 from .vip import VipSettings
 from .warehouse import WarehouseSettings
@@ -115,6 +118,7 @@ __all__ = [
     "SavesSettings",
     "SignalOverride",
     "SourceConfig",
+    "StripeSettings",
     "SurvivalSettings",
     "VipSettings",
     "WarehouseSettings",

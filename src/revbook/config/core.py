@@ -24,6 +24,7 @@ from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .saves import SavesSettings
+from .stripe import StripeSettings
 from .survival import SurvivalSettings
 from .vip import VipSettings
 from .warehouse import WarehouseSettings
@@ -48,6 +49,7 @@ SETTINGS: dict[str, Any] = {
     "benchmarks": BenchmarkSettings,
     "vip": VipSettings,
     "warehouse": WarehouseSettings,
+    "stripe": StripeSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -80,6 +82,8 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    #: a named mapping of another tool's export (SOURCE_PRESETS), e.g. "stripe_subscriptions_export"
+    preset: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +100,11 @@ CHURN_RECOGNITION = ("end_of_service", "cancellation")
 MRR_PRICES = ("net", "list")
 
 SOURCE_KEYS = ("path", "paths", *(f.name for f in fields(ReadOptions)))
+#: the named mappings of other tools' exports (revbook.sources.presets) and the table each fills
+SOURCE_PRESETS: dict[str, str] = {
+    "stripe_subscriptions_export": "subscriptions",
+    "stripe_invoices_export": "invoices",
+}
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,8 @@ class Config:
     vip: VipSettings = field(default_factory=VipSettings)
     #: [warehouse]: the schema or queries a SQL warehouse is read from, and where results go back (sources.warehouse)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    #: [stripe]: the Stripe connector's address, retries and page size (revbook.sources.stripe)
+    stripe: StripeSettings = field(default_factory=StripeSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
@@ -272,6 +283,18 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
         decimal = spec.get("decimal")
         if decimal not in (None, ".", ","):
             raise ConfigError(f"[sources.{table}] decimal must be '.' or ','", value=decimal)
+        preset = spec.get("preset")
+        if preset is not None and columns:
+            raise ConfigError(
+                f"[sources.{table}] has both a preset and a column mapping",
+                hint="the preset names the export's columns itself: drop one of them",
+            )
+        if preset is not None and SOURCE_PRESETS.get(preset) != table:
+            fits = [name for name, t in SOURCE_PRESETS.items() if t == table]
+            raise ConfigError(
+                f"[sources.{table}] preset '{preset}' is not a mapping of {table}",
+                hint=f"use one of: {', '.join(fits)}" if fits else f"{table} has no preset; map its columns",
+            )
         sources[table] = SourceConfig(
             table=table,
             paths=tuple((base / p) if not Path(p).is_absolute() else Path(p) for p in paths),
@@ -281,6 +304,7 @@ def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]
             delimiter=spec.get("delimiter"),
             encoding=spec.get("encoding"),
             sheet=spec.get("sheet"),
+            preset=preset,
         )
     return sources
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
+    import duckdb
+
     from ..config import Config
 
 __all__ = ["CONNECTORS", "Connector", "Loads", "Seen", "Synced", "connector"]
@@ -26,7 +28,11 @@ __all__ = ["CONNECTORS", "Connector", "Loads", "Seen", "Synced", "connector"]
 
 class Loads(Protocol):
     """What a connector needs of the store it loads into (:class:`revbook.store.Store`, a layer
-    above the sources, which a connector so never imports)."""
+    above the sources, which a connector so never imports): its atomic load, and its connection
+    for a connector's own state (Stripe's cursor and raw objects), never for the loaded tables."""
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection: ...
 
     def load_frames(
         self,
@@ -78,6 +84,7 @@ CONNECTORS: dict[str, str] = {
     "warehouse": "revbook.sources.warehouse:warehouse_connector",
     "hubspot": "revbook.sources.hubspot:hubspot_connector",
     "salesforce": "revbook.sources.salesforce:salesforce_connector",
+    "stripe": "revbook.sources.stripe:build",
 }
 
 

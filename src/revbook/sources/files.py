@@ -20,6 +20,7 @@ from ._sql import _drop, _ident
 from .notices import file_notices, parsed_notices
 from .options import SUPPORTED_EXTENSIONS, SourceOptions
 from .parsing import _parse, _project, _resolve, _validate
+from .presets import rewrite
 from .reading import _stage
 from .textfile import lines_of
 from .typed import _natively_typed, _project_typed
@@ -80,6 +81,14 @@ def locate(findings: list[Finding], options: SourceOptions = _DEFAULTS) -> list[
     ]
 
 
+def _named(exc: SourceError, read: str | Path, original: str | Path) -> SourceError:
+    """``exc`` naming the user's file rather than a preset's rewrite of it."""
+    if exc.file == str(read) and read != original:
+        exc.file = str(original)
+        exc.args = (exc._render(),)
+    return exc
+
+
 def _read(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -107,7 +116,13 @@ def _read(
             for i, f in enumerate(files):
                 stage = f"{tag}_s{i}"
                 temps.append(stage)
-                row_expr, written = _stage(con, table, f, stage, options, Path(tmp) / f"{i}.csv", warnings)
+                read = f
+                if options.preset:  # another tool's export, rewritten row for row into canonical columns
+                    read = rewrite(con, table, f, options.preset, Path(tmp) / f"{i}.preset.csv", warnings)
+                try:
+                    row_expr, written = _stage(con, table, read, stage, options, Path(tmp) / f"{i}.csv", warnings)
+                except SourceError as exc:
+                    raise _named(exc, read, f) from None
                 described = con.execute(f"DESCRIBE {_ident(stage)}").fetchall()
                 types = {r[0]: str(r[1]) for r in described if r[0] not in ("_rb_row", "file_row_number")}
                 found.append(_resolve(table, list(types), options, str(f), written))
