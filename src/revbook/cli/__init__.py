@@ -24,6 +24,7 @@ GROUPS = (
     "attribution",
     "concentration",
     "saves",
+    "impact",
 )
 
 for _group in GROUPS:

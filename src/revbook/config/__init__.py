@@ -46,6 +46,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [impact_statements]                # thresholds of the verified impact statements
+                                       # (docs/impact-statements.md; every key in .impact_statements)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -70,6 +73,7 @@ from .core import (
 )
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .impact_statements import ImpactStatementsSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
@@ -87,6 +91,7 @@ __all__ = [
     "Config",
     "CsmImpactSettings",
     "HealthSettings",
+    "ImpactStatementsSettings",
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",

@@ -76,9 +76,7 @@ def window_dates(as_of: dt.date, window: int, end: dt.date | str | None) -> tupl
     return _month_end(months // 12, months % 12 + 1), last
 
 
-def cohort(
-    store: Store, *, window: int, end: dt.date | str | None = None, extra: Sequence[str] = ()
-) -> Cohort:
+def cohort(store: Store, *, window: int, end: dt.date | str | None = None, extra: Sequence[str] = ()) -> Cohort:
     """The cohort of the window of ``window`` months ending at the month end :func:`window_dates` gives;
     ``extra``: more slice columns (e.g. ``segment``), as of the window's start, after ``team``."""
     book = book_of(store)
