@@ -249,7 +249,9 @@ def test_readings_cover_the_quadrants() -> None:
     assert reading(0.85, 1.05, SETTINGS) == "churn offset by upsells"
     assert reading(0.95, 0.97, SETTINGS).startswith("renewals kept but accounts shrank")
     assert reading(0.80, 0.90, SETTINGS).startswith("losing at renewal")
-    assert {(x.renewal, x.nrr) for x in READINGS} == {(a, b) for a in ("high", "low") for b in ("strong", "growing", "shrinking")}
+    assert {(x.renewal, x.nrr) for x in READINGS} == {
+        (a, b) for a in ("high", "low") for b in ("strong", "growing", "shrinking")
+    }
 
 
 def test_settings_are_checked() -> None:

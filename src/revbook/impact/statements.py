@@ -170,8 +170,8 @@ def _text(metric: Metric, b: Sample, a: Sample, change: float, scope: Scope, ctx
         if metric.unit == "score":
             verb = "Improved"
         lead = f"{verb} {words} from {before} to {after} {where}"
-    else:
-        lead = f"{words[:1].upper()}{words[1:]} went from {before} to {after} {where}"
+    else:  # not an improvement: no action, and no method to credit
+        return f"{words[:1].upper()}{words[1:]} went from {before} to {after} {where}"
     method = ctx["method"]
     return f"{lead} after {method}" if method != NOT_RECORDED else f"{lead}; method: {NOT_RECORDED}"
 
