@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import write
 
 from revbook import Config, Workspace
 from revbook.config import ImpactStatementsSettings
 from revbook.errors import ConfigError, WorkspaceError
 from revbook.impact.statement_rules import READINGS, RULES, reading, readings_markdown, rules_markdown
 from revbook.impact.statements import provenance, statements
+from support import write
 
 AS_OF = dt.date(2024, 12, 31)
 SETTINGS = ImpactStatementsSettings(window=6, min_accounts=5, draws=500)
