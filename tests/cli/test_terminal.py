@@ -58,7 +58,7 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
-OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}
+OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct", "impact"}
 
 
 @pytest.fixture(scope="module")
