@@ -319,7 +319,7 @@ def statements(
     scopes = _scopes(after, owner, team, segment)
     day = dt.timedelta(days=1)
     expanded = expansions(store, start=after.start + day, end=after.end).to_pylist()
-    claimed = _claimed(store, after)
+    claimed = _claimed(store, after, owner=scopes[0].value if len(scopes) == 1 and scopes[0].kind == "owner" else None)
     proxies = proxy_samples(store, [after.start, after.end], scopes, (after.end - after.start).days)
     windows = f"the {w} months to {after.end} against the {w} before"
     rows: list[dict[str, Any]] = []
@@ -348,9 +348,9 @@ def statements(
     return Frame("impact_statements", _table(rows))
 
 
-def _claimed(store: Store, after: Cohort) -> list[dict[str, Any]]:
-    """The claimed saves flagged in the "after" window, with the team of their CSM."""
-    claimed = saves(store, start=after.start + dt.timedelta(days=1), end=after.end).to_pylist()
+def _claimed(store: Store, after: Cohort, *, owner: str | None) -> list[dict[str, Any]]:
+    """The claimed saves flagged in the "after" window (``owner``: only that CSM's), with the team of their CSM."""
+    claimed = saves(store, start=after.start + dt.timedelta(days=1), end=after.end, owner=owner).to_pylist()
     teams = dict(zip(after.table["owner"].to_pylist(), after.table["team"].to_pylist(), strict=True))
     for s in claimed:
         s["team"] = teams.get(s["owner"], NO_VALUE)
