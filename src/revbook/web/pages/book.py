@@ -88,10 +88,11 @@ def impact_section(f: Filters) -> dict[str, Any]:
 
     store = f.store
     by, value = f.by or "owner", f.value
-    scope = {"owner": value} if by == "owner" else {"team": value}
 
     def compute() -> list[dict[str, Any]]:
-        return store.ws.impact_statements(**scope).to_pylist()
+        if by == "owner":
+            return store.ws.impact_statements(owner=value).to_pylist()
+        return store.ws.impact_statements(team=value).to_pylist()
 
     state, rows, problem = store.background(("impact_statements", by, value), compute)
     shown = [{**r, "provenance": provenance(r)} for r in rows or []]
