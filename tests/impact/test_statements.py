@@ -25,7 +25,7 @@ import pytest
 
 from revbook import Config, Workspace
 from revbook.config import ImpactStatementsSettings
-from revbook.errors import ConfigError, WorkspaceError
+from revbook.errors import ConfigError, NotFoundError, WorkspaceError
 from revbook.impact.statement_rules import READINGS, RULES, reading, readings_markdown, rules_markdown
 from revbook.impact.statements import provenance, statements
 from support import IMPACT_OWNERS as OWNERS
@@ -177,6 +177,8 @@ def test_bad_options(ws: Any) -> None:
         statements(ws, owner="P1", team="East")
     with pytest.raises(ConfigError):
         statements(ws, window=0)
+    with pytest.raises(NotFoundError, match="no account was in owner nobody"):
+        statements(ws, owner="nobody")
     with pytest.raises(WorkspaceError, match="two windows"):
         statements(ws, window=12)  # the data begin in 2023-06: no 12 months before 2023-12-31
 

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..definitions import NO_VALUE
-from ..errors import ConfigError, WorkspaceError
+from ..errors import ConfigError, NotFoundError, WorkspaceError
 from ..frame import Frame
 from .attribution import expansions
 from .csm_model import Cohort, cohort
@@ -325,6 +325,11 @@ def statements(
     rows: list[dict[str, Any]] = []
     for scope in scopes:
         b_at, a_at = scope.mask(before.table), scope.mask(after.table)
+        if len(scopes) == 1 and not (b_at.any() or a_at.any()):
+            raise NotFoundError(
+                f"no account was in {scope.label} at the start of either window ({before.start}, {after.start})",
+                hint=f"see `revbook metrics retention --by {scope.kind}` for the {scope.kind}s with accounts",
+            )
         ids_b = [a for a, k in zip(before.table["account_id"].to_pylist(), b_at.tolist(), strict=True) if k]
         ids_a = [a for a, k in zip(after.table["account_id"].to_pylist(), a_at.tolist(), strict=True) if k]
         found = plays(store, (before.start, before.end, ids_b), (after.start, after.end, ids_a), w)
