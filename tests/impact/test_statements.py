@@ -140,6 +140,7 @@ def test_renewal_rate_beside_nrr(rows: list[dict[str, Any]]) -> None:
     assert (r["status"], r["after"], r["accounts"], r["before"]) == ("verified", 0.9, 10, None)
     assert r["text"].startswith("90% renewal + 117% NRR: broad retention and strong expansion (owner P7 Gu;")
     assert _one(rows, "P7", "nrr")["after"] == 1.17
+    assert provenance(r).startswith("metric renewal_rate; 90.0%; 10 after;")
     assert _of(rows, "P1", "renewal_rate") == []  # month to month: nothing due
 
 

@@ -221,9 +221,12 @@ def _activities(scope: Scope, found: list[Play], ctx: dict[str, Any]) -> list[di
             scope,
             "activity",
             "activities",
-            f"Ran {p.after:,} {p.type} touchpoints ({scope.label}; {ctx['windows']})",
+            f"Ran {p.after:,} {p.type} {_touchpoints(p.after)} ({scope.label}; {ctx['windows']})",
             ctx,
-            refusal=("activity_only", f"{p.after:,} {p.type} touchpoints say what was done, not what changed"),
+            refusal=(
+                "activity_only",
+                f"{p.after:,} {p.type} {_touchpoints(p.after)} say what was done, not what changed",
+            ),
             unit="touchpoints",
             before=float(p.before),
             after=float(p.after),
@@ -259,6 +262,10 @@ def _saves(scope: Scope, claimed: list[dict[str, Any]], ctx: dict[str, Any]) -> 
                  unit="accounts", after=float(len(hollow)), accounts=len(hollow))
         )  # fmt: skip
     return rows
+
+
+def _touchpoints(n: int) -> str:
+    return "touchpoint" if n == 1 else "touchpoints"
 
 
 def _accounts(n: int) -> str:
@@ -383,9 +390,10 @@ def provenance(row: dict[str, Any]) -> str:
     interval, the accounts of each window, the windows and the slice (one row of :func:`statements`)."""
     parts = [f"metric {row['metric']}"]
     unit = row["unit"]
-    if row["before"] is not None and row["after"] is not None and unit in ("points", "per account"):
+    if row["after"] is not None and unit in ("points", "per account"):
         pct = unit == "points" and row["metric"] != "nps"
-        parts.append(" -> ".join(f"{100 * v:.1f}%" if pct else f"{v:,.2f}" for v in (row["before"], row["after"])))
+        values = [v for v in (row["before"], row["after"]) if v is not None]
+        parts.append(" -> ".join(f"{100 * v:.1f}%" if pct else f"{v:,.2f}" for v in values))
     if row["change"] is not None and unit in ("points", "per account"):
         where = "" if row["low"] is None else f" (interval {row['low']:+.1f} to {row['high']:+.1f})"
         parts.append(f"change {row['change']:+.1f} {unit}{where}")
