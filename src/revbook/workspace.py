@@ -242,6 +242,22 @@ class Workspace(Store):
 
         return saves(self, start=start, end=end, owner=owner)
 
+    def impact_statements(
+        self,
+        *,
+        owner: str | None = None,
+        team: str | None = None,
+        segment: str | None = None,
+        window: int | None = None,
+        end: str | dt.date | None = None,
+    ) -> Frame:
+        """Verified impact statements of a CSM, team or segment (every CSM when none is given): the
+        metric before and after with its interval, the method from the activities, and the claims
+        refused with the reason (docs/impact-statements.md)."""
+        from .impact.statements import statements
+
+        return statements(self, owner=owner, team=team, segment=segment, window=window, end=end)
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .quality import run_checks

@@ -59,7 +59,19 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "plan vip": ("plan", "vip"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
-OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct", "connect", "export", "mcp"}
+OTHER_COMMANDS = {
+    "demo",
+    "init",
+    "load",
+    "workbook",
+    "serve",
+    "report",
+    "reasons correct",
+    "connect",
+    "export",
+    "mcp",
+    "impact",
+}
 #: the account-plan commands other than `plan vip` need a plan: tests/cli/test_cli_plans.py
 OTHER_COMMANDS |= {"plan show", "plan create", "plan edit", "plan history", "plan export"}
 

@@ -27,6 +27,7 @@ GROUPS = (
     "connect",
     "plans",
     "export",
+    "impact",
 )
 
 for _group in GROUPS:

@@ -60,6 +60,8 @@ Every setting has a default, so a workspace works with no file at all::
                                        # key in revbook.config.warehouse; the connection: environment only)
     [stripe]                           # the Stripe connector: api_base, max_network_retries, page_size
                                        # (docs/connectors.md; the key only from STRIPE_API_KEY or a keyring)
+    [impact_statements]                # thresholds of the verified impact statements
+                                       # (docs/impact-statements.md; every key in .impact_statements)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -87,6 +89,7 @@ from .core import (
 from .crm import CrmSettings, HubspotSettings, SalesforceSettings
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .impact_statements import ImpactStatementsSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .stripe import StripeSettings
@@ -110,6 +113,7 @@ __all__ = [
     "CsmImpactSettings",
     "HealthSettings",
     "HubspotSettings",
+    "ImpactStatementsSettings",
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",

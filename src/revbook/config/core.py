@@ -21,6 +21,7 @@ from .concentration import ConcentrationSettings
 from .crm import HubspotSettings, SalesforceSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .impact_statements import ImpactStatementsSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .saves import SavesSettings
@@ -50,6 +51,7 @@ SETTINGS: dict[str, Any] = {
     "vip": VipSettings,
     "warehouse": WarehouseSettings,
     "stripe": StripeSettings,
+    "impact_statements": ImpactStatementsSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -164,6 +166,8 @@ class Config:
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
     #: [stripe]: the Stripe connector's address, retries and page size (revbook.sources.stripe)
     stripe: StripeSettings = field(default_factory=StripeSettings)
+    #: [impact_statements]: thresholds of the verified impact statements (revbook.impact.statements)
+    impact_statements: ImpactStatementsSettings = field(default_factory=ImpactStatementsSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

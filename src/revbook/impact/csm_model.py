@@ -15,8 +15,7 @@ expected outcomes from models that do not know the CSM, out of fold, and the boo
 from __future__ import annotations
 
 import datetime as dt
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from ..errors import ConfigError, WorkspaceError
 from ..health.features import FEATURES, features
 from ..health.model import matrix, one_thread
 from ..metrics.book import book_of
+from .resample import generator, interval, picks, ratio_draws
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -76,8 +76,9 @@ def window_dates(as_of: dt.date, window: int, end: dt.date | str | None) -> tupl
     return _month_end(months // 12, months % 12 + 1), last
 
 
-def cohort(store: Store, *, window: int, end: dt.date | str | None = None) -> Cohort:
-    """The cohort of the window of ``window`` months ending at the month end :func:`window_dates` gives."""
+def cohort(store: Store, *, window: int, end: dt.date | str | None = None, extra: Sequence[str] = ()) -> Cohort:
+    """The cohort of the window of ``window`` months ending at the month end :func:`window_dates` gives;
+    ``extra``: more slice columns (e.g. ``segment``), as of the window's start, after ``team``."""
     book = book_of(store)
     start, last = window_dates(store.config.snapshot_date(), window, end)
     cal = book.calendar("month")
@@ -89,9 +90,11 @@ def cohort(store: Store, *, window: int, end: dt.date | str | None = None) -> Co
             hint="pass a shorter --window or a later end",
         )
     snap = book.snapshots("month")
-    sl = book.slices("month", ["owner", "owner_name", "team"])
+    dims = ["owner", "owner_name", "team", *(d for d in extra if d not in ("owner", "owner_name", "team"))]
+    sl = book.slices("month", dims)
+    more = "".join(f", sl.{d}" for d in dims[3:])
     table = book.engine.arrow(
-        f"""SELECT s.account_id, sl.owner, sl.owner_name, sl.team,
+        f"""SELECT s.account_id, sl.owner, sl.owner_name, sl.team{more},
                    CAST(s.mrr AS BIGINT) AS start_mrr, CAST(coalesce(e.mrr, 0) AS BIGINT) AS end_mrr
             FROM {snap} s JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period
             LEFT JOIN {snap} e ON e.account_id = s.account_id AND e.period = {int(e)}
@@ -189,11 +192,6 @@ def expectations(store: Store, co: Cohort, *, folds: int, seed: int) -> Expected
     return Expected(fold, keep, retained, grown, columns)
 
 
-def _seed(seed: int, owner: str) -> np.random.Generator:
-    """The bootstrap's generator of one book: the same draws whichever other books are computed."""
-    return np.random.default_rng([seed, zlib.crc32(owner.encode("utf-8"))])
-
-
 def bootstrap(
     start: np.ndarray,
     gaps: dict[str, np.ndarray],
@@ -205,26 +203,11 @@ def bootstrap(
     seed: int,
 ) -> dict[str, tuple[float, float]]:
     """The ``confidence`` interval of each measure's actual minus expected over a book, in points:
-    ``draws`` times the book's accounts are drawn with replacement and the measure is recomputed as
-    sum(gap) / sum(weight) over the draw. The expectations are held fixed: the interval covers which
-    accounts happened to be in the book, not the model's own error."""
+    ``draws`` times the book's accounts are drawn with replacement (:mod:`.resample`) and the measure
+    is recomputed as sum(gap) / sum(weight) over the draw. The expectations are held fixed: the
+    interval covers which accounts happened to be in the book, not the model's own error."""
     n = len(start)
     if n == 0:
         return {k: (float("nan"), float("nan")) for k in gaps}
-    pick = _seed(seed, owner).integers(0, n, size=(draws, n))
-    lo, hi = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
-    out = {}
-    for name, gap in gaps.items():
-        den = weights[name][pick].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = 100 * gap[pick].sum(axis=1) / den
-        values = values[np.isfinite(values)]
-        out[name] = (
-            (float(np.percentile(values, lo)), float(np.percentile(values, hi)))
-            if len(values)
-            else (
-                float("nan"),
-                float("nan"),
-            )
-        )
-    return out
+    pick = picks(generator(seed, owner), n, draws)
+    return {name: interval(ratio_draws(gap, weights[name], pick), confidence) for name, gap in gaps.items()}

@@ -73,10 +73,35 @@ def book(
         accounts=accounts,
         books=None,
         signals=_signals(f),
+        impact=impact_section(f),
     )
 
 
 SIGNALS_SHOWN = 20
+
+
+def impact_section(f: Filters) -> dict[str, Any]:
+    """The book's impact statements (docs/impact-statements.md), computed once per book in the
+    background (the saves they read fit a model per flag date: tens of seconds): the state, the
+    verified statements and the refusals, each with its provenance."""
+    from ...impact.statements import provenance
+
+    store = f.store
+    by, value = f.by or "owner", f.value
+
+    def compute() -> list[dict[str, Any]]:
+        if by == "owner":
+            return store.ws.impact_statements(owner=value).to_pylist()
+        return store.ws.impact_statements(team=value).to_pylist()
+
+    state, rows, problem = store.background(("impact_statements", by, value), compute)
+    shown = [{**r, "provenance": provenance(r)} for r in rows or []]
+    return {
+        "state": state,
+        "problem": problem,
+        "verified": [r for r in shown if r["status"] == "verified"],
+        "refused": [r for r in shown if r["status"] == "refused"],
+    }
 
 
 def _signals(f: Filters) -> dict[str, Any] | None:
