@@ -4,13 +4,16 @@ MCP server, the HTML report."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .app import RevbookCommand, app
 from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
 from .output import console, say
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 #: how to install the LibreOffice that checks the workbook's formulas
 INSTALL_LIBREOFFICE = (
@@ -26,6 +29,15 @@ def _libreoffice_found() -> bool:
     import shutil
 
     return bool(os.environ.get("REVBOOK_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+def _existing(cfg: Config) -> Config:
+    """``cfg``, when its workspace exists (a server never creates an empty one)."""
+    from ..errors import WorkspaceError
+
+    if not cfg.workspace.exists():
+        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    return cfg
 
 
 @app.command(cls=RevbookCommand)
@@ -83,13 +95,11 @@ def serve(
     as_of: AsOfOpt = None,
 ) -> None:
     """Serve the read-only web dashboard over the workspace."""
-    from ..errors import ConfigError, WorkspaceError
+    from ..errors import ConfigError
     from ..web import serve as serve_app
     from ..web.security import is_loopback
 
-    cfg = load_config(config, workspace, as_of)
-    if not cfg.workspace.exists():
-        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    cfg = _existing(load_config(config, workspace, as_of))
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"serving on {host} needs an access token",
@@ -109,11 +119,8 @@ def mcp(
 ) -> None:
     """Serve the workspace read-only to an AI assistant over MCP (stdio): figures with definitions."""
     from ..assistant.server import run_stdio
-    from ..errors import WorkspaceError
 
-    cfg = load_config(config, workspace, as_of)
-    if not cfg.workspace.exists():
-        raise WorkspaceError(f"no workspace at {cfg.workspace}", hint="run `revbook demo` or `revbook load` first")
+    cfg = _existing(load_config(config, workspace, as_of))
     with open_workspace(cfg, read_only=True) as ws:
         run_stdio(ws)
 
