@@ -46,6 +46,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [forecast]                         # horizons, draws, interval, backtest dates of the NRR/GRR
+                                       # forecast (docs/forecast.md; every key in .forecast)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -70,6 +73,7 @@ from .core import (
 )
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .forecast import ForecastSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
@@ -86,6 +90,7 @@ __all__ = [
     "ConcentrationSettings",
     "Config",
     "CsmImpactSettings",
+    "ForecastSettings",
     "HealthSettings",
     "LifecycleSettings",
     "ReadOptions",

@@ -19,6 +19,7 @@ from .catalogue import CatalogueSettings
 from .concentration import ConcentrationSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .forecast import ForecastSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
 from .saves import SavesSettings
@@ -39,6 +40,7 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "forecast": ForecastSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -122,6 +124,8 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [forecast]: horizons, draws, interval and backtest dates of the NRR/GRR forecast (revbook.rum.forecast)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
