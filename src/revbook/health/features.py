@@ -344,8 +344,8 @@ def labels(
     """What happened after each scoring date: for each account paying on it, ``event`` is true
     when its MRR fell to zero (churn) or by at least ``threshold`` of its scoring-date MRR
     (contraction) at any time in the next ``horizon_days`` days; ``lost_mrr`` is the deepest fall
-    in minor units; ``mrr_end`` the MRR at the horizon's end (``mrr_start`` on the date); ``known`` is false when the horizon
-    runs past the as-of date (not yet known). ``sample_every``: as in :func:`features`."""
+    in minor units; ``mrr_end`` the MRR at the horizon's end (``mrr_start`` on the date); ``known``
+    is false when the horizon runs past the as-of date (not yet known). ``sample_every``: as in :func:`features`."""
     book = book_of(ws)
     lines = book.ledger()
     if sample_every > 1:
