@@ -6,14 +6,15 @@ On the date ``on`` the cohort is every account paying then (the cohort of
 (``days``: from ``on`` to the same day H months later, a month end when ``on`` is one):
 
 1. **event probability** (churn or a contraction of at least ``[health] contraction_threshold``):
-   *p*, the RUM renewal outlook's probability of the event within its horizon *T* (the renewal
-   window, 90 days; :func:`revbook.rum.outlook.fit_outlook`), scaled to the horizon:
-
-   - renewal inside the horizon and inside *T*: *p* (the event is the renewal's outcome);
-   - renewal inside the horizon but after *T*: *p_renewal*, the same model scoring the account as if
-     half-way into its renewal window (days to renewal = T / 2, every other feature as today);
-   - otherwise (no renewal known inside the horizon, e.g. a monthly plan): a constant hazard,
-     1 - (1 - p) ^ (days / T).
+   *p*, the RUM renewal outlook's probability of the event within its own horizon *T* (the
+   renewal window, 90 days; :func:`revbook.rum.outlook.fit_outlook`), scaled to the horizon as
+   1 - (1 - p) ^ e (a constant hazard when e = days / T). The exponent e is learned from history:
+   the same model scores the accounts paying on the ``[rum] train_months`` month ends whose
+   ``days`` had run out by ``on``, and e is the value that makes their mean scaled probability
+   equal to the share of them that had the event within ``days``. It is learned per cell of
+   (renewal date inside the horizon or not) x (size band), so an account whose renewal falls in
+   the horizon is scaled like the accounts of its size that renewed in theirs; a cell of fewer
+   than ``MIN_CELL_ROWS`` (30) rows takes the exponent of all rows.
 
 2. **size**: an event draws its relative MRR change from the accounts with such an event over the
    same number of days after earlier month ends (``[rum] train_months`` of them, whose outcome was
@@ -37,7 +38,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,7 @@ import pyarrow.compute as pc
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from ..metrics.book import UNASSIGNED, book_of
-from .outlook import TRAIN_ACCOUNTS
+from .outlook import TRAIN_ACCOUNTS, Outlook
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -66,6 +67,8 @@ __all__ = [
 
 #: what a forecast can be sliced by
 SLICES = ("segment", "owner", "team")
+#: a cell of history (renewal inside the horizon, size band) calibrates its own exponent from this many rows
+MIN_CELL_ROWS = 30
 #: account x draw cells simulated at once (memory: a few arrays of this many floats)
 BLOCK = 1_000_000
 
@@ -78,18 +81,27 @@ def months_after(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, last if at_end else min(day.day, last))
 
 
-def event_probability(
-    p: np.ndarray, p_renewal: np.ndarray, days_to_renewal: np.ndarray, days: int, outlook_days: int
-) -> np.ndarray:
-    """P(churn or contraction within ``days``) of each account, by the rule of the module docstring:
-    ``p`` (within ``outlook_days``) when the renewal falls inside both the horizon and the outlook's
-    horizon, ``p_renewal`` when it falls inside the horizon only, else the constant hazard
-    1 - (1 - p) ^ (days / outlook_days). A renewal not known (NaN) is not inside any horizon."""
+def event_probability(p: np.ndarray, exponent: np.ndarray | float) -> np.ndarray:
+    """P(churn or contraction within the horizon) from the outlook's ``p`` (within its own horizon):
+    1 - (1 - p) ^ exponent, the exponent of the account's cell (:func:`calibrate`)."""
     p = np.clip(np.asarray(p, float), 0.0, 1.0)
-    renew = np.nan_to_num(np.asarray(days_to_renewal, float), nan=np.inf)
-    hazard = 1.0 - (1.0 - p) ** (days / outlook_days)
-    tied = np.where(renew <= outlook_days, p, np.clip(np.asarray(p_renewal, float), 0.0, 1.0))
-    return np.asarray(np.where(renew <= days, tied, hazard), float)
+    return np.asarray(1.0 - (1.0 - p) ** np.asarray(exponent, float), float)
+
+
+def calibrate(p: np.ndarray, event: np.ndarray) -> float:
+    """The exponent e with mean(1 - (1 - p) ^ e) equal to the event rate of ``event`` (rows of
+    history scored by the outlook): the outlook's probability scaled to the horizon the rows were
+    followed for. Bisection on log e in [1/100, 100] (the mean rises with e)."""
+    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    rate = float(np.mean(event))
+    lo, hi = np.log(0.01), np.log(100.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if float(np.mean(1.0 - (1.0 - p) ** np.exp(mid))) < rate:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp((lo + hi) / 2))
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,9 @@ class Pools:
     #: the size bands' inner edges (ARR, reporting currency): quartiles of the history's accounts
     edges: np.ndarray
     dates: tuple[dt.date, ...] = ()
+    #: (renewal inside the horizon, size band) -> the exponent of :func:`calibrate` (``default`` elsewhere)
+    exponents: dict[tuple[bool, int], float] = field(default_factory=dict)
+    default_exponent: float = 1.0
 
     @staticmethod
     def of(event: Sequence[float], stay: Sequence[float]) -> Pools:
@@ -117,12 +132,19 @@ class Pools:
         """The size band of each ARR."""
         return np.searchsorted(self.edges, np.asarray(arr, float), side="right")
 
+    def exponent(self, renews: np.ndarray, band: np.ndarray) -> np.ndarray:
+        """Each account's exponent by its cell (renewal inside the horizon, size band)."""
+        return np.array(
+            [self.exponents.get((bool(r), int(b)), self.default_exponent) for r, b in zip(renews, band, strict=True)]
+        )
 
-def outcome_pools(store: Store, on: dt.date, days: int, *, sample_every: int = 1) -> Pools:
+
+def outcome_pools(store: Store, on: dt.date, days: int, outlook: Outlook, *, sample_every: int = 1) -> Pools:
     """The changes of :class:`Pools` over ``days`` days after the ``[rum] train_months`` month ends
-    whose horizon ended on or before ``on`` (labels of :func:`revbook.health.features.labels`)."""
+    whose horizon ended on or before ``on`` (:func:`revbook.health.features.labels`), and the
+    exponents that scale ``outlook``'s probability, scored on the same rows, to their event rate."""
     from ..health.backtest import month_ends
-    from ..health.features import labels
+    from ..health.features import features, labels
 
     dates = month_ends(on - dt.timedelta(days=days), store.config.rum.train_months)
     threshold = store.config.health.contraction_threshold
@@ -142,9 +164,21 @@ def outcome_pools(store: Store, on: dt.date, days: int, *, sample_every: int = 1
     arr = start * 12 / 10**store.config.minor_units
     edges = np.unique(np.quantile(arr[keep], [0.25, 0.5, 0.75]))
     band = np.searchsorted(edges, arr, side="right")
-    if not ev.any():  # without any event in history, an event is a churn (the only size that needs none)
-        return Pools(np.array([-1.0]), np.ones(1), np.zeros(1, int), change[st], arr[st], band[st], edges, tuple(dates))
-    return Pools(change[ev], arr[ev], band[ev], change[st], arr[st], band[st], edges, tuple(dates))
+    feats = features(store, dates, lifecycle=store.config.lifecycle, sample_every=sample_every)
+    p = outlook.model.predict_proba(feats)
+    renews = np.nan_to_num(np.asarray(feats["days_to_renewal"].to_numpy(zero_copy_only=False), float), nan=np.inf)
+    renews = renews <= days
+    default = calibrate(p[keep], event[keep]) if keep.any() else 1.0
+    exponents = {}
+    for cell in {(bool(r), int(b)) for r, b in zip(renews[keep], band[keep], strict=True)}:
+        rows = keep & (renews == cell[0]) & (band == cell[1])
+        if rows.sum() >= MIN_CELL_ROWS:
+            exponents[cell] = calibrate(p[rows], event[rows])
+    ev_change, ev_arr, ev_band = (
+        (change[ev], arr[ev], band[ev]) if ev.any() else (np.array([-1.0]), np.ones(1), np.zeros(1, int))
+    )
+    # without any event in history, an event is a churn (the only size that needs no history)
+    return Pools(ev_change, ev_arr, ev_band, change[st], arr[st], band[st], edges, tuple(dates), exponents, default)
 
 
 def win_rate(store: Store, on: dt.date) -> tuple[float, int]:
@@ -270,12 +304,8 @@ def forecast(
     arr = np.asarray(feats["arr"].to_numpy(zero_copy_only=False), float)
     start_arr = acc["arr"].to_pylist()
     outlook = sc.outlook
-    t = outlook.horizon_days
-    renew = np.asarray(feats["days_to_renewal"].to_numpy(zero_copy_only=False), float)
+    renew = np.nan_to_num(np.asarray(feats["days_to_renewal"].to_numpy(zero_copy_only=False), float), nan=np.inf)
     p = outlook.model.predict_proba(feats)
-    shifted = np.where(renew > t, t / 2, renew)
-    i = feats.column_names.index("days_to_renewal")
-    p_renewal = outlook.model.predict_proba(feats.set_column(i, "days_to_renewal", pa.array(shifted)))
     deal = np.asarray(acc["open_expansion_arr"].to_numpy(zero_copy_only=False), float)
     win, closed = win_rate(store, day)
     every = max(1, -(-feats.num_rows // TRAIN_ACCOUNTS))
@@ -284,8 +314,8 @@ def forecast(
     for h in fs.horizons:
         through = months_after(day, h)
         days = (through - day).days
-        pools = outcome_pools(store, day, days, sample_every=every)
-        prob = event_probability(p, p_renewal, renew, days, t)
+        pools = outcome_pools(store, day, days, outlook, sample_every=every)
+        prob = event_probability(p, pools.exponent(renew <= days, pools.band(arr)))
         end, kept, logos = simulate(
             arr, prob, pools, deal_arr=deal, win=win, groups=groups, draws=fs.draws, seed=fs.seed + h
         )
