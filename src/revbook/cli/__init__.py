@@ -24,6 +24,7 @@ GROUPS = (
     "attribution",
     "concentration",
     "saves",
+    "forecast",
 )
 
 for _group in GROUPS:

@@ -29,13 +29,13 @@ __all__ = ["METRICS", "backtest_dates", "forecast_backtest", "summary"]
 METRICS = ("nrr", "grr", "logo_retention")
 
 
-def backtest_dates(store: Store, horizons: Sequence[int] | None = None) -> list[dt.date]:
-    """``[forecast] backtest_dates``, else the last ``backtest_months`` month ends whose shortest
-    horizon has run out by the last month end on or before the as-of date, oldest first."""
+def backtest_dates(store: Store, horizons: Sequence[int] | None = None, months: int | None = None) -> list[dt.date]:
+    """``[forecast] backtest_dates``, else the last ``backtest_months`` (``months``) month ends whose
+    shortest horizon has run out by the last month end on or before the as-of date, oldest first."""
     from ..health.backtest import month_ends
 
-    fs = store.config.forecast.override(horizons=horizons)
-    if fs.backtest_dates:
+    fs = store.config.forecast.override(horizons=horizons, backtest_months=months)
+    if fs.backtest_dates and months is None:
         return list(fs.backtest_dates)
     last = month_ends(store.config.snapshot_date(), 1)[0]
     return month_ends(months_after(last, -min(fs.horizons)), fs.backtest_months)
@@ -46,18 +46,19 @@ def forecast_backtest(
     *,
     dates: Sequence[dt.date] | None = None,
     horizons: Sequence[int] | None = None,
+    months: int | None = None,
     draws: int | None = None,
     seed: int | None = None,
 ) -> Frame:
-    """One row per forecast date, horizon and metric whose outcome is known by the last month end:
-    the forecast and its interval, what happened, the naive forecast, the errors in points and
-    whether the interval held what happened."""
+    """One row per forecast date (``dates``, else :func:`backtest_dates` with ``months``), horizon and
+    metric whose outcome is known by the last month end: the forecast and its interval, what
+    happened, the naive forecast, the errors in points and whether the interval held what happened."""
     from ..health.backtest import month_ends
     from ..metrics.tables import retention
 
     fs = store.config.forecast.override(horizons=horizons, draws=draws, seed=seed)
     last = month_ends(store.config.snapshot_date(), 1)[0]
-    days = list(dates) if dates is not None else backtest_dates(store, fs.horizons)
+    days = list(dates) if dates is not None else backtest_dates(store, fs.horizons, months)
     ret = retention(store, window=list(fs.horizons)).to_pylist()
     realised = {(r["window_months"], r["period_end"]): r for r in ret if r["start_accounts"]}
     rows: list[dict[str, Any]] = []
