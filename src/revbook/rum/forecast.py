@@ -139,14 +139,23 @@ class Pools:
         )
 
 
-def outcome_pools(store: Store, on: dt.date, days: int, outlook: Outlook, *, sample_every: int = 1) -> Pools:
-    """The changes of :class:`Pools` over ``days`` days after the ``[rum] train_months`` month ends
-    whose horizon ended on or before ``on`` (:func:`revbook.health.features.labels`), and the
-    exponents that scale ``outlook``'s probability, scored on the same rows, to their event rate."""
+def pool_dates(store: Store, on: dt.date, days: int) -> list[dt.date]:
+    """The ``[rum] train_months`` month ends whose ``days`` had run out by ``on``."""
     from ..health.backtest import month_ends
+
+    return month_ends(on - dt.timedelta(days=days), store.config.rum.train_months)
+
+
+def outcome_pools(
+    store: Store, on: dt.date, days: int, outlook: Outlook, *, sample_every: int = 1, history: pa.Table | None = None
+) -> Pools:
+    """The changes of :class:`Pools` over ``days`` days after the :func:`pool_dates` month ends
+    (:func:`revbook.health.features.labels`), and the exponents that scale ``outlook``'s
+    probability, scored on the same rows, to their event rate. ``history``: the features of these
+    dates (and maybe others), computed once for every horizon."""
     from ..health.features import features, labels
 
-    dates = month_ends(on - dt.timedelta(days=days), store.config.rum.train_months)
+    dates = pool_dates(store, on, days)
     threshold = store.config.health.contraction_threshold
     lab = labels(store, dates, horizon_days=days, threshold=threshold, sample_every=sample_every)
     start = np.asarray(lab["mrr_start"].to_numpy(zero_copy_only=False), float)
@@ -164,7 +173,12 @@ def outcome_pools(store: Store, on: dt.date, days: int, outlook: Outlook, *, sam
     arr = start * 12 / 10**store.config.minor_units
     edges = np.unique(np.quantile(arr[keep], [0.25, 0.5, 0.75]))
     band = np.searchsorted(edges, arr, side="right")
-    feats = features(store, dates, lifecycle=store.config.lifecycle, sample_every=sample_every)
+    if history is None:
+        feats = features(store, dates, lifecycle=store.config.lifecycle, sample_every=sample_every)
+    else:
+        feats = history.filter(pc.is_in(history["score_date"], pa.array(dates, pa.date32())))
+    if feats.num_rows != lab.num_rows:  # pragma: no cover - both read the same ledger
+        raise WorkspaceError("the forecast's history features and labels disagree on the paying accounts")
     p = outlook.model.predict_proba(feats)
     renews = np.nan_to_num(np.asarray(feats["days_to_renewal"].to_numpy(zero_copy_only=False), float), nan=np.inf)
     renews = renews <= days
@@ -310,11 +324,15 @@ def forecast(
     win, closed = win_rate(store, day)
     every = max(1, -(-feats.num_rows // TRAIN_ACCOUNTS))
     lo_q, hi_q = (1 - fs.interval) / 2, 1 - (1 - fs.interval) / 2
+    from ..health.features import features
+
+    every_date = sorted({d for h in fs.horizons for d in pool_dates(store, day, (months_after(day, h) - day).days)})
+    history = features(store, every_date, lifecycle=store.config.lifecycle, sample_every=every)
     rows: list[dict[str, Any]] = []
     for h in fs.horizons:
         through = months_after(day, h)
         days = (through - day).days
-        pools = outcome_pools(store, day, days, outlook, sample_every=every)
+        pools = outcome_pools(store, day, days, outlook, sample_every=every, history=history)
         prob = event_probability(p, pools.exponent(renew <= days, pools.band(arr)))
         end, kept, logos = simulate(
             arr, prob, pools, deal_arr=deal, win=win, groups=groups, draws=fs.draws, seed=fs.seed + h

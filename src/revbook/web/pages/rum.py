@@ -1,6 +1,13 @@
 """RUM: the ARR a CS team manages on a date, by lifecycle stage x expansion potential x risk
 (``rum.rum``), by team and CSM, how it moved between stages (``rum.flow``), and the renewal outlook
-(``rum.accounts``). The definitions are the docstring of :mod:`revbook.rum` (and the Definitions page).
+(``rum.accounts``), and the Forecast panel: expected NRR, GRR and logo retention over the [forecast]
+horizons (``rum.forecast``) beside the backtest's error and the naive forecast's
+(``rum.forecast_backtest``). The definitions are the docstring of :mod:`revbook.rum` (and the
+Definitions page; the forecast's method is docs/forecast.md).
+
+The forecast takes seconds to a minute (a model and the history of every horizon) and the backtest
+one forecast per past month end: both are computed in background threads, the backtest one date
+per thread so the dashboard's other pages are served between them; meanwhile the panel says so.
 
 Every figure is the library's: the tiles and the matrix sum the rows of ``rum(by=team)`` (or
 ``by=owner`` for one CSM), the account lists filter ``rum.accounts``.
@@ -114,6 +121,46 @@ def grouped(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) ->
     return sorted(out.values(), key=lambda g: -g["arr"])
 
 
+def forecast_rows(
+    store: Store, day: dt.date, by: str | None = None, *, wait: bool = False
+) -> tuple[str, list[dict[str, Any]] | None, str | None]:
+    """``rum.forecast`` rows of ``day`` (sliced ``by`` team or owner), computed once in the background."""
+    from ...rum.forecast import forecast
+
+    return store.background(("forecast", day, by), lambda: forecast(store.ws, on=day, by=by).to_pylist(), wait=wait)
+
+
+def backtest_state(store: Store, *, wait: bool = False) -> dict[str, Any]:
+    """The backtest's summary once every date is done (each date's forecast is a background job of
+    its own), else how many are: ``{"state", "done", "dates", "rows", "problem"}``."""
+    from ...frame import Frame
+    from ...rum.forecast_backtest import backtest_dates, forecast_backtest, summary
+
+    dates = backtest_dates(store.ws)
+    rows: list[dict[str, Any]] = []
+    done, problem = 0, None
+    for d in dates:
+        state, value, why = store.background(
+            ("forecast_backtest", d), lambda d=d: forecast_backtest(store.ws, dates=[d]).to_pylist(), wait=wait
+        )
+        if state == "ready":
+            done += 1
+            rows += value or []
+        elif state != "computing":
+            problem = why
+    out: dict[str, Any] = {"done": done, "dates": dates, "rows": None, "problem": problem}
+    if problem:
+        out["state"] = "failed"
+    elif done < len(dates):
+        out["state"] = "computing"
+    else:
+        import pyarrow as pa
+
+        out["state"] = "ready"
+        out["rows"] = summary(Frame("forecast_backtest", pa.Table.from_pylist(rows))).to_pylist()
+    return out
+
+
 @router.get("/rum", response_class=HTMLResponse)
 def rum_page(
     request: Request,
@@ -196,6 +243,10 @@ def rum_page(
         ],
         lambda r: (r["owner"], r["owner_name"] or r["owner"]),
     )
+    fc_by = "owner" if owner else "team" if team else None
+    fc_state, fc_all, fc_problem = forecast_rows(store, day, fc_by)
+    fc = [r for r in fc_all or [] if (not owner or r["owner"] == owner) and (not team or r["team"] == team)]
+    backtest = backtest_state(store) if fc_by is None and on is None else None
     spec = cs_charts.stage_flow(
         flow_rows,
         currency=store.currency,
@@ -233,6 +284,10 @@ def rum_page(
         moved_from=moved_from,
         moved_to=moved_to,
         list_size=LIST_SIZE,
+        fc=fc,
+        fc_state=fc_state,
+        fc_problem=fc_problem,
+        backtest=backtest,
     )
 
 
@@ -306,4 +361,4 @@ def warm(store: Store) -> list[Callable[[], object]]:
         store.rum_accounts(months_before(day, FLOW_MONTHS))
         return store.rum_flow(months_before(day, FLOW_MONTHS), day)
 
-    return [default]
+    return [default, lambda: forecast_rows(store, store.as_of, wait=True)]
