@@ -115,10 +115,10 @@ def forecast(
 
     cfg = load_config(config, workspace, as_of)
     view = View.of(columns, wide, limit, all_)
-    backtest_months, months = months, _horizons(horizons)
+    backtest_months, spans = months, _horizons(horizons)
     with open_workspace(cfg, read_only=True) as ws:
         if backtest:
-            frame = forecast_backtest(ws, horizons=months, months=backtest_months, draws=draws)
+            frame = forecast_backtest(ws, horizons=spans, months=backtest_months, draws=draws)
             table = summary(frame)
             if format is Format.table and out is None:
                 level = cfg.forecast.interval
@@ -131,7 +131,7 @@ def forecast(
                 return
             emit(frame, "forecast backtest", format, out, view=view)
             return
-        frame = forecast_of(ws, on=on, horizons=months, by=by, draws=draws)
+        frame = forecast_of(ws, on=on, horizons=spans, by=by, draws=draws)
         if format is Format.table and out is None and len(frame):
             first = frame.to_pylist()[0]
             say(

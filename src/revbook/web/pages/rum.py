@@ -139,10 +139,11 @@ def backtest_state(store: Store, *, wait: bool = False) -> dict[str, Any]:
     dates = backtest_dates(store.ws)
     rows: list[dict[str, Any]] = []
     done, problem = 0, None
+    def one(day: dt.date) -> Callable[[], list[dict[str, Any]]]:
+        return lambda: forecast_backtest(store.ws, dates=[day]).to_pylist()
+
     for d in dates:
-        state, value, why = store.background(
-            ("forecast_backtest", d), lambda d=d: forecast_backtest(store.ws, dates=[d]).to_pylist(), wait=wait
-        )
+        state, value, why = store.background(("forecast_backtest", d), one(d), wait=wait)
         if state == "ready":
             done += 1
             rows += value or []
