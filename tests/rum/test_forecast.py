@@ -266,3 +266,26 @@ def test_cli_forecast_and_its_errors(company, tmp_path):
     assert bad.exit_code == 2 and "slices by segment" in bad.output
     bad = runner.invoke(app, ["forecast", "-c", str(toml), "--horizons", "three"])
     assert bad.exit_code == 2 and "--horizons" in bad.output
+
+
+def test_docs_name_real_tests_and_the_real_defaults():
+    import re
+
+    from revbook.rum.forecast import MIN_CELL_ROWS
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "forecast.md").read_text(encoding="utf-8")
+    here = Path(__file__).read_text(encoding="utf-8")
+    named = set(re.findall(r"`(?:tests/rum/test_forecast.py::)?(test_\w+)`", doc))
+    assert len(named) >= 5 and all(f"def {n}(" in here for n in named), named
+    table = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", doc, flags=re.M))
+    d = ForecastSettings()
+    assert table == {
+        "horizons": str(list(d.horizons)),
+        "draws": str(d.draws),
+        "interval": str(d.interval),
+        "seed": str(d.seed),
+        "backtest_months": str(d.backtest_months),
+        "backtest_dates": "[]",
+    }
+    assert f"fewer than {MIN_CELL_ROWS} rows" in doc
