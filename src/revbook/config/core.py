@@ -21,7 +21,7 @@ from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .forecast import ForecastSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
-from .keys import as_table, check_keys
+from .keys import as_table, check_keys, parse_date
 from .saves import SavesSettings
 from .survival import SurvivalSettings
 
@@ -198,17 +198,6 @@ class Config:
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
-
-
-def parse_date(value: object, name: str) -> dt.date | None:
-    """``value`` as a date: a date as itself, an ISO text read; None as None. Anything else is a
-    ConfigError naming ``name`` (the one reading of a date a user gives: settings and options)."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a date like 2026-11-15", value=value) from None
 
 
 def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, number
+from .keys import check_keys, integer, number, parse_date
 
 __all__ = ["ForecastSettings"]
 
@@ -86,8 +86,6 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError("[forecast] backtest_months must be from 1 to 120", value=values["backtest_months"])
         out["backtest_months"] = n
     if "backtest_dates" in values:
-        from .core import parse_date
-
         raw = values["backtest_dates"]
         if not isinstance(raw, list | tuple):
             raise ConfigError("[forecast] backtest_dates must be a list of dates", value=raw)

@@ -139,6 +139,7 @@ def backtest_state(store: Store, *, wait: bool = False) -> dict[str, Any]:
     dates = backtest_dates(store.ws)
     rows: list[dict[str, Any]] = []
     done, problem = 0, None
+
     def one(day: dt.date) -> Callable[[], list[dict[str, Any]]]:
         return lambda: forecast_backtest(store.ws, dates=[day]).to_pylist()
 
