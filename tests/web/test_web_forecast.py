@@ -49,6 +49,11 @@ def test_the_panel_shows_the_forecast_and_the_backtest_beside_the_naive(demo: Pa
     app = web.create_app(demo, config=CONFIG, token="")
     first = text_of(get(app, "/rum").text)
     assert "Forecast NRR, GRR and logo retention of the accounts paying on" in first
+    # the backtest (a forecast per past month end) runs when asked for, then on every visit
+    text = ready(app, "/rum", "3 months")
+    assert "Run the backtest" in text and "error (MAE)" not in text
+    assert 'href="/rum?backtest=yes#forecast-backtest"' in get(app, "/rum").text
+    assert "past month ends from what was known on each" in text_of(get(app, "/rum?backtest=yes").text)
     text = ready(app, "/rum", "error (MAE)")
     with Workspace(demo, config=CONFIG, read_only=True) as ws:
         rows = forecast(ws).to_pylist()
@@ -84,3 +89,4 @@ def test_a_team_sees_its_own_forecast_and_no_backtest(demo: Path) -> None:
     assert f"{mine['accounts']:,} accounts" in text
     assert f"3 months {mine['through']} {pct(mine['nrr'])}" in text
     assert "The backtest" not in text
+    assert get(app, "/rum?backtest=no").status_code == 400
