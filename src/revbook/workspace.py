@@ -258,6 +258,39 @@ class Workspace(Store):
 
         return statements(self, owner=owner, team=team, segment=segment, window=window, end=end)
 
+    # -- the NRR/GRR forecast from RUM (revbook.rum.forecast) --------------------------------
+    def forecast(
+        self,
+        *,
+        on: str | dt.date | None = None,
+        horizons: Sequence[int] | None = None,
+        by: str | None = None,
+        draws: int | None = None,
+        seed: int | None = None,
+    ) -> Frame:
+        """Expected NRR, GRR and logo retention of the accounts paying on ``on`` over each horizon
+        (months), with the [forecast] interval, by segment, owner or team (docs/forecast.md)."""
+        from .rum.forecast import forecast
+
+        return forecast(self, on=on, horizons=horizons, by=by, draws=draws, seed=seed)
+
+    def forecast_backtest(
+        self,
+        *,
+        dates: Sequence[dt.date] | None = None,
+        horizons: Sequence[int] | None = None,
+        months: int | None = None,
+        summary: bool = False,
+    ) -> Frame:
+        """The forecast made on past month ends against what happened and beside the naive forecast
+        (the trailing ratio known then); ``summary=True``: per horizon and metric, the mean absolute
+        error in points, the bias and the interval's coverage, model and naive (docs/forecast.md)."""
+        from .rum.forecast_backtest import forecast_backtest
+        from .rum.forecast_backtest import summary as summarise
+
+        frame = forecast_backtest(self, dates=dates, horizons=horizons, months=months)
+        return summarise(frame) if summary else frame
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .quality import run_checks

@@ -57,6 +57,9 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "saves": ("saves", "--start", "2025-06-01", "--end", "2025-10-31"),
     "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
     "plan vip": ("plan", "vip"),
+    "forecast": ("forecast", "--draws", "200"),
+    "forecast by segment": ("forecast", "--by", "segment", "--draws", "200"),
+    "forecast backtest": ("forecast", "--backtest", "--months", "2", "--draws", "200"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {

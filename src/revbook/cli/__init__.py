@@ -28,6 +28,7 @@ GROUPS = (
     "plans",
     "export",
     "impact",
+    "forecast",
 )
 
 for _group in GROUPS:

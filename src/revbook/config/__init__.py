@@ -62,6 +62,8 @@ Every setting has a default, so a workspace works with no file at all::
                                        # (docs/connectors.md; the key only from STRIPE_API_KEY or a keyring)
     [impact_statements]                # thresholds of the verified impact statements
                                        # (docs/impact-statements.md; every key in .impact_statements)
+    [forecast]                         # horizons, draws, interval, backtest dates of the NRR/GRR
+                                       # forecast (docs/forecast.md; every key in .forecast)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -89,6 +91,7 @@ from .core import (
 from .crm import CrmSettings, HubspotSettings, SalesforceSettings
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .forecast import ForecastSettings
 from .impact_statements import ImpactStatementsSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
 from .saves import SAVE_MODELS, SavesSettings
@@ -111,6 +114,7 @@ __all__ = [
     "Config",
     "CrmSettings",
     "CsmImpactSettings",
+    "ForecastSettings",
     "HealthSettings",
     "HubspotSettings",
     "ImpactStatementsSettings",

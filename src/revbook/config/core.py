@@ -21,9 +21,10 @@ from .concentration import ConcentrationSettings
 from .crm import HubspotSettings, SalesforceSettings
 from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
+from .forecast import ForecastSettings
 from .impact_statements import ImpactStatementsSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
-from .keys import as_table, check_keys
+from .keys import as_table, check_keys, parse_date
 from .saves import SavesSettings
 from .stripe import StripeSettings
 from .survival import SurvivalSettings
@@ -52,6 +53,7 @@ SETTINGS: dict[str, Any] = {
     "warehouse": WarehouseSettings,
     "stripe": StripeSettings,
     "impact_statements": ImpactStatementsSettings,
+    "forecast": ForecastSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -168,6 +170,8 @@ class Config:
     stripe: StripeSettings = field(default_factory=StripeSettings)
     #: [impact_statements]: thresholds of the verified impact statements (revbook.impact.statements)
     impact_statements: ImpactStatementsSettings = field(default_factory=ImpactStatementsSettings)
+    #: [forecast]: horizons, draws, interval and backtest dates of the NRR/GRR forecast (revbook.rum.forecast)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
@@ -247,17 +251,6 @@ class Config:
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
-
-
-def parse_date(value: object, name: str) -> dt.date | None:
-    """``value`` as a date: a date as itself, an ISO text read; None as None. Anything else is a
-    ConfigError naming ``name`` (the one reading of a date a user gives: settings and options)."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a date like 2026-11-15", value=value) from None
 
 
 def parse_sources(raw: Mapping[str, Any], base: Path) -> dict[str, SourceConfig]:

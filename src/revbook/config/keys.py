@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["as_table", "check_keys", "integer", "names", "number"]
+__all__ = ["as_table", "check_keys", "integer", "names", "number", "parse_date"]
 
 
 def as_table(section: str, value: object) -> Mapping[str, Any]:
@@ -47,3 +48,14 @@ def names(section: str, name: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"[{section}] {name} must be a list of names", value=value)
     return tuple(value)
+
+
+def parse_date(value: object, name: str) -> dt.date | None:
+    """``value`` as a date: a date as itself, an ISO text read; None as None. Anything else is a
+    ConfigError naming ``name`` (the one reading of a date a user gives: settings and options)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a date like 2026-11-15", value=value) from None

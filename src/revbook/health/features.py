@@ -344,8 +344,8 @@ def labels(
     """What happened after each scoring date: for each account paying on it, ``event`` is true
     when its MRR fell to zero (churn) or by at least ``threshold`` of its scoring-date MRR
     (contraction) at any time in the next ``horizon_days`` days; ``lost_mrr`` is the deepest fall
-    in minor units; ``mrr_end`` the MRR at the horizon's end; ``known`` is false when the horizon
-    runs past the as-of date (not yet known). ``sample_every``: as in :func:`features`."""
+    in minor units; ``mrr_end`` the MRR at the horizon's end (``mrr_start`` on the date); ``known``
+    is false when the horizon runs past the as-of date (not yet known). ``sample_every``: as in :func:`features`."""
     book = book_of(ws)
     lines = book.ledger()
     if sample_every > 1:
@@ -380,6 +380,7 @@ def labels(
                    AS event,
                CAST(greatest(b.mrr - greatest(coalesce(low.low, b.mrr), 0), 0) AS BIGINT) AS lost_mrr,
                CAST(greatest(coalesce(fin.level, b.mrr), 0) AS BIGINT) AS mrr_end,
+               CAST(b.mrr AS BIGINT) AS mrr_start,
                b.score_date + {int(horizon_days)} <= DATE '{as_of}' AS known
         FROM base b LEFT JOIN low USING (score_date, account_id) LEFT JOIN fin USING (score_date, account_id)
         ORDER BY b.score_date, b.account_id

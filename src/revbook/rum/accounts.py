@@ -4,7 +4,7 @@ potential, owner, ARR and the renewal outlook; the accounts that churned just be
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -14,13 +14,13 @@ from ..definitions import UNMANAGED
 from ..frame import Frame
 from ..ledger import account_mrr_sql
 from ..metrics.book import book_of
-from .outlook import renewal_model
+from .outlook import Outlook, fit_outlook
 from .potential import potential as expansion_potential
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["accounts", "accounts_and_health"]
+__all__ = ["Scoring", "accounts", "accounts_and_health", "scoring"]
 
 
 def _paying_before(ws: Store, on: dt.date, days: int) -> pa.Table:
@@ -78,6 +78,24 @@ def accounts(ws: Store, on: dt.date | str | None = None, *, expected: bool = Tru
 def accounts_and_health(ws: Store, on: dt.date | str | None = None, *, expected: bool = True) -> tuple[Frame, pa.Table]:
     """:func:`accounts`, and the composite health table of its paying accounts
     (:func:`revbook.health.composite.score_table` with ``arr``) from the same scoring."""
+    s = scoring(ws, on, expected=expected)
+    return s.frame, s.health
+
+
+class Scoring(NamedTuple):
+    """One RUM scoring: the accounts frame, the health table, the point-in-time features of the
+    paying accounts (rows in the frame's order) and the renewal outlook's fitted model (None when
+    not asked for or not fittable)."""
+
+    frame: Frame
+    health: pa.Table
+    feats: pa.Table
+    outlook: Outlook | None
+
+
+def scoring(ws: Store, on: dt.date | str | None = None, *, expected: bool = True, outlook: bool = False) -> Scoring:
+    """The scoring behind :func:`accounts_and_health`; ``outlook``: fit the renewal outlook even when
+    no account is in its renewal window (revbook.rum.forecast needs every account's probability)."""
     from ..health.composite import score_table
     from ..health.features import features
 
@@ -172,9 +190,12 @@ def accounts_and_health(ws: Store, on: dt.date | str | None = None, *, expected:
     exp_arr = np.full(n, np.nan)
     p_event = np.full(n, np.nan)
     in_window = stage == "renewal window"
+    fit = None
+    if outlook or (expected and in_window.any()):
+        fit = fit_outlook(ws, feats, on, hs, rs, lc)
     if expected and in_window.any():
-        p_event, g1, g0 = renewal_model(ws, feats, on, hs, rs, lc)
-        if p_event is not None:
+        if fit is not None:
+            p_event, g1, g0 = fit.model.predict_proba(feats), fit.g1, fit.g0
             exp_arr = arr * (1 + p_event * g1 + (1 - p_event) * g0)
             exp_arr = np.where(in_window, exp_arr, np.nan)
             p_event = np.where(in_window, p_event, np.nan)
@@ -203,4 +224,4 @@ def accounts_and_health(ws: Store, on: dt.date | str | None = None, *, expected:
         churned["team"] = pc.if_else(pc.is_null(gi), pa.scalar(UNMANAGED), owners["team"].take(gi))
         churned["managed"] = pc.invert(pc.is_null(gi))
         table = pa.concat_tables([table, pa.table(churned, schema=table.schema)])
-    return Frame("rum_accounts", table), health.append_column("arr", feats["arr"])
+    return Scoring(Frame("rum_accounts", table), health.append_column("arr", feats["arr"]), feats, fit)

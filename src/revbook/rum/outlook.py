@@ -5,6 +5,7 @@ with and without such an event (docs/rum.md)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,12 +13,24 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from ..config import HealthSettings, LifecycleSettings, RumSettings
+    from ..health.model import HealthModel
     from ..store import Store
 
-__all__ = ["TRAIN_ACCOUNTS", "renewal_model"]
+__all__ = ["TRAIN_ACCOUNTS", "Outlook", "fit_outlook", "renewal_model"]
 
 #: the renewal outlook's model trains on at most about this many accounts per scoring date
 TRAIN_ACCOUNTS = 20_000
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The renewal outlook's fitted model: ``model.predict_proba(feats)`` is p(churn or contraction
+    within ``horizon_days``); ``g1``/``g0`` the mean relative MRR changes with and without it."""
+
+    model: HealthModel
+    g1: float
+    g0: float
+    horizon_days: int
 
 
 def renewal_model(
@@ -26,6 +39,16 @@ def renewal_model(
     """p(churn or contraction within the renewal window) for each row, from a logistic model trained
     on month ends whose outcome was known on ``on``; plus the mean relative MRR change of the
     training rows with the event (g1) and without it (g0)."""
+    fit = fit_outlook(ws, feats, on, hs, rs, lc)
+    if fit is None:
+        return None, 0.0, 0.0
+    return fit.model.predict_proba(feats), fit.g1, fit.g0
+
+
+def fit_outlook(
+    ws: Store, feats: pa.Table, on: dt.date, hs: HealthSettings, rs: RumSettings, lc: LifecycleSettings
+) -> Outlook | None:
+    """The model of :func:`renewal_model` and its g1, g0 (None when the training rows have one outcome only)."""
     from ..health.backtest import month_ends
     from ..health.features import features, labels
     from ..health.model import HealthModel
@@ -38,7 +61,7 @@ def renewal_model(
     lab = labels(ws, dates, horizon_days=horizon, threshold=hs.contraction_threshold, sample_every=every)
     y = np.asarray(lab["event"].to_numpy(zero_copy_only=False), bool)
     if y.all() or not y.any():
-        return None, 0.0, 0.0
+        return None
     model = HealthModel("logistic", exclude=hs.drop_features).fit(f_train, y)
     end = np.asarray(lab["mrr_end"].to_numpy(zero_copy_only=False), float)
     mrr = np.asarray(f_train["mrr"].to_numpy(zero_copy_only=False), float)
@@ -52,4 +75,4 @@ def renewal_model(
     def weighted(rows: np.ndarray) -> float:
         return float((end[rows] - mrr[rows]).sum() / mrr[rows].sum()) if rows.any() else 0.0
 
-    return model.predict_proba(feats), weighted(inside & y), weighted(inside & ~y)
+    return Outlook(model, weighted(inside & y), weighted(inside & ~y), horizon)

@@ -456,6 +456,11 @@ class Store:
             threading.Thread(target=self._run, args=(key, compute), name=f"revbook-{key}", daemon=True).start()
         return self._cache.get(("bg", key), ("computing", None, None))  # type: ignore[no-any-return]
 
+    def started(self, key: Any) -> bool:
+        """Whether :meth:`background` was asked for ``key`` (running or done)."""
+        with self._bg_lock:
+            return ("bg", key) in self._cache or key in self._bg_running
+
     def _claim(self, key: Any) -> bool:
         with self._bg_lock:
             if ("bg", key) in self._cache or key in self._bg_running:

@@ -1,6 +1,14 @@
 """RUM: the ARR a CS team manages on a date, by lifecycle stage x expansion potential x risk
 (``rum.rum``), by team and CSM, how it moved between stages (``rum.flow``), and the renewal outlook
-(``rum.accounts``). The definitions are the docstring of :mod:`revbook.rum` (and the Definitions page).
+(``rum.accounts``), and the Forecast panel: expected NRR, GRR and logo retention over the [forecast]
+horizons (``rum.forecast``) beside the backtest's error and the naive forecast's
+(``rum.forecast_backtest``). The definitions are the docstring of :mod:`revbook.rum` (and the
+Definitions page; the forecast's method is docs/forecast.md).
+
+The forecast takes seconds to a minute (a model and the history of every horizon) and is computed in
+a background thread on the first visit; the backtest, one forecast per past month end (minutes on
+a large book), runs when asked for (``?backtest=yes``, a link on the panel), one date per
+background job so the dashboard's other pages are served between them; meanwhile the panel says so.
 
 Every figure is the library's: the tiles and the matrix sum the rows of ``rum(by=team)`` (or
 ``by=owner`` for one CSM), the account lists filter ``rum.accounts``.
@@ -45,6 +53,7 @@ PARAMS = Query(
     choice("managed", ("yes", "no"), "managed choice"),
     choice("moved_from", ("new", *STAGES), "stage the flow starts from"),
     choice("moved_to", (*STAGES, "churned"), "stage the flow ends in"),
+    choice("backtest", ("yes",), "backtest choice"),
 )
 
 
@@ -112,6 +121,48 @@ def grouped(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) ->
             g.setdefault(s, 0.0)
         g[r["stage"]] += float(r["arr"] or 0)
     return sorted(out.values(), key=lambda g: -g["arr"])
+
+
+def forecast_rows(
+    store: Store, day: dt.date, by: str | None = None, *, wait: bool = False
+) -> tuple[str, list[dict[str, Any]] | None, str | None]:
+    """``rum.forecast`` rows of ``day`` (sliced ``by`` team or owner), computed once in the background."""
+    from ...rum.forecast import forecast
+
+    return store.background(("forecast", day, by), lambda: forecast(store.ws, on=day, by=by).to_pylist(), wait=wait)
+
+
+def backtest_state(store: Store, *, wait: bool = False) -> dict[str, Any]:
+    """The backtest's summary once every date is done (each date's forecast is a background job of
+    its own), else how many are: ``{"state", "done", "dates", "rows", "problem"}``."""
+    from ...frame import Frame
+    from ...rum.forecast_backtest import backtest_dates, forecast_backtest, summary
+
+    dates = backtest_dates(store.ws)
+    rows: list[dict[str, Any]] = []
+    done, problem = 0, None
+
+    def one(day: dt.date) -> Callable[[], list[dict[str, Any]]]:
+        return lambda: forecast_backtest(store.ws, dates=[day]).to_pylist()
+
+    for d in dates:
+        state, value, why = store.background(("forecast_backtest", d), one(d), wait=wait)
+        if state == "ready":
+            done += 1
+            rows += value or []
+        elif state != "computing":
+            problem = why
+    out: dict[str, Any] = {"done": done, "dates": dates, "rows": None, "problem": problem}
+    if problem:
+        out["state"] = "failed"
+    elif done < len(dates):
+        out["state"] = "computing"
+    else:
+        import pyarrow as pa
+
+        out["state"] = "ready"
+        out["rows"] = summary(Frame("forecast_backtest", pa.Table.from_pylist(rows))).to_pylist()
+    return out
 
 
 @router.get("/rum", response_class=HTMLResponse)
@@ -196,6 +247,17 @@ def rum_page(
         ],
         lambda r: (r["owner"], r["owner_name"] or r["owner"]),
     )
+    fc_by = "owner" if owner else "team" if team else None
+    fc_state, fc_all, fc_problem = forecast_rows(store, day, fc_by)
+    fc = [r for r in fc_all or [] if (not owner or r["owner"] == owner) and (not team or r["team"] == team)]
+    backtest = None
+    if fc_by is None and on is None:
+        # the backtest is a forecast per past month end (minutes on a large book): run when asked
+        from ...rum.forecast_backtest import backtest_dates
+
+        first = ("forecast_backtest", backtest_dates(store.ws)[0])
+        asked = p["backtest"] == "yes" or store.started(first)
+        backtest = backtest_state(store) if asked else {"state": "not started", "url": url(backtest="yes")}
     spec = cs_charts.stage_flow(
         flow_rows,
         currency=store.currency,
@@ -233,6 +295,10 @@ def rum_page(
         moved_from=moved_from,
         moved_to=moved_to,
         list_size=LIST_SIZE,
+        fc=fc,
+        fc_state=fc_state,
+        fc_problem=fc_problem,
+        backtest=backtest,
     )
 
 
