@@ -46,6 +46,9 @@ Every setting has a default, so a workspace works with no file at all::
     [csm_impact]                       # risk-adjusted CSM impact and capacity weights
                                        # (docs/csm-impact.md; every key in revbook.config.csm_impact)
 
+    [renewals]                         # the renewal book's buckets and what commits a renewal
+                                       # (docs/renewals.md; every key in revbook.config.renewals)
+
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
 :class:`HealthSettings`, ...), each [churn_reasons.<code>] and [signals.<name>] an override
@@ -71,6 +74,7 @@ from .core import (
 from .cs import DEFAULT_WEIGHTS, HEALTH_COMPONENTS, HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
+from .renewals import RenewalSettings
 from .saves import SAVE_MODELS, SavesSettings
 from .survival import SPELLS, SurvivalSettings
 
@@ -90,6 +94,7 @@ __all__ = [
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",
+    "RenewalSettings",
     "RumSettings",
     "SavesSettings",
     "SignalOverride",

@@ -21,6 +21,7 @@ from .cs import HealthSettings, LifecycleSettings, RumSettings
 from .csm_impact import CsmImpactSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys
+from .renewals import RenewalSettings
 from .saves import SavesSettings
 from .survival import SurvivalSettings
 
@@ -39,6 +40,7 @@ SETTINGS: dict[str, Any] = {
     "concentration": ConcentrationSettings,
     "csm_impact": CsmImpactSettings,
     "saves": SavesSettings,
+    "renewals": RenewalSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -122,6 +124,8 @@ class Config:
     csm_impact: CsmImpactSettings = field(default_factory=CsmImpactSettings)
     #: [saves]: what flags an account at risk and how a save is verified (revbook.impact.saves)
     saves: SavesSettings = field(default_factory=SavesSettings)
+    #: [renewals]: the renewal book's buckets and what commits a renewal (revbook.rum.renewals)
+    renewals: RenewalSettings = field(default_factory=RenewalSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:
