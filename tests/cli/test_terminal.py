@@ -56,6 +56,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "csm capacity": ("csm", "--view", "capacity"),
     "saves": ("saves", "--start", "2025-06-01", "--end", "2025-10-31"),
     "saves summary": ("saves", "--summary", "--start", "2025-06-01", "--end", "2025-10-31"),
+    "renewals": ("renewals",),
+    "renewals rate": ("renewals", "--rate", "--by", "due_quarter"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {"demo", "init", "load", "workbook", "serve", "report", "reasons correct"}

@@ -24,6 +24,7 @@ GROUPS = (
     "attribution",
     "concentration",
     "saves",
+    "renewals",
 )
 
 for _group in GROUPS:

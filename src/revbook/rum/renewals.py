@@ -20,8 +20,8 @@ Everything is read on the date ``on`` (point in time: only rows dated on or befo
   ``commit_days`` up to it; an ``activity`` whose outcome is one of ``[catalogue]
   renewal_commitment_outcomes`` in the ``commit_days``; a ``note`` with the ``renewal_commit``
   signal in the ``commit_days``.
-- **risk reasons**: cancel requested; health red or yellow with the health score's drivers; the
-  notes' risk signals in the ``signal_days`` up to ``on``.
+- **risk reasons**: cancel requested; health red, with the health score's drivers (the components
+  costing it most); the notes' risk signals in the ``signal_days`` up to ``on``.
 - **last touch**: the latest activity on or before ``on`` whose outcome is not one of
   ``[catalogue] missed_outcomes``, and its type.
 """
@@ -76,9 +76,9 @@ def bucket_of(days: int, edges: Sequence[int]) -> int | None:
 
 
 def bucket_label(edge: int, edges: Sequence[int]) -> str:
-    """``"31-60 days"``: the bucket's first and last day."""
+    """``"31 to 60 days"``: the bucket's first and last day."""
     i = list(edges).index(edge)
-    return f"{1 if i == 0 else edges[i - 1] + 1}-{edge} days"
+    return f"{1 if i == 0 else edges[i - 1] + 1} to {edge} days"
 
 
 def _within(within: int) -> int:
@@ -232,8 +232,8 @@ def renewal_book(
         reasons = []
         if r["overlay"] == "cancel requested":
             reasons.append("cancel requested")
-        if r["health_band"] in ("red", "yellow"):
-            reasons.append(f"health {r['health_band']}" + (f": {r['health_drivers']}" if r["health_drivers"] else ""))
+        if r["health_band"] == "red":
+            reasons.append("health red" + (f": {r['health_drivers']}" if r["health_drivers"] else ""))
         if signals.get(account):
             reasons.append("notes: " + ", ".join(signals[account]))
         touch = touches.get(account)
