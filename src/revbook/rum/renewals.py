@@ -287,7 +287,7 @@ def summary_of(book: Frame, edges: Sequence[int]) -> Frame:
     expected ARR renewing (the sum of ARR x likelihood; NULL when no account has a likelihood),
     committed accounts and ARR."""
     rows = book.to_arrow().to_pylist()
-    money = book.to_arrow().schema.field("arr").type
+    money = pa.decimal128(18, book.to_arrow().schema.field("arr").type.scale)
     out = []
     for edge in (*edges, None):
         part = [r for r in rows if edge is None or r["bucket"] == edge]
