@@ -250,12 +250,14 @@ class Workspace(Store):
 
         return renewal_book(self, on=on, within=within, owner=owner)
 
-    def renewal_rate(self, *, by: str = "due_month", end: str | dt.date | None = None) -> Frame:
+    def renewal_rate(
+        self, *, by: str = "due_month", end: str | dt.date | None = None, owner: str | None = None
+    ) -> Frame:
         """The logo and dollar renewal rate per cohort of due date (``by``: due_month, due_quarter or
-        due_year), up to ``end`` (docs/renewals.md)."""
+        due_year), up to ``end``; ``owner``: one CSM's renewals (docs/renewals.md)."""
         from .rum.renewals import renewal_rate
 
-        return renewal_rate(self, by=by, end=end)
+        return renewal_rate(self, by=by, end=end, owner=owner)
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""

@@ -227,7 +227,9 @@ def rated(tmp_path):
     d = tmp_path / "r"
     d.mkdir()
     w = Workspace(tmp_path / "r.duckdb", config=Config(as_of=dt.date(2024, 12, 31)))
-    w.load({"subscriptions": write(d / "s.csv", RATE_SUBS)})
+    owners = "account_id,owner_id,role,start_date\n" + "".join(f"{a},P1,csm,2023-01-01\n" for a in "PQR")
+    owners += "".join(f"{a},P2,csm,2023-01-01\n" for a in "STU")
+    w.load({"subscriptions": write(d / "s.csv", RATE_SUBS), "owners": write(d / "o.csv", owners)})
     yield w
     w.close()
 
@@ -263,6 +265,16 @@ def test_renewal_rate_by_due_month_and_end(rated):
     assert [r["due_quarter"] for r in cut][-1] == "2024-Q3"
     with pytest.raises(ConfigError, match="unknown renewal cohort"):
         renewal_rate(rated, by="due_week")
+
+
+def test_renewal_rate_of_one_csm(rated):
+    p1 = {r["due_quarter"]: r for r in renewal_rate(rated, by="due_quarter", owner="P1").to_pylist()}
+    p2 = {r["due_quarter"]: r for r in renewal_rate(rated, by="due_quarter", owner="P2").to_pylist()}
+    assert (p1["2024-Q3"]["renewals_due"], p1["2024-Q3"]["renewed"]) == (3, 2)  # P, Q and R are P1's
+    assert "2024-Q4" not in p1 and "2024-Q3" not in p2
+    assert (p2["2024-Q4"]["renewals_due"], p2["2024-Q4"]["renewed"], p2["2024-Q4"]["pending"]) == (2, 2, 1)
+    assert p2["2024-Q4"]["arr_due"] == Decimal("10800.00")
+    assert list(p1["2024-Q3"]) == list(renewal_rate(rated, by="due_quarter").to_pylist()[0])  # no owner column
 
 
 def test_renewal_rate_grace_is_the_catalogues(rated):

@@ -65,7 +65,9 @@ HEADINGS = {
 def renewals(
     on: OnOpt = None,
     within: Annotated[int, typer.Option(help="renewals due in the next N days (1-3650)")] = 180,
-    owner: Annotated[str | None, typer.Option(help="only this CSM's accounts (owner id)")] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="only this CSM's accounts (owner id; with --rate: their book's renewals)")
+    ] = None,
     rate: Annotated[
         bool, typer.Option("--rate", help="the renewal rate by cohort of due date instead (logo and dollar)")
     ] = False,
@@ -89,7 +91,7 @@ def renewals(
     view = View.of(columns, wide, limit, all_)
     with open_workspace(cfg, read_only=True) as ws:
         if rate:
-            frame = renewal_rate(ws, by=by, end=end)
+            frame = renewal_rate(ws, by=by, end=end, owner=owner)
             title = f"renewal rate by {by.replace('_', ' ')} (renewed: paying on the due date or back within "
             title += f"{cfg.catalogue.renewal_grace_days} days)"
             emit(frame, title, format, out, view=view, columns=(by, *RATE_COLUMNS), headings=HEADINGS)

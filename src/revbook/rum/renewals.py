@@ -320,17 +320,23 @@ def renewal_summary(
     return summary_of(book, bucket_edges(store.config.renewals.buckets, _within(within)))
 
 
-def renewal_rate(store: Store, *, by: str = "due_month", end: dt.date | str | None = None) -> Frame:
+def renewal_rate(
+    store: Store, *, by: str = "due_month", end: dt.date | str | None = None, owner: str | None = None
+) -> Frame:
     """The renewal rate per cohort of due date (``by``: due_month, due_quarter or due_year), up to
     ``end`` (cohorts ending on or before it): renewals due, renewed, the logo renewal rate, ARR due,
     ARR renewed (capped at the ARR due) and the dollar renewal rate, the net ARR renewed and its rate,
     and the renewals still pending (due, not renewed, grace not over). It is the catalogue's
-    ``renewal_rate`` (docs/definitions.md), the one definition of "renewed", read by cohort."""
+    ``renewal_rate`` (docs/definitions.md), the one definition of "renewed", read by cohort.
+    ``owner``: only the renewals of that CSM's book, the CSM as the catalogue's owner slice reads it
+    (at the cohort's start)."""
     from ..metrics.catalogue import catalogue
 
     if by not in RATE_BY:
         raise ConfigError(f"unknown renewal cohort '{by}'", hint=f"use one of: {', '.join(RATE_BY)}")
-    t = catalogue(store, "renewal_rate", grain=RATE_BY[by], end=end).to_arrow()
+    t = catalogue(store, "renewal_rate", grain=RATE_BY[by], end=end, by="owner" if owner else None).to_arrow()
+    if owner:
+        t = t.filter(pc.equal(t["owner"], owner))
     names = {
         "period": by,
         "period_start": "cohort_start",

@@ -42,11 +42,14 @@ def book(store: Store, within: int) -> Frame:
     return store.memo(("renewals", within), lambda: renewal_book(store.ws, within=within))
 
 
-def rate_rows(store: Store) -> list[dict[str, Any]]:
-    """``renewal_rate(ws, by="due_quarter")`` rows, the latest quarters."""
+def rate_rows(store: Store, owner: str | None = None) -> list[dict[str, Any]]:
+    """``renewal_rate(ws, by="due_quarter", owner=owner)`` rows, the latest quarters."""
     from ...rum.renewals import renewal_rate
 
-    rows = store.memo("renewal_rate", lambda: renewal_rate(store.ws, by="due_quarter").to_pylist())
+    def compute() -> list[dict[str, Any]]:
+        return renewal_rate(store.ws, by="due_quarter", owner=owner).to_pylist()
+
+    rows = store.memo(("renewal_rate", owner), compute)
     return rows[-RATE_QUARTERS:]
 
 
@@ -96,7 +99,7 @@ def renewals_page(
         bucket=bucket,
         bucket_label=next((s["bucket_label"] for s in summary if s["bucket"] == bucket), None) if bucket else None,
         listing=listing,
-        rates=rate_rows(store),
+        rates=rate_rows(store, owner),
         grace=store.ws.config.catalogue.renewal_grace_days,
     )
 
