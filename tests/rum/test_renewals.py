@@ -121,6 +121,7 @@ def test_renewal_book_worked_example(book):
     assert rows["A"]["committed_on"] == dt.date(2024, 12, 10) and rows["D"]["committed_on"] == dt.date(2024, 12, 1)
     # risk reasons: B asked to cancel; E's note says its champion left
     assert rows["B"]["risk_reasons"].startswith("cancel requested; health red")
+    assert "cancellation" not in rows["B"]["risk_reasons"]  # once, not again among the health drivers
     assert "notes: champion_left" in rows["E"]["risk_reasons"]
     assert rows["A"]["risk_reasons"] == ""
     # the last touch: A's no-show is not one; C's call comes after ON

@@ -21,7 +21,8 @@ Everything is read on the date ``on`` (point in time: only rows dated on or befo
   renewal_commitment_outcomes`` in the ``commit_days``; a ``note`` with the ``renewal_commit``
   signal in the ``commit_days``.
 - **risk reasons**: cancel requested; health red, with the health score's drivers (the components
-  costing it most); the notes' risk signals in the ``signal_days`` up to ``on``.
+  costing it most; the cancellation, a reason of its own, left out of them); the notes' risk
+  signals in the ``signal_days`` up to ``on``.
 - **last touch**: the latest activity on or before ``on`` whose outcome is not one of
   ``[catalogue] missed_outcomes``, and its type.
 """
@@ -233,7 +234,9 @@ def renewal_book(
         if r["overlay"] == "cancel requested":
             reasons.append("cancel requested")
         if r["health_band"] == "red":
-            reasons.append("health red" + (f": {r['health_drivers']}" if r["health_drivers"] else ""))
+            # the cancellation is a reason of its own: the drivers say what else costs the score
+            drivers = [d for d in (r["health_drivers"] or "").split(", ") if d and not d.startswith("cancellation")]
+            reasons.append("health red" + (f": {', '.join(drivers)}" if drivers else ""))
         if signals.get(account):
             reasons.append("notes: " + ", ".join(signals[account]))
         touch = touches.get(account)
