@@ -384,6 +384,13 @@ _TERMS = (
         "rows: ROC AUC, PR AUC, the event rate of the riskiest 10% over the base rate (lift), the share of MRR "
         "lost that they hold, and the Brier score.",
     ),
+    Term(
+        "renewal_book",
+        "Renewal book",
+        "Accounts with a renewal due in the next days (30/60/90/180-day buckets): ARR, likelihood = 1 − the "
+        "renewal outlook's probability of a churn or contraction, expected ARR = ARR × likelihood, committed by a "
+        "renewal deal in commit or won, a meeting's outcome or a note, risk reasons and the last touch.",
+    ),
 )
 TERMS: dict[str, Term] = {t.key: t for t in _TERMS}
 
@@ -416,6 +423,7 @@ CS_GLOSSARY = (
     "expected_renewal",
     "stage_flow",
     "backtest",
+    "renewal_book",
 )
 #: the rows of the workbook's Definitions sheet
 WORKBOOK = (

@@ -291,6 +291,23 @@ class Workspace(Store):
         frame = forecast_backtest(self, dates=dates, horizons=horizons, months=months)
         return summarise(frame) if summary else frame
 
+    def renewals(self, *, on: str | dt.date | None = None, within: int = 180, owner: str | None = None) -> Frame:
+        """The renewal book: accounts with a renewal due in the next ``within`` days of ``on``, with
+        ARR, likelihood to renew, committed or not (and by what), risk reasons, the last touch and the
+        owner (docs/renewals.md); :func:`revbook.rum.renewals.summary_of` sums it by bucket."""
+        from .rum.renewals import renewal_book
+
+        return renewal_book(self, on=on, within=within, owner=owner)
+
+    def renewal_rate(
+        self, *, by: str = "due_month", end: str | dt.date | None = None, owner: str | None = None
+    ) -> Frame:
+        """The logo and dollar renewal rate per cohort of due date (``by``: due_month, due_quarter or
+        due_year), up to ``end``; ``owner``: one CSM's renewals (docs/renewals.md)."""
+        from .rum.renewals import renewal_rate
+
+        return renewal_rate(self, by=by, end=end, owner=owner)
+
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
         from .quality import run_checks

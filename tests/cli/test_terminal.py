@@ -60,6 +60,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "forecast": ("forecast", "--draws", "200"),
     "forecast by segment": ("forecast", "--by", "segment", "--draws", "200"),
     "forecast backtest": ("forecast", "--backtest", "--months", "2", "--draws", "200"),
+    "renewals": ("renewals",),
+    "renewals rate": ("renewals", "--rate", "--by", "due_quarter"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {

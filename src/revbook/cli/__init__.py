@@ -29,6 +29,7 @@ GROUPS = (
     "export",
     "impact",
     "forecast",
+    "renewals",
 )
 
 for _group in GROUPS:

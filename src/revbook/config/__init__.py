@@ -64,6 +64,8 @@ Every setting has a default, so a workspace works with no file at all::
                                        # (docs/impact-statements.md; every key in .impact_statements)
     [forecast]                         # horizons, draws, interval, backtest dates of the NRR/GRR
                                        # forecast (docs/forecast.md; every key in .forecast)
+    [renewals]                         # the renewal book's buckets and what commits a renewal
+                                       # (docs/renewals.md; every key in revbook.config.renewals)
 
 :func:`load_config` reads and checks every section once: each of [lifecycle], [health], [rum],
 [catalogue], [survival] and [saves] becomes a frozen settings object (``config.health`` is a
@@ -94,6 +96,7 @@ from .csm_impact import CsmImpactSettings
 from .forecast import ForecastSettings
 from .impact_statements import ImpactStatementsSettings
 from .insights import POLARITIES, ReasonOverride, SignalOverride
+from .renewals import RenewalSettings
 from .saves import SAVE_MODELS, SavesSettings
 from .stripe import StripeSettings
 from .survival import SPELLS, SurvivalSettings
@@ -121,6 +124,7 @@ __all__ = [
     "LifecycleSettings",
     "ReadOptions",
     "ReasonOverride",
+    "RenewalSettings",
     "RumSettings",
     "SalesforceSettings",
     "SavesSettings",

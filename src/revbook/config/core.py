@@ -25,6 +25,7 @@ from .forecast import ForecastSettings
 from .impact_statements import ImpactStatementsSettings
 from .insights import ReasonOverride, SignalOverride, reason_overrides, signal_overrides
 from .keys import as_table, check_keys, parse_date
+from .renewals import RenewalSettings
 from .saves import SavesSettings
 from .stripe import StripeSettings
 from .survival import SurvivalSettings
@@ -54,6 +55,7 @@ SETTINGS: dict[str, Any] = {
     "stripe": StripeSettings,
     "impact_statements": ImpactStatementsSettings,
     "forecast": ForecastSettings,
+    "renewals": RenewalSettings,
 }
 #: sections beside [workspace] and [sources.*]
 SECTIONS = ("churn_reasons", "signals", *SETTINGS)
@@ -172,6 +174,8 @@ class Config:
     impact_statements: ImpactStatementsSettings = field(default_factory=ImpactStatementsSettings)
     #: [forecast]: horizons, draws, interval and backtest dates of the NRR/GRR forecast (revbook.rum.forecast)
     forecast: ForecastSettings = field(default_factory=ForecastSettings)
+    #: [renewals]: the renewal book's buckets and what commits a renewal (revbook.rum.renewals)
+    renewals: RenewalSettings = field(default_factory=RenewalSettings)
 
     def __post_init__(self) -> None:
         if self.reporting_currency not in CURRENCY_MINOR_UNITS:

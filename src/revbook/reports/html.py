@@ -105,6 +105,7 @@ def report_context(ws: Workspace) -> dict[str, Any]:
         specs["csm_impact"] = impact_charts.impact_intervals(
             impact["csm"], title="NRR against what each book's risk predicted"
         )
+    renewals = renewals_context(ws)
     churn = churn_context(ws)
     if churn:
         specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
@@ -113,6 +114,7 @@ def report_context(ws: Workspace) -> dict[str, Any]:
 
     return {
         "impact": impact,
+        "renewals": renewals,
         "churn": churn,
         "head": head,
         "bench": headline_benchmarks(ws, head),
@@ -129,6 +131,20 @@ def report_context(ws: Workspace) -> dict[str, Any]:
         "generated": dt.datetime.now().replace(microsecond=0),
         "workspace": ws.path.name,
     }
+
+
+def renewals_context(ws: Workspace) -> dict[str, Any]:
+    """The renewals section (``revbook.rum.renewals``, docs/renewals.md): the book of the next 180
+    days summed by bucket, and the renewal rate of the last eight quarters of due date."""
+    from ..errors import RevbookError
+    from ..rum.renewals import bucket_edges, summary_of
+
+    try:
+        summary = summary_of(ws.renewals(), bucket_edges(ws.config.renewals.buckets, 180)).to_pylist()
+        rates = ws.renewal_rate(by="due_quarter").to_pylist()[-8:]
+    except RevbookError as exc:  # e.g. no subscriptions with a renewal: the section says why
+        return {"summary": [], "rates": [], "problem": str(exc)}
+    return {"summary": summary, "rates": rates, "problem": None, "grace": ws.config.catalogue.renewal_grace_days}
 
 
 def impact_context(ws: Workspace) -> dict[str, Any]:

@@ -43,6 +43,7 @@ PAGES = (
     "health",
     "attribution",
     "impact",
+    "renewals",
     "account",
     "definitions",
     "plans",
