@@ -180,6 +180,20 @@ def test_lift_of_risk_and_expansion_signals(ws: Workspace) -> None:
         assert lift[(rule, 180)]["expansion_lift"] > 1.5, rule
 
 
+def test_signal_features_on_many_dates_equal_one_scan_per_date(ws: Workspace) -> None:
+    """One scan of the notes over every date's span gives, on each date, the figures of a scan of
+    that date's own windows alone (dates a month apart, so the windows overlap)."""
+    from revbook.insights.signals.features import signal_features_on
+
+    dates = [dt.date(2025, 3, 31), dt.date(2025, 4, 30), dt.date(2025, 6, 30), dt.date(2025, 12, 31)]
+    together = signal_features_on(ws, dates).to_pylist()
+    assert [r["as_of"] for r in together] == sorted(r["as_of"] for r in together)
+    for day in dates:
+        alone = signal_features(ws, day).to_pylist()
+        assert alone == [r for r in together if r["as_of"] == day]
+        assert sum(r["risk_signals_180d"] for r in alone) > 0
+
+
 def test_signal_features_are_point_in_time(ws: Workspace) -> None:
     day = dt.date(2025, 6, 30)
     before = signal_features(ws, day).to_pylist()

@@ -92,21 +92,11 @@ def usage_metrics(ws: Store, settings: HealthSettings, key_feature_prefix: str =
 
 def _register_signals(ws: Store, dates: Sequence[dt.date]) -> None:
     """The notes' signal features on every scoring date (notes dated before it), as a table."""
-    from ..insights.signals.features import signal_features
+    from ..insights.signals.features import signal_features_on
 
-    parts = []
-    for d in sorted(set(dates)):
-        t = signal_features(ws, d, windows=(90,), rules=ws.config.signals).to_arrow()
-        parts.append(
-            pa.table(
-                {
-                    "score_date": pa.array([d] * t.num_rows, pa.date32()),
-                    "account_id": t["account_id"],
-                    **{c: t[c] for c in SIGNAL_FEATURES},
-                }
-            )
-        )
-    book_of(ws).engine.register(_SIGNALS, pa.concat_tables(parts))
+    t = signal_features_on(ws, dates, windows=(90,), rules=ws.config.signals)
+    table = pa.table({"score_date": t["as_of"], "account_id": t["account_id"], **{c: t[c] for c in SIGNAL_FEATURES}})
+    book_of(ws).engine.register(_SIGNALS, table)
 
 
 def register_dates(ws: Store, dates: Sequence[dt.date]) -> None:

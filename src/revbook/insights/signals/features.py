@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ...config.core import parse_date
@@ -12,6 +12,8 @@ from .rules import SignalRule, signal_rules
 from .scan import _q, find_signals
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ...store import Store
 
 
@@ -30,12 +32,31 @@ def signal_features(
     """
     day = parse_date(as_of_date, "as_of_date")
     assert day is not None
+    return Frame("signal_features", signal_features_on(ws, [day], windows=windows, rules=rules))
+
+
+def signal_features_on(
+    ws: Store,
+    dates: Sequence[dt.date],
+    *,
+    windows: tuple[int, ...] = (90, 180),
+    rules: Mapping[str, object] | tuple[SignalRule, ...] | None = None,
+) -> pa.Table:
+    """:func:`signal_features` on each of ``dates`` at once, ordered by as_of then account_id.
+
+    The notes are scanned once, over the span every date reads (the longest window before the first
+    date up to the last), and each date counts only the hits dated in its own windows, strictly
+    before it: the same figures as one scan per date (a test holds them equal), without scanning a
+    note again for every date whose window it falls in."""
+    import pyarrow as pa
+
+    days = sorted(set(dates))
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     longest = max(windows)
-    hits = find_signals(ws, since=day - dt.timedelta(days=longest), before=day, rules=rule_set).to_arrow()
+    hits = find_signals(ws, since=days[0] - dt.timedelta(days=longest), before=days[-1], rules=rule_set).to_arrow()
     cols = []
     for w in windows:
-        since = f"DATE '{(day - dt.timedelta(days=w)).isoformat()}'"
+        since = f"d.as_of - {int(w)}"
         for r in rule_set:
             cols.append(
                 f"CAST(count(DISTINCT h.note_row) FILTER (WHERE h.rule = {_q(r.name)} AND h.date >= {since}) AS BIGINT)"
@@ -50,12 +71,15 @@ def signal_features(
     con = ws.con.cursor()
     try:
         con.register("rb_hits", hits)
-        sql = f"""SELECT a.account_id, DATE '{day.isoformat()}' AS as_of, {", ".join(cols)},
-                         CAST(DATE '{day.isoformat()}' - max(h.date) FILTER (WHERE h.polarity IN ('risk', 'both'))
-                              AS BIGINT) AS days_since_risk_signal
-                  FROM (SELECT DISTINCT account_id FROM accounts) a
-                  LEFT JOIN rb_hits h ON h.account_id = a.account_id
-                  GROUP BY a.account_id ORDER BY a.account_id"""
-        return Frame("signal_features", con.execute(sql).to_arrow_table())
+        con.register("rb_feature_dates", pa.table({"as_of": pa.array(days, pa.date32())}))
+        sql = f"""SELECT a.account_id, d.as_of, {", ".join(cols)},
+                         CAST(d.as_of - max(h.date) FILTER (WHERE h.polarity IN ('risk', 'both')) AS BIGINT)
+                             AS days_since_risk_signal
+                  FROM rb_feature_dates d CROSS JOIN (SELECT DISTINCT account_id FROM accounts) a
+                  LEFT JOIN rb_hits h ON h.account_id = a.account_id AND h.date < d.as_of
+                       AND h.date >= d.as_of - {int(longest)}
+                  GROUP BY d.as_of, a.account_id ORDER BY d.as_of, a.account_id"""
+        table: pa.Table = con.execute(sql).to_arrow_table()
+        return table
     finally:
         con.close()
