@@ -391,6 +391,22 @@ _TERMS = (
         "renewal outlook's probability of a churn or contraction, expected ARR = ARR × likelihood, committed by a "
         "renewal deal in commit or won, a meeting's outcome or a note, risk reasons and the last touch.",
     ),
+    Term(
+        "forecast",
+        "NRR forecast",
+        "Expected NRR, GRR and logo retention of the accounts paying today over the next 3, 6 and 12 months: "
+        "each account's churn or contraction drawn with the renewal outlook's probability (scaled to the horizon "
+        "and tied to its renewal date), its change drawn from accounts like it in the past, open expansion deals "
+        "won at the known win rate; the mean of the draws, with the central 80% of them. Backtested on past "
+        "month ends against what happened and against the trailing ratio.",
+    ),
+    Term(
+        "account_plan",
+        "Account plan",
+        "A VIP account's plan ([vip] rules: an ARR band, segments or a list): challenges, goals, KPIs bound to "
+        "revbook's live figures with their targets, initiatives, next plays and each offering's stage in the "
+        "customer's decision journey, every change kept as a dated version.",
+    ),
 )
 TERMS: dict[str, Term] = {t.key: t for t in _TERMS}
 
@@ -424,6 +440,8 @@ CS_GLOSSARY = (
     "stage_flow",
     "backtest",
     "renewal_book",
+    "forecast",
+    "account_plan",
 )
 #: the rows of the workbook's Definitions sheet
 WORKBOOK = (
