@@ -124,6 +124,14 @@ class Workspace(Store):
 
         return tables.reconcile(self, grain=grain)
 
+    def why_numbers_differ(
+        self, *, against: str | Path | dict[str, Any] = "invoices", grain: str = "month", accounts: bool = False
+    ) -> Frame:
+        """revbook's MRR beside invoices or a user's totals, the difference split by cause."""
+        from .metrics.reconcile import why_numbers_differ
+
+        return why_numbers_differ(self, against=against, grain=grain, accounts=accounts)
+
     def cohorts(
         self,
         *,
