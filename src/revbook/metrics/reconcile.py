@@ -126,7 +126,7 @@ def _invoiced(store: Store, book: Book, periods: str) -> list[dict[str, object]]
     service start (None without a service period)."""
     rep = store.config.reporting_currency
     cur = f"upper(coalesce(i.currency, '{rep}'))"
-    return book.engine.arrow(
+    lines: list[dict[str, object]] = book.engine.arrow(
         f"""SELECT i.account_id, p.period, i.amount, i._file, i._row,
                    (i.service_start IS NOT NULL AND i.service_end IS NOT NULL) AS recurring,
                    {_rate_sql(cur, "i.invoice_date", rep)} AS rate_invoiced,
@@ -136,6 +136,7 @@ def _invoiced(store: Store, book: Book, periods: str) -> list[dict[str, object]]
             WHERE i.invoice_date <= DATE '{store.config.snapshot_date().isoformat()}'
             ORDER BY i._file, i._row"""
     ).to_pylist()
+    return lines
 
 
 def _trial_only(book: Book, periods: str) -> set[Key]:
