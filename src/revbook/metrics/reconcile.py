@@ -263,7 +263,7 @@ def why_numbers_differ(
             }
             for c in columns:
                 data[c] = _money([rows[k][c] for k in keys], mu)
-            return Frame("reconcile_accounts", pa.table(data))
+            return Frame("why_numbers_differ_accounts", pa.table(data))
         totals: dict[int, dict[str, int]] = {p: defaultdict(int) for p in labels}
         for (_, period), row in rows.items():
             if period in totals:
@@ -273,7 +273,7 @@ def why_numbers_differ(
         data = {"period": [labels[p][0] for p in order], "period_end": [labels[p][1] for p in order]}
         for c in columns:
             data[c] = _money([totals[p][c] for p in order], mu)
-        return Frame("reconcile", pa.table(data))
+        return Frame("why_numbers_differ", pa.table(data))
     if accounts:
         raise ConfigError(
             "a user's totals have no accounts to split by", hint="drop --accounts or use --against invoices"
@@ -304,7 +304,7 @@ def _against_totals(store: Store, theirs: dict[str, Decimal]) -> Frame:
     other = [int(theirs[str(r["period"])].quantize(quantum, rounding=ROUND_HALF_EVEN).scaleb(mu)) for r in rows]
     diff = [m - o for m, o in zip(mine, other, strict=True)]
     return Frame(
-        "reconcile_total",
+        "why_numbers_differ_total",
         pa.table(
             {
                 "period": [r["period"] for r in rows],
