@@ -29,6 +29,7 @@ def _company() -> dict[str, pa.Table]:
         ("X", D(2024, 1, 1), None, "100", "EUR", None, None, False),  # EUR, started at 1.10
         ("R", D(2024, 3, 1), D(2024, 4, 1), "100", "USD", None, None, True),  # invoiced while on trial
         ("O", D(2024, 3, 1), None, "60", "USD", None, None, False),  # a 500 one-time setup fee
+        ("N", D(2024, 3, 1), None, "30", "USD", None, None, False),  # never invoiced
     ]
     invoices = [
         # account, invoice date, service start, service end, amount, currency
@@ -85,11 +86,11 @@ def ws(tmp_path_factory: pytest.TempPathFactory):
 def test_every_cent_of_march_is_explained_by_its_planted_cause(ws):
     march = next(r for r in ws.why_numbers_differ().to_pylist() if r["period"] == "2024-03")
     # revbook (list price, churn at cancellation, MRR at line-start FX):
-    # T 100 + D 100 + C 0 + F 80 + X 110 + R 0 + O 60 = 450
-    assert march["revbook_mrr"] == Decimal("450.00")
+    # T 100 + D 100 + C 0 + F 80 + X 110 + R 0 + O 60 + N 30 = 480
+    assert march["revbook_mrr"] == Decimal("480.00")
     # invoiced in March: 90 + 50 + 80 - 20 + 120 (EUR 100 at 1.20) + 100 + 60 + 500 = 980
     assert march["invoiced"] == Decimal("980.00")
-    assert march["difference"] == Decimal("-530.00")
+    assert march["difference"] == Decimal("-500.00")
     assert {c: march[c] for c in CAUSES} == {
         "timing": Decimal("100.00"),  # T: 1200 billed in January, 100 a month of MRR
         "churn_timing": Decimal("-50.00"),  # C: cancelled on March 10, in service to April 30
@@ -98,6 +99,7 @@ def test_every_cent_of_march_is_explained_by_its_planted_cause(ws):
         "fx": Decimal("-10.00"),  # X: EUR 100 at 1.10 (line start) vs 1.20 (March)
         "trials": Decimal("-100.00"),  # R: invoiced 100 while revbook counts a trial at 0
         "one_time": Decimal("-500.00"),  # O: a setup fee without a service period
+        "not_invoiced": Decimal("30.00"),  # N: no invoice at all
     }
     assert march["unexplained"] == Decimal("0.00")
 
@@ -113,6 +115,7 @@ def test_each_cause_names_the_account_behind_it(ws):
         "fx": {"X"},
         "trials": {"R"},
         "one_time": {"O"},
+        "not_invoiced": {"N"},
     }
     assert all(r["unexplained"] == 0 for r in rows)
 
@@ -133,9 +136,9 @@ def test_a_users_totals_beside_revbook(ws, tmp_path: Path):
     totals.write_text("period,total\n2024-03,500.00\n")
     (row,) = ws.why_numbers_differ(against=totals).to_pylist()
     assert (row["revbook_mrr"], row["total"], row["difference"]) == (
-        Decimal("450.00"),
+        Decimal("480.00"),
         Decimal("500.00"),
-        Decimal("-50.00"),
+        Decimal("-20.00"),
     )
     assert row["unexplained"] == row["difference"]
 

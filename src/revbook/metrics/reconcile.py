@@ -24,6 +24,8 @@ the reporting currency, each invoice line converted and rounded half-even once):
 * ``discounts``: with ``mrr_price = "list"``, its MRR at list price minus at net price;
 * ``trials``: when the account's subscription MRR on ``e`` is 0 and a trial line is active then,
   minus its invoice MRR on ``e`` (billed during what revbook counts as a trial);
+* ``not_invoiced``: an account with no invoice line at all (in any period) has nothing to compare
+  with: its whole difference is this cause and every other cause is 0 for it;
 * ``unexplained``: the difference less all of the above.
 """
 
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["CAUSES", "read_totals", "why_numbers_differ"]
 
 #: the causes a difference against invoices splits into, in the order of the columns
-CAUSES = ("timing", "churn_timing", "discounts", "refunds_credits", "fx", "trials", "one_time")
+CAUSES = ("timing", "churn_timing", "discounts", "refunds_credits", "fx", "trials", "one_time", "not_invoiced")
 
 Key = tuple[str, int]  # (account_id, period)
 
@@ -221,8 +223,14 @@ def _split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Bo
         row["discounts"] = at_service_end.get(key, 0) - at_net.get(key, 0)
         if key in trials and at_net.get(key, 0) == 0 and v:
             row["trials"] = -v
-    for row in rows.values():
+    invoices = book.engine.arrow("SELECT DISTINCT account_id FROM invoices").to_pylist()
+    invoiced_accounts = {str(r["account_id"]) for r in invoices}
+    for (account, _), row in rows.items():
         row["difference"] = row["revbook_mrr"] - row["invoiced"]
+        if account not in invoiced_accounts:
+            for c in CAUSES:
+                row[c] = 0
+            row["not_invoiced"] = row["difference"]
         row["unexplained"] = row["difference"] - sum(row[c] for c in CAUSES)
     return rows, book, periods
 
