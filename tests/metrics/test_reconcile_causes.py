@@ -158,3 +158,58 @@ def test_a_bad_totals_file_names_file_row_and_column(ws, tmp_path: Path, text: s
     with pytest.raises(ConfigError, match=message) as err:
         ws.why_numbers_differ(against=bad)
     assert str(bad) in str(err.value)
+
+
+def test_against_stripe_tax_and_a_failed_payment_explain_the_collected_gap(tmp_path: Path):
+    """P paid an invoice of 110 (10 of it tax); Q's invoice of 100 is open (its payment failed)."""
+    import json
+
+    subs = pa.table(
+        {
+            "account_id": ["P", "Q"],
+            "subscription_id": ["SP", "SQ"],
+            "start_date": [MAR[0]] * 2,
+            "mrr": ["100", "100"],
+        }
+    )
+    invoices = pa.table(
+        {
+            "account_id": ["P", "Q"],
+            "invoice_id": ["in_P", "in_Q"],
+            "invoice_date": [MAR[0]] * 2,
+            "service_start": [MAR[0]] * 2,
+            "service_end": [MAR[1]] * 2,
+            "amount": ["100", "100"],
+        }
+    )
+    created = int(dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC).timestamp())
+    stripe = [
+        {"id": "in_P", "customer": "P", "created": created, "status": "paid", "currency": "usd"}
+        | {"total": 11000, "tax": 1000, "amount_paid": 11000},
+        {"id": "in_Q", "customer": "Q", "created": created, "status": "open", "currency": "usd"}
+        | {"total": 10000, "tax": 0, "amount_paid": 0},
+        {"id": "in_V", "customer": "Q", "created": created, "status": "void", "currency": "usd"}
+        | {"total": 5000, "tax": 0, "amount_paid": 0},
+    ]
+    with Workspace(tmp_path / "s.duckdb", config=Config(as_of=D(2024, 3, 31))) as w:
+        w.load_frames({"accounts": pa.table({"account_id": ["P", "Q"]}), "subscriptions": subs, "invoices": invoices})
+        with pytest.raises(Exception, match="no Stripe objects"):
+            w.why_numbers_differ(against="stripe")
+        w.con.execute("CREATE TABLE _revbook_stripe_objects (kind VARCHAR, id VARCHAR, created BIGINT, json VARCHAR)")
+        for inv in stripe:
+            w.con.execute(
+                "INSERT INTO _revbook_stripe_objects VALUES ('invoices', ?, ?, ?)",
+                [inv["id"], created, json.dumps(inv)],
+            )
+        (march,) = w.why_numbers_differ(against="stripe").to_pylist()
+        rows = w.why_numbers_differ(against="stripe", accounts=True).to_pylist()
+    assert (march["revbook_mrr"], march["invoiced"]) == (Decimal("200.00"), Decimal("200.00"))
+    assert (march["stripe_invoiced"], march["stripe_collected"]) == (Decimal("210.00"), Decimal("110.00"))
+    assert march["difference"] == Decimal("90.00")  # revbook's MRR minus what Stripe collected
+    assert (march["tax"], march["past_due_failed"], march["unexplained"]) == (
+        Decimal("-10.00"),
+        Decimal("100.00"),
+        Decimal("0.00"),
+    )
+    assert {r["account_id"] for r in rows if r["tax"]} == {"P"}
+    assert {r["account_id"] for r in rows if r["past_due_failed"]} == {"Q"}

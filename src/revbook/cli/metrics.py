@@ -94,6 +94,7 @@ def metrics(
 
 class Against(StrEnum):
     invoices = "invoices"
+    stripe = "stripe"
 
 
 @app.command(cls=RevbookCommand)

@@ -27,6 +27,16 @@ the reporting currency, each invoice line converted and rounded half-even once):
 * ``not_invoiced``: an account with no invoice line at all (in any period) has nothing to compare
   with: its whole difference is this cause and every other cause is 0 for it;
 * ``unexplained``: the difference less all of the above.
+
+Against Stripe (``against="stripe"``, a workspace synced by the Stripe connector, which keeps
+Stripe's own invoices), the figure compared with is Stripe's *collected* amount (``amount_paid``)
+of the invoices dated in ``p`` (not draft or void), beside Stripe's invoiced ``total``; the split
+above gains two causes and ``unexplained`` takes what the invoice lines and Stripe's totals do not
+share (an invoice-level adjustment):
+
+* ``tax``: minus the tax of those invoices (in Stripe's total, never in MRR);
+* ``past_due_failed``: their total minus their amount paid (invoiced, not collected: open,
+  past-due, failed or uncollectible invoices).
 """
 
 from __future__ import annotations
@@ -47,9 +57,11 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..store import Store
 
-__all__ = ["CAUSES", "read_totals", "why_numbers_differ"]
+__all__ = ["CAUSES", "STRIPE_CAUSES", "read_totals", "why_numbers_differ"]
 
 #: the causes a difference against invoices splits into, in the order of the columns
+#: the causes only Stripe's own invoices show
+STRIPE_CAUSES = ("tax", "past_due_failed")
 CAUSES = ("timing", "churn_timing", "discounts", "refunds_credits", "fx", "trials", "one_time", "not_invoiced")
 
 Key = tuple[str, int]  # (account_id, period)
@@ -235,6 +247,53 @@ def _split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Bo
     return rows, book, periods
 
 
+def _stripe_totals(store: Store, book: Book, periods: str) -> dict[Key, dict[str, int]]:
+    """Per (account, period): Stripe's invoiced total, tax and amount paid of the invoices dated in the
+    period (effective_at, else created; not draft or void), each at the FX rate of its date."""
+    import json
+
+    from ..contract import CURRENCY_MINOR_UNITS
+    from ..sources.stripe import OBJECTS
+    from ..sources.stripe_map import to_date
+
+    kept = store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [OBJECTS]
+    ).fetchone()
+    if not kept or not kept[0]:
+        raise WorkspaceError(
+            "the workspace has no Stripe objects to reconcile with",
+            hint="load it with the Stripe connector (revbook connect stripe), or use --against invoices",
+        )
+    config = store.config
+    rep, mu = config.reporting_currency, config.minor_units
+    spine = book.engine.arrow(f"SELECT period, period_start, period_end FROM {periods}").to_pylist()
+    rates = store.con.execute("SELECT currency, date, rate_to_reporting FROM fx_rates ORDER BY date").fetchall()
+    out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (text,) in store.con.execute(f"SELECT json FROM {OBJECTS} WHERE kind = 'invoices' ORDER BY id").fetchall():
+        inv = json.loads(text)
+        day = to_date(inv.get("effective_at") or inv.get("created"))
+        if inv.get("status") in ("draft", "void") or day is None or day > config.snapshot_date():
+            continue
+        period = next((int(p["period"]) for p in spine if p["period_start"] <= day <= p["period_end"]), None)
+        if period is None:
+            continue
+        currency = str(inv.get("currency") or rep).upper()
+        rate = Decimal(1)
+        if currency != rep:
+            known = [Decimal(str(r)) for c, d, r in rates if str(c).upper() == currency and d <= day]
+            if not known:
+                raise WorkspaceError(
+                    f"Stripe invoice {inv.get('id')}: no FX rate for {currency} on or before {day}",
+                    hint=f"load fx_rates with a {currency} rate dated on or before {day}",
+                )
+            rate = known[-1]
+        digits = CURRENCY_MINOR_UNITS.get(currency, 2)
+        row = out[(str(inv["customer"] if isinstance(inv["customer"], str) else inv["customer"]["id"]), period)]
+        for name, field in (("stripe_invoiced", "total"), ("tax", "tax"), ("stripe_collected", "amount_paid")):
+            row[name] += _minor(Decimal(str(inv.get(field) or 0)).scaleb(-digits), rate, mu)
+    return out
+
+
 def _money(values: list[int], mu: int) -> pa.Array:
     unit = Decimal(1).scaleb(-mu)
     return pa.array([Decimal(v) * unit for v in values], type=pa.decimal128(18, mu))
@@ -254,14 +313,39 @@ def why_numbers_differ(
             "reconciliation runs on the DuckDB engine only", hint="open the workspace with engine='duckdb'"
         )
     mu = store.config.minor_units
-    if against == "invoices":
+    if against in ("invoices", "stripe"):
         rows, book, periods = _split_against_invoices(store)
+        columns: tuple[str, ...] = ("revbook_mrr", "invoiced", "difference", *CAUSES, "unexplained")
+        if against == "stripe":
+            stripe = _stripe_totals(store, book, periods)
+            for key in set(stripe) - set(rows):
+                rows[key]["revbook_mrr"] = 0
+            for key, row in rows.items():
+                st = stripe.get(key, {})
+                row["stripe_invoiced"], row["stripe_collected"] = (
+                    st.get("stripe_invoiced", 0),
+                    st.get("stripe_collected", 0),
+                )
+                row["tax"] = -st.get("tax", 0)
+                row["past_due_failed"] = row["stripe_invoiced"] - row["stripe_collected"]
+                row["difference"] = row["revbook_mrr"] - row["stripe_collected"]
+                row["unexplained"] = row["difference"] - sum(row[c] for c in (*CAUSES, *STRIPE_CAUSES))
+            columns = (
+                "revbook_mrr",
+                "invoiced",
+                "stripe_invoiced",
+                "stripe_collected",
+                "difference",
+                *CAUSES,
+                *STRIPE_CAUSES,
+                "unexplained",
+            )
         spine = book.engine.arrow(f"SELECT period, label, period_end FROM {periods} ORDER BY period").to_pylist()
         labels = {int(p["period"]): (str(p["label"]), p["period_end"]) for p in spine}
-        columns = ("revbook_mrr", "invoiced", "difference", *CAUSES, "unexplained")
+        cause_columns = (*CAUSES, *STRIPE_CAUSES) if against == "stripe" else CAUSES
         if accounts:
             keys = sorted(
-                (k for k, r in rows.items() if k[1] in labels and any(r[c] for c in ("difference", *CAUSES))),
+                (k for k, r in rows.items() if k[1] in labels and any(r[c] for c in ("difference", *cause_columns))),
                 key=lambda k: (k[1], k[0]),
             )
             data: dict[str, object] = {
@@ -286,8 +370,10 @@ def why_numbers_differ(
         raise ConfigError(
             "a user's totals have no accounts to split by", hint="drop --accounts or use --against invoices"
         )
-    if against in ("stripe", "crm"):
-        raise ConfigError(f"reconciling against {against} is not built yet", hint="use invoices or a totals file")
+    if against == "crm":
+        raise ConfigError(
+            "reconciling against a CRM's ARR is not built yet", hint="use invoices, stripe or a totals file"
+        )
     theirs = read_totals(against) if isinstance(against, str | Path) else dict(against)
     return _against_totals(store, theirs)
 
