@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from revbook import Config, ConfigError, Workspace
+from revbook import Config, ConfigError, Workspace, WorkspaceError
 from revbook.metrics.reconcile import CAUSES
 
 D = dt.date
@@ -193,7 +193,7 @@ def test_against_stripe_tax_and_a_failed_payment_explain_the_collected_gap(tmp_p
     ]
     with Workspace(tmp_path / "s.duckdb", config=Config(as_of=D(2024, 3, 31))) as w:
         w.load_frames({"accounts": pa.table({"account_id": ["P", "Q"]}), "subscriptions": subs, "invoices": invoices})
-        with pytest.raises(Exception, match="no Stripe objects"):
+        with pytest.raises(WorkspaceError, match="no Stripe objects"):
             w.why_numbers_differ(against="stripe")
         w.con.execute("CREATE TABLE _revbook_stripe_objects (kind VARCHAR, id VARCHAR, created BIGINT, json VARCHAR)")
         for inv in stripe:
