@@ -120,9 +120,9 @@ class Workspace(Store):
 
     def reconcile(self, *, grain: str = "month") -> Frame:
         """Subscription MRR against invoice MRR, per account and period, for accounts in both."""
-        from .metrics import tables
+        from .metrics.reconcile import reconcile
 
-        return tables.reconcile(self, grain=grain)
+        return reconcile(self, grain=grain)
 
     def why_numbers_differ(
         self, *, against: str | Path | dict[str, Any] = "invoices", grain: str = "month", accounts: bool = False

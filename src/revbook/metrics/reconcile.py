@@ -5,7 +5,8 @@ period's snapshot date, the other figure (the amount invoiced in the period, or 
 supplies), the difference and the difference split by cause, each a column; with
 ``accounts=True`` one row per account and period instead, the accounts behind each cause.
 Every cause is computed from the data (docs/reconciliation.md gives each rule) and
-``unexplained`` is the rest, so each row adds up to the cent.
+``unexplained`` is the rest, so each row adds up to the cent. ``reconcile(store)`` (below) is the
+older, narrower table: subscription MRR against invoice MRR, per account and period.
 
 Against invoices, for account ``a`` and period ``p`` with snapshot date ``e`` (all in minor units of
 the reporting currency, each invoice line converted and rounded half-even once):
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..store import Store
 
-__all__ = ["CAUSES", "STRIPE_CAUSES", "read_totals", "why_numbers_differ"]
+__all__ = ["CAUSES", "STRIPE_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
 
 #: the causes a difference against invoices splits into, in the order of the columns
 #: the causes only Stripe's own invoices show
@@ -410,3 +411,54 @@ def _against_totals(store: Store, theirs: dict[str, Decimal]) -> Frame:
             }
         ),
     )
+
+
+def reconcile(store: Store, *, grain: str = "month") -> Frame:
+    """Subscription MRR against invoice MRR, per account and period, for accounts in both.
+
+    The workspace's ``mrr_source`` feeds every metric; the other source is read here only, to
+    show where the two disagree (a missing invoice, a price the contract does not show).
+    """
+    from ..engines.duckdb import DuckDBEngine
+    from .movements import money
+
+    if store.engine_name != "duckdb":
+        raise WorkspaceError(
+            "reconciliation runs on the DuckDB engine only", hint="open the workspace with engine='duckdb'"
+        )
+    counts = store.row_counts()
+    if not (counts["subscriptions"] and counts["invoices"]):
+        raise WorkspaceError(
+            "reconciliation needs both subscriptions and invoices", hint="load the table that is empty"
+        )
+    main = book_of(store)
+    other_source = "invoices" if store.config.mrr_source == "subscriptions" else "subscriptions"
+    # temp tables are per connection: the other source's stages live on a cursor of their own
+    cursor = store.con.cursor()
+    try:
+        other = Book(DuckDBEngine(cursor), store.config.with_(mrr_source=other_source))
+        theirs = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots(grain)}").to_arrow_table()
+    finally:
+        cursor.close()
+    main.engine.register("rb_reconcile_other", theirs)
+    periods, _, _ = main.spine(grain)
+    mu = store.config.minor_units
+    ours, their = (
+        ("s", "o") if store.config.mrr_source == "subscriptions" else ("o", "s")
+    )  # which side is subscriptions
+    sql = f"""
+        WITH both_sources AS (
+            SELECT DISTINCT s.account_id FROM subscriptions s JOIN invoices i ON i.account_id = s.account_id
+        ),
+        s AS (SELECT account_id, period, mrr FROM {main.snapshots(grain)}),
+        o AS (SELECT account_id, period, mrr FROM rb_reconcile_other)
+        SELECT p.label AS period, p.period_end, coalesce(s.account_id, o.account_id) AS account_id,
+               {money(f"coalesce({ours}.mrr, 0)", mu)} AS subscriptions_mrr,
+               {money(f"coalesce({their}.mrr, 0)", mu)} AS invoices_mrr,
+               {money(f"coalesce({ours}.mrr, 0) - coalesce({their}.mrr, 0)", mu)} AS difference
+        FROM s FULL OUTER JOIN o ON o.account_id = s.account_id AND o.period = s.period
+        JOIN {periods} p ON p.period = coalesce(s.period, o.period)
+        WHERE coalesce(s.account_id, o.account_id) IN (SELECT account_id FROM both_sources)
+        ORDER BY coalesce(s.period, o.period), 3
+    """
+    return Frame("reconcile", main.engine.arrow(sql))
