@@ -120,9 +120,17 @@ class Workspace(Store):
 
     def reconcile(self, *, grain: str = "month") -> Frame:
         """Subscription MRR against invoice MRR, per account and period, for accounts in both."""
-        from .metrics import tables
+        from .metrics.reconcile import reconcile
 
-        return tables.reconcile(self, grain=grain)
+        return reconcile(self, grain=grain)
+
+    def why_numbers_differ(
+        self, *, against: str | Path | dict[str, Any] = "invoices", grain: str = "month", accounts: bool = False
+    ) -> Frame:
+        """revbook's MRR beside invoices or a user's totals, the difference split by cause."""
+        from .metrics.reconcile import why_numbers_differ
+
+        return why_numbers_differ(self, against=against, grain=grain, accounts=accounts)
 
     def cohorts(
         self,

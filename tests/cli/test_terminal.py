@@ -62,6 +62,8 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "forecast backtest": ("forecast", "--backtest", "--months", "2", "--draws", "200"),
     "renewals": ("renewals",),
     "renewals rate": ("renewals", "--rate", "--by", "due_quarter"),
+    "reconcile": ("reconcile",),
+    "reconcile accounts": ("reconcile", "--accounts"),
 }
 #: the commands that print no table (covered by tests/cli/test_cli.py and below)
 OTHER_COMMANDS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -89,6 +90,39 @@ def metrics(
             frame = ws.ledger()
     view = View.of(columns, wide, limit, all_)
     emit(frame, f"{kind.value} ({grain})", format, out, view=view, dims=split_slices(by))
+
+
+class Against(StrEnum):
+    invoices = "invoices"
+    stripe = "stripe"
+
+
+@app.command(cls=RevbookCommand)
+def reconcile(
+    against: Annotated[Against, typer.Option(help="what to compare revbook's MRR with")] = Against.invoices,
+    total: Annotated[
+        Path | None,
+        typer.Option("--total", help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00)"),
+    ] = None,
+    accounts: Annotated[
+        bool, typer.Option("--accounts", help="one row per account and period: who is behind each cause")
+    ] = False,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    columns: ColumnsOpt = None,
+    wide: WideOpt = False,
+    limit: LimitOpt = None,
+    all_: AllRowsOpt = False,
+    config: ConfigOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Why our numbers differ: revbook's MRR beside the invoiced amount (or your totals), split by cause."""
+    cfg = load_config(config, workspace, as_of)
+    with open_workspace(cfg, read_only=True) as ws:
+        frame = ws.why_numbers_differ(against=total if total is not None else against.value, accounts=accounts)
+    title = f"why the numbers differ: revbook MRR vs {'your totals' if total is not None else against.value}"
+    emit(frame, title, format, out, view=View.of(columns, wide, limit, all_))
 
 
 @app.command(cls=RevbookCommand)

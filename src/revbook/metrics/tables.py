@@ -1,6 +1,7 @@
 """The metric tables as frames: what :class:`revbook.Workspace`'s ``ledger()``, ``mrr()``,
-``movements()``, ``account_movements()``, ``retention()``, ``revenue()``, ``reconcile()`` and
-``cohorts()`` return. Each reads the store's :class:`~revbook.metrics.book.Book` and one definition
+``movements()``, ``account_movements()``, ``retention()``, ``revenue()`` and
+``cohorts()`` return (``reconcile()`` is in :mod:`revbook.metrics.reconcile`). Each reads the
+store's :class:`~revbook.metrics.book.Book` and one definition
 of :mod:`revbook.metrics`; options are keyword-only and validated here, once.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.core import parse_date
-from ..errors import ConfigError, WorkspaceError
+from ..errors import ConfigError
 from ..frame import Frame
 from .book import book_of, expand_dimensions
 
@@ -27,7 +28,6 @@ __all__ = [
     "ledger",
     "movements",
     "mrr",
-    "reconcile",
     "retention",
     "revenue",
     "slice_columns",
@@ -228,58 +228,6 @@ def revenue(
               GROUP BY p.period, p.label, p.period_start, p.period_end{account}
               ORDER BY p.period{account}"""
     return _frame(store, "revenue", sql)
-
-
-def reconcile(store: Store, *, grain: str = "month") -> Frame:
-    """Subscription MRR against invoice MRR, per account and period, for accounts in both.
-
-    The workspace's ``mrr_source`` feeds every metric; the other source is read here only, to
-    show where the two disagree (a missing invoice, a price the contract does not show).
-    """
-    from ..engines.duckdb import DuckDBEngine
-    from .book import Book
-    from .movements import money
-
-    if store.engine_name != "duckdb":
-        raise WorkspaceError(
-            "reconciliation runs on the DuckDB engine only", hint="open the workspace with engine='duckdb'"
-        )
-    counts = store.row_counts()
-    if not (counts["subscriptions"] and counts["invoices"]):
-        raise WorkspaceError(
-            "reconciliation needs both subscriptions and invoices", hint="load the table that is empty"
-        )
-    main = book_of(store)
-    other_source = "invoices" if store.config.mrr_source == "subscriptions" else "subscriptions"
-    # temp tables are per connection: the other source's stages live on a cursor of their own
-    cursor = store.con.cursor()
-    try:
-        other = Book(DuckDBEngine(cursor), store.config.with_(mrr_source=other_source))
-        theirs = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots(grain)}").to_arrow_table()
-    finally:
-        cursor.close()
-    main.engine.register("rb_reconcile_other", theirs)
-    periods, _, _ = main.spine(grain)
-    mu = store.config.minor_units
-    ours, their = (
-        ("s", "o") if store.config.mrr_source == "subscriptions" else ("o", "s")
-    )  # which side is subscriptions
-    sql = f"""
-        WITH both_sources AS (
-            SELECT DISTINCT s.account_id FROM subscriptions s JOIN invoices i ON i.account_id = s.account_id
-        ),
-        s AS (SELECT account_id, period, mrr FROM {main.snapshots(grain)}),
-        o AS (SELECT account_id, period, mrr FROM rb_reconcile_other)
-        SELECT p.label AS period, p.period_end, coalesce(s.account_id, o.account_id) AS account_id,
-               {money(f"coalesce({ours}.mrr, 0)", mu)} AS subscriptions_mrr,
-               {money(f"coalesce({their}.mrr, 0)", mu)} AS invoices_mrr,
-               {money(f"coalesce({ours}.mrr, 0) - coalesce({their}.mrr, 0)", mu)} AS difference
-        FROM s FULL OUTER JOIN o ON o.account_id = s.account_id AND o.period = s.period
-        JOIN {periods} p ON p.period = coalesce(s.period, o.period)
-        WHERE coalesce(s.account_id, o.account_id) IN (SELECT account_id FROM both_sources)
-        ORDER BY coalesce(s.period, o.period), 3
-    """
-    return _frame(store, "reconcile", sql)
 
 
 def cohorts(

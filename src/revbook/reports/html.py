@@ -106,6 +106,7 @@ def report_context(ws: Workspace) -> dict[str, Any]:
             impact["csm"], title="NRR against what each book's risk predicted"
         )
     renewals = renewals_context(ws)
+    reconciliation = reconcile_context(ws)
     churn = churn_context(ws)
     if churn:
         specs["pareto_count"] = charts.pareto(churn["rows"], measure="count", currency=currency)
@@ -115,6 +116,7 @@ def report_context(ws: Workspace) -> dict[str, Any]:
     return {
         "impact": impact,
         "renewals": renewals,
+        "reconciliation": reconciliation,
         "churn": churn,
         "head": head,
         "bench": headline_benchmarks(ws, head),
@@ -145,6 +147,19 @@ def renewals_context(ws: Workspace) -> dict[str, Any]:
     except RevbookError as exc:  # e.g. no subscriptions with a renewal: the section says why
         return {"summary": [], "rates": [], "problem": str(exc)}
     return {"summary": summary, "rates": rates, "problem": None, "grace": ws.config.catalogue.renewal_grace_days}
+
+
+def reconcile_context(ws: Workspace) -> dict[str, Any]:
+    """The reconciliation section (``revbook.metrics.reconcile``, docs/reconciliation.md): revbook's MRR
+    against the amount invoiced in the last six months, the difference split by cause."""
+    from ..errors import RevbookError
+    from ..metrics.reconcile import CAUSES
+
+    try:
+        months = ws.why_numbers_differ().to_pylist()[-6:]
+    except RevbookError as exc:  # e.g. no invoices: the section says why
+        return {"months": [], "causes": CAUSES, "problem": str(exc)}
+    return {"months": months, "causes": CAUSES, "problem": None}
 
 
 def impact_context(ws: Workspace) -> dict[str, Any]:

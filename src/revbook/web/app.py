@@ -44,6 +44,7 @@ PAGES = (
     "attribution",
     "impact",
     "renewals",
+    "reconcile",
     "account",
     "definitions",
     "plans",
