@@ -180,7 +180,7 @@ def _commands() -> list[tuple[str, ...]]:
 def test_every_command_turns_a_library_error_into_one_line_and_exit_2(tmp_path):
     missing = tmp_path / "missing.toml"
     commands = _commands()
-    assert len(commands) == 34
+    assert len(commands) == 35
     for words in commands:
         if words == ("demo",):
             args = ["demo", "--accounts", "0", "--out", str(tmp_path / "demo")]
