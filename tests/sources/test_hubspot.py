@@ -299,6 +299,29 @@ def test_connect_hubspot_loads_and_prints_the_time_to_first_figures(hubspot, tmp
     assert "from credentials to the first figures" in result.output and TOKEN not in result.output
 
 
+def test_a_sync_that_removes_most_accounts_needs_replace(hubspot, tmp_path):
+    """Ten accounts loaded from a file, then a CRM that knows four: the sync would remove 60% of
+    the accounts, more than max_shrink (half) allows, so it is refused and loads nothing; with
+    --replace it loads the four."""
+    toml = tmp_path / "revbook.toml"
+    toml.write_text(
+        f'[workspace]\npath = "w.duckdb"\nas_of = "{AS_OF}"\n'
+        '[sources.subscriptions]\npath = "billing/subscriptions.csv"\n'
+        '[sources.accounts]\npath = "accounts.csv"\n'
+        '[hubspot]\nowner_roles = { "Customer Success" = "csm", "Sales" = "ae" }\n'
+    )
+    billing(tmp_path / "billing")
+    (tmp_path / "accounts.csv").write_text("account_id\n" + "".join(f"{a}\n" for a in range(101, 111)))
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", "--config", str(toml)]).exit_code == 0
+    refused = runner.invoke(app, ["connect", "hubspot", "--config", str(toml)])
+    assert refused.exit_code == 2 and "--replace" in refused.output, refused.output
+    with Workspace(tmp_path / "w.duckdb", read_only=True) as ws:
+        assert ws.row_counts()["accounts"] == 10
+    done = runner.invoke(app, ["connect", "hubspot", "--replace", "--config", str(toml)])
+    assert done.exit_code == 0 and "accounts 4" in done.output, done.output
+
+
 def test_owner_periods_end_at_the_next_change_and_at_no_owner():
     import datetime as dt
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import RevbookCommand, app
-from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
+from .options import AsOfOpt, ConfigOpt, ReplaceOpt, WorkspaceOpt, load_config, open_workspace
 from .output import console, print_headline, say
 
 
@@ -17,6 +17,7 @@ def connect(
     source: Annotated[str, typer.Argument(help="the source to read (see docs/connectors.md)")],
     check: Annotated[bool, typer.Option("--check", help="say what the credentials can see; load nothing")] = False,
     full: Annotated[bool, typer.Option("--full", help="read everything again, not from the last cursor")] = False,
+    replace: ReplaceOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -37,7 +38,7 @@ def connect(
         say(f"from credentials to the first report: {time.perf_counter() - started:.1f} s", style="dim")
         return
     with open_workspace(cfg) as ws:
-        done = conn.sync(ws, full=full)
+        done = conn.sync(ws, full=full, replace=replace)
         for warning in done.warnings:
             say(f"warning: {warning}", stderr=True, style="yellow")
         loaded = ", ".join(f"{t} {n:,}" for t, n in done.rows.items())

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="revbook.toml (default: ./revbook.toml)")]
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="the workspace DuckDB file")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="snapshot date YYYY-MM-DD (default: config, else today)")]
+#: a load (of files or a connector) that empties a table or removes more of it than max_shrink allows
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="allow a load to empty a table or remove most of its rows")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="the date (YYYY-MM-DD; default the as-of date)")]
 GrainOpt = Annotated[str, typer.Option(help="month, quarter or year")]
 BySliceOpt = Annotated[

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .app import RevbookCommand, app
-from .options import AsOfOpt, ConfigOpt, WorkspaceOpt, load_config, open_workspace
+from .options import AsOfOpt, ConfigOpt, ReplaceOpt, WorkspaceOpt, load_config, open_workspace
 from .output import command_name, console, print_frame, print_headline, print_movements, say, shown_path
 
 if TYPE_CHECKING:
@@ -113,9 +113,7 @@ def load(
         typer.Option("--map", help='column mapping TABLE.COLUMN="their column", e.g. subscriptions.mrr="MRR"'),
     ] = None,
     force: Annotated[bool, typer.Option(help="re-read files even if unchanged")] = False,
-    replace: Annotated[
-        bool, typer.Option("--replace", help="allow a load to empty a table or remove most of its rows")
-    ] = False,
+    replace: ReplaceOpt = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="reject the load on a warning, not only on an error")
     ] = False,

@@ -74,8 +74,9 @@ class Connector(Protocol):
         """What the credentials can see, without loading anything."""
         ...
 
-    def sync(self, store: Loads, *, full: bool = False) -> Synced:
-        """Read the source (from the last cursor unless ``full``) and load it into ``store``."""
+    def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:
+        """Read the source (from the last cursor unless ``full``) and load it into ``store``;
+        ``replace`` lets the load remove more of a table's rows than ``max_shrink`` allows."""
         ...
 
 

@@ -300,11 +300,11 @@ class HubspotConnector:
         crm = Crm(companies, people, changes, deals, notes, activities)
         return crm, warnings
 
-    def sync(self, store: Loads, *, full: bool = False) -> Synced:
+    def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:
         """Read HubSpot and load its tables into ``store`` (every sync reads everything; ``full`` changes nothing)."""
         started = time.perf_counter()
         crm, warnings = self.read()
-        done = load_crm(store, crm, self.settings, started=started)
+        done = load_crm(store, crm, self.settings, started=started, replace=replace)
         return Synced(done.rows, done.seconds, (*warnings, *done.warnings))
 
 

@@ -310,11 +310,11 @@ class SalesforceConnector:
                     changes.append((account, day, user(h.get("NewValue"))))
         return changes
 
-    def sync(self, store: Loads, *, full: bool = False) -> Synced:
+    def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:
         """Read Salesforce and load it into ``store`` (every sync reads everything; ``full`` changes nothing)."""
         started = time.perf_counter()
         crm, warnings = self.read()
-        done = load_crm(store, crm, self.settings, started=started)
+        done = load_crm(store, crm, self.settings, started=started, replace=replace)
         return Synced(done.rows, done.seconds, (*warnings, *done.warnings))
 
 

@@ -252,9 +252,11 @@ class StripeConnector:
         return seen
 
     # -- sync -------------------------------------------------------------------------------
-    def sync(self, store: Loads, *, full: bool = False) -> Synced:
+    def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:
         """Read what changed since the last run (everything when ``full`` or on the first run), keep it,
-        and load the mapped tables through the store's atomic load."""
+        and load the mapped tables through the store's atomic load. The tables are mapped from every
+        object kept, the whole company as Stripe holds it, so they always replace the loaded ones
+        (``replace`` changes nothing here)."""
         started = time.perf_counter()
         for table in ("accounts", "subscriptions", "invoices"):
             source = self._sources.get(table)

@@ -220,14 +220,14 @@ class WarehouseConnector:
                     seen.append(Seen(what, t, False, error_text(exc, where)))
         return seen
 
-    def sync(self, store: Loads, *, full: bool = False) -> Synced:
+    def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:
         """Read every table (from one snapshot) and load them all, or none, through the store's checks."""
         started = time.perf_counter()
         frames, planned, _ = read_tables(self.settings)
         columns = {t: dict(self.settings.columns.get(t, {})) for t in frames}
         try:
             labels = {t: planned[t].label for t in frames}
-            results = store.load_frames(frames, force=full, columns=columns, labels=labels)
+            results = store.load_frames(frames, force=full, replace=replace, columns=columns, labels=labels)
         except ContractError as exc:
             raise relabel(exc, planned) from None
         warnings = tuple(
