@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .benchmarks import summary as benchmark_bands
 
@@ -118,6 +119,14 @@ NO_VALUE = "(none)"
 NO_CSM = "unassigned"
 #: the data values shown as :data:`NO_CSM`
 NO_CSM_VALUES = (NO_VALUE, UNMANAGED)
+
+
+def owner_shown(owner: Any) -> Any:
+    """An owner column's value as a surface shows it: :data:`NO_CSM` for the data values of no CSM
+    (:data:`NO_CSM_VALUES`), any other value as it is."""
+    return NO_CSM if owner in NO_CSM_VALUES else owner
+
+
 #: what the surfaces add to the label of a period that the as-of date cuts short ("2026-11 to date")
 TO_DATE = "to date"
 

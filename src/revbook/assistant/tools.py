@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..contract import CURRENCY_MINOR_UNITS
-from ..definitions import HEADLINE, NO_CSM, NO_CSM_VALUES, TERMS
+from ..definitions import HEADLINE, NO_CSM, TERMS, owner_shown
 from ..errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ _ACCOUNT_COLUMNS = (
 
 
 def _owner_label(row: Mapping[str, Any]) -> Any:
-    return NO_CSM if row.get("owner") in (None, *NO_CSM_VALUES) else row.get("owner")
+    return NO_CSM if row.get("owner") is None else owner_shown(row["owner"])
 
 
 def account_health(ws: Workspace, account_id: str) -> dict[str, Any]:

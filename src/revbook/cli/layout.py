@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..definitions import NO_CSM, NO_CSM_VALUES
+from ..definitions import owner_shown
 
 #: a float column with one of these names is a ratio, printed as a percentage
 RATIO_NAMES = frozenset(
@@ -103,7 +103,7 @@ def formatter(name: str, arrow_type: str, values: Sequence[Any], *, ratios: Coll
     if arrow_type == "bool":
         return lambda v: NONE if v is None else "yes" if v else "no"
     if name in OWNER_COLUMNS:
-        return lambda v: NO_CSM if isinstance(v, str) and v in NO_CSM_VALUES else plain(v)
+        return lambda v: plain(owner_shown(v))
     return plain
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...definitions import NO_CSM, NO_CSM_VALUES
+from ...definitions import NO_CSM, owner_shown
 from .facts import FIRST_ROW, HEADER_ROW, Check, Facts, num
 from .style import Formula, col_letter, print_setup, put, put_headers, put_title, set_widths
 
@@ -57,7 +57,7 @@ def book_sheet(wb: Workbook, facts: Facts, checks: list[Check]) -> None:
     growth_col = first_part + [k for k, _, _ in PARTS].index("growth_of_held_arr")
     for i, row in enumerate(facts.book):
         r = FIRST_ROW + i
-        owner = NO_CSM if row["owner"] in NO_CSM_VALUES else row["owner"]
+        owner = owner_shown(row["owner"])
         put(sh, r, 1, owner, "rb_text_fact")
         put(sh, r, 2, row["owner_name"] if owner != NO_CSM else NO_CSM, "rb_text_fact")
         for j, (key, _, _) in enumerate(PARTS):
