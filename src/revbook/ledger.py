@@ -215,9 +215,11 @@ def build_ledger(engine: Engine, config: Config) -> None:
     spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
+    lines = "rb_lines_unbridged" if grace else "rb_lines"
+    at_trial_start = config.trial_conversion == "trial_start" and config.mrr_source == "subscriptions"
     _check_fits(engine, "rb_priced", scale)
     engine.materialize(
-        "rb_lines_unbridged" if grace else "rb_lines",
+        "rb_lines_unconverted" if at_trial_start else lines,
         f"""
         SELECT account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial,
                start_date,
@@ -232,10 +234,66 @@ def build_ledger(engine: Engine, config: Config) -> None:
         WHERE end_date IS NULL OR end_date > start_date
         """,
     )
+    if at_trial_start:
+        _date_conversions_at_trial_start(engine, "rb_lines_unconverted", lines)
     if grace:
         _add_grace_bridges(engine, config.churn_grace_days)
     if config.mrr_source == "invoices":
         _revenue_only(engine, config)
+
+
+#: the columns of ``rb_lines``, in order
+LINE_COLUMNS = (
+    "account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial, start_date,"
+    " end_date, end_date_recorded, fx_rate, mrr, value_num, value_den, _file, _row"
+)
+
+
+def _date_conversions_at_trial_start(engine: Engine, source: str, name: str) -> None:
+    """``trial_conversion = "trial_start"``: an account's conversion is dated at its trial's start.
+
+    A *converted trial* is the trial line (``is_trial``) that runs up to the account's first paid
+    start (it starts before that date and ends on or after it, or is open): it carries, until the
+    first paid start, the MRR of the account's paid lines that start on that date, so the new MRR is
+    dated in the trial's first month and the paid start itself moves nothing. Its revenue stays 0
+    (``value_num``), and the paid lines keep their dates and FX rates. A trial with no paid line
+    dated on or before the as-of date stays at 0 MRR: a conversion is read only once it is known.
+    Of two trial lines that both reach the first paid start, the earlier one converts."""
+    cols = ", ".join(
+        {
+            "end_date": "CASE WHEN c.account_id IS NULL THEN l.end_date ELSE c.first_paid END AS end_date",
+            "mrr": "CASE WHEN c.account_id IS NULL THEN l.mrr ELSE c.mrr END AS mrr",
+        }.get(col, f"l.{col}")
+        for col in (c.strip() for c in LINE_COLUMNS.split(","))
+    )
+    engine.materialize(
+        name,
+        f"""
+        WITH paid AS (
+            SELECT account_id, min(start_date) AS first_paid FROM {source} WHERE NOT is_trial AND mrr > 0
+            GROUP BY account_id
+        ),
+        converting AS (
+            SELECT p.account_id, p.first_paid, CAST(sum(l.mrr) AS BIGINT) AS mrr
+            FROM paid p JOIN {source} l
+              ON l.account_id = p.account_id AND NOT l.is_trial AND l.mrr > 0 AND l.start_date = p.first_paid
+            GROUP BY p.account_id, p.first_paid
+        ),
+        trials AS (
+            SELECT t.account_id, t.line_id, t._row, t._file, c.first_paid, c.mrr,
+                   row_number() OVER (PARTITION BY t.account_id ORDER BY t.start_date, t.line_id, t._row) AS rn
+            FROM {source} t JOIN converting c
+              ON c.account_id = t.account_id AND t.is_trial AND t.start_date < c.first_paid
+             AND coalesce(t.end_date, {FAR_FUTURE}) >= c.first_paid
+        )
+        SELECT {cols}
+        FROM {source} l
+        LEFT JOIN (SELECT * FROM trials WHERE rn = 1) c
+          ON c.account_id = l.account_id AND l.is_trial AND c.line_id = l.line_id AND c._row = l._row
+         AND coalesce(c._file, '') = coalesce(l._file, '')
+        """,
+    )
+    engine.drop(source)
 
 
 def _price_in_reporting_currency(engine: Engine, config: Config, name: str, source: str) -> None:

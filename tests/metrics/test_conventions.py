@@ -70,7 +70,73 @@ def test_list_price_ignores_discounts():
     assert net["2024-07"]["end_mrr"] == listed["2024-07"]["end_mrr"] == D(210)
 
 
-@pytest.mark.parametrize(("key", "value"), [("churn_recognition", "request"), ("mrr_price", "gross")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("churn_recognition", "request"),
+        ("mrr_price", "gross"),
+        ("movement_grain", "line"),
+        ("intra_month", "events"),
+        ("trial_conversion", "trial_end"),
+    ],
+)
 def test_unknown_convention_values_are_refused(key, value):
     with pytest.raises(ConfigError, match=key):
         Config(**{key: value})
+
+
+# -- trial conversion dating ----------------------------------------------------------------------
+def _trials() -> list[dict[str, object]]:
+    return numbered(
+        [
+            # A: a trial from 2024-01-10, paid at 100 from 2024-02-10 (the trial ends that day)
+            sub("A", date(2024, 1, 10), date(2024, 2, 10), "0", is_trial=True),
+            sub("A", date(2024, 2, 10), None, "100", is_trial=False),
+            # B: a trial from 2024-01-15 to 2024-02-15 that never converts
+            sub("B", date(2024, 1, 15), date(2024, 2, 15), "0", is_trial=True),
+            # C: no trial, paid at 50 from 2024-03-01
+            sub("C", date(2024, 3, 1), None, "50", is_trial=False),
+            # D: a trial from 2024-03-20; its paid line (30 from 2024-04-20) is after the as-of date
+            sub("D", date(2024, 3, 20), date(2024, 4, 20), "0", is_trial=True),
+            sub("D", date(2024, 4, 20), None, "30", is_trial=False),
+        ]
+    )
+
+
+def test_trial_conversion_dated_at_the_paid_start_by_default():
+    """revbook's default (Stripe Billing's too: a trialing subscription is no MRR): A's 100 is new in
+    February, when its paid line starts; the book starts then (January has no MRR); B never counts."""
+    with workspace({"subscriptions": _trials()}, as_of=date(2024, 3, 31)) as ws:
+        m = by_period(ws.movements())
+    assert "2024-01" not in m
+    assert (m["2024-02"]["new_mrr"], m["2024-03"]["new_mrr"], m["2024-03"]["end_mrr"]) == (D(100), D(50), D(150))
+
+
+def test_trial_conversion_dated_at_the_trial_start():
+    """trial_conversion = "trial_start": A's trial (2024-01-10 .. 2024-02-10) runs up to its first paid
+    start, so it carries the paid 100 from its own start: January's new MRR is 100 (1 account), February
+    shows no movement (100 -> 100 when the paid line takes over), March's new is C's 50. B, unconverted,
+    and D, whose paid line starts after the as-of date 2024-03-31, stay at 0 (a conversion is read only
+    once it is known). Recognised revenue is unchanged: the trial earns nothing (January none,
+    February 100 x 20/29 days, the 10th to the 29th, = 68.97). The identity holds every month."""
+    with workspace({"subscriptions": _trials()}, as_of=date(2024, 3, 31)) as ws:
+        base = by_period(ws.revenue())
+    with workspace({"subscriptions": _trials()}, as_of=date(2024, 3, 31), trial_conversion="trial_start") as ws:
+        m = by_period(ws.movements())
+        revenue = by_period(ws.revenue())
+    assert (m["2024-01"]["new_mrr"], m["2024-01"]["new_accounts"]) == (D(100), 1)
+    assert all(m["2024-02"][f"{k}_mrr"] == 0 for k in ("new", "expansion", "contraction", "churn"))
+    assert m["2024-03"]["new_mrr"] == D(50)
+    assert m["2024-03"]["end_mrr"] == D(150)
+    assert {p: r["recognised_revenue"] for p, r in revenue.items()} == {
+        p: r["recognised_revenue"] for p, r in base.items()
+    }
+    assert revenue.get("2024-01", {"recognised_revenue": D(0)})["recognised_revenue"] == D(0)
+    assert revenue["2024-02"]["recognised_revenue"] == D("68.97")
+    _identity(m)
+
+
+def _identity(m: dict[str, dict[str, object]]) -> None:
+    for r in m.values():
+        gains = r["new_mrr"] + r["reactivation_mrr"] + r["expansion_mrr"]  # type: ignore[operator]
+        assert r["start_mrr"] + gains - r["contraction_mrr"] - r["churn_mrr"] == r["end_mrr"]  # type: ignore[operator]

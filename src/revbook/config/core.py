@@ -71,6 +71,9 @@ WORKSPACE_KEYS = (
     "as_of",
     "arr_bands",
     "reactivation_as_new_after_months",
+    "movement_grain",
+    "intra_month",
+    "trial_conversion",
     "cohort_slice",
     "memory_limit",
     "max_shrink",
@@ -104,6 +107,12 @@ class SourceConfig(ReadOptions):
 CHURN_RECOGNITION = ("end_of_service", "cancellation")
 #: the price MRR is measured at
 MRR_PRICES = ("net", "list")
+#: what movements are classified for: each account, or each (account, subscription_id)
+MOVEMENT_GRAINS = ("account", "subscription")
+#: a spell of MRR inside one period: netted at the snapshots, or shown as its new and its churn
+INTRA_MONTH = ("net", "gross")
+#: when a trial's conversion (its new MRR) is dated
+TRIAL_CONVERSIONS = ("paid_start", "trial_start")
 
 SOURCE_KEYS = ("path", "paths", *(f.name for f in fields(ReadOptions)))
 #: the named mappings of other tools' exports (revbook.sources.presets) and the table each fills
@@ -131,6 +140,15 @@ class Config:
     as_of: dt.date | None = None
     arr_bands: tuple[int, ...] = ARR_BAND_EDGES
     reactivation_as_new_after_months: int = 0
+    #: "account" (default): movements per account; "subscription": per (account, subscription_id), so
+    #: a second subscription is new and ending one of two is churn (docs/definitions.md)
+    movement_grain: str = "account"
+    #: "net" (default): movements compare period-end snapshots; "gross": a spell of MRR that starts and
+    #: ends between two snapshots shows its new (or reactivation) and its churn in its period
+    intra_month: str = "net"
+    #: "paid_start" (default): a trial's conversion is new MRR when the paid line starts;
+    #: "trial_start": dated at the start of the trial line that runs up to it
+    trial_conversion: str = "paid_start"
     cohort_slice: str = "year"
     memory_limit: str | None = None
     #: the largest share of a table's rows a load may remove without ``replace=True`` (--replace)
@@ -205,6 +223,23 @@ class Config:
             raise ConfigError("arr_bands must be increasing positive numbers", value=self.arr_bands)
         if self.reactivation_as_new_after_months < 0:
             raise ConfigError("reactivation_as_new_after_months must be 0 or more")
+        for key, allowed in (
+            ("movement_grain", MOVEMENT_GRAINS),
+            ("intra_month", INTRA_MONTH),
+            ("trial_conversion", TRIAL_CONVERSIONS),
+        ):
+            if getattr(self, key) not in allowed:
+                raise ConfigError(
+                    f"{key} must be {' or '.join(repr(v) for v in allowed)}",
+                    value=getattr(self, key),
+                    hint="see docs/definitions.md, \"Conventions where tools differ\"",
+                )
+        if self.movement_grain == "subscription" and self.mrr_source != "subscriptions":
+            raise ConfigError(
+                "movement_grain = 'subscription' needs mrr_source = 'subscriptions'",
+                value=self.mrr_source,
+                hint="invoices have no subscription ids (each invoice would be a subscription of its own)",
+            )
         if not 0 <= self.max_shrink <= 1:
             raise ConfigError("max_shrink must be a share from 0 to 1 (0.5: half the rows)", value=self.max_shrink)
         if self.cohort_slice not in ("year", "quarter"):
@@ -331,6 +366,9 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             as_of=None if ws.get("as_of") == "" else parse_date(ws.get("as_of"), "as_of"),
             arr_bands=tuple(int(b) for b in ws.get("arr_bands", ARR_BAND_EDGES)),
             reactivation_as_new_after_months=int(ws.get("reactivation_as_new_after_months", 0)),
+            movement_grain=str(ws.get("movement_grain", "account")),
+            intra_month=str(ws.get("intra_month", "net")),
+            trial_conversion=str(ws.get("trial_conversion", "paid_start")),
             cohort_slice=str(ws.get("cohort_slice", "year")),
             memory_limit=str(ws["memory_limit"]) if ws.get("memory_limit") else None,
             max_shrink=float(ws.get("max_shrink", 0.5)),
@@ -379,6 +417,9 @@ def template() -> str:
         '# as_of = "2026-10-31"              # the snapshot date; default: today',
         f"arr_bands = [{', '.join(map(str, ARR_BAND_EDGES))}]  # ARR band edges for the arr_band slice",
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
+        'movement_grain = "account"          # or "subscription": a second subscription is new, ending one is churn',
+        'intra_month = "net"                 # or "gross": a spell inside one month shows its new and its churn',
+        'trial_conversion = "paid_start"     # or "trial_start": a converted trial\'s new MRR dated at the trial\'s start',
         'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
         '# memory_limit = "8GB"              # memory before spilling to disk; default: half the RAM',
         "max_shrink = 0.5                    # a load may remove at most this share of a table's rows (else --replace)",
