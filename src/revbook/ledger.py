@@ -235,9 +235,11 @@ def build_ledger(engine: Engine, config: Config) -> None:
         """,
     )
     if at_trial_start:
-        _date_conversions_at_trial_start(engine, "rb_lines_unconverted", lines)
+        _date_conversions_at_trial_start(
+            engine, "rb_lines_unconverted", lines, per_subscription=config.movement_grain == "subscription"
+        )
     if grace:
-        _add_grace_bridges(engine, config.churn_grace_days)
+        _add_grace_bridges(engine, config.churn_grace_days, per_subscription=config.movement_grain == "subscription")
     if config.mrr_source == "invoices":
         _revenue_only(engine, config)
 
@@ -249,7 +251,7 @@ LINE_COLUMNS = (
 )
 
 
-def _date_conversions_at_trial_start(engine: Engine, source: str, name: str) -> None:
+def _date_conversions_at_trial_start(engine: Engine, source: str, name: str, *, per_subscription: bool) -> None:
     """``trial_conversion = "trial_start"``: an account's conversion is dated at its trial's start.
 
     A *converted trial* is the trial line (``is_trial``) that runs up to the account's first paid
@@ -258,12 +260,19 @@ def _date_conversions_at_trial_start(engine: Engine, source: str, name: str) -> 
     dated in the trial's first month and the paid start itself moves nothing. Its revenue stays 0
     (``value_num``), and the paid lines keep their dates and FX rates. A trial with no paid line
     dated on or before the as-of date stays at 0 MRR: a conversion is read only once it is known.
-    Of two trial lines that both reach the first paid start, the earlier one converts."""
+    Of two trial lines that both reach the first paid start, the earlier one converts.
+    ``per_subscription`` (``movement_grain = "subscription"``): the converted trial takes the
+    subscription id of the largest paid line, so the conversion is that subscription's new MRR."""
+    replaced = {
+        "end_date": "CASE WHEN c.account_id IS NULL THEN l.end_date ELSE c.first_paid END AS end_date",
+        "mrr": "CASE WHEN c.account_id IS NULL THEN l.mrr ELSE c.mrr END AS mrr",
+    }
+    if per_subscription:
+        replaced["subscription_id"] = (
+            "CASE WHEN c.account_id IS NULL THEN l.subscription_id ELSE c.subscription_id END AS subscription_id"
+        )
     cols = ", ".join(
-        {
-            "end_date": "CASE WHEN c.account_id IS NULL THEN l.end_date ELSE c.first_paid END AS end_date",
-            "mrr": "CASE WHEN c.account_id IS NULL THEN l.mrr ELSE c.mrr END AS mrr",
-        }.get(col, f"l.{col}")
+        replaced.get(col, f"l.{col}")
         for col in (c.strip() for c in LINE_COLUMNS.split(","))
     )
     engine.materialize(
@@ -274,13 +283,14 @@ def _date_conversions_at_trial_start(engine: Engine, source: str, name: str) -> 
             GROUP BY account_id
         ),
         converting AS (
-            SELECT p.account_id, p.first_paid, CAST(sum(l.mrr) AS BIGINT) AS mrr
+            SELECT p.account_id, p.first_paid, CAST(sum(l.mrr) AS BIGINT) AS mrr,
+                   arg_max(l.subscription_id, l.mrr) AS subscription_id
             FROM paid p JOIN {source} l
               ON l.account_id = p.account_id AND NOT l.is_trial AND l.mrr > 0 AND l.start_date = p.first_paid
             GROUP BY p.account_id, p.first_paid
         ),
         trials AS (
-            SELECT t.account_id, t.line_id, t._row, t._file, c.first_paid, c.mrr,
+            SELECT t.account_id, t.line_id, t._row, t._file, c.first_paid, c.mrr, c.subscription_id,
                    row_number() OVER (PARTITION BY t.account_id ORDER BY t.start_date, t.line_id, t._row) AS rn
             FROM {source} t JOIN converting c
               ON c.account_id = t.account_id AND t.is_trial AND t.start_date < c.first_paid
@@ -372,8 +382,13 @@ def _revenue_only(engine: Engine, config: Config) -> None:
     engine.drop("rb_revenue_only_priced")
 
 
-def _add_grace_bridges(engine: Engine, days: int) -> None:
-    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
+def _add_grace_bridges(engine: Engine, days: int, *, per_subscription: bool = False) -> None:
+    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR.
+    ``per_subscription`` (``movement_grain = "subscription"``): one bridge per subscription active on
+    the eve, at its MRR then and with its id, so each subscription carries on across the gap."""
+    sub_id, sub_key, sub_line = "NULL AS subscription_id", "", ""
+    if per_subscription:
+        sub_id, sub_key, sub_line = "l.subscription_id", ", l.subscription_id", " || ':' || l.subscription_id"
     engine.materialize(
         "rb_bridges",
         f"""
@@ -392,8 +407,8 @@ def _add_grace_bridges(engine: Engine, days: int) -> None:
             WHERE covered_to IS NOT NULL AND start_date > covered_to
               AND date_diff('day', covered_to, start_date) <= {days}
         )
-        SELECT g.account_id, 'grace' AS source, NULL AS subscription_id,
-               'grace:' || CAST(g.gap_start AS VARCHAR) AS line_id,
+        SELECT g.account_id, 'grace' AS source, {sub_id},
+               'grace:' || CAST(g.gap_start AS VARCHAR){sub_line} AS line_id,
                arg_max(l.product, l.mrr) AS product, arg_max(l.plan, l.mrr) AS plan,
                NULL AS pricing_model, NULL AS currency, false AS is_trial,
                g.gap_start AS start_date, g.gap_end AS end_date, g.gap_end AS end_date_recorded,
@@ -402,7 +417,7 @@ def _add_grace_bridges(engine: Engine, days: int) -> None:
                CAST(1 AS DECIMAL(38, 4)) AS value_den, NULL AS _file, CAST(NULL AS BIGINT) AS _row
         FROM gaps g JOIN rb_lines_unbridged l
           ON l.account_id = g.account_id AND {active_on("g.gap_start - 1")}
-        GROUP BY g.account_id, g.gap_start, g.gap_end
+        GROUP BY g.account_id, g.gap_start, g.gap_end{sub_key}
         """,
     )
     engine.materialize("rb_lines", "SELECT * FROM rb_lines_unbridged UNION ALL SELECT * FROM rb_bridges")

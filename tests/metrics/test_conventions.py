@@ -140,3 +140,92 @@ def _identity(m: dict[str, dict[str, object]]) -> None:
     for r in m.values():
         gains = r["new_mrr"] + r["reactivation_mrr"] + r["expansion_mrr"]  # type: ignore[operator]
         assert r["start_mrr"] + gains - r["contraction_mrr"] - r["churn_mrr"] == r["end_mrr"]  # type: ignore[operator]
+
+
+# -- movement grain ---------------------------------------------------------------------------------
+def _subscriptions() -> list[dict[str, object]]:
+    return numbered(
+        [
+            # A: S1 at 100 from January; a second subscription S2 at 50 for February and March
+            sub("A", date(2024, 1, 1), None, "100", subscription_id="S1"),
+            sub("A", date(2024, 2, 1), date(2024, 4, 1), "50", subscription_id="S2"),
+            # B: S3 at 200, upgraded to 250 on 2024-03-01 (a new line of the same subscription)
+            sub("B", date(2024, 1, 1), date(2024, 3, 1), "200", subscription_id="S3"),
+            sub("B", date(2024, 3, 1), None, "250", subscription_id="S3"),
+            # C: S4 at 80 ends on 2024-03-01 and S5 at 80 takes over the same day
+            sub("C", date(2024, 1, 1), date(2024, 3, 1), "80", subscription_id="S4"),
+            sub("C", date(2024, 3, 1), None, "80", subscription_id="S5"),
+        ]
+    )
+
+
+def test_movements_per_account_by_default():
+    """revbook's default (ChartMogul's customer-level movements): A's second subscription is an expansion
+    of 50 in February and its end a contraction in April; C's swap of S4 for S5 moves nothing."""
+    with workspace({"subscriptions": _subscriptions()}, as_of=date(2024, 4, 30)) as ws:
+        m = by_period(ws.movements())
+    assert (m["2024-02"]["new_mrr"], m["2024-02"]["expansion_mrr"]) == (D(0), D(50))
+    assert (m["2024-03"]["new_mrr"], m["2024-03"]["churn_mrr"], m["2024-03"]["expansion_mrr"]) == (D(0), D(0), D(50))
+    assert (m["2024-04"]["contraction_mrr"], m["2024-04"]["churn_mrr"]) == (D(50), D(0))
+
+
+def test_movements_per_subscription():
+    """movement_grain = "subscription" (Stripe Billing: "when a subscriber's subscription is canceled ...
+    the subscription is considered churn"): each (account, subscription_id) is classified on its own MRR.
+    January: new 380 (S1 100 + S3 200 + S4 80; 3 subscriptions). February: A's S2 is new, 50 (not an
+    expansion). March: S3's upgrade is an expansion of 50; C's S4 churns 80 and S5 is new 80 (at account
+    grain, nothing). April: S2's end is a churn of 50 (not a contraction), though A still pays 100.
+    new_accounts and churned_accounts count subscriptions at this grain; start_accounts and end_accounts
+    stay the paying accounts (3 every month); MRR is the same at both grains (April 430) and the
+    identity holds every month. The account rows add up to the table, per kind."""
+    with workspace({"subscriptions": _subscriptions()}, as_of=date(2024, 4, 30), movement_grain="subscription") as ws:
+        m = by_period(ws.movements())
+        rows = ws.account_movements().to_pylist()
+    assert (m["2024-01"]["new_mrr"], m["2024-01"]["new_accounts"]) == (D(380), 3)
+    assert (m["2024-02"]["new_mrr"], m["2024-02"]["expansion_mrr"], m["2024-02"]["new_accounts"]) == (D(50), D(0), 1)
+    march = m["2024-03"]
+    assert (march["expansion_mrr"], march["new_mrr"], march["churn_mrr"]) == (D(50), D(80), D(80))
+    assert (march["new_accounts"], march["churned_accounts"]) == (1, 1)
+    assert (m["2024-04"]["churn_mrr"], m["2024-04"]["contraction_mrr"], m["2024-04"]["churned_accounts"]) == (
+        D(50),
+        D(0),
+        1,
+    )
+    assert [r["end_accounts"] for r in m.values()] == [3, 3, 3, 3]
+    assert m["2024-04"]["end_mrr"] == D(430)
+    _identity(m)
+    c_march = {(r["subscription_id"], r["movement"]) for r in rows if r["account_id"] == "C" and r["period"] == "2024-03"}
+    assert c_march == {("S4", "churn"), ("S5", "new")}
+    _rows_add_up(m, rows)
+
+
+def test_subscription_grain_residual_keeps_the_identity():
+    """Subscription lines are never negative, but a discount larger than its price is (S2: 20 with 50 off,
+    -30 from February): at subscription grain S2 reads 0, and the 30 it takes off A's MRR (100 -> 70) is
+    a residual contraction of the account, counted in no subscription: February's contraction is 30,
+    contracted_accounts 0, and the identity holds to the cent (end 70)."""
+    rows = numbered(
+        [
+            sub("A", date(2024, 1, 1), None, "100", subscription_id="S1", discount_amount=None),
+            sub("A", date(2024, 2, 1), None, "20", subscription_id="S2", discount_amount=D(50)),
+        ]
+    )
+    with workspace({"subscriptions": rows}, as_of=date(2024, 3, 31), movement_grain="subscription") as ws:
+        m = by_period(ws.movements())
+        detail = ws.account_movements().to_pylist()
+    assert (m["2024-02"]["contraction_mrr"], m["2024-02"]["contracted_accounts"]) == (D(30), 0)
+    assert m["2024-03"]["end_mrr"] == D(70)
+    _identity(m)
+    _rows_add_up(m, detail)
+
+
+def _rows_add_up(m: dict[str, dict[str, object]], rows: list[dict[str, object]]) -> None:
+    """The account rows' movements add up to each period's, per kind."""
+    for period, r in m.items():
+        for kind, sign in (("new", 1), ("reactivation", 1), ("expansion", 1), ("contraction", -1), ("churn", -1)):
+            total = sum(
+                sign * (x["end_mrr"] - x["start_mrr"])  # type: ignore[operator]
+                for x in rows
+                if x["period"] == period and x["movement"] == kind
+            )
+            assert total == r[f"{kind}_mrr"], (period, kind)

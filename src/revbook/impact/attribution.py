@@ -144,7 +144,8 @@ def _rules_values() -> str:
 def _components_sql(book: Book) -> str:
     """One row per expansion account-month and component (product x pricing model) with its MRR on the
     month's start and end snapshots (minor units), quantities, plans and the date it changed."""
-    moves = account_movements_sql(book, "month", ["owner", "owner_name"])
+    # an account's expansion, whatever movement_grain says: the components explain the account's change
+    moves = account_movements_sql(book, "month", ["owner", "owner_name"], by_subscription=False)
     periods, _, _ = book.spine("month")
     lines = book.ledger()
     none = "'(none)'"

@@ -191,32 +191,41 @@ class Book:
 
     # -- change points ---------------------------------------------------------------------
     def changes(self, grain: str) -> str:
-        name = f"rb_changes_{grain}"
+        return self._changes(grain, f"rb_changes_{grain}", ("account_id",))
+
+    def subscription_changes(self, grain: str) -> str:
+        """``rb_subchanges_<grain>``: the change points of each (account, subscription_id), like
+        :meth:`changes` per subscription, each subscription's MRR at 0 when its lines net below zero
+        (``movement_grain = "subscription"``: :func:`revbook.metrics.states.movement_rows`)."""
+        return self._changes(grain, f"rb_subchanges_{grain}", ("account_id", "subscription_id"))
+
+    def _changes(self, grain: str, name: str, keys: tuple[str, ...]) -> str:
         if name in self._built:
             return name
         lines = self.ledger()
         cal = self.calendar(grain)
+        k = ", ".join(keys)
         self.engine.materialize(
             name,
             f"""
             WITH events AS (
-                SELECT account_id, {cal.period_sql("start_date")} AS period, mrr AS delta
+                SELECT {k}, {cal.period_sql("start_date")} AS period, mrr AS delta
                 FROM {lines} WHERE mrr <> 0
                 UNION ALL
-                SELECT account_id, {cal.period_sql("end_date")} AS period, -mrr AS delta
+                SELECT {k}, {cal.period_sql("end_date")} AS period, -mrr AS delta
                 FROM {lines} WHERE mrr <> 0 AND end_date IS NOT NULL
             ),
             steps AS (
-                SELECT account_id, period, sum(delta) AS delta FROM events GROUP BY account_id, period
+                SELECT {k}, period, sum(delta) AS delta FROM events GROUP BY {k}, period
             ),
             levels AS (
-                SELECT account_id, period,
-                       sum(delta) OVER (PARTITION BY account_id ORDER BY period
+                SELECT {k}, period,
+                       sum(delta) OVER (PARTITION BY {k} ORDER BY period
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
                 FROM steps
             )
-            SELECT account_id, period, CAST(greatest(level, 0) AS BIGINT) AS mrr,
-                   lead(period) OVER (PARTITION BY account_id ORDER BY period) AS next_period
+            SELECT {k}, period, CAST(greatest(level, 0) AS BIGINT) AS mrr,
+                   lead(period) OVER (PARTITION BY {k} ORDER BY period) AS next_period
             FROM levels
             """,
         )
@@ -238,15 +247,20 @@ class Book:
 
     def snapshots(self, grain: str) -> str:
         """Account x period rows with period-end MRR above zero."""
-        name = f"rb_snap_{grain}"
+        return self._snapshots(grain, f"rb_snap_{grain}", self.changes(grain), "")
+
+    def subscription_snapshots(self, grain: str) -> str:
+        """(Account, subscription) x period rows with the subscription's period-end MRR above zero."""
+        return self._snapshots(grain, f"rb_subsnap_{grain}", self.subscription_changes(grain), "c.subscription_id, ")
+
+    def _snapshots(self, grain: str, name: str, changes: str, key: str) -> str:
         if name in self._built:
             return name
-        changes = self.changes(grain)
         periods, _, _ = self.spine(grain)
         self.engine.materialize(
             name,
             f"""
-            SELECT c.account_id, p.period, p.period_end, c.mrr
+            SELECT c.account_id, {key}p.period, p.period_end, c.mrr
             FROM {changes} c JOIN {periods} p
               ON p.period >= c.period AND (c.next_period IS NULL OR p.period < c.next_period)
             WHERE c.mrr > 0

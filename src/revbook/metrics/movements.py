@@ -41,8 +41,17 @@ def movement_amount(kind: str) -> str:
     return f"CASE WHEN movement = '{kind}' THEN {delta} ELSE 0 END"
 
 
-def account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """One row per account and period in which it had MRR at the start or the end, classified."""
+def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_subscription: bool | None = None) -> str:
+    """One row per account and period in which it had MRR at the start or the end, classified.
+
+    ``by_subscription`` (default: ``movement_grain = "subscription"``): one row per account,
+    subscription_id and period instead, each subscription classified on its own MRR and sliced as its
+    account is, plus a row with no subscription_id where credits leave part of the account's change
+    unexplained (see :func:`revbook.metrics.states.subscription_movement_rows`)."""
+    if by_subscription is None:
+        by_subscription = book.config.movement_grain == "subscription"
+    if by_subscription:
+        return _subscription_account_movements_sql(book, grain, dims)
     snap = book.snapshots(grain)
     slices = book.slices(grain, dims)
     _, _, last = book.spine(grain)
@@ -95,16 +104,31 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     d_list = "".join(f", {d}" for d in dims)
     on = "".join(f" AND mv.{d} = lv.{d}" for d in dims)
     sums = ", ".join(f"sum({movement_amount(k)}) AS {k}" for k in MOVEMENT_KINDS)
-    counts = ", ".join(f"sum(CASE WHEN movement = '{k}' THEN 1 ELSE 0 END) AS {COUNTED[k]}_n" for k in MOVEMENT_KINDS)
+    # a residual row (movement_grain = "subscription") moves money, and is no account or subscription
+    counts = ", ".join(
+        f"sum(CASE WHEN movement = '{k}' AND kind = 'movement' THEN 1 ELSE 0 END) AS {COUNTED[k]}_n"
+        for k in MOVEMENT_KINDS
+    )
+    by_subscription = book.config.movement_grain == "subscription"
     z = {k: f"coalesce(mv.{k}, 0)" for k in MOVEMENT_KINDS}
     zn = {k: f"coalesce(mv.{COUNTED[k]}_n, 0)" for k in MOVEMENT_KINDS}
+    # at subscription grain the counts are subscriptions; the paying accounts at the end are counted from
+    # the accounts' own changes (the rows of kind 'account'), sliced as the movements are
+    end_accounts = "start_accounts + account_n" if by_subscription else "start_accounts + new_n + reactivated_n - churned_n"
+    account_n = ""
+    if by_subscription:
+        paying = "CASE WHEN {} > 0 THEN 1 ELSE 0 END"
+        account_n = (
+            f", sum(CASE WHEN kind = 'account' THEN {paying.format('end_mrr')} - {paying.format('start_mrr')}"
+            " ELSE 0 END) AS account_n"
+        )
     return f"""
     WITH mv AS (
         SELECT period{d_list}, {sums}, {counts},
                sum(CASE WHEN kind = 'transfer_in' THEN start_mrr ELSE 0 END) AS transfer_in,
                sum(CASE WHEN kind = 'transfer_out' THEN start_mrr ELSE 0 END) AS transfer_out,
                sum(CASE WHEN kind = 'transfer_in' THEN 1 ELSE 0 END) AS transfer_in_n,
-               sum(CASE WHEN kind = 'transfer_out' THEN 1 ELSE 0 END) AS transfer_out_n
+               sum(CASE WHEN kind = 'transfer_out' THEN 1 ELSE 0 END) AS transfer_out_n{account_n}
         FROM ({rows}) r GROUP BY period{d_list}
     ),
     lv AS (SELECT period + 1 AS period{d_list}, mrr, accounts FROM {lv}),
@@ -115,10 +139,11 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
                {", ".join(f"{zn[k]} AS {COUNTED[k]}_n" for k in MOVEMENT_KINDS)},
                coalesce(mv.transfer_in, 0) AS transfer_in, coalesce(mv.transfer_out, 0) AS transfer_out,
                coalesce(mv.transfer_in_n, 0) AS transfer_in_n, coalesce(mv.transfer_out_n, 0) AS transfer_out_n
+               {", coalesce(mv.account_n, 0) AS account_n" if by_subscription else ""}
         FROM lv FULL OUTER JOIN mv ON mv.period = lv.period{on}
     )
     SELECT *, start_mrr + new + reactivation + expansion - contraction - churn AS end_mrr,
-           start_accounts + new_n + reactivated_n - churned_n AS end_accounts
+           {end_accounts} AS end_accounts
     FROM x
     """
 
@@ -159,4 +184,61 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
     FROM {periods} p {join} ({slice_movements_sql(book, grain, dims)}) a ON a.period = p.period
     WHERE {" AND ".join(where)}
     ORDER BY p.period{"".join(f", a.{d}" for d in dims)}
+    """
+
+
+def _subscription_account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """:func:`account_movements_sql` at subscription grain: (account_id, subscription_id, period,
+    start_mrr, end_mrr, <dims>, movement, prev_period, prev_<dims>, transferred)."""
+    snap = book.subscription_snapshots(grain)
+    acct = book.snapshots(grain)
+    slices = book.slices(grain, dims)
+    _, _, last = book.spine(grain)
+    movement = movement_case(
+        book,
+        grain,
+        start="r.start_mrr",
+        end="r.end_mrr",
+        never_paid="r.last_paid IS NULL",
+        zero_periods="r.period - r.last_paid - 1",
+    )
+    keys = "account_id, subscription_id"
+    dim_cols = "".join(f", CASE WHEN sp.account_id IS NOT NULL THEN sp.{d} ELSE sc.{d} END AS {d}" for d in dims)
+    lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
+    moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
+
+    def pairs(table: str, key: str, on: str) -> str:
+        return f"""SELECT coalesce(c.account_id, p.account_id) AS account_id{key},
+               coalesce(c.period, p.period + 1) AS period,
+               coalesce(p.mrr, 0) AS start_mrr, coalesce(c.mrr, 0) AS end_mrr, c.prev_period AS last_paid
+        FROM (SELECT *, lag(period) OVER (PARTITION BY {on} ORDER BY period) AS prev_period FROM {table}) c
+        FULL OUTER JOIN {table} p ON {" AND ".join(f"p.{k} = c.{k}" for k in on.split(", "))} AND p.period + 1 = c.period"""
+
+    sub_key = ", coalesce(c.subscription_id, p.subscription_id) AS subscription_id"
+    return f"""
+    WITH subs AS ({pairs(snap, sub_key, keys)}),
+    accts AS ({pairs(acct, "", "account_id")}),
+    residual AS (
+        SELECT account_id, CAST(NULL AS VARCHAR) AS subscription_id, period, 0 AS start_mrr, sum(delta) AS end_mrr,
+               CAST(NULL AS INT) AS last_paid
+        FROM (SELECT account_id, period, end_mrr - start_mrr AS delta FROM accts
+              UNION ALL SELECT account_id, period, start_mrr - end_mrr FROM subs) d
+        GROUP BY account_id, period HAVING sum(delta) <> 0
+    ),
+    classified AS (
+        SELECT r.account_id, r.subscription_id, r.period, r.start_mrr, r.end_mrr{dim_cols},
+               CASE WHEN r.subscription_id IS NULL THEN
+                        CASE WHEN r.end_mrr > 0 THEN 'expansion' ELSE 'contraction' END
+                    ELSE {movement} END AS movement
+        FROM (SELECT * FROM subs UNION ALL SELECT * FROM residual) r
+        LEFT JOIN {slices} sp ON sp.account_id = r.account_id AND sp.period = r.period - 1
+        LEFT JOIN {slices} sc ON sc.account_id = r.account_id AND sc.period = r.period
+        WHERE r.period <= {last}
+    )
+    SELECT *, start_mrr > 0 AND prev_period = period - 1 AND ({moved}) AS transferred
+    FROM (
+        SELECT *, lag(period) OVER w AS prev_period{lag_cols}
+        FROM classified
+        WINDOW w AS (PARTITION BY {keys} ORDER BY period)
+    ) t
     """

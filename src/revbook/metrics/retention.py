@@ -149,7 +149,7 @@ def retention_sql(
     ),
     monthly AS (
         SELECT period{d_plain}, {", ".join(mv(k) for k in MOVEMENT_KINDS)}
-        FROM ({movement_rows(book, "month", dims)}) r WHERE kind = 'movement' GROUP BY period{d_plain}
+        FROM ({movement_rows(book, "month", dims)}) r WHERE kind IN ('movement', 'residual') GROUP BY period{d_plain}
     ),
     windowed AS (
         SELECT p.period AS end_period, w.window_months{"".join(f", mo.{d}" for d in dims)},

@@ -147,8 +147,23 @@ def movement_case(book: Book, grain: str, *, start: str, end: str, never_paid: s
                 WHEN {end} < {start} THEN 'contraction' END"""
 
 
+def _paid_history(rows: str, keys: str) -> str:
+    """``rows`` (change points with mrr and prev_mrr) with ``first_paid`` (the first period the key
+    paid) and ``last_drop`` (the latest earlier period it fell to zero), what :func:`movement_case` reads."""
+    return f"""SELECT *,
+               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY {keys}) AS first_paid,
+               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
+                   OVER (PARTITION BY {keys} ORDER BY period
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
+        FROM {rows}"""
+
+
 def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """Sparse rows: each account's movements (in the slice at the period's start) and transfers."""
+    """Sparse rows: each account's movements (in the slice at the period's start) and transfers.
+
+    (period, kind, start_mrr, end_mrr, <dims>, movement); kind is ``movement``, ``residual`` and
+    ``account`` (at subscription grain, see :func:`subscription_movement_rows`), ``transfer_in`` or
+    ``transfer_out``."""
     st = states(book, grain, dims)
     _, _, last = book.spine(grain)
     movement = movement_case(
@@ -156,17 +171,14 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     )
     used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
+    if book.config.movement_grain == "subscription":
+        moves = subscription_movement_rows(book, grain, dims)
+    else:
+        moves = f"""SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
+    FROM st WHERE mrr <> prev_mrr"""
     return f"""
-    WITH st AS (
-        SELECT *,
-               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY account_id) AS first_paid,
-               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
-                   OVER (PARTITION BY account_id ORDER BY period
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
-        FROM {st}
-    )
-    SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
-    FROM st WHERE mrr <> prev_mrr
+    WITH st AS ({_paid_history(st, "account_id")})
+    {moves}
     UNION ALL
     SELECT period + 1, 'transfer_in', mrr, mrr{"".join(f", {d}" for d in dims)}, NULL
     FROM st WHERE prev_mrr > 0 AND mrr > 0 AND ({moved}) AND period + 1 <= {last}
@@ -174,6 +186,47 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     SELECT period + 1, 'transfer_out', mrr, mrr{"".join(f", prev_{d}" for d in dims)}, NULL
     FROM st WHERE prev_mrr > 0 AND mrr > 0 AND ({moved}) AND period + 1 <= {last}
     """
+
+
+def subscription_movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """``movement_grain = "subscription"``: the movement rows of each (account, subscription_id), the
+    one classification (:func:`movement_case`) applied to each subscription's MRR, each sliced as its
+    account is (the slice at the period's start when the account paid then, else at its end; the
+    states ``st`` of :func:`movement_rows` hold both). Where credits take a subscription's lines below
+    zero its MRR reads 0, and the part of the account's change its subscriptions' movements do not
+    explain is a ``residual`` row, expansion or contraction of the account, so the identity holds to
+    the cent. Rows of kind ``account`` (no movement, no money) carry each account's own change, from
+    which the paying accounts at the period's end are counted."""
+    _, _, last = book.spine(grain)
+    sc = book.subscription_changes(grain)
+    movement = movement_case(
+        book, grain, start="prev_mrr", end="mrr", never_paid="first_paid = period", zero_periods="period - last_drop"
+    )
+    keys = "account_id, subscription_id"
+    dims_used = "".join(f", CASE WHEN s1.mrr > 0 THEN s1.{d} ELSE s0.{d} END AS {d}" for d in dims)
+    sub = f"""(SELECT {keys}, period, mrr,
+                      coalesce(lag(mrr) OVER (PARTITION BY {keys} ORDER BY period), 0) AS prev_mrr
+               FROM {sc}) sc0"""
+    covers = "{a}.account_id = r.account_id AND {a}.period <= {p} AND ({a}.next_period IS NULL OR {a}.next_period > {p})"
+    return f"""SELECT r.period, r.kind, r.start_mrr, r.end_mrr{dims_used}, r.movement
+    FROM (
+        SELECT account_id, period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr, {movement} AS movement
+        FROM ({_paid_history(sub, keys)}) sm
+        WHERE mrr <> prev_mrr AND period <= {last}
+        UNION ALL
+        SELECT account_id, period, 'residual', 0, sum(delta),
+               CASE WHEN sum(delta) > 0 THEN 'expansion' ELSE 'contraction' END
+        FROM (
+            SELECT account_id, period, mrr - prev_mrr AS delta FROM st WHERE mrr <> prev_mrr
+            UNION ALL
+            SELECT account_id, period, prev_mrr - mrr FROM {sub} WHERE mrr <> prev_mrr AND period <= {last}
+        ) d
+        GROUP BY account_id, period HAVING sum(delta) <> 0
+        UNION ALL
+        SELECT account_id, period, 'account', prev_mrr, mrr, NULL FROM st WHERE mrr <> prev_mrr
+    ) r
+    LEFT JOIN st s1 ON {covers.format(a="s1", p="r.period - 1")}
+    LEFT JOIN st s0 ON {covers.format(a="s0", p="r.period")}"""
 
 
 def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
