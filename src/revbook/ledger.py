@@ -271,10 +271,7 @@ def _date_conversions_at_trial_start(engine: Engine, source: str, name: str, *, 
         replaced["subscription_id"] = (
             "CASE WHEN c.account_id IS NULL THEN l.subscription_id ELSE c.subscription_id END AS subscription_id"
         )
-    cols = ", ".join(
-        replaced.get(col, f"l.{col}")
-        for col in (c.strip() for c in LINE_COLUMNS.split(","))
-    )
+    cols = ", ".join(replaced.get(col, f"l.{col}") for col in (c.strip() for c in LINE_COLUMNS.split(",")))
     engine.materialize(
         name,
         f"""

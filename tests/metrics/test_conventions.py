@@ -194,7 +194,9 @@ def test_movements_per_subscription():
     assert [r["end_accounts"] for r in m.values()] == [3, 3, 3, 3]
     assert m["2024-04"]["end_mrr"] == D(430)
     _identity(m)
-    c_march = {(r["subscription_id"], r["movement"]) for r in rows if r["account_id"] == "C" and r["period"] == "2024-03"}
+    c_march = {
+        (r["subscription_id"], r["movement"]) for r in rows if r["account_id"] == "C" and r["period"] == "2024-03"
+    }
     assert c_march == {("S4", "churn"), ("S5", "new")}
     _rows_add_up(m, rows)
 
@@ -229,3 +231,97 @@ def _rows_add_up(m: dict[str, dict[str, object]], rows: list[dict[str, object]])
                 if x["period"] == period and x["movement"] == kind
             )
             assert total == r[f"{kind}_mrr"], (period, kind)
+
+
+# -- intra-month events -----------------------------------------------------------------------------
+def _spells() -> list[dict[str, object]]:
+    return numbered(
+        [
+            # A pays 100 throughout
+            sub("A", date(2024, 1, 1), None, "100"),
+            # B joins on 2024-02-05 at 40 and leaves on 2024-02-20: no snapshot sees it
+            sub("B", date(2024, 2, 5), date(2024, 2, 20), "40"),
+            # B returns on 2024-04-10 at 60 and stays
+            sub("B", date(2024, 4, 10), None, "60"),
+            # C leaves A-style mid-month and is back the same month: netted in both conventions
+            sub("C", date(2024, 1, 1), date(2024, 3, 10), "30"),
+            sub("C", date(2024, 3, 20), None, "30"),
+        ]
+    )
+
+
+def test_intra_month_spells_are_netted_by_default():
+    """revbook's default (month-end snapshots): B's February spell shows nothing, and its April start is
+    new (no snapshot saw it pay before); C's gap inside March moves nothing."""
+    with workspace({"subscriptions": _spells()}, as_of=date(2024, 4, 30)) as ws:
+        m = by_period(ws.movements())
+    assert (m["2024-02"]["new_mrr"], m["2024-02"]["churn_mrr"]) == (D(0), D(0))
+    assert (m["2024-03"]["churn_mrr"], m["2024-03"]["reactivation_mrr"]) == (D(0), D(0))
+    assert (m["2024-04"]["new_mrr"], m["2024-04"]["reactivation_mrr"]) == (D(60), D(0))
+
+
+def test_intra_month_gross_shows_a_spell_inside_one_month():
+    """intra_month = "gross" (an event log such as Stripe Billing's "Customer MRR changes" report lists the
+    start and the cancellation): B's spell from 2024-02-05 to 2024-02-20 shows February's new MRR of 40
+    (1 account) and churn of 40 (1 account); February's start and end stay 130 (A 100 + C 30), the
+    identity holds (130 + 40 - 40 = 130). B's start in April is then a reactivation of 60, not new. C's
+    gap inside March (a paying account that leaves and returns between two snapshots) stays netted. The
+    account rows add up to the table: B has two rows in February, new 0 -> 40 and churn 40 -> 0."""
+    with workspace({"subscriptions": _spells()}, as_of=date(2024, 4, 30), intra_month="gross") as ws:
+        m = by_period(ws.movements())
+        rows = ws.account_movements().to_pylist()
+        by_segment = ws.movements(by="segment").to_pylist()
+    feb = m["2024-02"]
+    assert (feb["new_mrr"], feb["churn_mrr"], feb["new_accounts"], feb["churned_accounts"]) == (D(40), D(40), 1, 1)
+    assert (feb["start_mrr"], feb["end_mrr"], feb["end_accounts"]) == (D(130), D(130), 2)
+    assert (m["2024-03"]["churn_mrr"], m["2024-03"]["reactivation_mrr"]) == (D(0), D(0))
+    assert (m["2024-04"]["new_mrr"], m["2024-04"]["reactivation_mrr"]) == (D(0), D(60))
+    _identity(m)
+    b_feb = [
+        (r["start_mrr"], r["end_mrr"], r["movement"])
+        for r in rows
+        if r["account_id"] == "B" and r["period"] == "2024-02"
+    ]
+    assert b_feb == [(D(0), D(40), "new"), (D(40), D(0), "churn")]
+    _rows_add_up(m, rows)
+    assert sum(r["new_mrr"] for r in by_segment if r["period"] == "2024-02") == D(40)
+
+
+def test_intra_month_gross_refused_at_subscription_grain():
+    with pytest.raises(ConfigError, match="intra_month"):
+        Config(intra_month="gross", movement_grain="subscription")
+
+
+def test_intra_month_gross_two_spells_in_one_month_and_quarters():
+    """Two spells of a new account in one month (D: 10 from 2024-02-02 to 02-06, 20 from 02-12 to 02-15):
+    the first is new (10), the second a return (reactivation 20), both churn (30); D counts once as new,
+    once as reactivated and twice as churned. At quarter grain a spell is one inside the quarter: Q1's
+    new is A 100 + C 30 (C's first line, 2024-01-01 to 03-10, ends before the Q1 snapshot) + B 40 + D 10
+    = 180; its reactivation C 30 (back on 03-20, after a spell of its own in the quarter) + D 20 = 50;
+    its churn C 30 + B 40 + D 30 = 100; 0 + 180 + 50 - 100 = 130 (A and C). B's April start is Q2's
+    reactivation of 60. The account rows add up at both grains."""
+    rows = [
+        *_spells(),
+        *numbered(
+            [sub("D", date(2024, 2, 2), date(2024, 2, 6), "10"), sub("D", date(2024, 2, 12), date(2024, 2, 15), "20")]
+        ),
+    ]
+    rows = [{**r, "subscription_id": f"X{i}"} for i, r in enumerate(rows)]
+    with workspace({"subscriptions": rows}, as_of=date(2024, 4, 30), intra_month="gross") as ws:
+        m = by_period(ws.movements())
+        detail = ws.account_movements().to_pylist()
+        q = by_period(ws.movements(grain="quarter"))
+        q_detail = ws.account_movements(grain="quarter").to_pylist()
+    feb = m["2024-02"]
+    assert (feb["new_mrr"], feb["reactivation_mrr"], feb["churn_mrr"]) == (D(50), D(20), D(70))
+    assert (feb["new_accounts"], feb["reactivated_accounts"], feb["churned_accounts"]) == (2, 1, 3)
+    _identity(m)
+    _rows_add_up(m, detail)
+    assert (q["2024-Q1"]["new_mrr"], q["2024-Q1"]["reactivation_mrr"], q["2024-Q1"]["churn_mrr"]) == (
+        D(180),
+        D(50),
+        D(100),
+    )
+    assert (q["2024-Q2"]["reactivation_mrr"], q["2024-Q2"]["new_mrr"]) == (D(60), D(0))
+    _identity(q)
+    _rows_add_up(q, q_detail)

@@ -232,13 +232,18 @@ class Config:
                 raise ConfigError(
                     f"{key} must be {' or '.join(repr(v) for v in allowed)}",
                     value=getattr(self, key),
-                    hint="see docs/definitions.md, \"Conventions where tools differ\"",
+                    hint='see docs/definitions.md, "Conventions where tools differ"',
                 )
         if self.movement_grain == "subscription" and self.mrr_source != "subscriptions":
             raise ConfigError(
                 "movement_grain = 'subscription' needs mrr_source = 'subscriptions'",
                 value=self.mrr_source,
                 hint="invoices have no subscription ids (each invoice would be a subscription of its own)",
+            )
+        if self.intra_month == "gross" and self.movement_grain == "subscription":
+            raise ConfigError(
+                "intra_month = 'gross' works at movement_grain = 'account' only",
+                hint="choose one of the two conventions (docs/definitions.md)",
             )
         if not 0 <= self.max_shrink <= 1:
             raise ConfigError("max_shrink must be a share from 0 to 1 (0.5: half the rows)", value=self.max_shrink)
@@ -419,7 +424,7 @@ def template() -> str:
         "reactivation_as_new_after_months = 0  # 0: a returning customer is always a reactivation",
         'movement_grain = "account"          # or "subscription": a second subscription is new, ending one is churn',
         'intra_month = "net"                 # or "gross": a spell inside one month shows its new and its churn',
-        'trial_conversion = "paid_start"     # or "trial_start": a converted trial\'s new MRR dated at the trial\'s start',
+        'trial_conversion = "paid_start"     # or "trial_start": a converted trial\'s new MRR dated at its start',
         'cohort_slice = "year"               # the cohort slice: "year" or "quarter" of first MRR',
         '# memory_limit = "8GB"              # memory before spilling to disk; default: half the RAM',
         "max_shrink = 0.5                    # a load may remove at most this share of a table's rows (else --replace)",

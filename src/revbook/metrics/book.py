@@ -269,6 +269,57 @@ class Book:
         self._built.add(name)
         return name
 
+    def spells(self, grain: str) -> str:
+        """``rb_spells_<grain>`` (``intra_month = "gross"``): each spell of an account's MRR that no
+        snapshot sees, one that starts after a period's start and ends on or before its snapshot date:
+        (account_id, spell_period, period, period_end, mrr): the period it falls in, a number of its own
+        (so that :meth:`slices_of` reads one slice per spell), its first day (its slice is read on that
+        day) and the account's MRR that day. A spell is a run of days with the
+        account's MRR above zero (``account_mrr_sql``'s rule: its lines summed, credits included)."""
+        name = f"rb_spells_{grain}"
+        if name in self._built:
+            return name
+        lines = self.ledger()
+        periods, _, _ = self.spine(grain)
+        cal = self.calendar(grain)
+        self.engine.materialize(
+            name,
+            f"""
+            WITH events AS (
+                SELECT account_id, start_date AS day, mrr AS delta FROM {lines} WHERE mrr <> 0
+                UNION ALL
+                SELECT account_id, end_date AS day, -mrr AS delta FROM {lines} WHERE mrr <> 0 AND end_date IS NOT NULL
+            ),
+            steps AS (SELECT account_id, day, sum(delta) AS delta FROM events GROUP BY account_id, day),
+            days AS (
+                SELECT account_id, day,
+                       sum(delta) OVER (PARTITION BY account_id ORDER BY day
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
+                FROM steps
+            ),
+            edges AS (
+                SELECT account_id, day, level FROM (
+                    SELECT account_id, day, level,
+                           coalesce(lag(level) OVER (PARTITION BY account_id ORDER BY day), 0) AS prev_level
+                    FROM days
+                ) d
+                WHERE (level > 0 AND prev_level <= 0) OR (level <= 0 AND prev_level > 0)
+            ),
+            runs AS (
+                SELECT account_id, day AS first_day, level,
+                       lead(day) OVER (PARTITION BY account_id ORDER BY day) AS end_day
+                FROM edges
+            )
+            SELECT r.account_id, p.period AS spell_period,
+                   row_number() OVER (ORDER BY r.account_id, r.first_day) AS period,
+                   r.first_day AS period_end, CAST(r.level AS BIGINT) AS mrr
+            FROM runs r JOIN {periods} p ON p.period = {cal.period_sql("r.first_day")}
+            WHERE r.level > 0 AND r.end_day IS NOT NULL AND r.end_day <= p.period_end
+            """,
+        )
+        self._built.add(name)
+        return name
+
     # -- slices ----------------------------------------------------------------------------
     def slices(self, grain: str, dims: Sequence[str]) -> str:
         """Each snapshot row's slice values as of its period's snapshot date."""

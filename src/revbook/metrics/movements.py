@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..definitions import MOVEMENT_KINDS, MOVEMENTS
-from .states import levels, movement_case, movement_rows
+from .states import LAST_IN_PERIOD, levels, movement_case, movement_rows
 
 if TYPE_CHECKING:
     from .book import Book
@@ -66,12 +66,16 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_sub
     dim_cols = "".join(f", sl.{d}" for d in dims)
     lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
-    return f"""
-    WITH snap AS (
+    snap_cte = f"""snap AS (
         SELECT account_id, period, mrr,
                lag(period) OVER (PARTITION BY account_id ORDER BY period) AS prev_period
         FROM {snap}
-    ),
+    )"""
+    spell_rows = ""
+    if book.config.intra_month == "gross":
+        snap_cte, spell_rows = _with_spells(book, grain, dims, snap)
+    return f"""
+    WITH {snap_cte},
     pairs AS (
         SELECT coalesce(c.account_id, p.account_id) AS account_id,
                coalesce(c.period, p.period + 1) AS period,
@@ -91,8 +95,50 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_sub
         SELECT *, lag(period) OVER w AS prev_period{lag_cols}
         FROM classified
         WINDOW w AS (PARTITION BY account_id ORDER BY period)
-    ) t
+    ) t{spell_rows}
     """
+
+
+def _with_spells(book: Book, grain: str, dims: Sequence[str], snap: str) -> tuple[str, str]:
+    """``intra_month = "gross"``: the snapshots with each account's last paid period counting its
+    spells no snapshot sees (a spell in period p reads as paid up to p - 1 and at zero from p, so a
+    later start is a return), and the spells' own rows: (account_id, period, 0, mrr, <dims>, new or
+    reactivation) and (account_id, period, mrr, 0, <dims>, churn), each in the slice its account had on
+    the spell's first day (the same rows :func:`revbook.metrics.states.movement_rows` counts)."""
+    sp = book.spells(grain)
+    sl = book.slices_of(sp, dims)
+    # a snapshot closes its period: it comes after the period's spells
+    cte = f"""snap_u AS (
+        SELECT account_id, period, mrr, {LAST_IN_PERIOD} AS spell FROM {snap}
+        UNION ALL
+        SELECT account_id, spell_period, mrr, CAST(period AS BIGINT) FROM {sp}
+    ),
+    snap_w AS (
+        SELECT *, max(CASE WHEN spell < {LAST_IN_PERIOD} THEN period - 1 ELSE period END)
+                      OVER (PARTITION BY account_id ORDER BY period, spell
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_period
+        FROM snap_u
+    ),
+    snap AS (SELECT account_id, period, mrr, prev_period FROM snap_w WHERE spell = {LAST_IN_PERIOD}),
+    spells AS (
+        SELECT w.account_id, w.period, w.mrr, w.prev_period AS last_paid{"".join(f", sl.{d}" for d in dims)}
+        FROM snap_w w JOIN {sl} sl ON sl.account_id = w.account_id AND sl.period = w.spell
+        WHERE w.spell < {LAST_IN_PERIOD}
+    )"""
+    arrival = movement_case(
+        book, grain, start="0", end="r.mrr", never_paid="r.last_paid IS NULL", zero_periods="r.period - r.last_paid - 1"
+    )
+    dims_out = "".join(f", r.{d}" for d in dims)
+    nulls = "".join(f", NULL AS prev_{d}" for d in dims)
+    rows = f"""
+    UNION ALL
+    SELECT r.account_id, r.period, 0 AS start_mrr, r.mrr AS end_mrr{dims_out},
+           {arrival} AS movement,
+           CAST(NULL AS BIGINT) AS prev_period{nulls}, false AS transferred
+    FROM spells r
+    UNION ALL
+    SELECT r.account_id, r.period, r.mrr, 0{dims_out}, 'churn', CAST(NULL AS BIGINT){nulls}, false FROM spells r"""
+    return cte, rows
 
 
 def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
@@ -114,7 +160,9 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
     zn = {k: f"coalesce(mv.{COUNTED[k]}_n, 0)" for k in MOVEMENT_KINDS}
     # at subscription grain the counts are subscriptions; the paying accounts at the end are counted from
     # the accounts' own changes (the rows of kind 'account'), sliced as the movements are
-    end_accounts = "start_accounts + account_n" if by_subscription else "start_accounts + new_n + reactivated_n - churned_n"
+    end_accounts = (
+        "start_accounts + account_n" if by_subscription else "start_accounts + new_n + reactivated_n - churned_n"
+    )
     account_n = ""
     if by_subscription:
         paying = "CASE WHEN {} > 0 THEN 1 ELSE 0 END"
@@ -208,11 +256,12 @@ def _subscription_account_movements_sql(book: Book, grain: str, dims: Sequence[s
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
 
     def pairs(table: str, key: str, on: str) -> str:
+        same = " AND ".join(f"p.{k} = c.{k}" for k in on.split(", "))
         return f"""SELECT coalesce(c.account_id, p.account_id) AS account_id{key},
                coalesce(c.period, p.period + 1) AS period,
                coalesce(p.mrr, 0) AS start_mrr, coalesce(c.mrr, 0) AS end_mrr, c.prev_period AS last_paid
         FROM (SELECT *, lag(period) OVER (PARTITION BY {on} ORDER BY period) AS prev_period FROM {table}) c
-        FULL OUTER JOIN {table} p ON {" AND ".join(f"p.{k} = c.{k}" for k in on.split(", "))} AND p.period + 1 = c.period"""
+        FULL OUTER JOIN {table} p ON {same} AND p.period + 1 = c.period"""
 
     sub_key = ", coalesce(c.subscription_id, p.subscription_id) AS subscription_id"
     return f"""

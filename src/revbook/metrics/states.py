@@ -147,13 +147,15 @@ def movement_case(book: Book, grain: str, *, start: str, end: str, never_paid: s
                 WHEN {end} < {start} THEN 'contraction' END"""
 
 
-def _paid_history(rows: str, keys: str) -> str:
+def _paid_history(
+    rows: str, keys: str, paid: str = "mrr > 0", dropped: str = "mrr = 0 AND prev_mrr > 0", order: str = "period"
+) -> str:
     """``rows`` (change points with mrr and prev_mrr) with ``first_paid`` (the first period the key
     paid) and ``last_drop`` (the latest earlier period it fell to zero), what :func:`movement_case` reads."""
     return f"""SELECT *,
-               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY {keys}) AS first_paid,
-               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
-                   OVER (PARTITION BY {keys} ORDER BY period
+               min(CASE WHEN {paid} THEN period END) OVER (PARTITION BY {keys}) AS first_paid,
+               max(CASE WHEN {dropped} THEN period END)
+                   OVER (PARTITION BY {keys} ORDER BY {order}
                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
         FROM {rows}"""
 
@@ -171,13 +173,34 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     )
     used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
+    base, paid, dropped, order = st, "mrr > 0", "mrr = 0 AND prev_mrr > 0", "period"
+    gross = book.config.intra_month == "gross"
+    if gross:
+        # a spell earlier in the period was a payment: an arrival after it is a return
+        movement = movement_case(
+            book,
+            grain,
+            start="prev_mrr",
+            end="mrr",
+            never_paid="first_paid = period AND last_drop IS NULL",
+            zero_periods="period - last_drop",
+        )
     if book.config.movement_grain == "subscription":
         moves = subscription_movement_rows(book, grain, dims)
     else:
-        moves = f"""SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
+        moves = f"""SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used},
+           {movement} AS movement
     FROM st WHERE mrr <> prev_mrr"""
+    if gross:
+        # each spell no snapshot sees is a row of its own among the states: paid then, at zero after
+        base, moves = (
+            _with_spells(book, grain, dims, st),
+            moves + "\n    UNION ALL\n    " + _spell_rows(book, grain, dims),
+        )
+        paid, dropped = f"({paid} OR spell_mrr IS NOT NULL)", f"({dropped} OR spell_mrr IS NOT NULL)"
+        order = "period, spell_seq"
     return f"""
-    WITH st AS ({_paid_history(st, "account_id")})
+    WITH st AS ({_paid_history(base, "account_id", paid, dropped, order)})
     {moves}
     UNION ALL
     SELECT period + 1, 'transfer_in', mrr, mrr{"".join(f", {d}" for d in dims)}, NULL
@@ -186,6 +209,47 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     SELECT period + 1, 'transfer_out', mrr, mrr{"".join(f", prev_{d}" for d in dims)}, NULL
     FROM st WHERE prev_mrr > 0 AND mrr > 0 AND ({moved}) AND period + 1 <= {last}
     """
+
+
+#: the order of a state among its period's spells: last (the snapshot closes the period)
+LAST_IN_PERIOD = "CAST(9223372036854775807 AS BIGINT)"
+
+
+def _with_spells(book: Book, grain: str, dims: Sequence[str], st: str) -> str:
+    """The states ``st`` and, as rows of their own, the spells no snapshot sees (``intra_month =
+    "gross"``, :meth:`Book.spells`): at zero MRR before and after, ``spell_mrr`` the spell's MRR, each
+    in the slice its account had on the spell's first day. A spell falls in a period in which its
+    account is at zero on both snapshots; a state of that period (the account's arrival, seen by the
+    snapshot, or its churn) is ordered after the period's spells, and an arrival after a spell is a
+    return (the account paid before)."""
+    sp = book.spells(grain)
+    held = shared_dimensions() if dims else ()  # the states hold every slice's columns (see states())
+    sl = book.slices_of(sp, held)
+    cols = "".join(f", sl.{d}" for d in held)
+    prev = "".join(f", sl.{d} AS prev_{d}" for d in held)
+    return f"""(SELECT *, CAST(NULL AS BIGINT) AS spell_mrr, {LAST_IN_PERIOD} AS spell_seq FROM {st}
+        UNION ALL
+        SELECT s.account_id, s.spell_period AS period, CAST(0 AS BIGINT) AS mrr{cols},
+               CAST(NULL AS BIGINT) AS prev_period, CAST(NULL AS BIGINT) AS next_period,
+               CAST(0 AS BIGINT) AS prev_mrr{prev}, s.mrr AS spell_mrr, CAST(s.period AS BIGINT) AS spell_seq
+        FROM {sp} s JOIN {sl} sl ON sl.account_id = s.account_id AND sl.period = s.period) u"""
+
+
+def _spell_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """Each spell's two movements: its new (or reactivation) and its churn, of its MRR, in its slice.
+    Of two spells in one period, the later (by first day) is a return."""
+    arrival = movement_case(
+        book,
+        grain,
+        start="0",
+        end="spell_mrr",
+        never_paid="first_paid = period AND last_drop IS NULL",
+        zero_periods="period - last_drop",
+    )
+    d = "".join(f", {x}" for x in dims)
+    return f"""SELECT period, 'movement', 0, spell_mrr{d}, {arrival} FROM st WHERE spell_mrr IS NOT NULL
+    UNION ALL
+    SELECT period, 'movement', spell_mrr, 0{d}, 'churn' FROM st WHERE spell_mrr IS NOT NULL"""
 
 
 def subscription_movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
@@ -207,7 +271,9 @@ def subscription_movement_rows(book: Book, grain: str, dims: Sequence[str]) -> s
     sub = f"""(SELECT {keys}, period, mrr,
                       coalesce(lag(mrr) OVER (PARTITION BY {keys} ORDER BY period), 0) AS prev_mrr
                FROM {sc}) sc0"""
-    covers = "{a}.account_id = r.account_id AND {a}.period <= {p} AND ({a}.next_period IS NULL OR {a}.next_period > {p})"
+    covers = (
+        "{a}.account_id = r.account_id AND {a}.period <= {p} AND ({a}.next_period IS NULL OR {a}.next_period > {p})"
+    )
     return f"""SELECT r.period, r.kind, r.start_mrr, r.end_mrr{dims_used}, r.movement
     FROM (
         SELECT account_id, period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr, {movement} AS movement

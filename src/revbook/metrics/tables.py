@@ -164,14 +164,16 @@ def account_movements(
     periods, _, _ = book_of(store).spine(grain)
     mu = store.config.minor_units
     where, params = account_filter(account, "r.account_id")
-    # movement_grain = "subscription": one row per subscription, and the subscription_id beside the account
+    # movement_grain = "subscription": one row per subscription, and the subscription_id beside the account;
+    # intra_month = "gross": a spell's two rows (its arrival, then its churn) share the account and period
     sub = ", r.subscription_id" if store.config.movement_grain == "subscription" else ""
     sql = f"""SELECT p.label AS period, p.period_end, r.account_id{sub}{"".join(f", r.{d}" for d in dims)},
                      {money("r.start_mrr", mu)} AS start_mrr, {money("r.end_mrr", mu)} AS end_mrr,
                      r.movement
               FROM ({account_movements_sql(book_of(store), grain, dims)}) r JOIN {periods} p ON p.period = r.period
               WHERE {where}
-              ORDER BY r.period, r.account_id{", coalesce(r.subscription_id, '')" if sub else ""}"""
+              ORDER BY r.period, r.account_id{", coalesce(r.subscription_id, '')" if sub else ""},
+                       r.start_mrr, r.end_mrr, r.movement"""
     return _frame(store, "account_movements", sql, params)
 
 
