@@ -235,11 +235,9 @@ def build_ledger(engine: Engine, config: Config) -> None:
         """,
     )
     if at_trial_start:
-        _date_conversions_at_trial_start(
-            engine, "rb_lines_unconverted", lines, per_subscription=config.movement_grain == "subscription"
-        )
+        _date_conversions_at_trial_start(engine, "rb_lines_unconverted", lines, per_subscription=config.by_subscription)
     if grace:
-        _add_grace_bridges(engine, config.churn_grace_days, per_subscription=config.movement_grain == "subscription")
+        _add_grace_bridges(engine, config.churn_grace_days, per_subscription=config.by_subscription)
     if config.mrr_source == "invoices":
         _revenue_only(engine, config)
 

@@ -325,3 +325,14 @@ def test_intra_month_gross_two_spells_in_one_month_and_quarters():
     assert (q["2024-Q2"]["reactivation_mrr"], q["2024-Q2"]["new_mrr"]) == (D(60), D(0))
     _identity(q)
     _rows_add_up(q, q_detail)
+
+
+def test_subscription_grain_needs_subscriptions_as_the_mrr_source(tmp_path):
+    from revbook.config import load_config
+
+    path = tmp_path / "revbook.toml"
+    path.write_text('[workspace]\nmovement_grain = "subscription"\nmrr_source = "invoices"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="movement_grain"):
+        load_config(path)
+    # built directly (as the reconciliation's book of the other source is), it classifies per account
+    assert not Config(movement_grain="subscription", mrr_source="invoices").by_subscription

@@ -15,6 +15,9 @@ Every setting has a default, so a workspace works with no file at all::
     as_of = "2026-11-15"               # the snapshot date; default: today
     arr_bands = [10000, 50000, 250000] # ARR band edges, in the reporting currency
     reactivation_as_new_after_months = 0  # 0: a return is always a reactivation
+    movement_grain = "account"         # or "subscription": movements per (account, subscription_id)
+    intra_month = "net"                # or "gross": a spell inside one period shows its new and its churn
+    trial_conversion = "paid_start"    # or "trial_start": a converted trial's new MRR dated at its start
     cohort_slice = "year"              # the acquisition-cohort slice: "year" or "quarter"
     memory_limit = "8GB"               # DuckDB's memory before it spills to disk; default: half the RAM
     max_shrink = 0.5                   # a load may remove at most this share of a table's rows; more

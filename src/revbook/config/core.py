@@ -234,12 +234,6 @@ class Config:
                     value=getattr(self, key),
                     hint='see docs/definitions.md, "Conventions where tools differ"',
                 )
-        if self.movement_grain == "subscription" and self.mrr_source != "subscriptions":
-            raise ConfigError(
-                "movement_grain = 'subscription' needs mrr_source = 'subscriptions'",
-                value=self.mrr_source,
-                hint="invoices have no subscription ids (each invoice would be a subscription of its own)",
-            )
         if self.intra_month == "gross" and self.movement_grain == "subscription":
             raise ConfigError(
                 "intra_month = 'gross' works at movement_grain = 'account' only",
@@ -256,6 +250,13 @@ class Config:
                     value=getattr(self, name),
                     hint=f"build it with {cls.__name__}(...) or {cls.__name__}.from_mapping({{...}})",
                 )
+
+    @property
+    def by_subscription(self) -> bool:
+        """Whether movements are classified per subscription: ``movement_grain = "subscription"`` with
+        subscriptions as the MRR source (revbook.toml refuses it with invoices; a Config built so, as
+        the reconciliation's book of the other source is, classifies per account)."""
+        return self.movement_grain == "subscription" and self.mrr_source == "subscriptions"
 
     def memory_limit_setting(self) -> str:
         """DuckDB's memory_limit: the configured one, else half the machine's memory."""
@@ -359,7 +360,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
     settings = {name: cls.from_mapping(sections[name]) for name, cls in SETTINGS.items()}
     path = Path(ws.get("path", "revbook.duckdb"))
     try:
-        return Config(
+        config = Config(
             workspace=path if path.is_absolute() else base / path,
             reporting_currency=str(ws.get("reporting_currency", "USD")).upper(),
             fiscal_year_start_month=int(ws.get("fiscal_year_start_month", 1)),
@@ -386,6 +387,13 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"invalid [workspace] setting: {exc}") from None
+    if config.movement_grain == "subscription" and config.mrr_source != "subscriptions":
+        raise ConfigError(
+            "movement_grain = 'subscription' needs mrr_source = 'subscriptions'",
+            value=config.mrr_source,
+            hint="invoices have no subscription ids (each invoice would be a subscription of its own)",
+        )
+    return config
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -356,7 +356,7 @@ def reason_events(
     dims = [d for d in by if d != "period"]
     cls = (classified or classify_reasons(ws, reasons=reasons)).to_arrow()
     cls = cls.append_column("period", pa.array(_period_labels(ws, cls["date"].to_pylist(), grain), pa.string()))
-    mv = tables.account_movements(ws, grain="month", by=dims or None).to_arrow()
+    mv = tables.account_movements(ws, grain="month", by=dims or None, by_subscription=False).to_arrow()
     con = ws.con.cursor()
     try:
         con.register("rb_cls", cls)

@@ -106,7 +106,7 @@ def upstream(
     ranked = pareto(ws, classified=classified).to_arrow().to_pylist()
     chosen = [r for r in ranked if r["reason"] != "unknown"][:top]
     ev = reason_events(ws, classified=classified)
-    mv = tables.account_movements(ws, grain="month").to_arrow()
+    mv = tables.account_movements(ws, grain="month", by_subscription=False).to_arrow()
     ledger = tables.ledger(ws).to_arrow().select(["account_id", "start_date", "end_date", "mrr"])
     con = ws.con.cursor()
     try:

@@ -49,7 +49,7 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_sub
     account is, plus a row with no subscription_id where credits leave part of the account's change
     unexplained (see :func:`revbook.metrics.states.subscription_movement_rows`)."""
     if by_subscription is None:
-        by_subscription = book.config.movement_grain == "subscription"
+        by_subscription = book.config.by_subscription
     if by_subscription:
         return _subscription_account_movements_sql(book, grain, dims)
     snap = book.snapshots(grain)
@@ -155,7 +155,7 @@ def slice_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
         f"sum(CASE WHEN movement = '{k}' AND kind = 'movement' THEN 1 ELSE 0 END) AS {COUNTED[k]}_n"
         for k in MOVEMENT_KINDS
     )
-    by_subscription = book.config.movement_grain == "subscription"
+    by_subscription = book.config.by_subscription
     z = {k: f"coalesce(mv.{k}, 0)" for k in MOVEMENT_KINDS}
     zn = {k: f"coalesce(mv.{COUNTED[k]}_n, 0)" for k in MOVEMENT_KINDS}
     # at subscription grain the counts are subscriptions; the paying accounts at the end are counted from

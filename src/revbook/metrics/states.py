@@ -185,7 +185,7 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
             never_paid="first_paid = period AND last_drop IS NULL",
             zero_periods="period - last_drop",
         )
-    if book.config.movement_grain == "subscription":
+    if book.config.by_subscription:
         moves = subscription_movement_rows(book, grain, dims)
     else:
         moves = f"""SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used},

@@ -156,8 +156,13 @@ def account_movements(
     grain: str = "month",
     by: str | Sequence[str] | None = None,
     account: str | Sequence[str] | None = None,
+    by_subscription: bool | None = None,
 ) -> Frame:
-    """One row per account and period it had MRR in, with its movement (the detail behind movements)."""
+    """One row per account and period it had MRR in, with its movement (the detail behind movements).
+
+    ``by_subscription`` (default: ``movement_grain = "subscription"``): one row per account,
+    subscription_id and period; False gives the account rows whatever the setting (what reads
+    whether an account stopped paying: churn reasons, signal evaluation)."""
     from .movements import account_movements_sql, money
 
     dims = slice_columns(by)
@@ -166,11 +171,14 @@ def account_movements(
     where, params = account_filter(account, "r.account_id")
     # movement_grain = "subscription": one row per subscription, and the subscription_id beside the account;
     # intra_month = "gross": a spell's two rows (its arrival, then its churn) share the account and period
-    sub = ", r.subscription_id" if store.config.movement_grain == "subscription" else ""
+    if by_subscription is None:
+        by_subscription = store.config.by_subscription
+    sub = ", r.subscription_id" if by_subscription else ""
     sql = f"""SELECT p.label AS period, p.period_end, r.account_id{sub}{"".join(f", r.{d}" for d in dims)},
                      {money("r.start_mrr", mu)} AS start_mrr, {money("r.end_mrr", mu)} AS end_mrr,
                      r.movement
-              FROM ({account_movements_sql(book_of(store), grain, dims)}) r JOIN {periods} p ON p.period = r.period
+              FROM ({account_movements_sql(book_of(store), grain, dims, by_subscription=by_subscription)}) r
+              JOIN {periods} p ON p.period = r.period
               WHERE {where}
               ORDER BY r.period, r.account_id{", coalesce(r.subscription_id, '')" if sub else ""},
                        r.start_mrr, r.end_mrr, r.movement"""

@@ -93,7 +93,7 @@ def signal_lift(
     """
     rule_set = rules if isinstance(rules, tuple) else signal_rules(rules)
     hits = find_signals(ws, rules=rule_set).to_arrow()
-    mv = tables.account_movements(ws, grain="month").to_arrow()
+    mv = tables.account_movements(ws, grain="month", by_subscription=False).to_arrow()
     as_of = ws.config.snapshot_date()
     con = ws.con.cursor()
     try:
