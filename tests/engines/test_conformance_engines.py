@@ -221,6 +221,24 @@ def test_settings_that_change_the_ledger_and_the_movements(company: Path, twin_c
     assert moves[-1]["period_end"] == dt.date(2026, 3, 15)
 
 
+@pytest.mark.parametrize(
+    "convention",
+    [
+        {"movement_grain": "subscription", "churn_grace_days": 10},
+        {"intra_month": "gross"},
+        {"trial_conversion": "trial_start"},
+    ],
+    ids=["subscription-grain", "gross", "trial-start"],
+)
+def test_conventions_on_the_sample_company(company: Path, twin_class: type[Twin], convention: dict[str, Any]) -> None:
+    """The conventions users compare with (docs/definitions.md) on every slice's SQL path, on Spark too."""
+    with twin_class(company, config=Config(as_of=AS_OF, **convention), read_only=True) as ws:
+        moves = ws.movements(by="segment").to_pylist()
+        ws.account_movements(by="segment")
+        ws.retention(window=3)
+    assert sum(r["new_mrr"] for r in moves) > 0
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=WorkspaceError,
