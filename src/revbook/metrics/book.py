@@ -239,6 +239,9 @@ class Book:
         last = cal.period_of(self.as_of)
         changes = self.changes(grain)
         first = self.engine.scalar(f"SELECT min(period) FROM {changes} WHERE mrr > 0")
+        if self.config.intra_month == "gross":  # from the first paid line, which may be a spell no snapshot sees
+            spell = self.engine.scalar(f"SELECT min({cal.period_sql('start_date')}) FROM {self.ledger()} WHERE mrr > 0")
+            first = first if spell is None else spell if first is None else min(first, spell)  # type: ignore[call-overload]
         first = last if first is None else min(int(first), last)  # type: ignore[call-overload]
         if name not in self._built:
             self.engine.register(name, cal.periods(first, last, self.as_of))

@@ -220,7 +220,11 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
         ]
     where = [f"p.period <= {last}"]
     if dims:
-        where.append("(a.start_accounts > 0 OR a.end_accounts > 0 OR a.transfer_in_n > 0 OR a.transfer_out_n > 0)")
+        # (a churn: a slice whose only accounts joined and left inside the period, intra_month = "gross")
+        where.append(
+            "(a.start_accounts > 0 OR a.end_accounts > 0 OR a.transfer_in_n > 0 OR a.transfer_out_n > 0"
+            " OR a.churned_n > 0)"
+        )
     if start:
         where.append(f"p.period_end >= DATE '{start}'")
     if end:
