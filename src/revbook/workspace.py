@@ -33,9 +33,18 @@ class Workspace(Store):
     def _load_checks(self, loaded: tuple[str, ...]) -> list[Finding]:
         """Every load runs the contract checks of :mod:`revbook.quality` before it commits (an error
         rejects it); the findings are read back with :meth:`load_warnings`."""
+        from .metrics.kept import start_keeping
         from .quality import load_findings
 
+        start_keeping(self)  # the ledger the checks build is kept for the commands after the load
         return load_findings(self, loaded)
+
+    def _keep_stages(self, *, changed: bool) -> None:
+        """Every load keeps the shared stages and the data-quality findings in the workspace file
+        (:mod:`revbook.metrics.kept`), so the commands after it read them instead of rebuilding."""
+        from .metrics.kept import keep_stages
+
+        keep_stages(self, changed=changed)
 
     @property
     def book(self) -> Book:
@@ -318,9 +327,11 @@ class Workspace(Store):
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
+        from .metrics.kept import kept_checks
         from .quality import run_checks
 
-        return Frame("check", run_checks(self))
+        kept = kept_checks(self)
+        return Frame("check", kept if kept is not None else run_checks(self))
 
     def headline(self) -> dict[str, Any]:
         """The figures a CS leader asks for first, at the as-of date."""

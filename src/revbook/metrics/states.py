@@ -80,6 +80,10 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     if name in book._built:
         book.touch(grain, dims)
         return name
+    if grain != "month":
+        _coarser_states(book, grain, dims, name)
+        book.remember(grain, dims, name)
+        return name
     changes = book.changes(grain)
     periods, first, last = book.spine(grain)
     candidates = f"rb_candidates_{grain}_{'_'.join(dims) or 'all'}"
@@ -131,6 +135,40 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     return name
 
 
+def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> None:
+    """A quarter's or a year's states from the month states: the state at a period's end is the
+    month state of its last month, which is the latest month row inside the period (a period with
+    no month row keeps the state before it); kept where it differs from the period before, as
+    :func:`states` keeps them. Its snapshot date is the same (the period's end, or the as-of date
+    in the last one), so its slices are the same; no slice is looked up again."""
+    month = states(book, "month", dims)
+    cal = book.calendar(grain)
+    period = f"((period - {cal.offset}) // {cal.months})"
+    cols = "".join(f", {d}" for d in dims)
+    changed = " OR ".join(["mrr <> prev_mrr", *(f"{d} <> prev_{d}" for d in dims)])
+    book.engine.materialize(
+        name,
+        f"""
+        WITH m AS (
+            SELECT account_id, {period} AS period, mrr{cols},
+                   row_number() OVER (PARTITION BY account_id, {period} ORDER BY period DESC) AS rn
+            FROM {month}
+        ),
+        s AS (
+            SELECT account_id, period, mrr{cols},
+                   lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM m WHERE rn = 1 WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        ),
+        kept AS (SELECT * FROM s WHERE prev_mrr IS NULL AND mrr > 0 OR ({changed}))
+        SELECT account_id, period, mrr{cols},
+               lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
+               coalesce(lag(mrr) OVER w, 0) AS prev_mrr
+               {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+        FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        """,
+    )
+
+
 def movement_case(book: Book, grain: str, *, start: str, end: str, never_paid: str, zero_periods: str) -> str:
     """The movement of an account between two snapshots (docs/definitions.md "Snapshots and
     movements"), NULL when its MRR is unchanged: the one classification both the account-level
@@ -180,7 +218,6 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
     """Each slice's MRR and paying accounts at every period end, from the states' prefix sums."""
     name = f"rb_level_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
-        book.touch(grain, dims)
         return name
     st = states(book, grain, dims)
     periods, _, _ = book.spine(grain)
@@ -211,5 +248,5 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         """,
     )
-    book.remember(grain, dims, name)
+    book._built.add(name)  # a slice's periods, not its accounts: small, never dropped
     return name
