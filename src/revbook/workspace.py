@@ -33,10 +33,8 @@ class Workspace(Store):
     def _load_checks(self, loaded: tuple[str, ...]) -> list[Finding]:
         """Every load runs the contract checks of :mod:`revbook.quality` before it commits (an error
         rejects it); the findings are read back with :meth:`load_warnings`."""
-        from .metrics.kept import start_keeping
         from .quality import load_findings
 
-        start_keeping(self)  # the ledger the checks build is kept for the commands after the load
         return load_findings(self, loaded)
 
     def _keep_stages(self, *, changed: bool) -> None:

@@ -93,6 +93,13 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TABLE {self.keep}.{name} AS {select}")
         self._view(name, self.keep)
 
+    def keep_built(self, name: str) -> None:
+        """Move the temporary stage ``name`` into the ``keep`` schema, read through a view as
+        :meth:`materialize` leaves a kept stage."""
+        assert self.keep is not None
+        self.con.execute(f"CREATE OR REPLACE TABLE {self.keep}.{name} AS SELECT * FROM temp.main.{name}")
+        self._view(name, self.keep)
+
     def use_kept(self, schema: str, names: Sequence[str]) -> None:
         """Read the stages ``names`` from the tables of ``schema`` (kept by an earlier process)."""
         for name in names:

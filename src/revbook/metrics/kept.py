@@ -1,12 +1,13 @@
 """The stages a load keeps in the workspace file for the commands after it.
 
 A load that changes a table (or finds the kept stages made for another key: a new as-of date, a
-changed setting, a newer revbook) rebuilds them inside its transaction, so they commit with the
-tables they were computed from or not at all: the ledger (which the load's own checks build
-anyway), the change points at every grain, the month states and levels of the whole book and of
-the shared slices (what the headline, movements, MRR and retention by any slice read), and the
-data-quality findings (``revbook check`` and the findings under the headline). A later process
-reads them through :func:`revbook.metrics.book.book_of` and :func:`kept_checks`.
+changed setting, a newer revbook) rebuilds them once it has committed (the old set dropped first,
+the new one recorded last, so that a run cut short leaves none to read): the ledger (which the
+load's own checks build anyway, moved into the file), the change points at every grain, the month
+states of the whole book and of the shared slices with the whole book's month levels (what the
+headline, movements, MRR and retention by any slice read), and the data-quality findings
+(``revbook check`` and the findings under the headline). A later process reads them through
+:func:`revbook.metrics.book.book_of` and :func:`kept_checks`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .book import GRAINS, Book, stage_key
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["CHECKS_STAGE", "keep_stages", "kept_checks", "start_keeping"]
+__all__ = ["CHECKS_STAGE", "keep_stages", "kept_checks"]
 
 #: the kept table of the data-quality findings (quality.run_checks)
 CHECKS_STAGE = "rb_checks"
@@ -38,23 +39,12 @@ def _kept(name: str) -> bool:
     )
 
 
-def start_keeping(store: Store) -> Book | None:
-    """Make the store's Book write its stages into the workspace file (the old set dropped), so that
-    what the load's checks build is kept; None when the metrics do not run on the workspace's own
-    DuckDB (the Spark engine)."""
-    if store.engine_name != "duckdb":
-        return None
-    stages.clear(store.con)
-    book = Book(DuckDBEngine(store.con, keep=stages.SCHEMA, keeps=_kept), store.config)
-    store.reset_derived()
-    store._derived["book"] = book
-    return book
-
-
 def keep_stages(store: Store, *, changed: bool) -> None:
-    """Build and keep the stages the commands after a load read (see the module's docstring); nothing
-    when the kept ones are still valid and the load changed no table, or nothing is loaded to
-    compute them from."""
+    """Build and keep the stages the commands after a load read (see the module's docstring), once
+    the load has committed: its own transaction stays small, and the stages its checks built (the
+    ledger) are moved into the file rather than built again. Nothing when the kept ones are still
+    valid and the load changed no table, or nothing is loaded to compute them from. The old set is
+    dropped first and the new one recorded last, so a run cut short leaves none to read."""
     from ..quality import run_checks
     from .states import levels, shared_dimensions, states
 
@@ -63,13 +53,22 @@ def keep_stages(store: Store, *, changed: bool) -> None:
     key = stage_key(store)
     if not changed and stages.kept(store.con, key):
         return
+    stages.clear(store.con)
     if not store.con.execute(f"SELECT count(*) > 0 FROM {store.config.mrr_source}").fetchone()[0]:  # type: ignore[index]
-        stages.clear(store.con)
         return
     book = store._derived.get("book")
-    if not isinstance(book, Book) or not isinstance(book.engine, DuckDBEngine) or book.engine.keep is None:
-        book = start_keeping(store)
-        assert book is not None
+    if not isinstance(book, Book) or not isinstance(book.engine, DuckDBEngine) or book.kept:
+        store.reset_derived()
+        book = Book(DuckDBEngine(store.con), store.config)
+        store._derived["book"] = book
+    engine = book.engine
+    assert isinstance(engine, DuckDBEngine)
+    engine.keep, engine.keeps = stages.SCHEMA, _kept
+    for name in sorted(n for n in book._built if _kept(n)):
+        engine.keep_built(name)
+    for name in ("rb_source", "rb_priced"):  # the ledger's first steps: read by nothing after it
+        engine.drop(name)
+        book._built.discard(name)
     book.ledger()
     for grain in GRAINS:
         book.changes(grain)
@@ -81,8 +80,8 @@ def keep_stages(store: Store, *, changed: bool) -> None:
         store.con.execute(f"CREATE OR REPLACE TABLE {stages.SCHEMA}.{CHECKS_STAGE} AS SELECT * FROM _rb_checks_view")
     finally:
         store.con.unregister("_rb_checks_view")
-    assert isinstance(book.engine, DuckDBEngine)
-    stages.record(store.con, key, [*sorted(book.engine.views), CHECKS_STAGE])
+    stages.record(store.con, key, [*sorted(engine.views), CHECKS_STAGE])
+    engine.keep = None
 
 
 def kept_checks(store: Store) -> pa.Table | None:

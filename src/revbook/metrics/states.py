@@ -67,7 +67,8 @@ def shared_dimensions() -> tuple[str, ...]:
 
 
 def states(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>).
+    """The state change points: (account_id, period, mrr, <dims>, prev_period, next_period, prev_mrr,
+    prev_<dims>, first_paid, last_drop).
 
     Any sliced request reads one shared table per grain with every slice's columns: its rows are
     the change points of the MRR or of any slice, a superset of one slice's, which leaves every
@@ -120,11 +121,7 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
             FROM s0 WINDOW w AS (PARTITION BY account_id ORDER BY period)
         ),
         kept AS (SELECT * FROM s WHERE s.prev_mrr IS NULL AND s.mrr > 0 OR ({changed}))
-        SELECT account_id, period, mrr{"".join(f", {d}" for d in dims)},
-               lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
-               coalesce(lag(mrr) OVER w, 0) AS prev_mrr
-               {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
-        FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        {_state_columns(dims)}
         """,
     )
     # the candidates and their slice values live on in the states: free them
@@ -133,6 +130,28 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
         book._built.discard(stage)
     book.remember(grain, dims, name)
     return name
+
+
+def _state_columns(dims: Sequence[str]) -> str:
+    """The states' columns from the CTE ``kept`` (its change rows): each row with the period and
+    the state before and after it, and per account the first paying period (``first_paid``) and,
+    for each row, the latest earlier period in which the account dropped to zero (``last_drop``),
+    which the movement classification reads (new or reactivation)."""
+    cols = "".join(f", {d}" for d in dims)
+    return f"""
+        , linked AS (
+            SELECT account_id, period, mrr{cols},
+                   lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
+                   coalesce(lag(mrr) OVER w, 0) AS prev_mrr
+                   {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        )
+        SELECT *,
+               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY account_id) AS first_paid,
+               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
+                   OVER (PARTITION BY account_id ORDER BY period
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
+        FROM linked"""
 
 
 def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> None:
@@ -160,11 +179,7 @@ def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> N
             FROM m WHERE rn = 1 WINDOW w AS (PARTITION BY account_id ORDER BY period)
         ),
         kept AS (SELECT * FROM s WHERE prev_mrr IS NULL AND mrr > 0 OR ({changed}))
-        SELECT account_id, period, mrr{cols},
-               lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
-               coalesce(lag(mrr) OVER w, 0) AS prev_mrr
-               {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
-        FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        {_state_columns(dims)}
         """,
     )
 
@@ -195,14 +210,7 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
     used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
     return f"""
-    WITH st AS (
-        SELECT *,
-               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY account_id) AS first_paid,
-               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
-                   OVER (PARTITION BY account_id ORDER BY period
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
-        FROM {st}
-    )
+    WITH st AS (SELECT * FROM {st})
     SELECT period, 'movement' AS kind, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
     FROM st WHERE mrr <> prev_mrr
     UNION ALL

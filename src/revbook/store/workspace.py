@@ -269,13 +269,15 @@ class Store:
                 results = [
                     replace_(r, warnings=tuple(by_table.get(r.table, ()))) if not r.skipped else r for r in results
                 ]
-            self._keep_stages(changed=bool(read))
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             self.reset_derived()  # stages built inside the transaction read what it rolled back
             raise
-        self.reset_derived()
+        try:
+            self._keep_stages(changed=bool(read))
+        finally:
+            self.reset_derived()
         return results
 
     def _count(self, name: str) -> int:
@@ -304,7 +306,7 @@ class Store:
 
     def _keep_stages(self, *, changed: bool) -> None:
         """Build the derived stages the commands after a load read and keep them in the workspace
-        file, inside the load's transaction (:mod:`revbook.store.stages`; ``changed``: whether this
+        file, once the load has committed (:mod:`revbook.store.stages`; ``changed``: whether this
         load changed a table). The store keeps none; :class:`revbook.Workspace` keeps the metrics'."""
 
     def _reject_or_keep(self, read: dict[str, list[Finding]], checked: list[Finding], strict: bool) -> None:
