@@ -90,6 +90,8 @@ TERMINAL_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "why_numbers_differ": ("period", "difference", "unexplained", "revbook_mrr", "invoiced", "timing", "one_time"),
     "why_numbers_differ_accounts": ("period", "account_id", "difference", "unexplained", "revbook_mrr", "invoiced"),
     "why_numbers_differ_total": ("period", "difference", "revbook_mrr", "total"),
+    "why_numbers_differ_crm": ("read_on", "difference", "unexplained", "revbook_arr", "crm_arr", "churned"),
+    "why_numbers_differ_crm_accounts": ("read_on", "account_id", "difference", "unexplained", "revbook_arr", "crm_arr"),
     "cohorts": ("cohort", "months_since_start", "logo_retention", "nrr", "cohort_accounts", "active_accounts"),
     "ledger": ("account_id", "subscription_id", "mrr", "start_date", "end_date", "plan", "currency", "line_id"),
     "check": ("severity", "check", "rows", "message", "hint", "example"),

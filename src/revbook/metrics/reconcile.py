@@ -53,12 +53,13 @@ import pyarrow as pa
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from .book import Book, book_of
+from .reconcile_crm import CRM_CAUSES, against_crm
 from .reconcile_split import CAUSES, STRIPE_CAUSES, Key, minor, money_array, split_against_invoices
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["CAUSES", "STRIPE_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
+__all__ = ["CAUSES", "CRM_CAUSES", "STRIPE_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
 
 
 def read_totals(path: str | Path) -> dict[str, Decimal]:
@@ -215,13 +216,11 @@ def why_numbers_differ(
         for c in columns:
             data[c] = money_array([totals[p][c] for p in order], mu)
         return Frame("why_numbers_differ", pa.table(data))
+    if against == "crm":
+        return against_crm(store, accounts=accounts)
     if accounts:
         raise ConfigError(
             "a user's totals have no accounts to split by", hint="drop --accounts or use --against invoices"
-        )
-    if against == "crm":
-        raise ConfigError(
-            "reconciling against a CRM's ARR is not built yet", hint="use invoices, stripe or a totals file"
         )
     theirs = read_totals(against) if isinstance(against, str | Path) else dict(against)
     return _against_totals(store, theirs)
