@@ -105,7 +105,11 @@ def reconcile(
     ] = Against.invoices,
     total: Annotated[
         Path | None,
-        typer.Option("--total", help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00)"),
+        typer.Option(
+            "--total",
+            help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00); split by what revbook "
+            "computes alone (churn_timing, discounts, fx), the rest unexplained",
+        ),
     ] = None,
     accounts: Annotated[
         bool, typer.Option("--accounts", help="one row per account and period: who is behind each cause")

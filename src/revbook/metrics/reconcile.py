@@ -42,9 +42,8 @@ share (an invoice-level adjustment):
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,51 +54,12 @@ from ..frame import Frame
 from .book import Book, book_of
 from .reconcile_crm import CRM_CAUSES, against_crm
 from .reconcile_split import CAUSES, STRIPE_CAUSES, Key, minor, money_array, split_against_invoices
+from .reconcile_totals import TOTAL_CAUSES, against_totals, read_totals
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["CAUSES", "CRM_CAUSES", "STRIPE_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
-
-
-def read_totals(path: str | Path) -> dict[str, Decimal]:
-    """A user's totals: a CSV with the columns ``period`` (a label such as 2024-03) and ``total``.
-
-    A missing column, an empty or repeated period or a total that is not a number is a ConfigError
-    naming the file, the row (1 is the header) and the column."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the totals file {p}: {exc.strerror}", hint="give a CSV of period,total"
-        ) from exc
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    for column in ("period", "total"):
-        if column not in header:
-            raise ConfigError(
-                f"{p}: row 1 has no column '{column}'", hint="the header must be: period,total (e.g. 2024-03,1250.00)"
-            )
-    totals: dict[str, Decimal] = {}
-    for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-        period = row.get("period", "")
-        if not period:
-            raise ConfigError(f"{p}: row {n}, column 'period' is empty", hint="give the period label, e.g. 2024-03")
-        if period in totals:
-            raise ConfigError(f"{p}: row {n}, column 'period' repeats {period}", hint="give each period once")
-        try:
-            total = Decimal(row.get("total", ""))
-        except InvalidOperation:
-            total = Decimal("NaN")
-        if not total.is_finite():
-            raise ConfigError(
-                f"{p}: row {n}, column 'total' is not a number: {row.get('total', '')!r}",
-                hint="write the amount in the reporting currency with a decimal point, e.g. 1250.00",
-            )
-        totals[period] = total
-    return totals
+__all__ = ["CAUSES", "CRM_CAUSES", "STRIPE_CAUSES", "TOTAL_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
 
 
 def _stripe_totals(store: Store, book: Book, periods: str) -> dict[Key, dict[str, int]]:
@@ -218,46 +178,8 @@ def why_numbers_differ(
         return Frame("why_numbers_differ", pa.table(data))
     if against == "crm":
         return against_crm(store, accounts=accounts)
-    if accounts:
-        raise ConfigError(
-            "a user's totals have no accounts to split by", hint="drop --accounts or use --against invoices"
-        )
     theirs = read_totals(against) if isinstance(against, str | Path) else dict(against)
-    return _against_totals(store, theirs)
-
-
-def _against_totals(store: Store, theirs: dict[str, Decimal]) -> Frame:
-    """revbook's MRR per month beside the user's total; the difference is unexplained (a total has
-    no lines to attribute it to)."""
-    from .tables import mrr
-
-    mu = store.config.minor_units
-    ours = mrr(store).to_arrow().to_pylist()
-    known = {str(r["period"]) for r in ours}
-    unknown = sorted(set(theirs) - known)
-    if unknown:
-        raise ConfigError(
-            f"the totals name periods revbook has no MRR for: {', '.join(unknown[:3])}",
-            hint=f"use period labels between {min(known, default='-')} and {max(known, default='-')}",
-        )
-    quantum = Decimal(1).scaleb(-mu)
-    rows = [r for r in ours if str(r["period"]) in theirs]
-    mine = [int(Decimal(r["mrr"]).scaleb(mu)) for r in rows]
-    other = [int(theirs[str(r["period"])].quantize(quantum, rounding=ROUND_HALF_EVEN).scaleb(mu)) for r in rows]
-    diff = [m - o for m, o in zip(mine, other, strict=True)]
-    return Frame(
-        "why_numbers_differ_total",
-        pa.table(
-            {
-                "period": [r["period"] for r in rows],
-                "period_end": [r["period_end"] for r in rows],
-                "revbook_mrr": money_array(mine, mu),
-                "total": money_array(other, mu),
-                "difference": money_array(diff, mu),
-                "unexplained": money_array(diff, mu),
-            }
-        ),
-    )
+    return against_totals(store, theirs, accounts=accounts)
 
 
 def reconcile(store: Store, *, grain: str = "month") -> Frame:

@@ -16,9 +16,10 @@ made on each day a sync read the field, never earlier: for account ``a`` and rea
   revbook, ARR still in the CRM), else ``not_in_revbook`` (no MRR ever by ``d``: a deal not billed
   yet, or an id the billing tables do not use); the whole difference;
 * both have ARR: ``discounts`` = revbook_arr minus the ARR at the other price convention
-  (``mrr_price`` list vs net), when that brings revbook's figure nearer the CRM's; then ``fx`` = 12 x
-  the MRR of the account's foreign-currency lines at their start's rate minus at the rate of ``d``,
-  when that brings it nearer still;
+  (``mrr_price`` list vs net) and ``fx`` = 12 x the MRR of the account's foreign-currency lines at
+  their start's rate minus at the rate of ``d``, each attributed when it is part of the combination
+  that brings revbook's figure nearest the CRM's (``best_causes``: a convention the CRM shares with
+  revbook explains nothing);
 * ``unexplained``: the difference less all of the above, so each row adds up to the cent.
 """
 
@@ -36,7 +37,7 @@ from ..errors import WorkspaceError
 from ..frame import Frame
 from ..ledger import account_mrr_sql
 from .book import Book, book_of
-from .reconcile_split import fx_drift, money_array, trial_only
+from .reconcile_split import best_causes, fx_drift, money_array, trial_only
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -102,11 +103,6 @@ def _crm_values(store: Store, snap: dt.date, mu: int) -> dict[DayKey, int]:
     return out
 
 
-def _nearer(gap: int, cause: int) -> bool:
-    """Whether attributing ``cause`` leaves less of ``gap`` unexplained."""
-    return cause != 0 and abs(gap - cause) < abs(gap)
-
-
 def split_against_crm(store: Store) -> dict[DayKey, dict[str, int]]:
     """Per (account, read day): revbook_arr, crm_arr, difference, each of CRM_CAUSES and unexplained."""
     config = store.config
@@ -144,13 +140,8 @@ def split_against_crm(store: Store) -> dict[DayKey, dict[str, int]]:
             cause = "trials" if key in trials else "churned" if key in had_mrr else "not_in_revbook"
             row[cause] = r - c
         elif r and c:
-            gap = r - c
-            discount = r - other_price.get(key, 0)
-            if _nearer(gap, discount):
-                row["discounts"], gap = discount, gap - discount
-            fx = MONTHS * drift.get(key, 0)
-            if _nearer(gap, fx):
-                row["fx"] = fx
+            candidates = {"discounts": r - other_price.get(key, 0), "fx": MONTHS * drift.get(key, 0)}
+            row.update(best_causes(r - c, candidates))
         row["unexplained"] = row["difference"] - sum(row[k] for k in CRM_CAUSES)
         rows[key] = row
     return rows

@@ -21,6 +21,7 @@ __all__ = [
     "CAUSES",
     "STRIPE_CAUSES",
     "Key",
+    "best_causes",
     "fx_drift",
     "minor",
     "money_array",
@@ -177,6 +178,23 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
             row["not_invoiced"] = row["difference"]
         row["unexplained"] = row["difference"] - sum(row[c] for c in CAUSES)
     return rows, book, periods
+
+
+def best_causes(gap: int, candidates: dict[str, int]) -> dict[str, int]:
+    """The candidate causes that together explain most of ``gap`` (an amount revbook's figure exceeds
+    another's by): the subset whose sum leaves the least unexplained, fewer causes on a tie, then the
+    candidates' order; none when no subset leaves less than ``gap`` itself (a convention the other
+    figure shares with revbook explains nothing)."""
+    from itertools import combinations
+
+    names = [c for c, v in candidates.items() if v]
+    best: tuple[int, int, list[int]] = (abs(gap), 0, [])
+    for size in range(1, len(names) + 1):
+        for chosen in combinations(range(len(names)), size):
+            left = abs(gap - sum(candidates[names[i]] for i in chosen))
+            if (left, size, list(chosen)) < best and left < abs(gap):
+                best = (left, size, list(chosen))
+    return {names[i]: candidates[names[i]] for i in best[2]}
 
 
 def money_array(values: list[int], mu: int) -> pa.Array:
