@@ -8,6 +8,10 @@ Every cause is computed from the data (docs/reconciliation.md gives each rule) a
 ``unexplained`` is the rest, so each row adds up to the cent. ``reconcile(store)`` (below) is the
 older, narrower table: subscription MRR against invoice MRR, per account and period.
 
+The splits live beside it: against invoices in :mod:`.reconcile_split` (with the helpers all share),
+against a user's total in :mod:`.reconcile_totals` (the causes revbook computes alone), against the
+CRM's ARR field (``against="crm"``, per day a sync read it) in :mod:`.reconcile_crm`.
+
 Against invoices, for account ``a`` and period ``p`` with snapshot date ``e`` (all in minor units of
 the reporting currency, each invoice line converted and rounded half-even once):
 
