@@ -161,6 +161,8 @@ TABLES: dict[str, Table] = {
                 _c("currency"),
                 _c("product"),
                 _c("plan"),
+                _c("due_date", "date", description="when payment was due (past_due_churn_after_days reads it)"),
+                _c("paid_date", "date", description="when it was paid in full; empty with a due_date: unpaid"),
             ),
             key=("invoice_id", "line_id"),
             loadable=True,
