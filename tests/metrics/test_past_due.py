@@ -138,3 +138,36 @@ def test_a_bad_value_is_an_error_naming_the_key(value):
 def test_the_setting_reads_from_revbook_toml():
     config = config_from_mapping({"workspace": {"past_due_churn_after_days": 30}}, Path.cwd())
     assert config.past_due_churn_after_days == 30
+
+
+def test_the_reconciliation_names_delinquent_churn(path):
+    """Against invoices: L's March invoice of 100 is billed while revbook has cut L: delinquent_churn
+    -100 in March and April, U's -50 in May and June, nothing unexplained. Against a tool that keeps
+    past-due accounts in MRR (ChartMogul's default: 280 every month) the same amounts explain it."""
+    from revbook.metrics.reconcile import CAUSES, TOTAL_CAUSES
+
+    config = Config(as_of=D(2024, 6, 30), past_due_churn_after_days=20)
+    with Workspace(path, config=config) as ws:
+        months = {r["period"]: r for r in ws.why_numbers_differ().to_pylist()}
+        rows = ws.why_numbers_differ(accounts=True).to_pylist()
+        totals = {
+            r["period"]: r for r in ws.why_numbers_differ(against=dict.fromkeys(months, Decimal(280))).to_pylist()
+        }
+    delinquent = {p: m["delinquent_churn"] for p, m in months.items() if m["delinquent_churn"]}
+    assert delinquent == {
+        "2024-03": Decimal("-100.00"),
+        "2024-04": Decimal("-100.00"),
+        "2024-05": Decimal("-50.00"),
+        "2024-06": Decimal("-50.00"),
+    }
+    assert all(m["unexplained"] == 0 and m["difference"] == m["delinquent_churn"] for m in months.values())
+    assert {(r["period"], r["account_id"]) for r in rows if r["delinquent_churn"]} == {
+        ("2024-03", "L"),
+        ("2024-04", "L"),
+        ("2024-05", "U"),
+        ("2024-06", "U"),
+    }
+    assert {p: t["delinquent_churn"] for p, t in totals.items() if t["delinquent_churn"]} == delinquent
+    for m in [*months.values(), *totals.values()]:
+        causes = CAUSES if "invoiced" in m else TOTAL_CAUSES
+        assert m["difference"] == sum(m[c] for c in (*causes, "unexplained"))

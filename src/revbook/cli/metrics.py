@@ -108,7 +108,7 @@ def reconcile(
         typer.Option(
             "--total",
             help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00); split by what revbook "
-            "computes alone (churn_timing, discounts, fx), the rest unexplained",
+            "computes alone (churn_timing, delinquent_churn, discounts, fx), the rest unexplained",
         ),
     ] = None,
     accounts: Annotated[

@@ -26,6 +26,8 @@ the reporting currency, each invoice line converted and rounded half-even once):
   front, a month with no invoice);
 * ``churn_timing``: with ``churn_recognition = "cancellation"``, the account's MRR under that
   convention minus its MRR at end of service (the lines cancelled but still in service on ``e``);
+* ``delinquent_churn``: with ``past_due_churn_after_days`` set, the account's MRR minus its MRR
+  without it (cut for an invoice unpaid past its due date; the other causes are measured without it);
 * ``discounts``: with ``mrr_price = "list"``, its MRR at list price minus at net price;
 * ``trials``: when the account's subscription MRR on ``e`` is 0 and a trial line is active then,
   minus its invoice MRR on ``e`` (billed during what revbook counts as a trial);

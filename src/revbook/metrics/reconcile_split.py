@@ -33,7 +33,17 @@ __all__ = [
 ]
 
 #: the causes a difference against invoices splits into, in the order of the columns
-CAUSES = ("timing", "churn_timing", "discounts", "refunds_credits", "fx", "trials", "one_time", "not_invoiced")
+CAUSES = (
+    "timing",
+    "churn_timing",
+    "delinquent_churn",
+    "discounts",
+    "refunds_credits",
+    "fx",
+    "trials",
+    "one_time",
+    "not_invoiced",
+)
 #: the causes only Stripe's own invoices show
 STRIPE_CAUSES = ("tax", "past_due_failed")
 
@@ -129,9 +139,12 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
     periods, _, _ = book.spine("month")
     mu = config.minor_units
     ours = snapshots(book, "month")
-    inv_mrr = other_book(store, config.with_(mrr_source="invoices"))
-    eos = config.with_(churn_recognition="end_of_service")
-    at_service_end = ours if eos == config else other_book(store, eos)
+    # the conventions' causes are measured without delinquent churn, which is a cause of its own
+    paid = config.with_(past_due_churn_after_days=0)
+    unpaid_kept = ours if paid == config else other_book(store, paid)
+    inv_mrr = other_book(store, paid.with_(mrr_source="invoices"))
+    eos = paid.with_(churn_recognition="end_of_service")
+    at_service_end = unpaid_kept if eos == paid else other_book(store, eos)
     net = eos.with_(mrr_price="net")
     at_net = at_service_end if net == eos else other_book(store, net)
     trials = trial_only(book, periods)
@@ -158,12 +171,13 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
             at_start = minor(amount, Decimal(str(line["rate_start"])), mu)
             row["fx"] += at_start - at_invoice
             billed[key] += at_start
-    for key in set(ours) | set(inv_mrr) | set(billed) | set(at_service_end) | set(drift):
+    for key in set(ours) | set(unpaid_kept) | set(inv_mrr) | set(billed) | set(at_service_end) | set(drift):
         row = rows[key]
         r, v = ours.get(key, 0), inv_mrr.get(key, 0)
         row["revbook_mrr"] = r
         row["timing"] = v - billed.get(key, 0)
-        row["churn_timing"] = r - at_service_end.get(key, 0)
+        row["delinquent_churn"] = r - unpaid_kept.get(key, 0)
+        row["churn_timing"] = unpaid_kept.get(key, 0) - at_service_end.get(key, 0)
         row["fx"] += drift.get(key, 0)
         row["discounts"] = at_service_end.get(key, 0) - at_net.get(key, 0)
         if key in trials and at_net.get(key, 0) == 0 and v:

@@ -8,6 +8,8 @@ much of its own figure a convention other tools differ on makes, month by month,
 
 * ``churn_timing``: revbook's MRR minus its MRR under the other ``churn_recognition`` (end of service
   vs cancellation: the lines cancelled but still in service);
+* ``delinquent_churn``: with ``past_due_churn_after_days`` set, revbook's MRR minus its MRR without
+  it (the accounts cut for an unpaid invoice; 0 when it is off: revbook has no N to try);
 * ``discounts``: revbook's MRR minus its MRR under the other ``mrr_price`` (net vs list);
 * ``fx``: the MRR of its foreign-currency lines at their start's rate minus at the month's rate.
 
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["TOTAL_CAUSES", "against_totals", "read_totals"]
 
 #: the causes a difference against a user's total splits into (what revbook computes alone), in order
-TOTAL_CAUSES = ("churn_timing", "discounts", "fx")
+TOTAL_CAUSES = ("churn_timing", "delinquent_churn", "discounts", "fx")
 OTHER = {"churn_recognition": {"end_of_service": "cancellation", "cancellation": "end_of_service"}}
 OTHER |= {"mrr_price": {"net": "list", "list": "net"}}
 
@@ -94,6 +96,10 @@ def _convention_parts(store: Store) -> tuple[dict[str, dict[Key, int]], dict[int
     for cause, setting in (("churn_timing", "churn_recognition"), ("discounts", "mrr_price")):
         theirs = other_book(store, config.with_(**{setting: OTHER[setting][getattr(config, setting)]}))
         parts[cause] = {k: ours.get(k, 0) - theirs.get(k, 0) for k in set(ours) | set(theirs)}
+    parts["delinquent_churn"] = {}
+    if config.past_due_churn_after_days:
+        theirs = other_book(store, config.with_(past_due_churn_after_days=0))
+        parts["delinquent_churn"] = {k: ours.get(k, 0) - theirs.get(k, 0) for k in set(ours) | set(theirs)}
     parts["fx"] = fx_drift(book, periods, config.reporting_currency)
     spine = book.engine.arrow(f"SELECT period, label, period_end FROM {periods}").to_pylist()
     return parts, {int(p["period"]): (str(p["label"]), p["period_end"]) for p in spine}
