@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from revbook import Config, ConfigError, Workspace
+from revbook import Config, ConfigError, RevbookError, Workspace
 from revbook.config import config_from_mapping
 
 D = dt.date
@@ -171,3 +171,13 @@ def test_the_reconciliation_names_delinquent_churn(path):
     for m in [*months.values(), *totals.values()]:
         causes = CAUSES if "invoiced" in m else TOTAL_CAUSES
         assert m["difference"] == sum(m[c] for c in (*causes, "unexplained"))
+
+
+def test_a_payment_before_the_invoice_rejects_the_load(tmp_path):
+    frames = _company()
+    invoices = frames["invoices"].to_pylist()
+    invoices[0]["paid_date"] = D(2023, 12, 31)
+    frames["invoices"] = pa.Table.from_pylist(invoices, schema=frames["invoices"].schema)
+    ws = Workspace(tmp_path / "b.duckdb", config=Config(as_of=D(2024, 6, 30)))
+    with ws, pytest.raises(RevbookError, match="paid before its invoice date"):
+        ws.load_frames(frames)

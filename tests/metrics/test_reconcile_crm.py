@@ -11,7 +11,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from revbook import Config, Workspace, WorkspaceError
+from revbook import Config, RevbookError, Workspace, WorkspaceError
 from revbook.config.crm import HubspotSettings
 from revbook.errors import ConfigError
 from revbook.metrics.reconcile import CRM_CAUSES
@@ -208,3 +208,13 @@ def test_the_arr_field_is_a_checked_mapping():
     assert HubspotSettings().field_for("arr") == ""
     with pytest.raises(ConfigError, match=r"unknown key 'ar' in \[hubspot.fields\]"):
         HubspotSettings.from_mapping({"fields": {"ar": "arr"}})
+
+
+def test_a_crm_arr_that_is_not_a_number_rejects_the_load(tmp_path):
+    frames = _company()
+    history = frames["account_history"].to_pylist()
+    history[0]["value"] = "12k"
+    frames["account_history"] = pa.Table.from_pylist(history, schema=frames["account_history"].schema)
+    w = Workspace(tmp_path / "b.duckdb", config=Config(as_of=D(2024, 3, 31)))
+    with w, pytest.raises(RevbookError, match="crm_arr value in account_history is not a number"):
+        w.load_frames(frames)
