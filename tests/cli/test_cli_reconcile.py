@@ -71,3 +71,18 @@ def test_reconcile_against_the_crm_prints_and_adds_up(tmp_path: Path, columns: s
     assert all(len(line) <= int(columns) for line in table.output.splitlines())
     rows = json.loads(run("reconcile", "--against", "crm", "--accounts", "--format", "json", *opts).output)
     assert {r["account_id"] for r in rows if r["read_on"] == "2024-03-15" and Decimal(str(r["churned"]))} == {"C"}
+
+
+def test_a_total_says_which_causes_revbook_can_compute(opts: list[str], tmp_path: Path):
+    totals = tmp_path / "totals.csv"
+    totals.write_text("period,total\n2024-03,500.00\n")
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["reconcile", "--total", str(totals), *opts])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "revbook computes only churn_timing, delinquent_churn, discounts, fx" in text
+    rows = json.loads(run("reconcile", "--total", str(totals), "--format", "json", *opts).output)
+    # revbook 520 (end of service, net), the total 500: C's +50 at cancellation, D's -10 at list price
+    # and X's -10 at March's rate together leave -10, the least any combination leaves
+    (march,) = rows
+    split = [Decimal(str(march[c])) for c in ("difference", "churn_timing", "discounts", "fx", "unexplained")]
+    assert split == [Decimal(20), Decimal(50), Decimal(-10), Decimal(-10), Decimal(-10)]

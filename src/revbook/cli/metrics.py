@@ -32,7 +32,7 @@ from .options import (
     open_workspace,
     split_slices,
 )
-from .output import emit, print_headline, print_movements
+from .output import emit, print_headline, print_movements, say
 
 
 class Kind(StrEnum):
@@ -132,6 +132,14 @@ def reconcile(
     shown = "your totals" if total is not None else "the CRM's ARR field" if against is Against.crm else against.value
     title = f"why the numbers differ: revbook {'ARR' if against is Against.crm and total is None else 'MRR'} vs {shown}"
     emit(frame, title, format, out, view=View.of(columns, wide, limit, all_))
+    if total is not None and format is Format.table:
+        from ..metrics.reconcile import TOTAL_CAUSES
+
+        say(
+            f"against your totals revbook computes only {', '.join(TOTAL_CAUSES)} (its own conventions); "
+            "the causes that compare lines (timing, credits, one-time, trials, tax, past-due) stay in unexplained",
+            stderr=True,
+        )
 
 
 @app.command(cls=RevbookCommand)
