@@ -230,7 +230,7 @@ def report(results: dict) -> None:
                 t.add_row(LABELS[impl], f"> {x['after_s']:.1f} s", "", f">= {x['peak_rss_bytes'] / GIB:.2f} GiB",
                           "", "", "", x["failed"])  # fmt: skip
                 continue
-            same = "—" if impl == "floor" else "checked" if impl == "revbook" else ""
+            same = "—" if impl == "floor" else "reference" if impl == "revbook" else ""
             d = sw["digests"].get(impl)
             if d:
                 same = "same" if not d["differ"] else "DIFFERS"

@@ -207,7 +207,7 @@ def check(accounts: int, with_pandas: bool = True) -> int:
             missing = [c for c in a.columns if c not in b.columns]
             err = f"columns missing: {missing}" if missing else chk.compare(name, a, b[list(a.columns)], keys[name])
             failures += err is not None
-            verdict = "same to the cent" if err is None else "DIFFERS: " + err
+            verdict = "same to the cent" if err is None else "DIFFERS: " + err.replace(" pandas ", f" {impl} ")
             print(f"  {impl:<7} {name:<10} by segment: {verdict} ({len(a)} rows in revbook)")
     print(
         f"  {'ALL SAME' if not failures else f'{failures} TABLES DIFFER'} "
