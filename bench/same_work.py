@@ -87,19 +87,7 @@ def _revbook(accounts: int, attribute: bool) -> dict:
     clock = Clock()
     ws = revbook.Workspace(ws_path, config=revbook.Config(as_of=data.as_of()))
     clock.lap("open")
-    ws.load({k: str(v) for k, v in data.paths(accounts).items()}, force=True)
-    clock.lap("load")
-    if attribute:
-        for name, call in _stage_calls(ws):
-            try:
-                call()
-            except (AttributeError, ImportError, TypeError) as exc:  # a revision without this stage
-                print(f"stage {name} not attributed: {exc}", file=sys.stderr)
-            clock.lap(name)
-    mov = ws.movements(grain="month", by="segment").to_arrow()
-    clock.lap("movements")
-    ret = ws.retention(window=WINDOWS, by="segment").to_arrow()
-    clock.lap("retention")
+    mov, ret = revbook_same_work(ws, data.paths(accounts), clock, attribute)
     ws.close()
     clock.lap("close")
     for p in (ws_path, ws_path.with_suffix(".duckdb.wal")):
@@ -112,6 +100,24 @@ def _revbook(accounts: int, attribute: bool) -> dict:
         "digests": {"movements": digest_arrow(mov), "retention": digest_arrow(ret)},
         "revbook_file": revbook.__file__,
     }
+
+
+def revbook_same_work(ws, paths: dict, clock: Clock, attribute: bool):
+    """load -> (ledger -> change points -> states, if ``attribute``) -> movements -> retention; each lapped."""
+    ws.load({k: str(v) for k, v in paths.items()}, force=True)
+    clock.lap("load")
+    if attribute:
+        for name, call in _stage_calls(ws):
+            try:
+                call()
+            except (AttributeError, ImportError, TypeError) as exc:  # a revision without this stage
+                print(f"stage {name} not attributed: {exc}", file=sys.stderr)
+            clock.lap(name)
+    mov = ws.movements(grain="month", by="segment").to_arrow()
+    clock.lap("movements")
+    ret = ws.retention(window=WINDOWS, by="segment").to_arrow()
+    clock.lap("retention")
+    return mov, ret
 
 
 def _stage_calls(ws) -> list:
