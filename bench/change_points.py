@@ -7,10 +7,11 @@ inputs. bench/compare.py checks that it gives revbook's tables to the cent befor
 
 The plan, never an account-month grid:
 
-1. lines: each subscription line's MRR in integer cents (HUGEINT on the way: the gross price in
-   1/10^4 units, the discount, the FX rate of the line's start date in 1/10^8, over the billing
-   months, rounded half to even once; trials 0); lines starting after the as-of date are not read,
-   lines still running on it are open-ended;
+1. lines: each subscription line's MRR in integer cents (the gross price in 1/10^4 units, the
+   discount, the FX rate of the line's start date in 1/10^8, over the billing months, rounded half
+   to even once, exactly in BIGINT by parts; trials 0); lines starting after the as-of date are not
+   read, lines still running on it are open-ended; accounts keyed by a 64-bit hash of their id
+   (checked free of collisions);
 2. change points: each line gives +MRR in the month it starts and -MRR in the month it ends; an
    account's segment changes (account_history) are change points too. Summed per account and month
    and running-summed per account they give each account's pieces: (first month, month after the
@@ -73,7 +74,7 @@ def _lines_sql(paths: dict[str, Path], as_of: dt.date, columns: set[str]) -> str
     """One row per line with MRR: account, first month, month after the last, cents."""
 
     def units(col: str, scale: int) -> str:  # a DECIMAL input as exact integer units of 1/scale; NULL -> 0
-        return f"coalesce(CAST({col} * {scale} AS HUGEINT), 0)" if col in columns else "CAST(0 AS HUGEINT)"
+        return f"coalesce(CAST({col} * {scale} AS BIGINT), 0)" if col in columns else "CAST(0 AS BIGINT)"
 
     last = as_of.year * 12 + as_of.month - 1
     disc_amt = units("discount_amount", 10_000)
@@ -84,7 +85,7 @@ def _lines_sql(paths: dict[str, Path], as_of: dt.date, columns: set[str]) -> str
                CASE WHEN mrr IS NOT NULL THEN {units("mrr", 10_000)}
                     WHEN amount IS NOT NULL THEN {units("amount", 10_000)}
                     ELSE {units("unit_price", 10_000)} * {units("quantity", 10_000)} // 10000 END AS gross,
-               CASE WHEN mrr IS NOT NULL THEN CAST(10000 AS HUGEINT)
+               CASE WHEN mrr IS NOT NULL THEN CAST(10000 AS BIGINT)
                     ELSE {units("billing_period_months", 10_000)} END AS months,
                {units("discount_percent", 10_000)} AS dp, {disc_amt} AS da
         FROM read_parquet('{paths["subscriptions"]}')
@@ -94,79 +95,91 @@ def _lines_sql(paths: dict[str, Path], as_of: dt.date, columns: set[str]) -> str
         SELECT upper(currency) AS currency, date, max(rate_to_reporting) AS rate
         FROM read_parquet('{paths["fx_rates"]}') GROUP BY ALL
     ),
+    rates AS (  -- the rate of each (currency, start date) a line has: few pairs, then a hash join
+        SELECT d.currency, d.start_date, CAST(fx.rate * 100000000 AS BIGINT) AS f
+        FROM (SELECT DISTINCT currency, start_date FROM s WHERE currency <> 'USD') d
+        ASOF LEFT JOIN fx ON d.currency = fx.currency AND d.start_date >= fx.date
+    ),
     rated AS (
-        SELECT s.*, CASE WHEN s.currency = 'USD' THEN CAST(100000000 AS HUGEINT)
-                         ELSE CAST(fx.rate * 100000000 AS HUGEINT) END AS f
-        FROM s ASOF LEFT JOIN fx ON s.currency = fx.currency AND s.start_date >= fx.date
+        SELECT s.*, CASE WHEN s.currency = 'USD' THEN CAST(100000000 AS BIGINT) ELSE rates.f END AS f,
+               gross * (1000000 - dp) - da * 1000000 AS p, months * 10000 AS md, months * 1000000000000 AS den
+        FROM s LEFT JOIN rates ON s.currency = rates.currency AND s.start_date = rates.start_date
     ),
-    exact AS (
-        SELECT *, (gross * (1000000 - dp) - da * 1000000) * f AS num, months * CAST(1000000000000 AS HUGEINT) AS den
-        FROM rated
+    -- cents = p * f / den rounded half to even, p * f up to ~10^25: exactly, in BIGINT, by parts.
+    -- p = A md + B and 10^8 md = den, so p f = (A f) md + B f = (q1 den + r1 md) + (q2 den + r2)
+    split AS (SELECT *, (p // md) * f AS t1, (p % md) * f AS t2 FROM rated),
+    parts AS (
+        SELECT *, t1 // 100000000 + t2 // den AS q12, (t1 % 100000000) * md + t2 % den AS t3 FROM split
     ),
-    q AS (SELECT *, num // den AS q0, num - (num // den) * den AS r0 FROM exact)
-    SELECT account_id,
+    q AS (SELECT *, q12 + t3 // den AS q0, t3 % den AS r0 FROM parts)
+    SELECT hash(account_id) AS k,
            {_month("start_date")} AS a,
            CASE WHEN end_date IS NOT NULL AND end_date <= DATE '{as_of}' THEN {_month("end_date")} ELSE {last + 1} END
                AS b,
            CASE WHEN is_trial THEN 0
-                ELSE CAST(q0 + CASE WHEN 2 * r0 > den OR (2 * r0 = den AND q0 % 2 = 1) THEN 1 ELSE 0 END AS BIGINT)
+                ELSE q0 + CASE WHEN 2 * r0 > den OR (2 * r0 = den AND q0 % 2 = 1) THEN 1 ELSE 0 END
            END AS cents,
-           f
+           f, p
     FROM q
     """
 
 
 def build(con, paths: dict[str, Path], as_of: dt.date) -> None:
-    """The pieces table ``cp_pieces`` and the spine ``cp_spine`` (both TEMP) on ``con``."""
+    """The pieces ``cp_pieces`` (each beside its neighbours: ``cp_p``) and the spine ``cp_spine``, TEMP on ``con``."""
     last = as_of.year * 12 + as_of.month - 1
     columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{paths['subscriptions']}')").fetchall()}
     con.execute(f"CREATE OR REPLACE TEMP TABLE cp_lines AS {_lines_sql(paths, as_of, columns)}")
-    bad = con.execute("SELECT count(*) FILTER (f IS NULL), count(*) FILTER (cents < 0) FROM cp_lines").fetchone()
+    # accounts are keyed by a 64-bit hash of their id (integer keys: cheaper to group, sort and join);
+    # two ids with one hash would merge two accounts, so that is checked, exactly
+    clash = con.execute(
+        f"""SELECT count(*) FROM (SELECT hash(account_id) AS k FROM (
+                SELECT account_id FROM read_parquet('{paths["subscriptions"]}') UNION
+                SELECT account_id FROM read_parquet('{paths["accounts"]}') UNION
+                SELECT account_id FROM read_parquet('{paths["account_history"]}'))
+            GROUP BY k HAVING count(*) > 1)"""
+    ).fetchone()[0]
+    if clash:
+        raise ValueError(f"{clash} account-id hashes are shared by two ids: key accounts another way")
+    bad = con.execute("SELECT count(*) FILTER (f IS NULL), count(*) FILTER (p < 0) FROM cp_lines").fetchone()
     if bad[0]:
         raise ValueError(f"{bad[0]} lines have no FX rate on or before their start")
+    if bad[1]:  # the integer division above floors only non-negative prices
+        raise ValueError(f"{bad[1]} lines have a negative price: this baseline does not round those")
+    accounts, history = paths["accounts"], paths["account_history"]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cp_pieces AS
-        WITH ev AS (
-            SELECT account_id, a AS m, cents AS d, NULL AS seg FROM cp_lines WHERE cents <> 0 AND b > a
+        WITH acc AS (SELECT DISTINCT ON (account_id) hash(account_id) AS k, segment FROM read_parquet('{accounts}')),
+        ev AS (
+            SELECT k, a AS m, cents AS d, NULL AS seg FROM cp_lines WHERE cents <> 0 AND b > a
             UNION ALL
-            SELECT account_id, b, -cents, NULL FROM cp_lines WHERE cents <> 0 AND b > a AND b <= {last}
-            UNION ALL  -- a segment change: the latest value dated in the month ('\x01' stands for a NULL value)
-            SELECT account_id, {_month("valid_from")}, 0, arg_max(coalesce(value, '\x01'), valid_from)
-            FROM read_parquet('{paths["account_history"]}')
-            WHERE attribute = 'segment' AND valid_from <= DATE '{as_of}'
-            GROUP BY account_id, {_month("valid_from")}
+            SELECT k, b, -cents, NULL FROM cp_lines WHERE cents <> 0 AND b > a AND b <= {last}
+            UNION ALL  -- the account's segment before any history
+            SELECT k, -1, 0, coalesce(segment, '(none)') FROM acc
+            UNION ALL  -- a segment change: the latest value dated in the month (no value: the account's)
+            SELECT h.k, h.m, 0, arg_max(coalesce(h.value, acc.segment, '(none)'), h.valid_from)
+            FROM (SELECT hash(account_id) AS k, {_month("valid_from")} AS m, value, valid_from
+                  FROM read_parquet('{history}') WHERE attribute = 'segment' AND valid_from <= DATE '{as_of}') h
+            LEFT JOIN acc USING (k)
+            GROUP BY h.k, h.m
         ),
-        cm AS (  -- change months per account
-            SELECT account_id, m, sum(d) AS d, max(seg) AS seg FROM ev GROUP BY account_id, m
+        runs AS (  -- the running MRR and segment after each event, and whether it is its month's last
+            SELECT k, m, greatest(sum(d) OVER w, 0) AS v, last_value(seg IGNORE NULLS) OVER w AS seg,
+                   lead(m) OVER w IS DISTINCT FROM m AS closes
+            FROM ev WINDOW w AS (PARTITION BY k ORDER BY m ROWS UNBOUNDED PRECEDING)
         ),
-        steps AS (
-            SELECT account_id, m AS a,
-                   lead(m, 1, {last + 1}) OVER w AS b,
-                   greatest(sum(d) OVER u, 0) AS v,
-                   last_value(seg IGNORE NULLS) OVER u AS hseg
-            FROM cm
-            WINDOW w AS (PARTITION BY account_id ORDER BY m),
-                   u AS (PARTITION BY account_id ORDER BY m ROWS UNBOUNDED PRECEDING)
+        steps AS (  -- one per change month: [a, b) at MRR v in segment seg, beside its neighbours
+            SELECT k, m AS a, lead(m, 1, {last + 1}) OVER w AS b, v, coalesce(seg, '(none)') AS seg,
+                   lag(v) OVER w AS pv, coalesce(lag(seg) OVER w, '(none)') AS ps, lead(v) OVER w AS nv,
+                   coalesce(max(v) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) = 0 AS first_piece
+            FROM runs WHERE closes WINDOW w AS (PARTITION BY k ORDER BY m)
         )
-        SELECT s.account_id, s.a, s.b, s.v,
-               coalesce(nullif(s.hseg, '\x01'), acc.segment, '(none)') AS seg
-        FROM steps s LEFT JOIN (SELECT DISTINCT ON (account_id) account_id, segment
-                                FROM read_parquet('{paths["accounts"]}')) acc USING (account_id)
-        WHERE s.v > 0 AND s.a <= {last}
+        SELECT k, a, b, v, seg, coalesce(pv > 0, false) AS after_prev, pv, ps, first_piece,
+               coalesce(nv > 0, false) AS before_next
+        FROM steps WHERE v > 0 AND a <= {last}
         """
     )
-    # the adjacent positive pieces before and after each piece
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE cp_p AS
-        SELECT *,
-               lag(b) OVER w = a AS after_prev, lag(v) OVER w AS pv, lag(seg) OVER w AS ps,
-               row_number() OVER w = 1 AS first_piece,
-               coalesce(lead(a) OVER w = b, false) AS before_next
-        FROM cp_pieces WINDOW w AS (PARTITION BY account_id ORDER BY a)
-        """
-    )
+    con.execute("CREATE OR REPLACE TEMP VIEW cp_p AS SELECT * FROM cp_pieces")
     first = con.execute("SELECT min(a) FROM cp_pieces").fetchone()[0]
     first = last if first is None else min(first, last)
     con.execute(
@@ -279,7 +292,7 @@ def retention_sql(first: int, windows: tuple[int, ...]) -> str:
     WITH w AS (SELECT * FROM (VALUES {wins}) t(w)),
     pairs AS (  -- piece i's start months whose window ends inside piece j of the same account
         SELECT w.w, i.seg, i.v, j.v AS u, greatest(i.a + w.w, j.a) AS lo, least(i.b + w.w, j.b) AS hi
-        FROM cp_p i JOIN cp_p j ON i.account_id = j.account_id, w
+        FROM cp_p i JOIN cp_p j ON i.k = j.k AND j.a < i.b + {max(windows)} AND j.b > i.a + {min(windows)}, w
         WHERE j.a < i.b + w.w AND j.b > i.a + w.w
     ),
     ev AS (
