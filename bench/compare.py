@@ -205,9 +205,16 @@ def cli_path(accounts: int, args: argparse.Namespace) -> dict:
     if not args.keep_workspaces:
         shutil.rmtree(work, ignore_errors=True)
     by = {(s["phase"], s["command"]): s for s in steps}
-    fresh = by[("fresh", "revbook load")]["wall_s"] + by[("first", "revbook headline")]["wall_s"]
-    incr = by[("incremental", "revbook load")]["wall_s"] + by[("after incr.", "revbook headline")]["wall_s"]
-    return {"steps": steps, "incremental_vs_fresh": incr / fresh, "outputs_compared": len(COMMANDS) * 2}
+    def share(k: str) -> float:
+        fresh = by[("fresh", "revbook load")][k] + by[("first", "revbook headline")][k]
+        return (by[("incremental", "revbook load")][k] + by[("after incr.", "revbook headline")][k]) / fresh
+
+    return {
+        "steps": steps,
+        "incremental_vs_fresh": share("wall_s"),
+        "incremental_vs_fresh_cpu": share("cpu_s"),
+        "outputs_compared": len(COMMANDS) * 2,
+    }
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -261,10 +268,10 @@ def report(results: dict) -> None:
                 f"{prof['wall_s']:.2f}",
                 f"{prof['peak_rss_bytes'] / GIB:.2f} GiB",
             )
+            con.print(s)
             sql = sw.get("sql", {}).get("stages")
             if sql:
-                s.add_row("SQL plan: " + ", ".join(f"{k} {v:.2f}" for k, v in sql.items()), *([""] * (len(names) + 2)))
-            con.print(s)
+                con.print("the SQL plan's stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in sql.items()))
         cli = r.get("cli")
         if cli:
             c = Table(title=f"the user's path at {n:,} accounts: each a separate revbook process")
@@ -279,7 +286,22 @@ def report(results: dict) -> None:
                     f"{st['peak_rss_bytes'] / GIB:.2f} GiB",
                 )
             con.print(c)
-            con.print(f"incremental load + headline / fresh load + headline: {cli['incremental_vs_fresh']:.0%}")
+            con.print(
+                f"incremental load + headline / fresh load + headline: {cli['incremental_vs_fresh']:.0%} of the wall"
+                f" time, {cli['incremental_vs_fresh_cpu']:.0%} of the CPU"
+            )
+    sizes = [r for r in results["sizes"] if "same_work" in r]
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        x = b["accounts"] / a["accounts"]
+        growth = []
+        for impl in IMPLS:
+            u, v = a["same_work"].get(impl, {}), b["same_work"].get(impl, {})
+            if "wall_s" in u and "wall_s" in v:
+                growth.append(
+                    f"{impl} wall x{v['wall_s'] / u['wall_s']:.1f}, CPU x{v['cpu_s'] / u['cpu_s']:.1f}, "
+                    f"peak x{v['peak_rss_bytes'] / u['peak_rss_bytes']:.1f}"
+                )
+        con.print(f"growth {a['accounts']:,} -> {b['accounts']:,} (x{x:.0f}): " + "; ".join(growth))
     con.print(f"load average: {results['load_start']} -> {results['load_end']}")
 
 
