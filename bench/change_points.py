@@ -59,11 +59,30 @@ PLURAL = {"new": "new", "reactivation": "reactivated", "expansion": "expanded", 
 PLURAL["churn"] = "churned"
 WINDOWS = (1, 3, 12)
 
-MOVEMENT_COLUMNS = (
-    "period,period_start,period_end,segment,start_mrr,new_mrr,reactivation_mrr,expansion_mrr,contraction_mrr,"
-    "churn_mrr,end_mrr,start_accounts,new_accounts,reactivated_accounts,expanded_accounts,contracted_accounts,"
-    "churned_accounts,end_accounts,transfer_in_mrr,transfer_out_mrr,transfer_in_accounts,transfer_out_accounts"
-).split(",")
+MOVEMENT_COLUMNS = [
+    "period",
+    "period_start",
+    "period_end",
+    "segment",
+    "start_mrr",
+    "new_mrr",
+    "reactivation_mrr",
+    "expansion_mrr",
+    "contraction_mrr",
+    "churn_mrr",
+    "end_mrr",
+    "start_accounts",
+    "new_accounts",
+    "reactivated_accounts",
+    "expanded_accounts",
+    "contracted_accounts",
+    "churned_accounts",
+    "end_accounts",
+    "transfer_in_mrr",
+    "transfer_out_mrr",
+    "transfer_in_accounts",
+    "transfer_out_accounts",
+]
 
 
 def _month(expr: str) -> str:

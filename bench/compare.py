@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import shutil
 import statistics
@@ -102,8 +103,9 @@ def repeat(case: str, accounts: int, n: int, extra: int = 0, timeout: float | No
         "stages": {s: med(r["stages"].get(s, 0.0) for r in runs) for s in runs[0]["stages"]},
         "rows": runs[0].get("rows", {}),
         "digests": runs[0].get("digests", {}),
-        "runs": [{k: r[k] for k in ("process_wall_s", "wall_s", "cpu_s", "peak_rss_bytes", "load_before")}
-                 for r in runs],  # fmt: skip
+        "runs": [
+            {k: r[k] for k in ("process_wall_s", "wall_s", "cpu_s", "peak_rss_bytes", "load_before")} for r in runs
+        ],
     }
 
 
@@ -205,6 +207,7 @@ def cli_path(accounts: int, args: argparse.Namespace) -> dict:
     if not args.keep_workspaces:
         shutil.rmtree(work, ignore_errors=True)
     by = {(s["phase"], s["command"]): s for s in steps}
+
     def share(k: str) -> float:
         fresh = by[("fresh", "revbook load")][k] + by[("first", "revbook headline")][k]
         return (by[("incremental", "revbook load")][k] + by[("after incr.", "revbook headline")][k]) / fresh
@@ -242,7 +245,7 @@ def report(results: dict) -> None:
             if d:
                 same = "same" if not d["differ"] else "DIFFERS"
 
-            def ratio(k: str, x: dict = x) -> str:
+            def ratio(k: str, x: dict = x, floor: dict = floor) -> str:
                 return f"{x[k] / floor[k]:.1f}x" if floor.get(k) else "—"
 
             t.add_row(
@@ -291,7 +294,7 @@ def report(results: dict) -> None:
                 f" time, {cli['incremental_vs_fresh_cpu']:.0%} of the CPU"
             )
     sizes = [r for r in results["sizes"] if "same_work" in r]
-    for a, b in zip(sizes, sizes[1:], strict=False):
+    for a, b in itertools.pairwise(sizes):
         x = b["accounts"] / a["accounts"]
         growth = []
         for impl in IMPLS:

@@ -181,7 +181,6 @@ def check(accounts: int, with_pandas: bool = True) -> int:
     import change_points
     import check as chk
     import data
-    import pyarrow as pa
 
     import revbook
 
