@@ -314,11 +314,14 @@ def retention_sql(first: int, windows: tuple[int, ...]) -> str:
         FROM cp_p i JOIN cp_p j ON i.k = j.k AND j.a < i.b + {max(windows)} AND j.b > i.a + {min(windows)}, w
         WHERE j.a < i.b + w.w AND j.b > i.a + w.w
     ),
+    starts AS (  -- the pieces' starts and ends per segment and month, once for every window
+        SELECT seg, m, sum(dv) AS dv, sum(da) AS da
+        FROM (SELECT seg, a AS m, v AS dv, 1 AS da FROM cp_p UNION ALL SELECT seg, b, -v, -1 FROM cp_p)
+        GROUP BY ALL
+    ),
     ev AS (
         -- the cohort's start: start months [a, b) end their window at [a + w, b + w)
-        SELECT w.w, i.seg, i.a + w.w AS e, i.v AS sm, 1 AS sa, 0 AS em, 0 AS rm, 0 AS ra FROM cp_p i, w
-        UNION ALL
-        SELECT w.w, i.seg, i.b + w.w, -i.v, -1, 0, 0, 0 FROM cp_p i, w
+        SELECT w.w, seg, m + w.w AS e, dv AS sm, da AS sa, 0 AS em, 0 AS rm, 0 AS ra FROM starts, w
         UNION ALL
         -- the end: the account's own piece j covering the window's end month
         SELECT w, seg, lo, 0, 0, u, least(v, u), 1 FROM pairs
