@@ -10,7 +10,7 @@ work of bench/compare.py (load, ledger, change points, states, movements by segm
 ``DuckDBEngine.materialize`` and ``revbook.metrics.tables._frame`` wrapped to time each statement. Then
 re-runs the ``--top`` slowest statements under ``EXPLAIN ANALYZE`` and prints the operators
 that take the most time. Writes ``statements.json`` and ``explain-<k>.txt`` to ``--out``
-(default: <bench data>/profile-<accounts>/).
+(default: <bench data>/profile-<accounts>/<suite or same>/).
 """
 
 from __future__ import annotations
