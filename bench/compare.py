@@ -125,12 +125,13 @@ def same_work(accounts: int, args: argparse.Namespace) -> dict:
                 raise SystemExit(1)
     n = args.repeat_1m if accounts >= 1_000_000 and args.repeat_1m else args.repeat
     for impl in ("sql", "revbook", "pandas"):
-        if impl == "pandas" and (args.no_pandas or accounts > args.pandas_upto):
+        if (impl == "pandas" and (args.no_pandas or accounts > args.pandas_upto)) or impl not in args.impls:
             continue
         res[impl] = repeat(impl, accounts, n, timeout=args.timeout)
     ok = [k for k in ("sql", "revbook", "pandas") if "digests" in res.get(k, {})]
     out_rows = sum(res[ok[0]]["rows"].get(t, 0) for t in ("movements", "retention")) if ok else 0
-    res["floor"] = repeat("floor", accounts, n, extra=out_rows)
+    if "floor" in args.impls:
+        res["floor"] = repeat("floor", accounts, n, extra=out_rows)
     res["digests"] = {}
     if "revbook" in ok:
         for impl in (k for k in ok if k != "revbook"):
@@ -326,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-upto", type=int, default=100_000, help="compare every table to the cent up to here")
     ap.add_argument("--pandas-upto", type=int, default=10_000_000, help="run pandas only up to this size")
     ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument(
+        "--impls", default=",".join(IMPLS), help="the implementations to time, comma separated (default: all four)"
+    )
     ap.add_argument("--no-cli", action="store_true", help="skip the user's path")
     ap.add_argument("--no-profile", action="store_true", help="skip the per-stage profile")
     ap.add_argument("--keep-going", action="store_true", help="time the implementations even if the check fails")
@@ -337,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, default=None, help="JSON (default: <bench data>/compare-<time>.json)")
     args = ap.parse_args(argv)
+    args.impls = [i.strip() for i in args.impls.split(",") if i.strip()]
+    if unknown := set(args.impls) - set(IMPLS):
+        ap.error(f"unknown implementations {sorted(unknown)}: choose from {', '.join(IMPLS)}")
     run.RSS_CAP["bytes"] = int(args.rss_cap_gib * GIB)
     run.CHILD_ENV["COLUMNS"] = "120"  # the CLI's tables: the same width whatever runs this
     pinned = run.pin_revbook(args.revbook)
