@@ -370,8 +370,11 @@ def main(argv: list[str] | None = None) -> int:
             r["profile"] = run_same("revbook_stages", n, timeout=args.timeout)
             if "failed" in r["profile"]:
                 loud(f"{n:,} accounts: the per-stage profile run failed: {r['profile']['failed']}")
-            elif r["profile"]["digests"] != r["same_work"].get("revbook", {}).get("digests"):
-                loud(f"{n:,} accounts: the profile run's tables differ from the timed revbook run's")
+            else:  # its tables against the timed revbook run's, else the SQL plan's
+                ref = next((k for k in ("revbook", "sql") if "digests" in r["same_work"].get(k, {})), None)
+                d = run.compare_digests(r["profile"]["digests"], r["same_work"][ref]["digests"]) if ref else None
+                if d and d["differ"]:
+                    loud(f"{n:,} accounts: the profile run's tables differ from the timed {ref} run's: {d['differ']}")
         if not args.no_cli:
             print("  the user's path", flush=True)
             r["cli"] = cli_path(n, args)
