@@ -1,7 +1,7 @@
 """The change-point plan of DESIGN.md ("Computing it fast"), in plain DuckDB SQL: a baseline.
 
 Not part of the package, and not revbook's code: a second, independent writing of the same
-definitions (docs/definitions.md), for one job only -- the issue's "same work": monthly movements
+definitions (docs/definitions.md), for one job only -- the "same work": monthly movements
 by segment and retention over 1, 3 and 12-month windows by segment, straight from the Parquet
 inputs. bench/compare.py checks that it gives revbook's tables to the cent before timing it.
 

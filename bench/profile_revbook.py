@@ -4,7 +4,7 @@ operator profile (EXPLAIN ANALYZE) of the slowest ones.
     python bench/profile_revbook.py 100000 [--top 5] [--revbook HEAD|worktree] [--out DIR] [--work same]
 
 Runs the same work as the ``revbook`` case of bench/run.py (load, ledger, snapshots, slices,
-movements at 3 grains x 8 slices, retention x 8 slices), or with ``--work same`` issue 17's same
+movements at 3 grains x 8 slices, retention x 8 slices), or with ``--work same`` the same
 work of bench/compare.py (load, ledger, change points, states, movements by segment, retention
 1/3/12 by segment), in this process, with
 ``DuckDBEngine.materialize`` and ``revbook.metrics.tables._frame`` wrapped to time each statement. Then
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--revbook", default="HEAD")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--work", choices=("suite", "same"), default="suite", help="the full suite, or issue 17's")
+    ap.add_argument("--work", choices=("suite", "same"), default="suite", help="the full suite, or the same work of compare.py")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not args.child:

@@ -1,4 +1,4 @@
-"""The issue's "same work", one implementation per fresh process (started by bench/compare.py).
+"""The "same work", one implementation per fresh process (started by bench/compare.py).
 
     python bench/same_work.py CASE ACCOUNTS OUT_JSON      # CASE: floor, sql, revbook, revbook_stages, pandas
     python bench/same_work.py check ACCOUNTS              # the tables of sql, revbook (and pandas) compared
