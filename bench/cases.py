@@ -8,7 +8,7 @@ result row counts to OUT_JSON; the parent reads the child's peak RSS from ``os.w
 
 The work (the same for revbook and the pandas baseline): load every input table, build the
 ledger, then movements at month, quarter and year grain and retention over windows 1, 3 and 12
-months, each for every slice of the foundation issue (none, segment, owner, team, plan, region,
+months, each for every slice (none, segment, owner, team, plan, region,
 cohort, arr_band): 24 movements tables and 8 retention tables, every one materialised.
 """
 

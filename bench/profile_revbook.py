@@ -1,14 +1,16 @@
 """Where revbook's time goes: every SQL statement of the benchmark's work, timed, and DuckDB's
 operator profile (EXPLAIN ANALYZE) of the slowest ones.
 
-    python bench/profile_revbook.py 100000 [--top 5] [--revbook HEAD|worktree] [--out DIR]
+    python bench/profile_revbook.py 100000 [--top 5] [--revbook HEAD|worktree] [--out DIR] [--work same]
 
 Runs the same work as the ``revbook`` case of bench/run.py (load, ledger, snapshots, slices,
-movements at 3 grains x 8 slices, retention x 8 slices) in this process, with
+movements at 3 grains x 8 slices, retention x 8 slices), or with ``--work same`` the same
+work of bench/compare.py (load, ledger, change points, states, movements by segment, retention
+1/3/12 by segment), in this process, with
 ``DuckDBEngine.materialize`` and ``revbook.metrics.tables._frame`` wrapped to time each statement. Then
 re-runs the ``--top`` slowest statements under ``EXPLAIN ANALYZE`` and prints the operators
 that take the most time. Writes ``statements.json`` and ``explain-<k>.txt`` to ``--out``
-(default: <bench data>/profile-<accounts>/).
+(default: <bench data>/profile-<accounts>/<suite or same>/).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--revbook", default="HEAD")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--work", choices=("suite", "same"), default="suite", help="the full suite, or the same work of compare.py")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not args.child:
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
         pinned = run.pin_revbook(args.revbook)
         print(f"revbook {pinned['revision']} {pinned['commit'][:12]}", flush=True)
-        cmd = [sys.executable, __file__, str(args.accounts), "--top", str(args.top), "--child"]
+        cmd = [sys.executable, __file__, str(args.accounts), "--top", str(args.top), "--work", args.work, "--child"]
         if args.out:
             cmd += ["--out", str(args.out)]
         return subprocess.call(cmd, env=run.CHILD_ENV)
@@ -54,7 +57,7 @@ def profile(args: argparse.Namespace) -> int:
     from revbook import engines as eng
     from revbook.metrics import tables as wsm
 
-    out = args.out or data.root() / f"profile-{args.accounts}"
+    out = args.out or data.root() / f"profile-{args.accounts}" / args.work
     out.mkdir(parents=True, exist_ok=True)
     statements: list[dict] = []
     stage = {"name": "load"}
@@ -87,18 +90,30 @@ def profile(args: argparse.Namespace) -> int:
     eng.DuckDBEngine.materialize = materialize
     wsm._frame = frame
 
+    # the stage the statements after a lap belong to
+    if args.work == "same":
+        NEXT = {"open": "load", "load": "ledger", "ledger": "changes", "changes": "states", "states": "movements"}
+        NEXT["movements"] = "retention"
+    else:
+        NEXT = {"load": "ledger", "ledger": "snapshots", "snapshots": "slices"}
+
     class StageClock(Clock):
         def lap(self, name: str) -> float:
             dt = super().lap(name)
-            stage["name"] = {"load": "ledger", "ledger": "snapshots", "snapshots": "slices"}.get(name, name)
+            stage["name"] = NEXT.get(name, name)
             return dt
 
-    ws_path = data.root() / "work" / f"profile-{args.accounts}.duckdb"
+    ws_path = data.root() / "work" / f"profile-{args.work}-{args.accounts}.duckdb"
     ws_path.parent.mkdir(parents=True, exist_ok=True)
     ws_path.unlink(missing_ok=True)
     ws = revbook.Workspace(ws_path, config=revbook.Config(as_of=data.as_of()))
     clock = StageClock()
-    revbook_work(ws, data.paths(args.accounts), clock, {}, {})
+    if args.work == "same":
+        from same_work import revbook_same_work
+
+        revbook_same_work(ws, data.paths(args.accounts), clock, attribute=True)
+    else:
+        revbook_work(ws, data.paths(args.accounts), clock, {}, {})
     print(f"revbook {revbook.__file__}: {clock.total:.2f} s", flush=True)
     print("stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in clock.stages.items()))
     timed = sum(s["s"] for s in statements)
@@ -120,7 +135,11 @@ def profile(args: argparse.Namespace) -> int:
     con = ws.book.engine.con
     for k, s in enumerate(slowest, 1):
         sql = s["sql"]
-        rows = con.execute("EXPLAIN ANALYZE " + sql, s.get("params") or None).fetchall()
+        try:
+            rows = con.execute("EXPLAIN ANALYZE " + sql, s.get("params") or None).fetchall()
+        except Exception as exc:  # an intermediate table it read is dropped by now
+            print(f"\n#{k} {s['kind']} {s['name']} [{s['stage']}]: {s['s']:.2f} s (no EXPLAIN: {str(exc)[:100]})")
+            continue
         text = "\n".join(str(r[1]) for r in rows)
         (out / f"explain-{k}.txt").write_text(
             f"-- {s['kind']} {s['name']} ({s['stage']}): {s['s']:.2f} s\n{sql}\n\n{text}\n"

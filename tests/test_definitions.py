@@ -78,8 +78,8 @@ def test_health_bands_fall_at_the_edges() -> None:
         {
             "account_id": [str(i) for i in range(n)],
             "score_date": pa.array([None] * n, pa.date32()),
-            # usage alone scores 75 + 100 x trend; every other component is missing
-            "usage_trend": [(s - 75) / 100 for s in (green, green - 0.1, yellow, yellow - 0.1, 75.0)],
+            # usage alone scores 50 + 200 x trend; every other component is missing
+            "usage_trend": [(s - 50) / 200 for s in (green, green - 0.1, yellow, yellow - 0.1, 75.0)],
             **{c: pa.array([None] * n, pa.float64()) for c in _other_features()},
         }
     )

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Literal
 
 __all__ = [
+    "CRM_ARR_ATTRIBUTE",
     "CURRENCY_MINOR_UNITS",
     "LOADABLE_TABLES",
     "RENEWAL_ATTRIBUTE",
@@ -84,6 +85,10 @@ class Table:
 #: the account_history attribute that records an account's renewal date (its value YYYY-MM-DD), read
 #: as it stood on each scoring date (revbook.health.renewals)
 RENEWAL_ATTRIBUTE = "renewal_date"
+#: the account_history attribute that records the ARR a CRM's field held (a decimal in the reporting
+#: currency, empty: the field was empty) from the day a CRM connector read it (its valid_from): the
+#: figure the reconciliation compares with (revbook.metrics.reconcile_crm)
+CRM_ARR_ATTRIBUTE = "crm_arr"
 
 
 def _c(name: str, type_: ColumnType = "string", required: bool = False, description: str = "", **kw: object) -> Column:
@@ -156,6 +161,8 @@ TABLES: dict[str, Table] = {
                 _c("currency"),
                 _c("product"),
                 _c("plan"),
+                _c("due_date", "date", description="when payment was due (past_due_churn_after_days reads it)"),
+                _c("paid_date", "date", description="when it was paid in full; empty with a due_date: unpaid"),
             ),
             key=("invoice_id", "line_id"),
             loadable=True,
@@ -206,10 +213,11 @@ TABLES: dict[str, Table] = {
                 _c(
                     "attribute",
                     required=True,
-                    choices=("segment", "region", "industry", "plan", "name", RENEWAL_ATTRIBUTE),
-                    description=f"{RENEWAL_ATTRIBUTE}: the renewal date the CRM held from valid_from",
+                    choices=("segment", "region", "industry", "plan", "name", RENEWAL_ATTRIBUTE, CRM_ARR_ATTRIBUTE),
+                    description=f"{RENEWAL_ATTRIBUTE}: the renewal date the CRM held from valid_from; "
+                    f"{CRM_ARR_ATTRIBUTE}: the ARR the CRM's field held when a connector read it",
                 ),
-                _c("value", description=f"YYYY-MM-DD for {RENEWAL_ATTRIBUTE}"),
+                _c("value", description=f"YYYY-MM-DD for {RENEWAL_ATTRIBUTE}, a decimal for {CRM_ARR_ATTRIBUTE}"),
                 _c("valid_from", "date", required=True),
             ),
             key=("account_id", "attribute", "valid_from"),

@@ -91,8 +91,8 @@ IDENTITY = "start " + " ".join(f"{'+' if m.sign > 0 else '−'} {k}" for k, m in
 # -- health bands ----------------------------------------------------------------------------
 
 #: the composite health score's default band edges: green at or above, yellow at or above, red below
-HEALTH_GREEN = 75.0
-HEALTH_YELLOW = 65.0
+HEALTH_GREEN = 57.0
+HEALTH_YELLOW = 47.0
 #: a requested cancellation caps the composite score here, in the red band (``[health] cancel_cap``)
 HEALTH_CANCEL_CAP = 30.0
 UNKNOWN_BAND = "unknown"

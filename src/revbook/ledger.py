@@ -12,7 +12,9 @@ Stages (each a temp table, each a definition in portable SQL; see docs/definitio
    Lines are clipped to the as-of date: nothing that starts later is read, and a line
    still running on that date is open-ended.
 3. ``rb_bridges``: churn-grace bridges, lines that fill a gap of at most N days at the MRR the
-   account had on the gap's eve; added to ``rb_lines`` with ``source = 'grace'``.
+   account had on the gap's eve; added to ``rb_lines`` with ``source = 'grace'``. Then, with
+   ``past_due_churn_after_days = N``, ``rb_delinquent``: each account's spells from an invoice's
+   due date + N to its payment, cut out of its lines (delinquent churn, then a reactivation).
 4. ``rb_revenue_only`` (invoices as the MRR source): invoice lines without a service period,
    revenue on their invoice date and never MRR (DESIGN.md "credits"), in minor units of the
    reporting currency, rounded once, half-even, at the FX rate of the invoice date. With
@@ -215,11 +217,19 @@ def build_ledger(engine: Engine, config: Config) -> None:
     spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
+<<<<<<< HEAD
     lines = "rb_lines_unbridged" if grace else "rb_lines"
     at_trial_start = config.trial_conversion == "trial_start" and config.mrr_source == "subscriptions"
     _check_fits(engine, "rb_priced", scale)
     engine.materialize(
         "rb_lines_unconverted" if at_trial_start else lines,
+=======
+    delinquent = config.past_due_churn_after_days > 0
+    kept = "rb_lines_paid" if delinquent else "rb_lines"
+    _check_fits(engine, "rb_priced", scale)
+    engine.materialize(
+        "rb_lines_unbridged" if grace else kept,
+>>>>>>> main
         f"""
         SELECT account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial,
                start_date,
@@ -237,7 +247,13 @@ def build_ledger(engine: Engine, config: Config) -> None:
     if at_trial_start:
         _date_conversions_at_trial_start(engine, "rb_lines_unconverted", lines, per_subscription=config.by_subscription)
     if grace:
+<<<<<<< HEAD
         _add_grace_bridges(engine, config.churn_grace_days, per_subscription=config.by_subscription)
+=======
+        _add_grace_bridges(engine, config.churn_grace_days, kept)
+    if delinquent:
+        _cut_delinquent(engine, config, kept)
+>>>>>>> main
     if config.mrr_source == "invoices":
         _revenue_only(engine, config)
 
@@ -377,6 +393,7 @@ def _revenue_only(engine: Engine, config: Config) -> None:
     engine.drop("rb_revenue_only_priced")
 
 
+<<<<<<< HEAD
 def _add_grace_bridges(engine: Engine, days: int, *, per_subscription: bool = False) -> None:
     """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR.
     ``per_subscription`` (``movement_grain = "subscription"``): one bridge per subscription active on
@@ -384,6 +401,10 @@ def _add_grace_bridges(engine: Engine, days: int, *, per_subscription: bool = Fa
     sub_id, sub_key, sub_line = "NULL AS subscription_id", "", ""
     if per_subscription:
         sub_id, sub_key, sub_line = "l.subscription_id", ", l.subscription_id", " || ':' || l.subscription_id"
+=======
+def _add_grace_bridges(engine: Engine, days: int, out: str = "rb_lines") -> None:
+    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
+>>>>>>> main
     engine.materialize(
         "rb_bridges",
         f"""
@@ -415,4 +436,77 @@ def _add_grace_bridges(engine: Engine, days: int, *, per_subscription: bool = Fa
         GROUP BY g.account_id, g.gap_start, g.gap_end{sub_key}
         """,
     )
-    engine.materialize("rb_lines", "SELECT * FROM rb_lines_unbridged UNION ALL SELECT * FROM rb_bridges")
+    engine.materialize(out, "SELECT * FROM rb_lines_unbridged UNION ALL SELECT * FROM rb_bridges")
+
+
+_LINE_KEYS = "l.account_id, l.source, l.subscription_id, l.line_id, l.product, l.plan, l.pricing_model, l.currency"
+_LINE_VALUES = "l.fx_rate, l.mrr, l.value_num, l.value_den, l._file, l._row"
+
+
+def _cut_delinquent(engine: Engine, config: Config, lines: str) -> None:
+    """``past_due_churn_after_days = N``: ``rb_lines`` is ``lines`` less each account's delinquent spells.
+
+    An invoice line with a due date, an amount above 0 and no payment by due date + N (paid later,
+    or not by the as-of date) makes its account delinquent from due date + N until the day it is
+    paid (open-ended when unpaid on the as-of date; a payment after it is not known then). The
+    account's priced lines are cut out of each such spell (overlapping spells merged): its MRR is 0
+    from due date + N (delinquent churn) and comes back on the payment day (a reactivation).
+    Lines at 0 (trials) are left as they are."""
+    n = int(config.past_due_churn_after_days)
+    as_of = f"DATE '{config.snapshot_date().isoformat()}'"
+    engine.materialize(
+        "rb_delinquent",
+        f"""
+        WITH late AS (
+            SELECT account_id, due_date + {n} AS cut_from,
+                   CASE WHEN paid_date <= {as_of} THEN paid_date ELSE {FAR_FUTURE} END AS cut_to
+            FROM invoices
+            WHERE due_date IS NOT NULL AND amount > 0 AND due_date + {n} <= {as_of}
+              AND (paid_date IS NULL OR paid_date > due_date + {n})
+        ),
+        ordered AS (
+            SELECT *, max(cut_to) OVER (PARTITION BY account_id ORDER BY cut_from, cut_to
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_to
+            FROM late
+        ),
+        islands AS (
+            SELECT *, sum(CASE WHEN covered_to IS NULL OR cut_from > covered_to THEN 1 ELSE 0 END)
+                      OVER (PARTITION BY account_id ORDER BY cut_from, cut_to ROWS UNBOUNDED PRECEDING) AS island
+            FROM ordered
+        )
+        SELECT account_id, min(cut_from) AS cut_from, max(cut_to) AS cut_to FROM islands GROUP BY account_id, island
+        """,
+    )
+    engine.materialize(
+        "rb_lines_numbered",
+        f"""SELECT *, row_number() OVER (ORDER BY account_id, start_date, source, subscription_id, line_id, _row)
+                   AS rb_n FROM {lines}""",
+    )
+    end = f"coalesce(l.end_date, {FAR_FUTURE})"
+    whole = f"p.p_to >= {end}"
+    engine.materialize(
+        "rb_lines",
+        f"""
+        WITH cut AS (
+            SELECT l.rb_n, d.cut_from, d.cut_to,
+                   lag(d.cut_to) OVER (PARTITION BY l.rb_n ORDER BY d.cut_from) AS prev_to
+            FROM rb_lines_numbered l JOIN rb_delinquent d
+              ON d.account_id = l.account_id AND l.mrr <> 0 AND d.cut_from < {end} AND d.cut_to > l.start_date
+        ),
+        pieces AS (
+            SELECT rb_n, coalesce(prev_to, DATE '0001-01-01') AS p_from, cut_from AS p_to FROM cut
+            UNION ALL
+            SELECT rb_n, max(cut_to) AS p_from, {FAR_FUTURE} AS p_to FROM cut GROUP BY rb_n
+        )
+        SELECT {_LINE_KEYS}, l.is_trial, greatest(l.start_date, p.p_from) AS start_date,
+               CASE WHEN {whole} THEN l.end_date ELSE p.p_to END AS end_date,
+               CASE WHEN {whole} THEN l.end_date_recorded ELSE p.p_to END AS end_date_recorded,
+               {_LINE_VALUES}
+        FROM rb_lines_numbered l JOIN pieces p ON p.rb_n = l.rb_n
+        WHERE greatest(l.start_date, p.p_from) < least({end}, p.p_to)
+        UNION ALL
+        SELECT {_LINE_KEYS}, l.is_trial, l.start_date, l.end_date, l.end_date_recorded, {_LINE_VALUES}
+        FROM rb_lines_numbered l WHERE l.rb_n NOT IN (SELECT rb_n FROM cut)
+        """,
+    )
+    engine.drop("rb_lines_numbered")

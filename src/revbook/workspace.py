@@ -37,6 +37,13 @@ class Workspace(Store):
 
         return load_findings(self, loaded)
 
+    def _keep_stages(self, *, changed: bool) -> None:
+        """Every load keeps the shared stages and the data-quality findings in the workspace file
+        (:mod:`revbook.metrics.kept`), so the commands after it read them instead of rebuilding."""
+        from .metrics.kept import keep_stages
+
+        keep_stages(self, changed=changed)
+
     @property
     def book(self) -> Book:
         """The shared stages every metric reads (built on first use, kept until the next load)."""
@@ -318,9 +325,11 @@ class Workspace(Store):
 
     def check(self) -> Frame:
         """Data-quality findings with severities (error, warning, info)."""
+        from .metrics.kept import kept_checks
         from .quality import run_checks
 
-        return Frame("check", run_checks(self))
+        kept = kept_checks(self)
+        return Frame("check", kept if kept is not None else run_checks(self))
 
     def headline(self) -> dict[str, Any]:
         """The figures a CS leader asks for first, at the as-of date."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import numpy as np
@@ -174,28 +175,32 @@ def _feature_row(**values: float | None) -> pa.Table:
 
 
 def test_composite_worked_example():
-    """usage -25% -> 50; utilisation 60% -> 75; last touchpoint 90 days ago -> 50; one escalation
-    and 4 cases -> 70; NPS 8 and CSAT 4 -> 77.5; milestones done -> 100. Weighted (0.25, 0.2,
-    0.15, 0.15, 0.15, 0.1): 67.125, yellow; points lost sum to 100 - score."""
+    """usage down 10% -> 30 and half the key features -> 50: usage 40; utilisation 50% -> 37.5; last
+    touchpoint 30 days ago -> 63.2 (log scale, 7 days 100, a year 0); two cases, one open -> 62.5;
+    NPS 8 -> 66.7 and CSAT 4 -> 50: 58.3; half the milestones -> 50. Weighted (0.25, 0.2, 0.15,
+    0.15, 0.15, 0.1): 50.1, yellow (>= 47); points lost sum to 100 - score."""
     feats = _feature_row(
-        usage_trend=-0.25, utilisation=0.6, days_since_activity=90, activities_90d=1, exec_meeting_180d=0,
-        escalations_90d=1, tickets_90d=4, open_tickets=0, nps=8, csat=4, milestone_progress=1, onboarding_overdue=0,
+        usage_trend=-0.1, feature_breadth=0.5, utilisation=0.5, days_since_activity=30, activities_90d=1,
+        exec_meeting_180d=0, escalations_90d=0, tickets_90d=2, open_tickets=1, nps=8, csat=4,
+        milestone_progress=0.5, onboarding_overdue=0,
     )  # fmt: skip
     t = score_table(feats).to_pylist()[0]
-    assert [t[c] for c in COMPONENTS] == [50.0, 75.0, 50.0, 70.0, 77.5, 100.0]
-    assert t["score"] == 67.1
+    assert [t[c] for c in COMPONENTS] == [40.0, 37.5, 63.2, 62.5, 58.3, 50.0]
+    engagement = 100 * (1 - math.log(30 / 7) / math.log(365 / 7))
+    expected = 0.25 * 40 + 0.2 * 37.5 + 0.15 * engagement + 0.15 * 62.5 + 0.15 * 175 / 3 + 0.1 * 50
+    assert t["score"] == round(expected, 1) == 50.1
     assert t["band"] == "yellow"
     lost = sum(t[f"lost_{c}"] for c in COMPONENTS)
-    assert lost == pytest.approx(100 - 67.125, abs=0.06)
-    assert t["drivers"].startswith("usage (-12)")
+    assert lost == pytest.approx(100 - expected, abs=0.06)
+    assert t["drivers"] == "usage (-15), utilisation (-13), sentiment (-6)"
 
 
 def test_composite_renormalises_over_known_components_and_reads_weights():
-    feats = _feature_row(usage_trend=0.0, utilisation=0.4)  # usage 75, utilisation 50
+    feats = _feature_row(usage_trend=0.0, utilisation=0.4)  # usage 50, utilisation 25
     t = score_table(feats).to_pylist()[0]
-    assert t["score"] == pytest.approx((0.25 * 75 + 0.2 * 50) / 0.45, abs=0.05)
+    assert t["score"] == pytest.approx((0.25 * 50 + 0.2 * 25) / 0.45, abs=0.05)
     only_usage = HealthSettings.from_mapping({"weights": {"utilisation": 0}})
-    assert score_table(feats, only_usage).to_pylist()[0]["score"] == 75.0
+    assert score_table(feats, only_usage).to_pylist()[0]["score"] == 50.0
     red = HealthSettings.from_mapping({"bands": {"green": 90, "yellow": 80}})
     assert score_table(feats, red).to_pylist()[0]["band"] == "red"
 
@@ -383,10 +388,10 @@ def test_model_scores_rank_the_paying_accounts(company, result):
 
 def test_a_score_shown_on_a_band_edge_is_in_that_band():
     """The score is published to one decimal and its band is the published score's: usage down
-    10.04% gives 64.96, shown as 65.0, which is yellow (65 is yellow's edge), never "65.0 red"."""
+    1.52% gives 46.96, shown as 47.0, which is yellow (47 is yellow's edge), never "47.0 red"."""
     only_usage = HealthSettings.from_mapping({"weights": {"utilisation": 0}})
-    feats = _feature_row(usage_trend=-0.1004, utilisation=0.4)
+    feats = _feature_row(usage_trend=-0.0152, utilisation=0.4)
     t = score_table(feats, only_usage).to_pylist()[0]
-    assert (t["score"], t["band"]) == (65.0, "yellow")
-    below = score_table(_feature_row(usage_trend=-0.1006, utilisation=0.4), only_usage).to_pylist()[0]
-    assert (below["score"], below["band"]) == (64.9, "red")
+    assert (t["score"], t["band"]) == (47.0, "yellow")
+    below = score_table(_feature_row(usage_trend=-0.0153, utilisation=0.4), only_usage).to_pylist()[0]
+    assert (below["score"], below["band"]) == (46.9, "red")

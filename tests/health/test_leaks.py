@@ -282,7 +282,7 @@ def _row(**values: float | None) -> pa.Table:
 
 
 def test_a_cancellation_request_caps_the_composite_in_the_red_band():
-    good = dict(usage_trend=0.1, utilisation=0.9, escalations_90d=0, tickets_90d=0, open_tickets=0, nps=9)
+    good = dict(usage_trend=0.2, utilisation=1.0, escalations_90d=0, tickets_90d=0, open_tickets=0, nps=10)
     free = score_table(_row(**good, cancel_requested=0)).to_pylist()[0]
     assert free["score"] > 90 and free["band"] == "green"
     asked = score_table(_row(**good, cancel_requested=1)).to_pylist()[0]

@@ -69,8 +69,11 @@ def test_worked_example_of_capacity_weights(ws):
     assert acc["B"]["weight"] == 3.0
     # mid_market 1.5 + open risk 1.0 (a cancellation requested: its health is capped in the red band)
     assert acc["C"]["cancel_requested"] and acc["C"]["health_band"] == "red" and acc["C"]["weight"] == 2.5
-    # no segment 1.0 + one escalation in the last 90 days 0.25 (closed: no open risk)
-    assert acc["D"]["segment"] == "(none)" and not acc["D"]["open_risk"] and acc["D"]["weight"] == 1.25
+    # no segment 1.0 + open risk 1.0 + one escalation in the last 90 days 0.25: its escalated case is
+    # closed, but its health is red: support is its only component, two cases in 90 days, one escalated,
+    # one still open: 100 - 25 - 25 - 12.5 = 37.5 (docs/health.md)
+    assert acc["D"]["health_band"] == "red" and acc["D"]["open_risk"]
+    assert acc["D"]["segment"] == "(none)" and acc["D"]["weight"] == 2.25
     assert acc["E"]["owner"] == "(none)"
 
 
@@ -79,12 +82,12 @@ def test_capacity_per_csm_with_the_load_against_the_median(ws):
     assert [r["owner"] for r in rows] == ["P1", "P2"]  # highest load first; E has no CSM
     p1, p2 = rows
     assert (p1["accounts"], p1["load"], p1["load_per_account"]) == (2, 5.5, 2.75)
-    assert (p2["accounts"], p2["load"], p2["load_per_account"]) == (2, 3.75, 1.88)
-    # the median of 5.5 and 3.75 is 4.625
-    assert p1["load_vs_median"] == round(5.5 / 4.625, 3) and p2["load_vs_median"] == round(3.75 / 4.625, 3)
+    assert (p2["accounts"], p2["load"], p2["load_per_account"]) == (2, 4.75, 2.38)
+    # the median of 5.5 and 4.75 is 5.125
+    assert p1["load_vs_median"] == round(5.5 / 5.125, 3) and p2["load_vs_median"] == round(4.75 / 5.125, 3)
     assert p1["managed_arr"] == Decimal("13800.00") and p2["managed_arr"] == Decimal("4560.00")
     assert (p1["open_risks"], p1["renewals_due"], p1["escalations_90d"], p1["multi_product"]) == (1, 1, 1, 1)
-    assert (p2["open_risks"], p2["renewals_due"], p2["escalations_90d"], p2["multi_product"]) == (1, 0, 1, 0)
+    assert (p2["open_risks"], p2["renewals_due"], p2["escalations_90d"], p2["multi_product"]) == (2, 0, 1, 0)
     assert capacity(ws, owner="P2").to_arrow().to_pylist() == [p2]
 
 

@@ -485,6 +485,14 @@ def test_slices_reconcile_and_match_reference(led: Ledger) -> None:
             # retention with the slice fixed at each window's start
             check_retention(ws, snap, slicer, by)
 
+            # asked for a range of end dates, the same rows as the whole table restricted to it
+            full = ws.retention(by=by).to_pylist()
+            ends = sorted({r["period_end"] for r in full})
+            if ends:
+                lo, hi = ends[len(ends) // 3], ends[(2 * len(ends)) // 3]
+                cut = ws.retention(by=by, start=lo, end=hi).to_pylist()
+                assert cut == [r for r in full if lo <= r["period_end"] <= hi], (by, lo, hi)
+
 
 MINOR_UNITS = {"USD": 2, "JPY": 0, "KWD": 3}
 

@@ -128,7 +128,7 @@ def _line(lid: str, amount: int, currency: str, start: str, end: str, price: dic
     } | kw
 
 
-def _invoice(iid: str, customer: str, day: str, lines: list[dict], status: str = "paid") -> dict:
+def _invoice(iid: str, customer: str, day: str, lines: list[dict], status: str = "paid", **kw: object) -> dict:
     return {
         "id": iid,
         "object": "invoice",
@@ -138,7 +138,7 @@ def _invoice(iid: str, customer: str, day: str, lines: list[dict], status: str =
         "status": status,
         "currency": lines[0]["currency"],
         "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/invoices/{iid}/lines"},
-    }
+    } | kw
 
 
 PRICE_SEAT = _price("price_seat", 10000, "usd")
@@ -227,7 +227,8 @@ def invoices() -> list[dict]:
         discount_amounts=[{"amount": 4000, "discount": "di_A"}],
     )
     return [
-        _invoice("in_1", "cus_A", "2026-01-10", [a]),
+        # paid two days after its charge was first attempted: due 2026-01-10, paid 2026-01-12
+        _invoice("in_1", "cus_A", "2026-01-10", [a], status_transitions={"paid_at": ts("2026-01-12")}),
         _invoice("in_2", "cus_C", "2026-01-01", [_line("il_2a", 5000, "usd", "2026-01-01", "2026-02-01", PRICE_BASIC)]),
         _invoice(
             "in_3",
@@ -252,11 +253,14 @@ def invoices() -> list[dict]:
             [_line("il_4a", 16000, "usd", "2026-02-10", "2026-03-10", PRICE_SEAT)],
             status="draft",
         ),
-        _invoice(
+        _invoice(  # sent for payment by 2026-03-31, still open: unpaid
             "in_5",
             "cus_D",
             "2026-03-01",
-            [
+            status="open",
+            collection_method="send_invoice",
+            due_date=ts("2026-03-31"),
+            lines=[
                 _line(
                     "il_5a",
                     8000,
@@ -335,13 +339,14 @@ cus_C,sub_C,si_C1,prod_core,basic,2026-01-01,2026-04-01,50.00,1,1,,,false,USD,20
 cus_D,sub_D,si_D1,prod_core,eu,2026-03-01,,80.00,1,1,,10.00,false,EUR,
 cus_D,sub_D,si_D2,prod_addon,eu_addon,2026-05-01,,20.00,3,1,,,false,EUR,
 """,
-    "invoices.csv": """account_id,invoice_id,line_id,invoice_date,service_start,service_end,amount,currency,product,plan
-cus_A,in_1,il_1a,2026-01-10,2026-01-10,2026-02-09,160.00,USD,prod_core,price_seat
-cus_C,in_2,il_2a,2026-01-01,2026-01-01,2026-01-31,50.00,USD,prod_core,price_basic
-cus_C,in_3,il_3a,2026-02-01,2026-02-01,2026-02-28,50.00,USD,prod_core,price_basic
-cus_D,in_5,il_5a,2026-03-01,2026-03-01,2026-03-31,70.00,EUR,prod_core,price_eu
-cus_D,in_5,il_5b,2026-03-01,,,50.00,EUR,,
-cus_C,cn_1,cnli_1,2026-02-20,2026-02-01,2026-02-28,-25.00,USD,prod_core,price_basic
+    "invoices.csv": "account_id,invoice_id,line_id,invoice_date,service_start,service_end,amount,currency,product,plan,"
+    """due_date,paid_date
+cus_A,in_1,il_1a,2026-01-10,2026-01-10,2026-02-09,160.00,USD,prod_core,price_seat,2026-01-10,2026-01-12
+cus_C,in_2,il_2a,2026-01-01,2026-01-01,2026-01-31,50.00,USD,prod_core,price_basic,2026-01-01,2026-01-01
+cus_C,in_3,il_3a,2026-02-01,2026-02-01,2026-02-28,50.00,USD,prod_core,price_basic,2026-02-01,2026-02-01
+cus_D,in_5,il_5a,2026-03-01,2026-03-01,2026-03-31,70.00,EUR,prod_core,price_eu,2026-03-31,
+cus_D,in_5,il_5b,2026-03-01,,,50.00,EUR,,,2026-03-31,
+cus_C,cn_1,cnli_1,2026-02-20,2026-02-01,2026-02-28,-25.00,USD,prod_core,price_basic,,
 """,
     "fx_rates.csv": "date,currency,rate_to_reporting\n2026-01-01,EUR,1.10\n",
 }

@@ -365,3 +365,23 @@ def test_the_rate_limit_is_waited_out(httpserver, monkeypatch):
     crm, warnings = HubspotConnector(HubspotSettings.from_mapping(SETTINGS)).read()
     assert len(crm.companies) == 4 and warnings == []
     assert sum(r.startswith("/crm/v3/objects/companies") for r in fake.requests) == 4  # 2 refused, 2 pages
+
+
+def test_the_arr_property_is_asked_for_and_read_with_the_sync_day(httpserver, monkeypatch):
+    import datetime as dt
+
+    from revbook.sources.crm_map import contract_rows
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(HOST_ENV, httpserver.url_for("").rstrip("/"))
+    companies = [_company("9001", "Acme", "enterprise", "na", "Software", "2023-11-02")]
+    companies[0]["properties"]["arr"] = "24000.50"
+    fake = FakeHubspot(httpserver, companies=companies)
+    settings = HubspotSettings.from_mapping({**SETTINGS, "fields": {**SETTINGS["fields"], "arr": "arr"}})
+    crm, _ = HubspotConnector(settings).read()
+    assert any(r.startswith("/crm/v3/objects/companies") and "properties=arr&" in r for r in fake.requests)
+    tables, _ = contract_rows(crm, settings)
+    today = dt.datetime.now(dt.UTC).date()
+    assert tables["account_history"] == [
+        {"account_id": "9001", "attribute": "crm_arr", "value": "24000.50", "valid_from": today}
+    ]

@@ -364,3 +364,22 @@ def test_a_sync_the_checks_reject_loads_nothing(org, tmp_path):
         assert "nothing was loaded" in str(err.value)
         counts = ws.row_counts()
         assert counts["subscriptions"] == 6 and all(counts[t] == 0 for t in CRM_TABLES)
+
+
+def test_the_arr_field_is_queried_and_read_into_account_history_from_the_sync_day(org, tmp_path, monkeypatch):
+    import datetime as dt
+
+    accounts = [dict(a, ARR__c=12000 if a["Id"] == ACME else None) for a in ORG["Account"]]
+    monkeypatch.setitem(ORG, "Account", accounts)
+    cfg = _config(tmp_path, **{**SETTINGS, "fields": {**SETTINGS["fields"], "arr": "ARR__c"}})
+    with Workspace(cfg.workspace, config=cfg) as ws:
+        ws.load({"subscriptions": billing(tmp_path / "billing")})
+        connector("salesforce", cfg).sync(ws)
+        history = ws.con.execute(
+            "SELECT account_id, value, valid_from FROM account_history WHERE attribute = 'crm_arr' ORDER BY 1"
+        ).fetchall()
+    assert "ARR__c" in org.queries[0]
+    today = dt.datetime.now(dt.UTC).date()
+    assert ("101", "12000", today) in history  # the value is known from the day it was read
+    assert all(day == today for _, _, day in history)
+    assert sum(value is None for _, value, _ in history) == len(history) - 1

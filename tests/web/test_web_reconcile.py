@@ -36,6 +36,7 @@ def test_the_page_shows_the_latest_month_split_by_cause_with_its_accounts(app: A
         assert f"{cause} " in page
         assert f'href="/accounts/{account}"' in r.text
     assert "unexplained 0" in page
+    assert "CRM's ARR field" not in page  # no CRM ARR read in this workspace
 
 
 def test_a_month_is_chosen_and_validated(app: Any) -> None:
@@ -52,3 +53,23 @@ def test_a_workspace_without_invoices_is_told_what_to_load(tmp_path: Path) -> No
     r = get(web.create_app(path, config=CONFIG, token=""), "/reconcile")
     assert r.status_code == 200
     assert "needs subscriptions and invoices" in text_of(r.text)
+
+
+def test_the_crm_arr_field_is_shown_beside_revbooks_arr_even_without_invoices(tmp_path: Path) -> None:
+    """The CRM worked example of docs/reconciliation.md (no invoices): the invoice table says what to
+    load, the CRM section shows March 15 split by cause with the account behind each."""
+    from test_reconcile_crm import _company as crm_company
+
+    config = Config(as_of=dt.date(2024, 3, 31))
+    path = tmp_path / "c.duckdb"
+    with Workspace(path, config=config) as ws:
+        ws.load_frames(crm_company())
+    r = get(web.create_app(path, config=config, token=""), "/reconcile")
+    assert r.status_code == 200
+    page = text_of(r.text)
+    assert "needs subscriptions and invoices" in page
+    assert "Against the CRM's ARR field" in page and "2024-03-15 the accounts behind each cause" in page
+    assert "revbook ARR 5,400" in page and "CRM ARR 9,900" in page and "difference -4,500" in page
+    for cause, account in [("churned", "C"), ("not in revbook", "P"), ("trials", "T"), ("fx", "X")]:
+        assert f"{cause} " in page
+        assert f'href="/accounts/{account}"' in r.text

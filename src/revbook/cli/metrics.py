@@ -32,7 +32,7 @@ from .options import (
     open_workspace,
     split_slices,
 )
-from .output import emit, print_headline, print_movements
+from .output import emit, print_headline, print_movements, say
 
 
 class Kind(StrEnum):
@@ -95,14 +95,21 @@ def metrics(
 class Against(StrEnum):
     invoices = "invoices"
     stripe = "stripe"
+    crm = "crm"
 
 
 @app.command(cls=RevbookCommand)
 def reconcile(
-    against: Annotated[Against, typer.Option(help="what to compare revbook's MRR with")] = Against.invoices,
+    against: Annotated[
+        Against, typer.Option(help="what to compare revbook's MRR with (crm: the CRM's ARR field, as ARR)")
+    ] = Against.invoices,
     total: Annotated[
         Path | None,
-        typer.Option("--total", help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00)"),
+        typer.Option(
+            "--total",
+            help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00); split by what revbook "
+            "computes alone (churn_timing, delinquent_churn, discounts, fx), the rest unexplained",
+        ),
     ] = None,
     accounts: Annotated[
         bool, typer.Option("--accounts", help="one row per account and period: who is behind each cause")
@@ -117,12 +124,22 @@ def reconcile(
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Why our numbers differ: revbook's MRR beside the invoiced amount (or your totals), split by cause."""
+    """Why our numbers differ: revbook's MRR beside the invoiced amount (Stripe's, the CRM's ARR field or
+    your totals), split by cause."""
     cfg = load_config(config, workspace, as_of)
     with open_workspace(cfg, read_only=True) as ws:
         frame = ws.why_numbers_differ(against=total if total is not None else against.value, accounts=accounts)
-    title = f"why the numbers differ: revbook MRR vs {'your totals' if total is not None else against.value}"
+    shown = "your totals" if total is not None else "the CRM's ARR field" if against is Against.crm else against.value
+    title = f"why the numbers differ: revbook {'ARR' if against is Against.crm and total is None else 'MRR'} vs {shown}"
     emit(frame, title, format, out, view=View.of(columns, wide, limit, all_))
+    if total is not None and format is Format.table:
+        from ..metrics.reconcile import TOTAL_CAUSES
+
+        say(
+            f"against your totals revbook computes only {', '.join(TOTAL_CAUSES)} (its own conventions); "
+            "the causes that compare lines (timing, credits, one-time, trials, tax, past-due) stay in unexplained",
+            stderr=True,
+        )
 
 
 @app.command(cls=RevbookCommand)

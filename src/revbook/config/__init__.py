@@ -7,6 +7,8 @@ Every setting has a default, so a workspace works with no file at all::
     reporting_currency = "USD"
     fiscal_year_start_month = 1        # 1 = January
     churn_grace_days = 0               # gaps of at most this many days are bridged at the previous MRR
+    past_due_churn_after_days = 0      # N: an account whose invoice is unpaid N days past its due date
+                                       # churns then (delinquent churn) and returns when it is paid
     mrr_source = "subscriptions"       # or "invoices"; the other is kept for reconciliation
     invoice_service_months = 0         # N: an invoice line with no service dates is N months of
                                        # service from its invoice date; 0: revenue on that date only

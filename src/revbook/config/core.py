@@ -36,6 +36,8 @@ __all__ = ["Config", "ReadOptions", "SourceConfig", "load_config", "parse_date",
 
 CONFIG_NAME = "revbook.toml"
 GRAINS = ("month", "quarter", "year")
+#: the longest past-due grace past_due_churn_after_days takes (a year)
+MAX_PAST_DUE_DAYS = 365
 #: the typed sections: name -> the settings class that parses and checks it
 SETTINGS: dict[str, Any] = {
     "lifecycle": LifecycleSettings,
@@ -64,6 +66,7 @@ WORKSPACE_KEYS = (
     "reporting_currency",
     "fiscal_year_start_month",
     "churn_grace_days",
+    "past_due_churn_after_days",
     "mrr_source",
     "invoice_service_months",
     "churn_recognition",
@@ -130,6 +133,10 @@ class Config:
     reporting_currency: str = "USD"
     fiscal_year_start_month: int = 1
     churn_grace_days: int = 0
+    #: 0 (default): an unpaid invoice changes no MRR; N: an account with an invoice still unpaid N days
+    #: after its due date churns on due date + N (delinquent churn) and returns, a reactivation, on the
+    #: day it is paid (ChartMogul's "automatically cancel subscriptions that are N days past due")
+    past_due_churn_after_days: int = 0
     mrr_source: str = "subscriptions"
     invoice_service_months: int = 0
     #: "end_of_service" (default): a line churns when its paid service ends; "cancellation": on the
@@ -204,6 +211,13 @@ class Config:
             raise ConfigError("fiscal_year_start_month must be 1 to 12", value=self.fiscal_year_start_month)
         if self.churn_grace_days < 0:
             raise ConfigError("churn_grace_days must be 0 or more", value=self.churn_grace_days)
+        days = self.past_due_churn_after_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_PAST_DUE_DAYS:
+            raise ConfigError(
+                f"past_due_churn_after_days must be a whole number of days from 0 (off) to {MAX_PAST_DUE_DAYS}",
+                value=days,
+                hint="e.g. past_due_churn_after_days = 30: an invoice unpaid 30 days after its due date churns",
+            )
         if self.mrr_source not in ("subscriptions", "invoices"):
             raise ConfigError("mrr_source must be 'subscriptions' or 'invoices'", value=self.mrr_source)
         if self.churn_recognition not in CHURN_RECOGNITION:
@@ -365,6 +379,7 @@ def config_from_mapping(data: Mapping[str, Any], base: Path) -> Config:
             reporting_currency=str(ws.get("reporting_currency", "USD")).upper(),
             fiscal_year_start_month=int(ws.get("fiscal_year_start_month", 1)),
             churn_grace_days=int(ws.get("churn_grace_days", 0)),
+            past_due_churn_after_days=ws.get("past_due_churn_after_days", 0),
             mrr_source=str(ws.get("mrr_source", "subscriptions")),
             invoice_service_months=int(ws.get("invoice_service_months", 0)),
             churn_recognition=str(ws.get("churn_recognition", "end_of_service")),
@@ -423,6 +438,7 @@ def template() -> str:
         'reporting_currency = "USD"          # ISO 4217',
         "fiscal_year_start_month = 1         # 1 = January",
         "churn_grace_days = 0                # bridge gaps of up to N days between paid lines (late renewals)",
+        "past_due_churn_after_days = 0       # N: an invoice unpaid N days past its due date churns (0 = off)",
         'mrr_source = "subscriptions"        # or "invoices"; the other is used for reconciliation',
         "invoice_service_months = 0          # N: an invoice line without service dates bills N months from its date",
         'churn_recognition = "end_of_service"  # or "cancellation": churn on the day cancellation was asked for',

@@ -12,6 +12,8 @@ revbook.sources.salesforce), checked. Both sections have the same shape::
     [hubspot.fields]                   # contract field = "the CRM property (SOQL field) read for it"
     segment = "customer_tier__c"       # "" = not read; the defaults are in HUBSPOT_FIELDS and
     account_id = "billing_id"          # SALESFORCE_FIELDS (account_id: the id billing uses)
+    arr = "arr"                        # the company's ARR field (Salesforce e.g. "ARR__c"), read into
+                                       # account_history crm_arr from the sync day (revbook reconcile --against crm)
 
 Credentials are never settings: they come from the environment only (docs/connectors.md).
 """
@@ -55,6 +57,7 @@ FIELD_KEYS: dict[str, str] = {
     "deal_amount": "opportunities.arr_delta: the ARR change the deal brings",
     "deal_source": "the deal's source, mapped by deal_sources to opportunities.source",
     "activity_type": "activities.type (meetings and calls; Tasks and Events)",
+    "arr": "account_history crm_arr from the sync day: the ARR field (revbook reconcile --against crm)",
 }
 
 HUBSPOT_FIELDS: dict[str, str] = {
@@ -70,6 +73,7 @@ HUBSPOT_FIELDS: dict[str, str] = {
     "deal_amount": "amount",
     "deal_source": "",
     "activity_type": "hs_activity_type",
+    "arr": "",  # "": not read; e.g. a custom property "arr"
 }
 
 SALESFORCE_FIELDS: dict[str, str] = {
@@ -85,6 +89,7 @@ SALESFORCE_FIELDS: dict[str, str] = {
     "deal_amount": "Amount",
     "deal_source": "LeadSource",
     "activity_type": "Type",
+    "arr": "",  # "": not read; e.g. a custom field "ARR__c" (AnnualRevenue is the company's own revenue)
 }
 
 

@@ -14,7 +14,7 @@ is only needed when the target is not DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -56,22 +56,81 @@ class Engine(Protocol):
 
 
 class DuckDBEngine:
-    """The embedded reference engine, over an open DuckDB connection."""
+    """The embedded reference engine, over an open DuckDB connection.
+
+    Stages are temporary tables of the connection, gone when it closes. With ``keep`` (a schema of
+    the workspace file) each materialised stage that ``keeps(name)`` accepts is written there instead
+    and read through a temporary view of its name, so that a later process can read it back
+    (:meth:`use_kept`); see :mod:`revbook.store.stages`."""
 
     dialect = REFERENCE_DIALECT
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        keep: str | None = None,
+        keeps: Callable[[str], bool] = lambda name: True,
+    ) -> None:
         self.con = con
+        self.keep = keep
+        self.keeps = keeps
+        #: the stages read through a view of a kept table
+        self.views: set[str] = set()
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
     def materialize(self, name: str, select: str) -> None:
-        """Keep a definition's result as a named temporary table for the stages after it."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+        """Keep a definition's result as a named table for the stages after it: temporary, or in
+        the ``keep`` schema (read through a temporary view of the same name)."""
+        if self.keep is None or not self.keeps(name):
+            self.views.discard(name)
+            self._drop_temp(name)  # a view of an earlier engine's kept stage, say
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+            return
+        self.views.discard(name)
+        self.con.execute(f"CREATE OR REPLACE TABLE {self.keep}.{name} AS {select}")
+        self._view(name, self.keep)
+
+    def keep_built(self, name: str) -> None:
+        """Move the temporary stage ``name`` into the ``keep`` schema, read through a view as
+        :meth:`materialize` leaves a kept stage."""
+        assert self.keep is not None
+        self.con.execute(f"CREATE OR REPLACE TABLE {self.keep}.{name} AS SELECT * FROM temp.main.{name}")
+        self._view(name, self.keep)
+
+    def use_kept(self, schema: str, names: Sequence[str]) -> None:
+        """Read the stages ``names`` from the tables of ``schema`` (kept by an earlier process)."""
+        for name in names:
+            self._view(name, schema)
+
+    def _view(self, name: str, schema: str) -> None:
+        self._drop_temp(name)
+        self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {schema}.{name}")
+        self.views.add(name)
+
+    def _drop_temp(self, name: str) -> None:
+        """Drop the connection's temporary table or view ``name`` (an earlier engine's), if any."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"not a stage name: {name!r}")
+        # the name inlined: a bound parameter makes DuckDB import pandas (half a second)
+        row = self.con.execute(
+            f"SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = '{name}' "
+            f"UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = '{name}'"
+        ).fetchone()
+        if row is not None:
+            self.con.execute(f"DROP {row[0]} temp.main.{name}")
 
     def drop(self, name: str) -> None:
-        """Free a stage no later definition reads."""
+        """Free a stage no later definition reads (a kept stage being written is dropped from its
+        schema too; one read from an earlier process stays there)."""
+        if name in self.views:
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+            self.views.discard(name)
+            if self.keep is not None:
+                self.con.execute(f"DROP TABLE IF EXISTS {self.keep}.{name}")
+            return
         self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
@@ -85,7 +144,7 @@ class DuckDBEngine:
         return None if row is None else row[0]
 
     def register(self, name: str, table: pa.Table) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.drop(name)
         self.con.register(f"_{name}_view", table)
         self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _{name}_view")
         self.con.unregister(f"_{name}_view")

@@ -1,26 +1,36 @@
 """The composite health score: 0-100 from configurable components and weights, banded, explained.
 
-Each component turns point-in-time features (:mod:`revbook.health.features`) into 0-100:
+Each component turns point-in-time features (:mod:`revbook.health.features`) into 0-100 between
+anchors chosen so that the component uses its range on a book of accounts: 0 is a clearly bad
+state, 50 the ordinary one, 100 a clearly good one (linear in between, clipped outside):
 
-========== =================================================================================
-usage      75 + 100 x usage_trend, clipped (usage flat over the last 90 days against the 90
-           before: 75; down 25%: 50; down 75% or more: 0; up 25% or more: 100)
-utilisation  active users over licensed seats / 0.8 x 100, clipped (80% of the licence or more: 100)
-engagement 100 - days since the last touchpoint / 1.8, clipped (180 days or more: 0), +20 for an
-           executive sponsor meeting in the last 180 days (capped at 100); an account that never
-           had a touchpoint (tech touch) has no engagement component
-support    100 - 25 x escalations (90 days) - 5 x cases above 3 (90 days) - 10 x cases open, clipped
-sentiment  the mean of NPS x 10 and (CSAT - 1) / 4 x 100, whichever are known
-milestones share of onboarding milestones reached x 100, minus 50 when onboarding is overdue
-========== =================================================================================
+=========== ==================================================================================
+usage       the mean of two parts, whichever are known: the trend, 50 + 200 x usage_trend
+            (usage down 25% or more over the last 90 days against the 90 before: 0; flat: 50; up
+            25% or more: 100), and the breadth, 100 x the share of the product's key features
+            used in 90 days (none: 0; half: 50; all: 100)
+utilisation active users over licensed seats: 20% or less: 0; 60%: 50; every seat: 100
+engagement  days since the last touchpoint on a log scale: within 7 days: 100; 50 days (the
+            geometric middle): 50; a year or more: 0; +20 for an executive sponsor meeting in the
+            last 180 days (capped at 100); an account that never had a touchpoint (tech touch)
+            has no engagement component
+support     100 - 12.5 x cases opened in 90 days - 25 x escalations - 12.5 x cases open: no case:
+            100; four cases, or one escalated case still open: 50; eight cases: 0
+sentiment   the mean of NPS and CSAT, whichever are known: NPS 4 or less: 0, 7: 50, 10: 100;
+            CSAT 3 or less: 0, 4: 50, 5: 100
+milestones  while onboarding is not done: the share of onboarding milestones reached x 100, minus
+            50 when onboarding is overdue; once every onboarding milestone is reached the account
+            has no milestones component (a finished onboarding says nothing about health later)
+=========== ==================================================================================
 
 The score is the weighted mean of the components an account has data for (weights re-normalised
 over those), so a missing table or a quiet account is not scored as bad. A requested cancellation
 (a running line's ``cancel_requested_at`` on or before the date) caps the score at ``[health]
 cancel_cap`` (30, in the red band): the customer has said it is leaving, whatever its usage shows;
-its drivers then start with ``cancellation requested (-points)``. Bands: green >= 75, yellow >= 65,
-red below (``[health] bands``). Each component's points lost, weight x (100 - component), explain
-the score: they sum to 100 - score (before a cancellation's cap).
+its drivers then start with ``cancellation requested (-points)``. Bands: green >= 57, yellow >= 47,
+red below (``[health] bands``), edges set by the rule of :func:`band_edges`. Each component's
+points lost, weight x (100 - component), explain the score: they sum to 100 - score (before a
+cancellation's cap).
 
 Settings: ``[health] weights`` and ``bands`` of revbook.toml, read by :func:`revbook.config.load_config`
 into :class:`revbook.config.HealthSettings` (``ws.config.health``).
@@ -44,7 +54,7 @@ __all__ = ["COMPONENTS", "composite", "score_table"]
 
 #: component -> (features it reads, description), in the order of config.HEALTH_COMPONENTS
 COMPONENTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "usage": (("usage_trend",), "product usage and its trend"),
+    "usage": (("usage_trend", "feature_breadth"), "product usage: its trend and the key features used"),
     "utilisation": (("utilisation",), "seat utilisation"),
     "engagement": (("days_since_activity", "exec_meeting_180d"), "touchpoints and executive sponsor meetings"),
     "support": (("escalations_90d", "tickets_90d", "open_tickets"), "support load and escalations"),
@@ -61,24 +71,43 @@ def _col(t: pa.Table, name: str) -> np.ndarray:
     return np.asarray(t[name].to_numpy(zero_copy_only=False), dtype=float)
 
 
+def _scale(x: np.ndarray, zero: float, hundred: float) -> np.ndarray:
+    """``x`` mapped linearly so that ``zero`` gives 0 and ``hundred`` gives 100, clipped."""
+    return _clip((x - zero) / (hundred - zero) * 100)
+
+
+def _mean_known(*parts: np.ndarray) -> np.ndarray:
+    """The mean of the parts known on each row (NaN where none is)."""
+    stacked = np.vstack(parts)
+    counted = (~np.isnan(stacked)).sum(axis=0)
+    return np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
+
+
+#: days since the last touchpoint scoring 100 and 0 (log scale between: 50 at their geometric mean)
+ENGAGEMENT_DAYS = (7.0, 365.0)
+
+
 def component_scores(feats: pa.Table) -> dict[str, np.ndarray]:
-    """Each component's 0-100 score per row (NaN where the account has no data for it)."""
-    f = {name: _col(feats, name) for name in feats.column_names if name not in ("account_id", "score_date")}
+    """Each component's 0-100 score per row (NaN where the account has no data for it; a feature
+    column the table lacks counts as unknown)."""
+    n = feats.num_rows
+    names = {f for feats_, _ in COMPONENTS.values() for f in feats_}
+    f = {name: _col(feats, name) if name in feats.column_names else np.full(n, np.nan) for name in names}
     out: dict[str, np.ndarray] = {}
-    out["usage"] = _clip(75 + 100 * f["usage_trend"])
-    out["utilisation"] = _clip(f["utilisation"] / 0.8 * 100)
-    eng = _clip(100 - f["days_since_activity"] / 1.8)
+    out["usage"] = _mean_known(_clip(50 + 200 * f["usage_trend"]), _clip(100 * f["feature_breadth"]))
+    out["utilisation"] = _scale(f["utilisation"], 0.2, 1.0)
+    near, far = ENGAGEMENT_DAYS
+    with np.errstate(invalid="ignore"):
+        days = np.maximum(f["days_since_activity"], near)
+    eng = _clip(100 * (1 - np.log(days / near) / np.log(far / near)))
     # NaN where the account never had a touchpoint (days_since_activity is NULL) or none are loaded
     out["engagement"] = np.minimum(eng + 20 * np.nan_to_num(f["exec_meeting_180d"]), 100)
-    out["support"] = _clip(
-        100 - 25 * f["escalations_90d"] - 5 * np.maximum(f["tickets_90d"] - 3, 0) - 10 * f["open_tickets"]
-    )
-    nps, csat = f["nps"] * 10, (f["csat"] - 1) / 4 * 100
-    stacked = np.vstack([nps, csat])
-    counted = (~np.isnan(stacked)).sum(axis=0)
-    both = np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
-    out["sentiment"] = _clip(both)
-    out["milestones"] = _clip(f["milestone_progress"] * 100 - 50 * np.nan_to_num(f["onboarding_overdue"]))
+    out["support"] = _clip(100 - 12.5 * f["tickets_90d"] - 25 * f["escalations_90d"] - 12.5 * f["open_tickets"])
+    out["sentiment"] = _mean_known(_scale(f["nps"], 4, 10), _scale(f["csat"], 3, 5))
+    progress = f["milestone_progress"]
+    with np.errstate(invalid="ignore"):
+        onboarding = np.where(progress >= 1, np.nan, progress)
+    out["milestones"] = _clip(onboarding * 100 - 50 * np.nan_to_num(f["onboarding_overdue"]))
     return out
 
 

@@ -39,6 +39,8 @@ FEATURES: dict[str, str] = {
     "usage_trend": "each usage metric per measurement in the last 90 days over the 90 days before, minus 1 (mean)",
     "utilisation": "active users (latest in the last 45 days) over licensed seats (per-seat lines' quantity)",
     "features_used": "key features used in the last 90 days",
+    "feature_breadth": "key features used in the last 90 days over the product's key features (the feature_ "
+    "metrics seen in usage by the date)",
     "activities_90d": "touchpoints (QBRs, calls, meetings) held in the last 90 days",
     "days_since_activity": "days since the last touchpoint held",
     "exec_meeting_180d": "1 if an executive sponsor meeting was held in the last 180 days",
@@ -213,6 +215,11 @@ def features(
                        AS users
             FROM {_DATES} d JOIN {src("usage")} x
               ON x.account_id IS NOT NULL AND x.date <= d.score_date AND x.date > d.score_date - 90
+            GROUP BY ALL),
+            kf AS (
+            SELECT d.score_date, count(DISTINCT x.metric) AS n
+            FROM {_DATES} d JOIN usage x
+              ON starts_with(x.metric, {_sql_text(key_feature_prefix)}) AND x.date <= d.score_date
             GROUP BY ALL)"""
         )
         cols += [
@@ -220,8 +227,13 @@ def features(
             "ut.trend AS usage_trend",
             "CASE WHEN lic.seats > 0 THEN CAST(u.users AS DOUBLE) / lic.seats END AS utilisation",
             "coalesce(u.feats, 0) AS features_used",
+            "CASE WHEN kf.n > 0 THEN CAST(coalesce(u.feats, 0) AS DOUBLE) / kf.n END AS feature_breadth",
         ]
-        joins += ["LEFT JOIN ut USING (score_date, account_id)", "LEFT JOIN u USING (score_date, account_id)"]
+        joins += [
+            "LEFT JOIN ut USING (score_date, account_id)",
+            "LEFT JOIN u USING (score_date, account_id)",
+            "LEFT JOIN kf USING (score_date)",
+        ]
     if has["activities"]:
         ctes.append(
             f"""act AS (

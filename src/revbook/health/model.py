@@ -26,8 +26,11 @@ from .features import FEATURES
 
 __all__ = ["MODEL_FEATURES", "HealthModel"]
 
-#: the model's inputs (ARR is not one: the risk of a dollar and of a logo are asked apart)
-MODEL_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in ("arr", "open_expansion_arr"))
+#: the model's inputs (ARR is not one: the risk of a dollar and of a logo are asked apart; feature_breadth,
+#: the composite's share of key features, is features_used over a count the same on every row of a date)
+MODEL_FEATURES: tuple[str, ...] = tuple(
+    f for f in FEATURES if f not in ("arr", "open_expansion_arr", "feature_breadth")
+)
 
 
 def matrix(feats: pa.Table, columns: Sequence[str] = MODEL_FEATURES) -> np.ndarray:

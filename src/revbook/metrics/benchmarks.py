@@ -11,7 +11,6 @@ and :attr:`Benchmarks.basis` says so.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -74,15 +73,35 @@ class Benchmarks:
 
 def acv_of(store: Store, period_end: dt.date, *, by: str | None = None) -> dict[Any, tuple[Decimal, int]]:
     """The median ARR per paying account on the month snapshot ending ``period_end`` and how many
-    accounts pay, per value of the slice ``by`` (the key None: the whole book)."""
-    from .tables import mrr
+    accounts pay, per value of the slice ``by`` (the key None: the whole book). Read from the month
+    states (an account's state holds from its row's period until its next row's), so only the two
+    middle accounts of each group leave the database."""
+    from .book import book_of
+    from .states import states
 
-    rows = mrr(store, accounts=True, by=by, start=period_end, end=period_end).to_arrow().to_pylist()
-    groups: dict[Any, list[Decimal]] = {}
+    book = book_of(store)
+    cal = book.calendar("month")
+    p = cal.period_of(period_end)
+    if cal.bounds(p, book.as_of)[1] != period_end:
+        return {}  # not a month snapshot
+    st = states(book, "month", [by] if by else [])
+    key = by if by else "CAST(NULL AS VARCHAR)"
+    rows = book.engine.arrow(
+        f"""WITH a AS (
+                SELECT {key} AS k, 12 * mrr AS arr FROM {st}
+                WHERE period <= {p} AND (next_period IS NULL OR next_period > {p}) AND mrr > 0
+            ),
+            r AS (SELECT k, arr, row_number() OVER (PARTITION BY k ORDER BY arr) AS rn,
+                         count(*) OVER (PARTITION BY k) AS n FROM a)
+            SELECT k, n, arr FROM r WHERE rn = (n + 1) // 2 OR rn = n // 2 + 1 ORDER BY k, rn"""
+    ).to_pylist()
+    middles: dict[Any, list[int]] = {}
+    counts: dict[Any, int] = {}
     for r in rows:
-        if r["period_end"] == period_end and r["arr"] > 0:
-            groups.setdefault(r[by] if by else None, []).append(r["arr"])
-    return {k: (Decimal(statistics.median(v)), len(v)) for k, v in groups.items()}
+        middles.setdefault(r["k"], []).append(r["arr"])
+        counts[r["k"]] = r["n"]
+    mu = store.config.minor_units
+    return {k: (sum((Decimal(v) for v in m), Decimal(0)).scaleb(-mu) / len(m), counts[k]) for k, m in middles.items()}
 
 
 def benchmarks(

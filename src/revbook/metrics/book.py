@@ -11,21 +11,29 @@
   period is what such an export is); no aggregate metric does.
 - ``rb_slice_<rows>_<dims>``: slice values of rows of (account, period) as of that period's
   snapshot date (owners, account_history, the largest line's plan, cohort, ARR band).
+
+The stages a load keeps in the workspace file (:mod:`revbook.metrics.kept`) are read back by the
+next process whose :func:`stage_key` is the same; every other stage lives as long as the
+connection.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from ..definitions import NO_VALUE, TO_DATE, band_labels
 from ..errors import ConfigError
-from ..ledger import FAR_FUTURE, active_on, build_ledger, month_index
+from ..ledger import FAR_FUTURE, REVENUE_ONLY, active_on, build_ledger, month_index
+from ..store import META_TABLE, stages
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -42,6 +50,7 @@ __all__ = [
     "expand_dimensions",
     "is_partial",
     "period_label",
+    "stage_key",
 ]
 
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
@@ -145,11 +154,15 @@ class Book:
     #: how many (grain, slices) groups of state stages stay cached; older ones are dropped
     KEEP_GROUPS = 6
 
-    def __init__(self, engine: Engine, config: Config) -> None:
+    def __init__(self, engine: Engine, config: Config, *, kept: Sequence[str] = ()) -> None:
         self.engine = engine
         self.config = config
         self.as_of = config.snapshot_date()
-        self._built: set[str] = set()
+        #: the stages read from the workspace file, kept there by the last load
+        self.kept = frozenset(kept)
+        self._built: set[str] = set(kept)
+        if "rb_lines" in self.kept and (config.mrr_source != "invoices" or REVENUE_ONLY in self.kept):
+            self._built.add("ledger")
         self._groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     def close(self) -> None:
@@ -168,6 +181,8 @@ class Book:
         while len(self._groups) > self.KEEP_GROUPS:
             oldest = next(iter(self._groups))
             for name in self._groups.pop(oldest):
+                if name in self.kept:
+                    continue  # read from the file: holds no memory
                 self.engine.drop(name)
                 self._built.discard(name)
 
@@ -454,7 +469,39 @@ class Book:
         raise AssertionError(dim)
 
 
+#: the modules whose code defines the kept stages: their source is part of the key
+STAGE_CODE = ("ledger.py", "metrics/book.py", "metrics/states.py", "metrics/kept.py", "quality")
+#: the settings of Config the stages never read; every other workspace-level setting is in the key
+UNKEYED_SETTINGS = ("workspace", "memory_limit", "max_shrink", "sources")
+
+
+def stage_key(store: Store) -> str:
+    """The digest the kept stages are valid for: each table's load (its fingerprint, row count and
+    time), the as-of date and every workspace-level setting (not the sections of revbook.toml, which
+    the stages never read), and the code of the modules that define them (``STAGE_CODE``)."""
+    h = hashlib.sha256()
+    loads = store.con.execute(f"SELECT table_name, fingerprint, rows, loaded_at FROM {META_TABLE} ORDER BY 1")
+    h.update(repr(loads.fetchall()).encode())
+    cfg = store.config
+    settings = {
+        f.name: getattr(cfg, f.name)
+        for f in dataclasses.fields(cfg)
+        if f.name not in UNKEYED_SETTINGS
+        and not dataclasses.is_dataclass(getattr(cfg, f.name))
+        and not isinstance(getattr(cfg, f.name), Mapping)
+    }
+    settings["as_of"] = cfg.snapshot_date()
+    h.update(repr(sorted(settings.items())).encode())
+    root = Path(__file__).resolve().parents[1]
+    for module in STAGE_CODE:
+        path = root / module
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            h.update(file.read_bytes())
+    return h.hexdigest()
+
+
 def _build_book(store: Store) -> Book:
+    from ..engines.duckdb import DuckDBEngine
     from ..errors import WorkspaceError
 
     engine = store.make_engine()
@@ -464,12 +511,17 @@ def _build_book(store: Store) -> Book:
                 f"{store.source_label()} has no {store.config.mrr_source} loaded",
                 hint="run `revbook load` first (or `revbook demo` for a sample company)",
             )
+        kept: list[str] = []
+        if isinstance(engine, DuckDBEngine):
+            kept = stages.kept(store.con, stage_key(store))
+            engine.use_kept(stages.SCHEMA, kept)
     except BaseException:
         engine.close()
         raise
-    return Book(engine, store.config)
+    return Book(engine, store.config, kept=kept)
 
 
 def book_of(store: Store) -> Book:
-    """The store's :class:`Book`: its stages are built on first use and kept until the next load."""
+    """The store's :class:`Book`: its stages are built on first use and kept until the next load
+    (those the last load kept in the workspace file are read from it)."""
     return store.derived("book", _build_book)

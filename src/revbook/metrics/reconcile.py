@@ -8,6 +8,10 @@ Every cause is computed from the data (docs/reconciliation.md gives each rule) a
 ``unexplained`` is the rest, so each row adds up to the cent. ``reconcile(store)`` (below) is the
 older, narrower table: subscription MRR against invoice MRR, per account and period.
 
+The splits live beside it: against invoices in :mod:`.reconcile_split` (with the helpers all share),
+against a user's total in :mod:`.reconcile_totals` (the causes revbook computes alone), against the
+CRM's ARR field (``against="crm"``, per day a sync read it) in :mod:`.reconcile_crm`.
+
 Against invoices, for account ``a`` and period ``p`` with snapshot date ``e`` (all in minor units of
 the reporting currency, each invoice line converted and rounded half-even once):
 
@@ -22,6 +26,8 @@ the reporting currency, each invoice line converted and rounded half-even once):
   front, a month with no invoice);
 * ``churn_timing``: with ``churn_recognition = "cancellation"``, the account's MRR under that
   convention minus its MRR at end of service (the lines cancelled but still in service on ``e``);
+* ``delinquent_churn``: with ``past_due_churn_after_days`` set, the account's MRR minus its MRR
+  without it (cut for an invoice unpaid past its due date; the other causes are measured without it);
 * ``discounts``: with ``mrr_price = "list"``, its MRR at list price minus at net price;
 * ``trials``: when the account's subscription MRR on ``e`` is 0 and a trial line is active then,
   minus its invoice MRR on ``e`` (billed during what revbook counts as a trial);
@@ -42,9 +48,8 @@ share (an invoice-level adjustment):
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,199 +58,14 @@ import pyarrow as pa
 from ..errors import ConfigError, WorkspaceError
 from ..frame import Frame
 from .book import Book, book_of
+from .reconcile_crm import CRM_CAUSES, against_crm
+from .reconcile_split import CAUSES, STRIPE_CAUSES, Key, minor, money_array, split_against_invoices
+from .reconcile_totals import TOTAL_CAUSES, against_totals, read_totals
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..store import Store
 
-__all__ = ["CAUSES", "STRIPE_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
-
-#: the causes a difference against invoices splits into, in the order of the columns
-#: the causes only Stripe's own invoices show
-STRIPE_CAUSES = ("tax", "past_due_failed")
-CAUSES = ("timing", "churn_timing", "discounts", "refunds_credits", "fx", "trials", "one_time", "not_invoiced")
-
-Key = tuple[str, int]  # (account_id, period)
-
-
-def read_totals(path: str | Path) -> dict[str, Decimal]:
-    """A user's totals: a CSV with the columns ``period`` (a label such as 2024-03) and ``total``.
-
-    A missing column, an empty or repeated period or a total that is not a number is a ConfigError
-    naming the file, the row (1 is the header) and the column."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the totals file {p}: {exc.strerror}", hint="give a CSV of period,total"
-        ) from exc
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    for column in ("period", "total"):
-        if column not in header:
-            raise ConfigError(
-                f"{p}: row 1 has no column '{column}'", hint="the header must be: period,total (e.g. 2024-03,1250.00)"
-            )
-    totals: dict[str, Decimal] = {}
-    for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-        period = row.get("period", "")
-        if not period:
-            raise ConfigError(f"{p}: row {n}, column 'period' is empty", hint="give the period label, e.g. 2024-03")
-        if period in totals:
-            raise ConfigError(f"{p}: row {n}, column 'period' repeats {period}", hint="give each period once")
-        try:
-            total = Decimal(row.get("total", ""))
-        except InvalidOperation:
-            total = Decimal("NaN")
-        if not total.is_finite():
-            raise ConfigError(
-                f"{p}: row {n}, column 'total' is not a number: {row.get('total', '')!r}",
-                hint="write the amount in the reporting currency with a decimal point, e.g. 1250.00",
-            )
-        totals[period] = total
-    return totals
-
-
-def _other_book(store: Store, config: Config) -> dict[Key, int]:
-    """Snapshot MRR per (account, period) of a second book under ``config``, on a cursor of its own."""
-    from ..engines.duckdb import DuckDBEngine
-
-    cursor = store.con.cursor()
-    try:
-        other = Book(DuckDBEngine(cursor), config)
-        rows = cursor.execute(f"SELECT account_id, period, mrr FROM {other.snapshots('month')}").fetchall()
-    finally:
-        cursor.close()
-    return {(str(a), int(p)): int(m) for a, p, m in rows}
-
-
-def _snapshots(book: Book, grain: str) -> dict[Key, int]:
-    rows = book.engine.arrow(f"SELECT account_id, period, mrr FROM {book.snapshots(grain)}").to_pylist()
-    return {(str(r["account_id"]), int(r["period"])): int(r["mrr"]) for r in rows}
-
-
-def _minor(amount: Decimal, rate: Decimal, mu: int) -> int:
-    return int((amount * rate * (10**mu)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-
-
-def _rate_sql(currency: str, day: str, rep: str) -> str:
-    return f"""CASE WHEN {currency} = '{rep}' THEN CAST(1 AS DECIMAL(18, 8)) ELSE
-        (SELECT f.rate_to_reporting FROM fx_rates f WHERE f.currency = {currency} AND f.date <= {day}
-         ORDER BY f.date DESC, f.rate_to_reporting DESC LIMIT 1) END"""
-
-
-def _invoiced(store: Store, book: Book, periods: str) -> list[dict[str, object]]:
-    """Each invoice line dated in a period of the spine, with its rate on its invoice date and on its
-    service start (None without a service period)."""
-    rep = store.config.reporting_currency
-    cur = f"upper(coalesce(i.currency, '{rep}'))"
-    lines: list[dict[str, object]] = book.engine.arrow(
-        f"""SELECT i.account_id, p.period, i.amount, i._file, i._row,
-                   (i.service_start IS NOT NULL AND i.service_end IS NOT NULL) AS recurring,
-                   {_rate_sql(cur, "i.invoice_date", rep)} AS rate_invoiced,
-                   CASE WHEN i.service_start IS NULL THEN NULL ELSE {_rate_sql(cur, "i.service_start", rep)} END
-                       AS rate_start
-            FROM invoices i JOIN {periods} p ON i.invoice_date BETWEEN p.period_start AND p.period_end
-            WHERE i.invoice_date <= DATE '{store.config.snapshot_date().isoformat()}'
-            ORDER BY i._file, i._row"""
-    ).to_pylist()
-    return lines
-
-
-def _trial_only(book: Book, periods: str) -> set[Key]:
-    """(account, period) pairs with a trial line active on the period's snapshot date."""
-    lines = book.ledger()
-    rows = book.engine.arrow(
-        f"""SELECT DISTINCT l.account_id, p.period FROM {lines} l JOIN {periods} p
-            ON l.is_trial AND l.start_date <= p.period_end AND coalesce(l.end_date, DATE '9999-12-31') > p.period_end"""
-    ).to_pylist()
-    return {(str(r["account_id"]), int(r["period"])) for r in rows}
-
-
-def _fx_drift(book: Book, periods: str, rep: str) -> dict[Key, int]:
-    """Per (account, period): the MRR of its foreign-currency lines on the snapshot date at their
-    start's rate minus at that date's rate (each line re-priced in minor units, half-even)."""
-    rows = book.engine.arrow(
-        f"""SELECT l.account_id, p.period, l.mrr, l.fx_rate, {_rate_sql("l.currency", "p.period_end", rep)} AS rate
-            FROM {book.ledger()} l JOIN {periods} p
-              ON l.mrr <> 0 AND l.currency IS NOT NULL AND l.currency <> '{rep}'
-             AND l.start_date <= p.period_end AND coalesce(l.end_date, DATE '9999-12-31') > p.period_end"""
-    ).to_pylist()
-    drift: dict[Key, int] = defaultdict(int)
-    for r in rows:
-        month = (Decimal(int(r["mrr"])) * Decimal(str(r["rate"])) / Decimal(str(r["fx_rate"]))).quantize(
-            Decimal(1), rounding=ROUND_HALF_EVEN
-        )
-        drift[(str(r["account_id"]), int(r["period"]))] += int(r["mrr"]) - int(month)
-    return drift
-
-
-def _split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Book, str]:
-    """Per (account, period): revbook_mrr, invoiced and each cause, in minor units."""
-    config = store.config
-    if config.mrr_source != "subscriptions":
-        raise WorkspaceError(
-            "the reconciliation against invoices explains subscription MRR",
-            hint='set mrr_source = "subscriptions" (the invoices are then the figure compared with)',
-        )
-    counts = store.row_counts()
-    if not (counts["subscriptions"] and counts["invoices"]):
-        raise WorkspaceError("reconciling against invoices needs subscriptions and invoices", hint="load both")
-    book = book_of(store)
-    periods, _, _ = book.spine("month")
-    mu = config.minor_units
-    ours = _snapshots(book, "month")
-    inv_mrr = _other_book(store, config.with_(mrr_source="invoices"))
-    eos = config.with_(churn_recognition="end_of_service")
-    at_service_end = ours if eos == config else _other_book(store, eos)
-    net = eos.with_(mrr_price="net")
-    at_net = at_service_end if net == eos else _other_book(store, net)
-    trials = _trial_only(book, periods)
-    drift = _fx_drift(book, periods, config.reporting_currency)
-
-    rows: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    billed: dict[Key, int] = defaultdict(int)
-    for line in _invoiced(store, book, periods):
-        key = (str(line["account_id"]), int(str(line["period"])))
-        amount = Decimal(str(line["amount"]))
-        if line["rate_invoiced"] is None or (line["recurring"] and line["rate_start"] is None):
-            raise WorkspaceError(
-                f"{line['_file']}: row {line['_row']}: no FX rate for the invoice line's currency",
-                hint="load fx_rates with a rate dated on or before its invoice date and service start",
-            )
-        at_invoice = _minor(amount, Decimal(str(line["rate_invoiced"])), mu)
-        row = rows[key]
-        row["invoiced"] += at_invoice
-        if amount < 0:
-            row["refunds_credits"] -= at_invoice
-        elif not line["recurring"]:
-            row["one_time"] -= at_invoice
-        else:
-            at_start = _minor(amount, Decimal(str(line["rate_start"])), mu)
-            row["fx"] += at_start - at_invoice
-            billed[key] += at_start
-    for key in set(ours) | set(inv_mrr) | set(billed) | set(at_service_end) | set(drift):
-        row = rows[key]
-        r, v = ours.get(key, 0), inv_mrr.get(key, 0)
-        row["revbook_mrr"] = r
-        row["timing"] = v - billed.get(key, 0)
-        row["churn_timing"] = r - at_service_end.get(key, 0)
-        row["fx"] += drift.get(key, 0)
-        row["discounts"] = at_service_end.get(key, 0) - at_net.get(key, 0)
-        if key in trials and at_net.get(key, 0) == 0 and v:
-            row["trials"] = -v
-    invoices = book.engine.arrow("SELECT DISTINCT account_id FROM invoices").to_pylist()
-    invoiced_accounts = {str(r["account_id"]) for r in invoices}
-    for (account, _), row in rows.items():
-        row["difference"] = row["revbook_mrr"] - row["invoiced"]
-        if account not in invoiced_accounts:
-            for c in CAUSES:
-                row[c] = 0
-            row["not_invoiced"] = row["difference"]
-        row["unexplained"] = row["difference"] - sum(row[c] for c in CAUSES)
-    return rows, book, periods
+__all__ = ["CAUSES", "CRM_CAUSES", "STRIPE_CAUSES", "TOTAL_CAUSES", "read_totals", "reconcile", "why_numbers_differ"]
 
 
 def _stripe_totals(store: Store, book: Book, periods: str) -> dict[Key, dict[str, int]]:
@@ -291,13 +111,8 @@ def _stripe_totals(store: Store, book: Book, periods: str) -> dict[Key, dict[str
         digits = CURRENCY_MINOR_UNITS.get(currency, 2)
         row = out[(str(inv["customer"] if isinstance(inv["customer"], str) else inv["customer"]["id"]), period)]
         for name, field in (("stripe_invoiced", "total"), ("tax", "tax"), ("stripe_collected", "amount_paid")):
-            row[name] += _minor(Decimal(str(inv.get(field) or 0)).scaleb(-digits), rate, mu)
+            row[name] += minor(Decimal(str(inv.get(field) or 0)).scaleb(-digits), rate, mu)
     return out
-
-
-def _money(values: list[int], mu: int) -> pa.Array:
-    unit = Decimal(1).scaleb(-mu)
-    return pa.array([Decimal(v) * unit for v in values], type=pa.decimal128(18, mu))
 
 
 def why_numbers_differ(
@@ -315,7 +130,7 @@ def why_numbers_differ(
         )
     mu = store.config.minor_units
     if against in ("invoices", "stripe"):
-        rows, book, periods = _split_against_invoices(store)
+        rows, book, periods = split_against_invoices(store)
         columns: tuple[str, ...] = ("revbook_mrr", "invoiced", "difference", *CAUSES, "unexplained")
         if against == "stripe":
             stripe = _stripe_totals(store, book, periods)
@@ -355,7 +170,7 @@ def why_numbers_differ(
                 "account_id": [k[0] for k in keys],
             }
             for c in columns:
-                data[c] = _money([rows[k][c] for k in keys], mu)
+                data[c] = money_array([rows[k][c] for k in keys], mu)
             return Frame("why_numbers_differ_accounts", pa.table(data))
         totals: dict[int, dict[str, int]] = {p: defaultdict(int) for p in labels}
         for (_, period), row in rows.items():
@@ -365,52 +180,12 @@ def why_numbers_differ(
         order = sorted(totals)
         data = {"period": [labels[p][0] for p in order], "period_end": [labels[p][1] for p in order]}
         for c in columns:
-            data[c] = _money([totals[p][c] for p in order], mu)
+            data[c] = money_array([totals[p][c] for p in order], mu)
         return Frame("why_numbers_differ", pa.table(data))
-    if accounts:
-        raise ConfigError(
-            "a user's totals have no accounts to split by", hint="drop --accounts or use --against invoices"
-        )
     if against == "crm":
-        raise ConfigError(
-            "reconciling against a CRM's ARR is not built yet", hint="use invoices, stripe or a totals file"
-        )
+        return against_crm(store, accounts=accounts)
     theirs = read_totals(against) if isinstance(against, str | Path) else dict(against)
-    return _against_totals(store, theirs)
-
-
-def _against_totals(store: Store, theirs: dict[str, Decimal]) -> Frame:
-    """revbook's MRR per month beside the user's total; the difference is unexplained (a total has
-    no lines to attribute it to)."""
-    from .tables import mrr
-
-    mu = store.config.minor_units
-    ours = mrr(store).to_arrow().to_pylist()
-    known = {str(r["period"]) for r in ours}
-    unknown = sorted(set(theirs) - known)
-    if unknown:
-        raise ConfigError(
-            f"the totals name periods revbook has no MRR for: {', '.join(unknown[:3])}",
-            hint=f"use period labels between {min(known, default='-')} and {max(known, default='-')}",
-        )
-    quantum = Decimal(1).scaleb(-mu)
-    rows = [r for r in ours if str(r["period"]) in theirs]
-    mine = [int(Decimal(r["mrr"]).scaleb(mu)) for r in rows]
-    other = [int(theirs[str(r["period"])].quantize(quantum, rounding=ROUND_HALF_EVEN).scaleb(mu)) for r in rows]
-    diff = [m - o for m, o in zip(mine, other, strict=True)]
-    return Frame(
-        "why_numbers_differ_total",
-        pa.table(
-            {
-                "period": [r["period"] for r in rows],
-                "period_end": [r["period_end"] for r in rows],
-                "revbook_mrr": _money(mine, mu),
-                "total": _money(other, mu),
-                "difference": _money(diff, mu),
-                "unexplained": _money(diff, mu),
-            }
-        ),
-    )
+    return against_totals(store, theirs, accounts=accounts)
 
 
 def reconcile(store: Store, *, grain: str = "month") -> Frame:

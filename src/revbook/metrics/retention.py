@@ -95,6 +95,14 @@ def retention_sql(
     if end:
         filters.append(f"p.period_end <= DATE '{end}'")
 
+    # The end months asked for (start/end dates) bound every step below, not only the result: a
+    # cohort segment counts only for window starts s with e_lo <= s + w <= e_hi.
+    e_lo = f"(SELECT min(period) FROM {periods} WHERE period_end >= DATE '{start}')" if start else None
+    e_hi = f"(SELECT max(period) FROM {periods} WHERE period_end <= DATE '{end}')" if end else None
+    lo_bound = f", {e_lo} - w.window_months" if e_lo else ""
+    hi_bound = f", {e_hi} - w.window_months + 1" if e_hi else ""
+    ends_in = "".join([f" AND p.period >= {e_lo}" if e_lo else "", f" AND p.period <= {e_hi}" if e_hi else ""])
+
     m = {k: f"coalesce(m.{k}, 0)" for k in MOVEMENT_KINDS}
     start_mrr = "coalesce(c.start_mrr, 0)"
     # pairs: a cohort segment's start MRR against the MRR of one interval at the window's end
@@ -117,8 +125,8 @@ def retention_sql(
     -- window starts s in [lo, hi) at which the segment is the start and the interval the end
     pairs AS (
         SELECT w.window_months{d_g}, g.mrr AS start_mrr, j.mrr AS end_mrr,
-               greatest(g.gf, j.jf - w.window_months) AS lo,
-               least(g.gt, j.jt - w.window_months, {last} - w.window_months + 1) AS hi
+               greatest(g.gf, j.jf - w.window_months{lo_bound}) AS lo,
+               least(g.gt, j.jt - w.window_months, {last} - w.window_months + 1{hi_bound}) AS hi
         FROM g JOIN j ON j.account_id = g.account_id CROSS JOIN w
         WHERE j.jf < g.gt + w.window_months AND j.jt > g.gf + w.window_months
     ),
@@ -156,7 +164,7 @@ def retention_sql(
                {", ".join(f"sum(mo.{k}) AS {k}" for k in MOVEMENT_KINDS)}
         FROM {periods} p CROSS JOIN w
         JOIN monthly mo ON mo.period > p.period - w.window_months AND mo.period <= p.period
-        WHERE p.period - w.window_months >= (SELECT min(period) FROM {periods}) - 1
+        WHERE p.period - w.window_months >= (SELECT min(period) FROM {periods}) - 1{ends_in}
         GROUP BY p.period, w.window_months{"".join(f", mo.{d}" for d in dims)}
     ),
     x AS (

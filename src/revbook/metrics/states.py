@@ -67,7 +67,8 @@ def shared_dimensions() -> tuple[str, ...]:
 
 
 def states(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """The state change points: (account_id, period, mrr, <dims>, prev_period, prev_mrr, prev_<dims>).
+    """The state change points: (account_id, period, mrr, <dims>, prev_period, next_period, prev_mrr,
+    prev_<dims>, first_paid, last_drop).
 
     Any sliced request reads one shared table per grain with every slice's columns: its rows are
     the change points of the MRR or of any slice, a superset of one slice's, which leaves every
@@ -79,6 +80,10 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     name = f"rb_state_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
         book.touch(grain, dims)
+        return name
+    if grain != "month":
+        _coarser_states(book, grain, dims, name)
+        book.remember(grain, dims, name)
         return name
     changes = book.changes(grain)
     periods, first, last = book.spine(grain)
@@ -116,11 +121,7 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
             FROM s0 WINDOW w AS (PARTITION BY account_id ORDER BY period)
         ),
         kept AS (SELECT * FROM s WHERE s.prev_mrr IS NULL AND s.mrr > 0 OR ({changed}))
-        SELECT account_id, period, mrr{"".join(f", {d}" for d in dims)},
-               lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
-               coalesce(lag(mrr) OVER w, 0) AS prev_mrr
-               {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
-        FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        {_state_columns(dims)}
         """,
     )
     # the candidates and their slice values live on in the states: free them
@@ -129,6 +130,58 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
         book._built.discard(stage)
     book.remember(grain, dims, name)
     return name
+
+
+def _state_columns(dims: Sequence[str]) -> str:
+    """The states' columns from the CTE ``kept`` (its change rows): each row with the period and
+    the state before and after it, and per account the first paying period (``first_paid``) and,
+    for each row, the latest earlier period in which the account dropped to zero (``last_drop``),
+    which the movement classification reads (new or reactivation)."""
+    cols = "".join(f", {d}" for d in dims)
+    return f"""
+        , linked AS (
+            SELECT account_id, period, mrr{cols},
+                   lag(period) OVER w AS prev_period, lead(period) OVER w AS next_period,
+                   coalesce(lag(mrr) OVER w, 0) AS prev_mrr
+                   {"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM kept WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        )
+        SELECT *,
+               min(CASE WHEN mrr > 0 THEN period END) OVER (PARTITION BY account_id) AS first_paid,
+               max(CASE WHEN mrr = 0 AND prev_mrr > 0 THEN period END)
+                   OVER (PARTITION BY account_id ORDER BY period
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_drop
+        FROM linked"""
+
+
+def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> None:
+    """A quarter's or a year's states from the month states: the state at a period's end is the
+    month state of its last month, which is the latest month row inside the period (a period with
+    no month row keeps the state before it); kept where it differs from the period before, as
+    :func:`states` keeps them. Its snapshot date is the same (the period's end, or the as-of date
+    in the last one), so its slices are the same; no slice is looked up again."""
+    month = states(book, "month", dims)
+    cal = book.calendar(grain)
+    period = f"((period - {cal.offset}) // {cal.months})"
+    cols = "".join(f", {d}" for d in dims)
+    changed = " OR ".join(["mrr <> prev_mrr", *(f"{d} <> prev_{d}" for d in dims)])
+    book.engine.materialize(
+        name,
+        f"""
+        WITH m AS (
+            SELECT account_id, {period} AS period, mrr{cols},
+                   row_number() OVER (PARTITION BY account_id, {period} ORDER BY period DESC) AS rn
+            FROM {month}
+        ),
+        s AS (
+            SELECT account_id, period, mrr{cols},
+                   lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM m WHERE rn = 1 WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        ),
+        kept AS (SELECT * FROM s WHERE prev_mrr IS NULL AND mrr > 0 OR ({changed}))
+        {_state_columns(dims)}
+        """,
+    )
 
 
 def movement_case(book: Book, grain: str, *, start: str, end: str, never_paid: str, zero_periods: str) -> str:
@@ -200,7 +253,7 @@ def movement_rows(book: Book, grain: str, dims: Sequence[str]) -> str:
         paid, dropped = f"({paid} OR spell_mrr IS NOT NULL)", f"({dropped} OR spell_mrr IS NOT NULL)"
         order = "period, spell_seq"
     return f"""
-    WITH st AS ({_paid_history(base, "account_id", paid, dropped, order)})
+    WITH st AS ({_paid_history(base, "account_id", paid, dropped, order) if gross else f"SELECT * FROM {st}"})
     {moves}
     UNION ALL
     SELECT period + 1, 'transfer_in', mrr, mrr{"".join(f", {d}" for d in dims)}, NULL
@@ -227,7 +280,11 @@ def _with_spells(book: Book, grain: str, dims: Sequence[str], st: str) -> str:
     sl = book.slices_of(sp, held)
     cols = "".join(f", sl.{d}" for d in held)
     prev = "".join(f", sl.{d} AS prev_{d}" for d in held)
-    return f"""(SELECT *, CAST(NULL AS BIGINT) AS spell_mrr, {LAST_IN_PERIOD} AS spell_seq FROM {st}
+    state = "".join(f", {d}" for d in held)
+    prev_state = "".join(f", prev_{d}" for d in held)
+    # the states' own columns (their first_paid and last_drop are read again over the spells too)
+    return f"""(SELECT account_id, period, mrr{state}, prev_period, next_period, prev_mrr{prev_state},
+               CAST(NULL AS BIGINT) AS spell_mrr, {LAST_IN_PERIOD} AS spell_seq FROM {st}
         UNION ALL
         SELECT s.account_id, s.spell_period AS period, CAST(0 AS BIGINT) AS mrr{cols},
                CAST(NULL AS BIGINT) AS prev_period, CAST(NULL AS BIGINT) AS next_period,
@@ -299,7 +356,6 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
     """Each slice's MRR and paying accounts at every period end, from the states' prefix sums."""
     name = f"rb_level_{grain}_{'_'.join(dims) or 'all'}"
     if name in book._built:
-        book.touch(grain, dims)
         return name
     st = states(book, grain, dims)
     periods, _, _ = book.spine(grain)
@@ -330,5 +386,5 @@ def levels(book: Book, grain: str, dims: Sequence[str]) -> str:
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         """,
     )
-    book.remember(grain, dims, name)
+    book._built.add(name)  # a slice's periods, not its accounts: small, never dropped
     return name

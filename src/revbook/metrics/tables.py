@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..config.core import parse_date
 from ..errors import ConfigError
@@ -268,7 +268,8 @@ def headline(store: Store) -> dict[str, Any]:
     """The figures a CS leader asks for first, at the as-of date."""
     rows = mrr(store).to_arrow().to_pylist()
     last = rows[-1] if rows else {"mrr": 0, "arr": 0, "accounts": 0, "period_end": store.config.snapshot_date()}
-    ret = [r for r in retention(store, window=12).to_arrow().to_pylist() if r["period_end"] == last["period_end"]]
+    at = cast(dt.date, last["period_end"])
+    ret = [r for r in retention(store, window=12, start=at, end=at).to_arrow().to_pylist() if r["period_end"] == at]
     r12 = ret[0] if ret else {}
     return {
         "as_of": store.config.snapshot_date(),

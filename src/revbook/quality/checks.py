@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..contract import RENEWAL_ATTRIBUTE, Finding
+from ..contract import CRM_ARR_ATTRIBUTE, RENEWAL_ATTRIBUTE, Finding
 from ..ledger import FAR_FUTURE
 
 if TYPE_CHECKING:
@@ -114,6 +114,29 @@ CONTRACT_CHECKS: tuple[Check, ...] = (
         f"a {RENEWAL_ATTRIBUTE} value in account_history is not a date",
         "write the renewal date as YYYY-MM-DD (empty when the CRM had none from that day)",
         "value",
+        True,
+    ),
+    Check(
+        "crm_arr_not_a_number",
+        "error",
+        "account_history",
+        f"""SELECT account_id || ': ' || value, _file, _row FROM account_history
+           WHERE attribute = '{CRM_ARR_ATTRIBUTE}' AND value IS NOT NULL AND trim(value) <> ''
+             AND TRY_CAST(trim(value) AS DECIMAL(38, 10)) IS NULL""",
+        f"a {CRM_ARR_ATTRIBUTE} value in account_history is not a number",
+        "write the CRM's ARR as a decimal in the reporting currency, e.g. 12000.00 (empty when the field was)",
+        "value",
+        True,
+    ),
+    Check(
+        "paid_before_invoiced",
+        "error",
+        "invoices",
+        """SELECT account_id || ': invoiced ' || CAST(invoice_date AS VARCHAR) || ', paid '
+                  || CAST(paid_date AS VARCHAR), _file, _row FROM invoices WHERE paid_date < invoice_date""",
+        "an invoice is paid before its invoice date",
+        "give the day it was paid in full (on or after its invoice_date), or leave paid_date empty",
+        "paid_date",
         True,
     ),
     Check(

@@ -151,15 +151,21 @@ def renewals_context(ws: Workspace) -> dict[str, Any]:
 
 def reconcile_context(ws: Workspace) -> dict[str, Any]:
     """The reconciliation section (``revbook.metrics.reconcile``, docs/reconciliation.md): revbook's MRR
-    against the amount invoiced in the last six months, the difference split by cause."""
+    against the amount invoiced in the last six months, the difference split by cause; with the CRM's
+    ARR field read, revbook's ARR against it on the last six read days."""
     from ..errors import RevbookError
-    from ..metrics.reconcile import CAUSES
+    from ..metrics.reconcile import CAUSES, CRM_CAUSES
 
+    try:
+        crm = ws.why_numbers_differ(against="crm").to_pylist()[-6:]
+    except RevbookError:  # no CRM ARR read: no such table
+        crm = []
+    out: dict[str, Any] = {"crm": crm, "crm_causes": CRM_CAUSES, "causes": CAUSES}
     try:
         months = ws.why_numbers_differ().to_pylist()[-6:]
     except RevbookError as exc:  # e.g. no invoices: the section says why
-        return {"months": [], "causes": CAUSES, "problem": str(exc)}
-    return {"months": months, "causes": CAUSES, "problem": None}
+        return out | {"months": [], "problem": str(exc)}
+    return out | {"months": months, "problem": None}
 
 
 def impact_context(ws: Workspace) -> dict[str, Any]:

@@ -19,6 +19,11 @@ The rules (docs/connectors.md):
   (a value already one of csm, ae, product, self_serve passes as it is; any other is left empty, a warning).
 - Notes of one account, day and author are joined into one (blank lines between); an activity of the
   same account, day and type as an earlier one is left out (a warning counts them).
+- ARR: with ``[<crm>.fields] arr`` set, each company's ARR field as it was on the day of the sync is
+  an ``account_history`` row (attribute ``crm_arr``, valid_from = the sync day, UTC; empty when the
+  field is): a value read today is known from today only, never in the past, so each sync adds a day
+  and the rows of earlier syncs (and every other attribute) stay. A value that is not a number is
+  left empty (a warning counts them).
 - A CRM has no billing: only these tables are loaded; subscriptions, invoices and the rest stay as they are.
 """
 
@@ -35,7 +40,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ..config.crm import DEAL_SOURCES, CrmSettings
-from ..contract import TABLES
+from ..contract import CRM_ARR_ATTRIBUTE, TABLES
 from .connectors import Loads, Synced
 
 if TYPE_CHECKING:
@@ -73,6 +78,8 @@ class Company:
     industry: str | None = None
     parent_crm_id: str | None = None
     created_at: dt.date | None = None
+    #: the ARR field's value as the CRM gives it ([<crm>.fields] arr), None: empty or not read
+    arr: object = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ class Crm:
     deals: list[Deal]
     notes: list[Note]
     activities: list[Activity]
+    #: the day (UTC) the CRM was read: the valid_from of its ARR values; None: today
+    read_on: dt.date | None = None
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -237,8 +246,42 @@ def contract_rows(crm: Crm, settings: CrmSettings) -> tuple[dict[str, list[dict[
         "opportunities": opportunities,
         "notes": _notes(crm.notes, ids),
         "activities": _activities(crm.activities, ids, warnings),
+        "account_history": _arr_rows(crm, settings, warnings),
     }
     return rows, warnings
+
+
+def _arr_rows(crm: Crm, settings: CrmSettings, warnings: list[str]) -> list[dict[str, Any]]:
+    """One crm_arr row per company read (the ARR field's value on the sync day, or empty)."""
+    if not settings.field_for("arr"):
+        return []
+    day = crm.read_on or dt.datetime.now(dt.UTC).date()
+    values: dict[str, Decimal | None] = {}
+    bad = 0
+    for c in crm.companies:
+        if not c.account_id:
+            continue
+        value = to_decimal(c.arr)
+        if c.arr not in (None, "") and (value is None or not value.is_finite()):
+            bad += 1
+            value = None
+        values[c.account_id] = value
+    if bad:
+        warnings.append(f"{bad} companies have an {settings.field_for('arr')!r} that is not a number: left empty")
+    return [
+        {"account_id": a, "attribute": CRM_ARR_ATTRIBUTE, "value": None if v is None else str(v), "valid_from": day}
+        for a, v in values.items()
+    ]
+
+
+def _earlier_history(store: Loads, day: dt.date) -> list[dict[str, Any]]:
+    """The account_history rows already loaded, but the crm_arr rows of ``day`` (this sync replaces them)."""
+    rows = store.con.execute(
+        "SELECT account_id, attribute, value, valid_from FROM account_history"
+        " WHERE NOT (attribute = ? AND valid_from = ?) ORDER BY account_id, attribute, valid_from",
+        [CRM_ARR_ATTRIBUTE, day],
+    ).fetchall()
+    return [{"account_id": a, "attribute": t, "value": v, "valid_from": f} for a, t, v, f in rows]
 
 
 def _owner_periods(
@@ -366,9 +409,13 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def load_crm(store: Loads, crm: Crm, settings: CrmSettings, *, started: float, replace: bool = False) -> Synced:
     """Map ``crm`` into the contract and load its tables through ``store.load_frames`` (the same
     checks as files, all or none). Only the CRM's tables are given, so billing stays as it is; a
-    table the CRM has no rows for is not loaded (a load may not empty it)."""
+    table the CRM has no rows for is not loaded (a load may not empty it). With an ARR field, the
+    account_history rows already there are loaded again with the sync day's crm_arr rows."""
     rows, warnings = contract_rows(crm, settings)
     frames = {name: _frame(name, rows[name]) for name in CRM_TABLES if rows[name]}
+    if rows["account_history"]:  # the ARR field: a day added to the history, nothing else changed
+        day = rows["account_history"][0]["valid_from"]
+        frames["account_history"] = _frame("account_history", _earlier_history(store, day) + rows["account_history"])
     results = store.load_frames(frames, force=True, replace=replace)
     for result in results:
         warnings += [f"{f.table}: {f.message}" for f in result.warnings if f.severity != "info"]

@@ -12,6 +12,7 @@ are replaced whole by each load.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -206,7 +207,9 @@ class HubspotConnector:
                 return []
 
         by_name = {k.objects: k for k in KINDS}
-        company_props = self._properties("account_id", "name", "segment", "region", "industry", "parent", "created_at")
+        company_props = self._properties(
+            "account_id", "name", "segment", "region", "industry", "parent", "created_at", "arr"
+        )
         companies_raw = listed(
             by_name["companies"],
             properties=company_props,
@@ -226,6 +229,7 @@ class HubspotConnector:
                     industry=props.get(s.field_for("industry")) or None,
                     parent_crm_id=props.get(s.field_for("parent")) or None,
                     created_at=to_date(props.get(s.field_for("created_at"))),
+                    arr=props.get(s.field_for("arr")) if s.field_for("arr") else None,
                 )
             )
             history = (getattr(c, "properties_with_history", None) or {}).get(owner_property) or []
@@ -297,7 +301,7 @@ class HubspotConnector:
                         slug(p.get(outcome)),
                     )
                 )
-        crm = Crm(companies, people, changes, deals, notes, activities)
+        crm = Crm(companies, people, changes, deals, notes, activities, read_on=dt.datetime.now(dt.UTC).date())
         return crm, warnings
 
     def sync(self, store: Loads, *, full: bool = False, replace: bool = False) -> Synced:

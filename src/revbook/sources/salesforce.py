@@ -20,6 +20,7 @@ current owner from its creation.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import time
@@ -162,7 +163,7 @@ class SalesforceConnector:
     def soql(self, sobject: str) -> str:
         """The query each object is read with."""
         if sobject == "Account":
-            keys = ("account_id", "name", "segment", "region", "industry", "parent", "created_at", "owner")
+            keys = ("account_id", "name", "segment", "region", "industry", "parent", "created_at", "owner", "arr")
             fields = ["Id", *self._fields(*keys)]
             return f"SELECT {', '.join(dict.fromkeys(fields))} FROM Account"
         if sobject == "User":
@@ -239,6 +240,7 @@ class SalesforceConnector:
                     industry=_text(a, s.field_for("industry")),
                     parent_crm_id=_text(a, s.field_for("parent")),
                     created_at=created[crm_id],
+                    arr=_get(a, s.field_for("arr")) if s.field_for("arr") else None,
                 )
             )
         people = {
@@ -278,7 +280,8 @@ class SalesforceConnector:
                 if description:
                     source = subtype if subtype in ("call", "email") else "note"
                     notes.append(Note(company, day, _text(t, "OwnerId"), source, description))
-        return Crm(companies, people, changes, deals, notes, activities), warnings
+        read_on = dt.datetime.now(dt.UTC).date()
+        return Crm(companies, people, changes, deals, notes, activities, read_on=read_on), warnings
 
     def _owner_changes(
         self,

@@ -57,6 +57,8 @@ INVOICE_COLUMNS = (
     "currency",
     "product",
     "plan",
+    "due_date",
+    "paid_date",
 )
 
 
@@ -366,6 +368,7 @@ def _invoice_rows(inv: Obj, warnings: list[str]) -> list[dict[str, Any]]:
     lines = _list(inv.get("lines"))
     if isinstance(inv.get("lines"), Mapping) and inv["lines"].get("has_more"):
         warnings.append(f"invoice {inv['id']} has more than {len(lines)} lines; only those were read")
+    due, paid = _payment_dates(inv)
     rows = []
     for line in lines:
         currency = str(line.get("currency") or inv.get("currency") or "").upper()
@@ -387,9 +390,26 @@ def _invoice_rows(inv: Obj, warnings: list[str]) -> list[dict[str, Any]]:
                 "currency": currency,
                 "product": _product(price),
                 "plan": price.get("nickname") or price.get("lookup_key") or price.get("id"),
+                "due_date": due,
+                "paid_date": paid,
             }
         )
     return rows
+
+
+def _payment_dates(inv: Obj) -> tuple[dt.date | None, dt.date | None]:
+    """When an invoice was due and when it was paid (past_due_churn_after_days reads them).
+
+    Due: its ``due_date`` (an invoice sent for payment), else its date (an invoice charged
+    automatically: the charge is attempted then). Paid: ``status_transitions.paid_at``; a paid invoice without it was
+    paid on its date; an open or uncollectible one is unpaid (None)."""
+    day = to_date(inv.get("effective_at") or inv.get("created"))
+    due = to_date(inv.get("due_date")) or day
+    transitions = inv.get("status_transitions") or {}
+    paid = to_date(transitions.get("paid_at")) if isinstance(transitions, Mapping) else None
+    if paid is None and inv.get("status") == "paid":
+        paid = day
+    return due, paid
 
 
 def _credit_rows(

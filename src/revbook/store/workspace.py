@@ -272,8 +272,12 @@ class Store:
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self.reset_derived()  # stages built inside the transaction read what it rolled back
             raise
-        self.reset_derived()
+        try:
+            self._keep_stages(changed=bool(read))
+        finally:
+            self.reset_derived()
         return results
 
     def _count(self, name: str) -> int:
@@ -299,6 +303,11 @@ class Store:
         their errors reject the load. The store runs none; :class:`revbook.Workspace` runs the
         contract checks of :mod:`revbook.quality` (which need the ledger, a layer above)."""
         return []
+
+    def _keep_stages(self, *, changed: bool) -> None:
+        """Build the derived stages the commands after a load read and keep them in the workspace
+        file, once the load has committed (:mod:`revbook.store.stages`; ``changed``: whether this
+        load changed a table). The store keeps none; :class:`revbook.Workspace` keeps the metrics'."""
 
     def _reject_or_keep(self, read: dict[str, list[Finding]], checked: list[Finding], strict: bool) -> None:
         findings = [f for notes in read.values() for f in notes] + checked

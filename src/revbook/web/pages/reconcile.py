@@ -1,6 +1,7 @@
 """Reconcile: why our numbers differ (``revbook.metrics.reconcile.why_numbers_differ``): revbook's MRR
 beside the amount invoiced each month, the difference split by cause, and for one month the
-accounts behind each cause (largest first).
+accounts behind each cause (largest first); with the CRM's ARR field read (account_history
+crm_arr), revbook's ARR beside it on each read day, and the accounts behind each cause on the latest.
 
 Every figure is a library call cached by the Store; a workspace without invoices says so.
 """
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ...errors import WorkspaceError
-from ...metrics.reconcile import CAUSES
+from ...metrics.reconcile import CAUSES, CRM_CAUSES
 from ..filters import Query, lookup, period, store_of
 from ..render import render
 
@@ -35,10 +36,11 @@ def reconcile(
     p: dict[str, Any] = Depends(PARAMS),  # noqa: B008
 ) -> HTMLResponse:
     store = store_of(request)
+    crm = _against_crm(store)
     try:
         months = store.rows("why_numbers_differ")
     except WorkspaceError as exc:
-        return render(request, "reconcile.html", title="Reconcile", refused=str(exc), hint=exc.hint)
+        return render(request, "reconcile.html", title="Reconcile", refused=str(exc), hint=exc.hint, crm=crm, top=TOP)
     labels = [str(r["period"]) for r in months]
     lookup(PARAMS["month"], p["month"], lambda: labels, "month", "among the months revbook has MRR for")
     month = p["month"] or (labels[-1] if labels else None)
@@ -56,7 +58,29 @@ def reconcile(
         causes=CAUSES,
         behind={c: (rows[:TOP], len(rows)) for c, rows in behind.items()},
         top=TOP,
+        crm=crm,
     )
+
+
+def _against_crm(store: Store) -> dict[str, Any] | None:
+    """revbook's ARR beside the CRM's ARR field per read day, and the accounts behind each cause on the
+    latest read day; None when no CRM ARR was read."""
+    try:
+        days = store.rows("why_numbers_differ", against="crm")
+    except WorkspaceError:
+        return None
+    if not days:
+        return None
+    latest = days[-1]
+    accounts = store.rows("why_numbers_differ", against="crm", accounts=True)
+    rows = [r for r in accounts if r["read_on"] == latest["read_on"]]
+    behind = {c: _largest(rows, c) for c in (*CRM_CAUSES, "unexplained")}
+    return {
+        "days": list(reversed(days[-MONTHS:])),
+        "latest": latest,
+        "causes": CRM_CAUSES,
+        "behind": {c: (found[:TOP], len(found)) for c, found in behind.items()},
+    }
 
 
 def _largest(rows: list[dict[str, Any]], cause: str) -> list[dict[str, Any]]:

@@ -1,0 +1,91 @@
+"""The stages a load keeps in the workspace file for the commands after it.
+
+A load that changes a table (or finds the kept stages made for another key: a new as-of date, a
+changed setting, a newer revbook) rebuilds them once it has committed (the old set dropped first,
+the new one recorded last, so that a run cut short leaves none to read): the ledger (which the
+load's own checks build anyway, moved into the file), the change points at every grain, the month
+states of the whole book and of the shared slices with the whole book's month levels (what the
+headline, movements, MRR and retention by any slice read), and the data-quality findings
+(``revbook check`` and the findings under the headline). A later process reads them through
+:func:`revbook.metrics.book.book_of` and :func:`kept_checks`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ..engines.duckdb import DuckDBEngine
+from ..ledger import REVENUE_ONLY
+from ..store import stages
+from .book import GRAINS, Book, stage_key
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+__all__ = ["CHECKS_STAGE", "keep_stages", "kept_checks"]
+
+#: the kept table of the data-quality findings (quality.run_checks)
+CHECKS_STAGE = "rb_checks"
+
+
+def _kept(name: str) -> bool:
+    """Whether a stage is one a load keeps: the ledger's results (not the steps before them), the
+    change points and the month states, and the whole book's month levels (a slice's levels are a
+    quick sum over the kept states; all slices' at once would be their cross product)."""
+    return name in ("rb_lines", REVENUE_ONLY, "rb_level_month_all") or name.startswith(
+        ("rb_changes_", "rb_state_month_")
+    )
+
+
+def keep_stages(store: Store, *, changed: bool) -> None:
+    """Build and keep the stages the commands after a load read (see the module's docstring), once
+    the load has committed: its own transaction stays small, and the stages its checks built (the
+    ledger) are moved into the file rather than built again. Nothing when the kept ones are still
+    valid and the load changed no table, or nothing is loaded to compute them from. The old set is
+    dropped first and the new one recorded last, so a run cut short leaves none to read."""
+    from ..quality import run_checks
+    from .states import levels, shared_dimensions, states
+
+    if store.engine_name != "duckdb":
+        return
+    key = stage_key(store)
+    if not changed and stages.kept(store.con, key):
+        return
+    stages.clear(store.con)
+    if not store.con.execute(f"SELECT count(*) > 0 FROM {store.config.mrr_source}").fetchone()[0]:  # type: ignore[index]
+        return
+    book = store._derived.get("book")
+    if not isinstance(book, Book) or not isinstance(book.engine, DuckDBEngine) or book.kept:
+        store.reset_derived()
+        book = Book(DuckDBEngine(store.con), store.config)
+        store._derived["book"] = book
+    engine = book.engine
+    assert isinstance(engine, DuckDBEngine)
+    engine.keep, engine.keeps = stages.SCHEMA, _kept
+    for name in sorted(n for n in book._built if _kept(n)):
+        engine.keep_built(name)
+    for name in ("rb_source", "rb_priced"):  # the ledger's first steps: read by nothing after it
+        engine.drop(name)
+        book._built.discard(name)
+    book.ledger()
+    for grain in GRAINS:
+        book.changes(grain)
+    states(book, "month", shared_dimensions())
+    levels(book, "month", ())
+    checks = run_checks(store)
+    store.con.register("_rb_checks_view", checks)
+    try:
+        store.con.execute(f"CREATE OR REPLACE TABLE {stages.SCHEMA}.{CHECKS_STAGE} AS SELECT * FROM _rb_checks_view")
+    finally:
+        store.con.unregister("_rb_checks_view")
+    stages.record(store.con, key, [*sorted(engine.views), CHECKS_STAGE])
+    engine.keep = None
+
+
+def kept_checks(store: Store) -> pa.Table | None:
+    """The data-quality findings the last load kept, when still valid for this workspace's key."""
+    if store.engine_name != "duckdb" or CHECKS_STAGE not in stages.kept(store.con, stage_key(store)):
+        return None
+    return store.con.execute(f"SELECT * FROM {stages.SCHEMA}.{CHECKS_STAGE}").to_arrow_table()
