@@ -217,19 +217,13 @@ def build_ledger(engine: Engine, config: Config) -> None:
     spread = f"CAST({net} * CAST(spread_factor AS BIGINT) AS DECIMAL(38, 14))"
     x = f"CAST(CAST({spread} * fx_rate AS DECIMAL(38, 22)) * {scale} AS DECIMAL(38, 22))"
     grace = config.churn_grace_days > 0
-<<<<<<< HEAD
-    lines = "rb_lines_unbridged" if grace else "rb_lines"
+    delinquent = config.past_due_churn_after_days > 0
+    kept = "rb_lines_paid" if delinquent else "rb_lines"  # the lines before the delinquent cut
+    lines = "rb_lines_unbridged" if grace else kept
     at_trial_start = config.trial_conversion == "trial_start" and config.mrr_source == "subscriptions"
     _check_fits(engine, "rb_priced", scale)
     engine.materialize(
         "rb_lines_unconverted" if at_trial_start else lines,
-=======
-    delinquent = config.past_due_churn_after_days > 0
-    kept = "rb_lines_paid" if delinquent else "rb_lines"
-    _check_fits(engine, "rb_priced", scale)
-    engine.materialize(
-        "rb_lines_unbridged" if grace else kept,
->>>>>>> main
         f"""
         SELECT account_id, source, subscription_id, line_id, product, plan, pricing_model, currency, is_trial,
                start_date,
@@ -247,13 +241,9 @@ def build_ledger(engine: Engine, config: Config) -> None:
     if at_trial_start:
         _date_conversions_at_trial_start(engine, "rb_lines_unconverted", lines, per_subscription=config.by_subscription)
     if grace:
-<<<<<<< HEAD
-        _add_grace_bridges(engine, config.churn_grace_days, per_subscription=config.by_subscription)
-=======
-        _add_grace_bridges(engine, config.churn_grace_days, kept)
+        _add_grace_bridges(engine, config.churn_grace_days, kept, per_subscription=config.by_subscription)
     if delinquent:
         _cut_delinquent(engine, config, kept)
->>>>>>> main
     if config.mrr_source == "invoices":
         _revenue_only(engine, config)
 
@@ -393,18 +383,13 @@ def _revenue_only(engine: Engine, config: Config) -> None:
     engine.drop("rb_revenue_only_priced")
 
 
-<<<<<<< HEAD
-def _add_grace_bridges(engine: Engine, days: int, *, per_subscription: bool = False) -> None:
-    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR.
-    ``per_subscription`` (``movement_grain = "subscription"``): one bridge per subscription active on
-    the eve, at its MRR then and with its id, so each subscription carries on across the gap."""
+def _add_grace_bridges(engine: Engine, days: int, out: str = "rb_lines", *, per_subscription: bool = False) -> None:
+    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR, into
+    ``out``. ``per_subscription`` (``movement_grain = "subscription"``): one bridge per subscription
+    active on the eve, at its MRR then and with its id, so each subscription carries on across the gap."""
     sub_id, sub_key, sub_line = "NULL AS subscription_id", "", ""
     if per_subscription:
         sub_id, sub_key, sub_line = "l.subscription_id", ", l.subscription_id", " || ':' || l.subscription_id"
-=======
-def _add_grace_bridges(engine: Engine, days: int, out: str = "rb_lines") -> None:
-    """Bridge gaps of at most ``days`` days between an account's paid spells at the eve's MRR."""
->>>>>>> main
     engine.materialize(
         "rb_bridges",
         f"""
