@@ -103,7 +103,7 @@ def test_the_defaults_load_as_typed_settings(tmp_path):
     cfg = load(tmp_path, "")
     assert (cfg.health, cfg.rum, cfg.lifecycle) == (HealthSettings(), RumSettings(), LifecycleSettings())
     assert (cfg.catalogue, cfg.survival) == (CatalogueSettings(), SurvivalSettings())
-    assert cfg.health.weights["usage"] == 0.25 and (cfg.health.green, cfg.health.yellow) == (75.0, 65.0)
+    assert cfg.health.weights["usage"] == 0.25 and (cfg.health.green, cfg.health.yellow) == (57.0, 47.0)
     assert cfg.survival.gross_margin == Decimal("0.8") and cfg.rum.potential_bands == (0.25, 0.10)
     assert cfg.churn_reasons == {} and cfg.signals == {}
     assert Config() == cfg.with_(workspace=Config().workspace)
@@ -121,7 +121,7 @@ def test_settings_are_read_once_into_their_types(tmp_path):
         "[signals.competitor]\nadd_patterns = ['acme']\n",
     )
     assert cfg.health.weights == {**HealthSettings().weights, "usage": 1.0}
-    assert (cfg.health.green, cfg.health.yellow, cfg.health.horizons) == (80.0, 65.0, (30,))
+    assert (cfg.health.green, cfg.health.yellow, cfg.health.horizons) == (80.0, 47.0, (30,))
     assert cfg.rum.usage_tiers == {"team": 40.0} and cfg.rum.potential_bands == (0.5, 0.2)
     assert cfg.lifecycle == LifecycleSettings(onboarding_milestones=("kickoff",), onboarding_days=60)
     assert cfg.catalogue.qbr_types == ("qbr", "ebr") and cfg.survival.horizon_months == 36

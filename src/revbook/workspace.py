@@ -40,9 +40,15 @@ class Workspace(Store):
     def _keep_stages(self, *, changed: bool) -> None:
         """Every load keeps the shared stages and the data-quality findings in the workspace file
         (:mod:`revbook.metrics.kept`), so the commands after it read them instead of rebuilding."""
+        from .errors import RevbookError
         from .metrics.kept import keep_stages
 
-        keep_stages(self, changed=changed)
+        try:
+            keep_stages(self, changed=changed)
+        except RevbookError:
+            # data the metrics cannot compute from (a price too large to hold exactly, say): the load
+            # stands, nothing is kept, and the metrics raise the same error when asked, as before
+            return
 
     @property
     def book(self) -> Book:

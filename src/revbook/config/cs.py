@@ -13,7 +13,7 @@ Settings (docs/rum.md and docs/health.md have what each one does)::
 
     [health]
     weights = { usage = 0.25, utilisation = 0.2, engagement = 0.15, support = 0.15, sentiment = 0.15, milestones = 0.1 }
-    bands = { green = 75, yellow = 65 }
+    bands = { green = 57, yellow = 47 }
     horizons = [90, 180]
     contraction_threshold = 0.1
     test_months = 6

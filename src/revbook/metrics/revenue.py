@@ -103,7 +103,7 @@ def revenue_periods(book: Book, grain: str, revenue: str) -> str:
         return periods
     lo = cal.period_of(_month_start(int(earliest)))  # type: ignore[call-overload]
     name = f"rb_revenue_periods_{grain}"
-    book.engine.register(name, cal.periods(lo, last, book.as_of))
+    book.engine.materialize(name, cal.periods_sql(lo, last, book.as_of))
     return name
 
 
