@@ -102,6 +102,19 @@ def retention_sql(
     lo_bound = f", {e_lo} - w.window_months" if e_lo else ""
     hi_bound = f", {e_hi} - w.window_months + 1" if e_hi else ""
     ends_in = "".join([f" AND p.period >= {e_lo}" if e_lo else "", f" AND p.period <= {e_hi}" if e_hi else ""])
+    # ... and the rows read: a segment must cover a window start, an interval a window end, a
+    # movement a month inside a window
+    wide, narrow = max(windows), min(windows)
+    g_in = "".join(
+        [
+            f" AND coalesce(next_period, {last} + 1) > {e_lo} - {wide}" if e_lo else "",
+            f" AND period <= {e_hi} - {narrow}" if e_hi else "",
+        ]
+    )
+    j_in = "".join(
+        [f" AND coalesce(next_period, {last} + 1) > {e_lo}" if e_lo else "", f" AND period <= {e_hi}" if e_hi else ""]
+    )
+    moved_in = "".join([f" AND period > {e_lo} - {wide}" if e_lo else "", f" AND period <= {e_hi}" if e_hi else ""])
 
     m = {k: f"coalesce(m.{k}, 0)" for k in MOVEMENT_KINDS}
     start_mrr = "coalesce(c.start_mrr, 0)"
@@ -115,12 +128,12 @@ def retention_sql(
     -- cohort segments: an account's paying state (MRR and slice) over [gf, gt)
     g AS (
         SELECT account_id, period AS gf, coalesce(next_period, {last} + 1) AS gt, mrr{d_plain}
-        FROM {st} WHERE mrr > 0
+        FROM {st} WHERE mrr > 0{g_in}
     ),
     -- the account's paying MRR over [jf, jt), whatever its slice
     j AS (
         SELECT account_id, period AS jf, coalesce(next_period, {last} + 1) AS jt, mrr
-        FROM {changes} WHERE mrr > 0
+        FROM {changes} WHERE mrr > 0{j_in}
     ),
     -- window starts s in [lo, hi) at which the segment is the start and the interval the end
     pairs AS (
@@ -157,7 +170,8 @@ def retention_sql(
     ),
     monthly AS (
         SELECT period{d_plain}, {", ".join(mv(k) for k in MOVEMENT_KINDS)}
-        FROM ({movement_rows(book, "month", dims)}) r WHERE kind IN ('movement', 'residual') GROUP BY period{d_plain}
+        FROM ({movement_rows(book, "month", dims)}) r
+        WHERE kind IN ('movement', 'residual'){moved_in} GROUP BY period{d_plain}
     ),
     windowed AS (
         SELECT p.period AS end_period, w.window_months{"".join(f", mo.{d}" for d in dims)},
