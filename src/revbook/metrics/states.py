@@ -108,20 +108,14 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
     )
     slices = book.slices_of(candidates, dims)
     dim_cols = "".join(f", sl.{d}" for d in dims)
-    changed = " OR ".join(["s.mrr <> s.prev_mrr", *(f"s.{d} <> s.prev_{d}" for d in dims)])
     book.engine.materialize(
         name,
         f"""
         WITH s0 AS (
             SELECT c.account_id, c.period, c.mrr{dim_cols}
             FROM {candidates} c JOIN {slices} sl ON sl.account_id = c.account_id AND sl.period = c.period
-        ),
-        s AS (
-            SELECT *, lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
-            FROM s0 WINDOW w AS (PARTITION BY account_id ORDER BY period)
-        ),
-        kept AS (SELECT * FROM s WHERE s.prev_mrr IS NULL AND s.mrr > 0 OR ({changed}))
-        {_state_columns(dims)}
+        )
+        {_state_rows("s0", dims)}
         """,
     )
     # the candidates and their slice values live on in the states: free them
@@ -130,6 +124,19 @@ def states(book: Book, grain: str, dims: Sequence[str]) -> str:
         book._built.discard(stage)
     book.remember(grain, dims, name)
     return name
+
+
+def _state_rows(rows: str, dims: Sequence[str]) -> str:
+    """The rest of a states query after the CTE ``rows`` (account_id, period, mrr, <dims>, one row
+    per account and candidate period): the rows where the state differs from the row before (the
+    first kept only when it pays), with :func:`_state_columns`."""
+    changed = " OR ".join(["s.mrr <> s.prev_mrr", *(f"s.{d} <> s.prev_{d}" for d in dims)])
+    return f""", s AS (
+            SELECT *, lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
+            FROM {rows} WINDOW w AS (PARTITION BY account_id ORDER BY period)
+        ),
+        kept AS (SELECT * FROM s WHERE s.prev_mrr IS NULL AND s.mrr > 0 OR ({changed}))
+        {_state_columns(dims)}"""
 
 
 def _state_columns(dims: Sequence[str]) -> str:
@@ -164,7 +171,6 @@ def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> N
     cal = book.calendar(grain)
     period = f"((period - {cal.offset}) // {cal.months})"
     cols = "".join(f", {d}" for d in dims)
-    changed = " OR ".join(["mrr <> prev_mrr", *(f"{d} <> prev_{d}" for d in dims)])
     book.engine.materialize(
         name,
         f"""
@@ -173,13 +179,8 @@ def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> N
                    row_number() OVER (PARTITION BY account_id, {period} ORDER BY period DESC) AS rn
             FROM {month}
         ),
-        s AS (
-            SELECT account_id, period, mrr{cols},
-                   lag(mrr) OVER w AS prev_mrr{"".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)}
-            FROM m WHERE rn = 1 WINDOW w AS (PARTITION BY account_id ORDER BY period)
-        ),
-        kept AS (SELECT * FROM s WHERE prev_mrr IS NULL AND mrr > 0 OR ({changed}))
-        {_state_columns(dims)}
+        m1 AS (SELECT account_id, period, mrr{cols} FROM m WHERE rn = 1)
+        {_state_rows("m1", dims)}
         """,
     )
 
