@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--revbook", default="HEAD")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--work", choices=("suite", "same"), default="suite", help="the full suite, or the same work of compare.py")
+    ap.add_argument(
+        "--work", choices=("suite", "same"), default="suite", help="the full suite, or the same work of compare.py"
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not args.child:
