@@ -3,9 +3,9 @@
 A load that changes a table (or finds the kept stages made for another key: a new as-of date, a
 changed setting, a newer revbook) rebuilds them once it has committed (the old set dropped first,
 the new one recorded last, so that a run cut short leaves none to read): the ledger (which the
-load's own checks build anyway, moved into the file), the change points at every grain, the month
-states of the whole book and of the shared slices with the whole book's month levels (what the
-headline, movements, MRR and retention by any slice read), and the data-quality findings
+load's own checks build anyway, moved into the file), the change points at every grain, the
+month states of the whole book, the states of the shared slices at every grain and the whole
+book's month levels (what the headline, movements, MRR and retention by any slice read), and the data-quality findings
 (``revbook check`` and the findings under the headline). A later process reads them through
 :func:`revbook.metrics.book.book_of` and :func:`kept_checks`.
 """
@@ -32,11 +32,10 @@ CHECKS_STAGE = "rb_checks"
 
 def _kept(name: str) -> bool:
     """Whether a stage is one a load keeps: the ledger's results (not the steps before them), the
-    change points and the month states, and the whole book's month levels (a slice's levels are a
+    change points, the states (the whole book's at month grain, the shared slices' at every grain)
+    and the whole book's month levels (a slice's levels are a
     quick sum over the kept states; all slices' at once would be their cross product)."""
-    return name in ("rb_lines", REVENUE_ONLY, "rb_level_month_all") or name.startswith(
-        ("rb_changes_", "rb_state_month_")
-    )
+    return name in ("rb_lines", REVENUE_ONLY, "rb_level_month_all") or name.startswith(("rb_changes_", "rb_state_"))
 
 
 def keep_stages(store: Store, *, changed: bool) -> None:
@@ -72,7 +71,8 @@ def keep_stages(store: Store, *, changed: bool) -> None:
     book.ledger()
     for grain in GRAINS:
         book.changes(grain)
-    states(book, "month", shared_dimensions())
+    for grain in GRAINS:  # quarter and year from the month states, which they read
+        states(book, grain, shared_dimensions())
     levels(book, "month", ())
     checks = run_checks(store)
     store.con.register("_rb_checks_view", checks)
