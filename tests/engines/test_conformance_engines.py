@@ -30,10 +30,12 @@ from typer.testing import CliRunner
 import test_conventions as conventions
 import test_ledger_invoices as invoices_tests
 import test_metrics_properties as props
+import test_past_due as past_due
 from revbook import Config, ConfigError, Workspace, WorkspaceError, sample
 from revbook.cli import app
 from revbook.frame import Frame
 from test_ledger_invoices import invoiced  # noqa: F401  (the fixture, for the invoice examples)
+from test_past_due import past_due_company  # noqa: F401  (the fixture, for the past-due example)
 
 pytestmark = pytest.mark.spark
 
@@ -256,17 +258,18 @@ def worked_examples() -> list[Any]:
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "definitions.md").read_text(encoding="utf-8")
     names = sorted(set(re.findall(r"`(test_\w+)`", doc)))
-    # the catalogue, survival, health and RUM read the activity tables on DuckDB only: their worked
-    # examples are not engine conformance (any other example must be found below, or this fails)
+    # the catalogue, survival, health and RUM read the activity tables on DuckDB only, and the
+    # reconciliation with a CRM its own read days: their worked examples are not engine conformance
+    # (any other example must be found below, or this fails)
     tests = Path(__file__).resolve().parents[1]
     duckdb_only = {
         m
-        for f in ("test_catalogue.py", "test_survival.py", "test_health.py", "test_rum.py")
+        for f in ("test_catalogue.py", "test_survival.py", "test_health.py", "test_rum.py", "test_reconcile_crm.py")
         for m in re.findall(r"^def (test_\w+)", next(tests.rglob(f)).read_text(encoding="utf-8"), re.M)
     }
     params = []
     for name in (n for n in names if n not in duckdb_only):
-        module = next(m for m in (props, invoices_tests, conventions) if hasattr(m, name))
+        module = next(m for m in (props, invoices_tests, conventions, past_due) if hasattr(m, name))
         func = getattr(module, name)
         marks = getattr(func, "pytestmark", [])
         cases: list[tuple[Any, ...]] = [()]

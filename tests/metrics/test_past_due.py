@@ -63,7 +63,7 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 @pytest.fixture(scope="module")
-def path(tmp_path_factory: pytest.TempPathFactory):
+def past_due_company(tmp_path_factory: pytest.TempPathFactory):
     p = tmp_path_factory.mktemp("pastdue") / "p.duckdb"
     with Workspace(p, config=Config(as_of=D(2024, 6, 30))) as ws:
         ws.load_frames(_company())
@@ -81,19 +81,19 @@ def _mrr_of(path, account: str, day: dt.date, **settings) -> Decimal:
     return rows[0]["mrr"] if rows else Decimal("0.00")
 
 
-def test_off_by_default_an_unpaid_invoice_changes_no_mrr(path):
+def test_off_by_default_an_unpaid_invoice_changes_no_mrr(past_due_company):
     """revbook's default, and ChartMogul's: a past-due subscription stays in MRR until cancelled."""
-    months = _months(path)
+    months = _months(past_due_company)
     assert all(m["churn_mrr"] == 0 and m["reactivation_mrr"] == 0 for m in months.values())
     assert months["2024-06"]["end_mrr"] == Decimal("280.00")  # L 100 + P 100 + U 50 + O 30
 
 
-def test_an_invoice_unpaid_n_days_past_due_churns_and_returns_when_paid(path):
+def test_an_invoice_unpaid_n_days_past_due_churns_and_returns_when_paid(past_due_company):
     """N = 20. L's March invoice (due March 1) is unpaid on March 21: L churns 100 in March and,
     April's invoice being late too, is out until both are paid on May 10: a reactivation of 100 in May.
     P paid 14 days late, inside the 20: nothing. U's May invoice is unpaid on May 21: U churns 50 in
     May and is still out on June 30. O's invoices have no due date: never delinquent."""
-    months = _months(path, past_due_churn_after_days=20)
+    months = _months(past_due_company, past_due_churn_after_days=20)
     churn = {p: (m["churn_mrr"], m["churned_accounts"]) for p, m in months.items() if m["churn_mrr"]}
     assert churn == {"2024-03": (Decimal("100.00"), 1), "2024-05": (Decimal("50.00"), 1)}
     back = {p: m["reactivation_mrr"] for p, m in months.items() if m["reactivation_mrr"]}
@@ -111,15 +111,15 @@ def test_an_invoice_unpaid_n_days_past_due_churns_and_returns_when_paid(path):
         assert m["start_mrr"] + gains - m["contraction_mrr"] - m["churn_mrr"] == m["end_mrr"]
 
 
-def test_the_churn_is_dated_due_date_plus_n_and_a_later_payment_is_not_known_earlier(path):
+def test_the_churn_is_dated_due_date_plus_n_and_a_later_payment_is_not_known_earlier(past_due_company):
     # L: out on March 21 (due March 1 + 20), in on March 20
-    assert _mrr_of(path, "L", D(2024, 3, 20), past_due_churn_after_days=20) == Decimal("100.00")
-    assert _mrr_of(path, "L", D(2024, 3, 21), past_due_churn_after_days=20) == Decimal("0.00")
+    assert _mrr_of(past_due_company, "L", D(2024, 3, 20), past_due_churn_after_days=20) == Decimal("100.00")
+    assert _mrr_of(past_due_company, "L", D(2024, 3, 21), past_due_churn_after_days=20) == Decimal("0.00")
     # as of May 5 the payment of May 10 has not happened: L is still out; back on May 10
-    assert _mrr_of(path, "L", D(2024, 5, 5), past_due_churn_after_days=20) == Decimal("0.00")
-    assert _mrr_of(path, "L", D(2024, 5, 10), past_due_churn_after_days=20) == Decimal("100.00")
+    assert _mrr_of(past_due_company, "L", D(2024, 5, 5), past_due_churn_after_days=20) == Decimal("0.00")
+    assert _mrr_of(past_due_company, "L", D(2024, 5, 10), past_due_churn_after_days=20) == Decimal("100.00")
     # a grace of 80 days: March's invoice, paid 70 days late, never churns L
-    assert _mrr_of(path, "L", D(2024, 4, 30), past_due_churn_after_days=80) == Decimal("100.00")
+    assert _mrr_of(past_due_company, "L", D(2024, 4, 30), past_due_churn_after_days=80) == Decimal("100.00")
 
 
 def test_invoices_without_payment_dates_load_and_change_nothing(tmp_path):
@@ -140,14 +140,14 @@ def test_the_setting_reads_from_revbook_toml():
     assert config.past_due_churn_after_days == 30
 
 
-def test_the_reconciliation_names_delinquent_churn(path):
+def test_the_reconciliation_names_delinquent_churn(past_due_company):
     """Against invoices: L's March invoice of 100 is billed while revbook has cut L: delinquent_churn
     -100 in March and April, U's -50 in May and June, nothing unexplained. Against a tool that keeps
     past-due accounts in MRR (ChartMogul's default: 280 every month) the same amounts explain it."""
     from revbook.metrics.reconcile import CAUSES, TOTAL_CAUSES
 
     config = Config(as_of=D(2024, 6, 30), past_due_churn_after_days=20)
-    with Workspace(path, config=config) as ws:
+    with Workspace(past_due_company, config=config) as ws:
         months = {r["period"]: r for r in ws.why_numbers_differ().to_pylist()}
         rows = ws.why_numbers_differ(accounts=True).to_pylist()
         totals = {
