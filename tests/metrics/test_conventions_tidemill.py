@@ -154,16 +154,22 @@ def test_tidemill_normalisation_floors_to_the_cent_revbook_rounds_half_even():
     3041.67 cents to 30.41). revbook rounds each line once, half-even, to the currency's minor unit:
     599.00 / 12 = 49.9166... -> 49.92. No option changes the rounding. Where the division leaves less
     than half a cent the two agree: 790.00 a year is 65.83 in both (test_base.py::TestComputeMrrCents::
-    test_yearly_divides_by_twelve: 6583 cents)."""
+    test_yearly_divides_by_twelve: 6583 cents), and so is a weekly 10.00 (test_weekly: 1000 x 52 / 12 =
+    4333.33 cents, 43.33). revbook has no week or day interval (billing_period_months is months), so a
+    daily or weekly price comes as the source's monthly `mrr`, which revbook rounds the same way:
+    1.00 a day x 365 / 12 = 30.41666... -> 30.42 (Tidemill 30.41), 10.00 a week -> 43.33."""
     rows = numbered(
         [
             sub("yearly", T0, None, amount=D("599.00"), billing_period_months=D(12)),
             sub("yearly_790", T0, None, amount=D("790.00"), billing_period_months=D(12)),
+            sub("daily", T0, None, "30.4167"),  # 1.00 x 365 / 12, to 4 places
+            sub("weekly", T0, None, "43.3333"),  # 10.00 x 52 / 12
         ]
     )
     with workspace({"subscriptions": rows}, as_of=date(2026, 1, 31)) as ws:
         mrr = ledger_mrr(ws)
-    assert mrr == {"yearly": D("49.92"), "yearly_790": D("65.83")}  # Tidemill: 49.91 and 65.83
+    # Tidemill: 49.91, 65.83, 30.41, 43.33
+    assert mrr == {"yearly": D("49.92"), "yearly_790": D("65.83"), "daily": D("30.42"), "weekly": D("43.33")}
 
 
 def test_tidemill_trial_funnel_by_start_cohort_is_not_revbooks():
