@@ -28,6 +28,7 @@ import pytest
 from typer.testing import CliRunner
 
 import test_conventions as conventions
+import test_conventions_tidemill as tidemill
 import test_ledger_invoices as invoices_tests
 import test_metrics_properties as props
 import test_past_due as past_due
@@ -269,7 +270,7 @@ def worked_examples() -> list[Any]:
     }
     params = []
     for name in (n for n in names if n not in duckdb_only):
-        module = next(m for m in (props, invoices_tests, conventions, past_due) if hasattr(m, name))
+        module = next(m for m in (props, invoices_tests, conventions, tidemill, past_due) if hasattr(m, name))
         func = getattr(module, name)
         marks = getattr(func, "pytestmark", [])
         cases: list[tuple[Any, ...]] = [()]
