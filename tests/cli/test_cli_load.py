@@ -431,12 +431,14 @@ ERRORS_TYPED: list[tuple[str, str, tuple[str, ...], str | None]] = [
 
 
 def digest(path: Path) -> dict[str, tuple[int, str]]:
-    """Row count and a hash of the sorted rows of every table of the workspace file."""
+    """Row count and a hash of the sorted rows of every table of the workspace file (the kept
+    stages' schema too)."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        for (name,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
-            rows = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
-            out[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2").fetchall()
+        for schema, name in tables:
+            rows = con.execute(f'SELECT * FROM "{schema}"."{name}" ORDER BY ALL').fetchall()
+            out[f"{schema}.{name}"] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out
 
 
@@ -724,4 +726,4 @@ def test_replace_allows_emptying_a_table_and_says_so(base, tmp_path):
     result = load(ws, *args, "--replace")
     assert result.exit_code == 0, result.output
     assert "owners is empty (it had 3 rows)" in flat(result.output)
-    assert digest(ws)["owners"][0] == 0
+    assert digest(ws)["main.owners"][0] == 0

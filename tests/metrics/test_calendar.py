@@ -8,7 +8,8 @@ from decimal import Decimal
 import pyarrow as pa
 
 from revbook import Config, Workspace
-from revbook.metrics.book import Calendar, band_labels, is_partial, period_label
+from revbook.metrics.book import band_labels, is_partial, period_label
+from revbook.metrics.periods import Calendar
 
 
 def test_calendar_quarters_and_years():

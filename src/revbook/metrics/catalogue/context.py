@@ -12,7 +12,8 @@ from ...ledger import account_mrr_sql
 
 if TYPE_CHECKING:
     from ...config import CatalogueSettings
-    from ..book import Book, Calendar
+    from ..book import Book
+    from ..periods import Calendar
 
 __all__ = [
     "Context",
