@@ -12,7 +12,7 @@ import pytest
 
 from revbook import Config, ContractError, Workspace
 from revbook.metrics import book as book_module
-from revbook.metrics.book import STAGE_CODE, UNKEYED_SETTINGS, stage_key
+from revbook.metrics.book import STAGE_CODE, stage_key, stage_settings
 from revbook.metrics.kept import CHECKS_STAGE
 from revbook.store import stages
 from support import AS_OF, write
@@ -163,14 +163,7 @@ def test_a_load_of_unchanged_files_refreshes_stale_stages(loaded: Path, small_fi
 def test_every_setting_the_stage_code_reads_is_in_the_key():
     """A setting read by the code of a kept stage must change the key when it changes: a field of
     Config that is neither left out of the key nor a section of revbook.toml (which the key skips)."""
-    cfg = Config()
-    keyed = {
-        f.name
-        for f in dataclasses.fields(cfg)
-        if f.name not in UNKEYED_SETTINGS
-        and not dataclasses.is_dataclass(getattr(cfg, f.name))
-        and not isinstance(getattr(cfg, f.name), dict)
-    }
+    keyed = set(stage_settings(Config()))
     derived = {
         name for name in dir(Config) if isinstance(getattr(Config, name), property) or callable(getattr(Config, name))
     }

@@ -84,12 +84,11 @@ class DuckDBEngine:
     def materialize(self, name: str, select: str) -> None:
         """Keep a definition's result as a named table for the stages after it: temporary, or in
         the ``keep`` schema (read through a temporary view of the same name)."""
+        self.views.discard(name)
         if self.keep is None or not self.keeps(name):
-            self.views.discard(name)
             self._drop_temp(name)  # a view of an earlier engine's kept stage, say
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
             return
-        self.views.discard(name)
         self.con.execute(f"CREATE OR REPLACE TABLE {self.keep}.{name} AS {select}")
         self._view(name, self.keep)
 
@@ -144,7 +143,9 @@ class DuckDBEngine:
         return None if row is None else row[0]
 
     def register(self, name: str, table: pa.Table) -> None:
-        self.drop(name)
+        if name in self.views:
+            self.drop(name)
+        self._drop_temp(name)  # a table or view of an earlier engine on this connection, say
         self.con.register(f"_{name}_view", table)
         self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _{name}_view")
         self.con.unregister(f"_{name}_view")

@@ -50,6 +50,7 @@ __all__ = [
     "is_partial",
     "period_label",
     "stage_key",
+    "stage_settings",
 ]
 
 DIMENSIONS = ("segment", "region", "industry", "owner", "team", "plan", "cohort", "arr_band")
@@ -397,6 +398,21 @@ STAGE_CODE = ("ledger.py", "metrics/book.py", "metrics/periods.py", "metrics/sta
 UNKEYED_SETTINGS = ("workspace", "memory_limit", "max_shrink", "sources")
 
 
+def stage_settings(config: Config) -> dict[str, object]:
+    """The settings in the stage key: every workspace-level field of Config but ``UNKEYED_SETTINGS``
+    (not the sections of revbook.toml, dataclasses and mappings, which the stages never read), with
+    the as-of date resolved (no ``as_of``: today)."""
+    settings = {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if f.name not in UNKEYED_SETTINGS
+        and not dataclasses.is_dataclass(getattr(config, f.name))
+        and not isinstance(getattr(config, f.name), Mapping)
+    }
+    settings["as_of"] = config.snapshot_date()
+    return settings
+
+
 def stage_key(store: Store) -> str:
     """The digest the kept stages are valid for: each table's load (its fingerprint, row count and
     time), the as-of date and every workspace-level setting (not the sections of revbook.toml, which
@@ -404,16 +420,7 @@ def stage_key(store: Store) -> str:
     h = hashlib.sha256()
     loads = store.con.execute(f"SELECT table_name, fingerprint, rows, loaded_at FROM {META_TABLE} ORDER BY 1")
     h.update(repr(loads.fetchall()).encode())
-    cfg = store.config
-    settings = {
-        f.name: getattr(cfg, f.name)
-        for f in dataclasses.fields(cfg)
-        if f.name not in UNKEYED_SETTINGS
-        and not dataclasses.is_dataclass(getattr(cfg, f.name))
-        and not isinstance(getattr(cfg, f.name), Mapping)
-    }
-    settings["as_of"] = cfg.snapshot_date()
-    h.update(repr(sorted(settings.items())).encode())
+    h.update(repr(sorted(stage_settings(store.config).items())).encode())
     root = Path(__file__).resolve().parents[1]
     for module in STAGE_CODE:
         path = root / module

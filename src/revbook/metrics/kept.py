@@ -74,13 +74,9 @@ def keep_stages(store: Store, *, changed: bool) -> None:
     for grain in GRAINS:  # quarter and year from the month states, which they read
         states(book, grain, shared_dimensions())
     levels(book, "month", ())
-    checks = run_checks(store)
-    store.con.register("_rb_checks_view", checks)
-    try:
-        store.con.execute(f"CREATE OR REPLACE TABLE {stages.SCHEMA}.{CHECKS_STAGE} AS SELECT * FROM _rb_checks_view")
-    finally:
-        store.con.unregister("_rb_checks_view")
-    stages.record(store.con, key, [*sorted(engine.views), CHECKS_STAGE])
+    engine.register(CHECKS_STAGE, run_checks(store))
+    engine.keep_built(CHECKS_STAGE)
+    stages.record(store.con, key, sorted(engine.views))
     engine.keep = None
 
 

@@ -1,12 +1,12 @@
 """Derived stages kept in the workspace file, so that the commands after a load read them.
 
 The metrics' shared stages (the ledger, change points, states; :mod:`revbook.metrics.book`) are
-built by the load that changes what they read, inside its transaction, into the schema
-``_revbook_stages`` of the workspace file, under a *key*: a digest of everything they depend on
-(what was loaded and when, the settings they read, the code that defines them). A later process,
-read-only or not, reads them back when its key is the same; a different key (another as-of
-date, a changed setting, a newer revbook) leaves them unread and the stages are built in memory
-as before. Only one set is kept: the last load's. See docs/performance.md.
+built by the load that changes what they read, once it has committed, into the schema
+``_revbook_stages`` of the workspace file (:mod:`revbook.metrics.kept`), under a *key*: a digest
+of everything they depend on (what was loaded and when, the settings they read, the code that
+defines them). A later process, read-only or not, reads them back when its key is the same; a
+different key (another as-of date, a changed setting, a newer revbook) leaves them unread and the
+stages are built in memory as before. Only one set is kept: the last load's. See docs/performance.md.
 """
 
 from __future__ import annotations
