@@ -1,7 +1,7 @@
-"""revbook recovers what the sample company planted for "who moved the number" from the data alone
-(issue 14's targets): attribution share of expansion ARR per source within 5 points, credible and
-hollow saves told apart in at least 80%, the strong CSM found above expected and the flattered CSM
-not (docs/sample.md has the figures)."""
+"""revbook recovers what the sample company planted for "who moved the number" from the data alone:
+attribution share of expansion ARR per source within 5 points, credible and hollow saves told apart
+in at least 80%, the strong CSM found above expected and the flattered CSM not (docs/sample.md has
+the figures)."""
 
 from __future__ import annotations
 
@@ -45,12 +45,6 @@ def test_expansion_is_attributed_to_its_planted_source_within_5_points(ws: Works
         assert abs(found[source] / found_total - planted[source] / planted_total) <= 0.05, source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="since the composite's recalibration (bands 57/47, red 12.6% of accounts) 34 of 43 planted saves "
-    "are judged right (0.79): five credible saves are called never at risk, their episode starting at an "
-    "earlier red band when the model's risk was still low; docs/saves.md",
-)
 def test_credible_and_hollow_saves_are_told_apart(ws: Workspace, truth: sample.Truths) -> None:
     episodes: dict[str, list[tuple[dt.date, dt.date, str]]] = defaultdict(list)
     for r in ws.saves().to_pylist():

@@ -188,6 +188,37 @@ def test_the_verdict_rule(p, base, note, expected, words):
     assert got == expected and words in reason
 
 
+def test_the_verdict_reads_the_riskiest_flag_up_to_the_check_date(company):
+    """A's first episode has flags on 2024-03-10 (p 5%) and 2024-05-01 (p 35%): the verdict reads the
+    second (credible, expected 12,000.00 x 0.35). With episodes of 140 days the flags of September to
+    December (p 90%) join it, but they come after its check date (2024-07-01) and are not read."""
+    by_day = {D(2024, 3, 10): Score(0.05, 0.10), D(2024, 5, 1): Score(0.35, 0.10)}
+    asked: list[D] = []
+
+    def scorer(store, eps):
+        asked.extend(d for a, d, _ in eps if a == "A")
+        return [by_day.get(d, Score(0.90, 0.10)) if a == "A" else Score(0.08, 0.10) for a, d, _ in eps]
+
+    row = next(r for r in saves(company, start="2024-01-01", scorer=scorer).to_pylist() if r["account_id"] == "A")
+    assert (row["flag_date"], row["scored_on"], row["verdict"]) == (D(2024, 3, 10), D(2024, 5, 1), "credible")
+    assert row["churn_probability"] == 0.35 and row["expected_arr_saved"] == Decimal("4200.00")
+    assert asked == [D(2024, 3, 10), D(2024, 5, 1)]
+    merged = Workspace(company.path, config=company.config.with_(saves=SavesSettings(episode_days=140)))
+    try:
+        asked.clear()
+        rows = [r for r in saves(merged, start="2024-01-01", scorer=scorer).to_pylist() if r["account_id"] == "A"]
+    finally:
+        merged.close()
+    assert [(r["scored_on"], r["churn_probability"]) for r in rows] == [(D(2024, 5, 1), 0.35)]
+    assert asked == [D(2024, 3, 10), D(2024, 5, 1)]  # the flags after the check date are never scored
+    # no flag with a probability: the first flag's score and its note decide (uncertain)
+    none = saves(
+        company, start="2024-01-01", scorer=lambda store, eps: [Score(None, None, "too little data: x")] * len(eps)
+    )
+    a = next(r for r in none.to_pylist() if r["account_id"] == "A")
+    assert (a["scored_on"], a["verdict"], a["reason"]) == (D(2024, 3, 10), "uncertain", "too little data: x")
+
+
 def test_the_saves_settings_are_checked():
     cfg = config_from_mapping({"saves": {"credible_ratio": 3, "activity_types": ["rescue"]}}, Path("."))
     assert cfg.saves.credible_ratio == 3.0 and cfg.saves.activity_types == ("rescue",)

@@ -30,6 +30,7 @@ SAVE_COLUMNS = (
     "flag_date",
     "verdict",
     "churn_probability",
+    "scored_on",
     "base_rate",
     "arr",
     "expected_arr_saved",

@@ -56,16 +56,12 @@ def _arr(mrr_minor: int, minor_units: int) -> Decimal:
     return Decimal(12 * int(mrr_minor)).scaleb(-minor_units)
 
 
-def episodes(store: Store, *, start: dt.date | str | None = None, end: dt.date | str | None = None) -> Frame:
-    """Every episode of flags from ``start`` to ``end`` and what it came to: account_id, flag_date,
-    last_flag, flags, flag_kinds, detail, owner and owner_name (the CSM on the flag date), segment
-    (on the flag date), arr (on the flag date), check_date, check ("renewal" or "horizon"),
-    arr_at_check (null while pending) and outcome (:data:`OUTCOMES`)."""
+def _episode_rows(store: Store, start: dt.date | str | None, end: dt.date | str | None) -> list[dict[str, Any]]:
+    """The rows of :func:`episodes`, each with its ``flag_dates`` as well."""
     first, last = window(store, start, end)
     s = store.config.saves
     eps = episodes_of(flags(store, start=first, end=last).to_pylist(), s.episode_days)
     mu = store.config.minor_units
-    money = _money(mu)
     if eps:
         _check_dates(store, eps)
         pairs = [(e["account_id"], e["flag_date"]) for e in eps]
@@ -87,14 +83,25 @@ def episodes(store: Store, *, start: dt.date | str | None = None, end: dt.date |
             {**{k: e[k] for k in ("account_id", "flag_date", "last_flag", "flags", "flag_kinds", "detail")},
              "owner": e["owner"], "owner_name": e["owner_name"], "segment": e["segment"],
              "arr": _arr(e["mrr"], mu), "check_date": e["check_date"], "check": e["check"],
-             "arr_at_check": None if pending else _arr(e["mrr_at_check"], mu), "outcome": outcome}
+             "arr_at_check": None if pending else _arr(e["mrr_at_check"], mu), "outcome": outcome,
+             "flag_dates": e["flag_dates"]}
         )  # fmt: skip
+    return rows
+
+
+def episodes(store: Store, *, start: dt.date | str | None = None, end: dt.date | str | None = None) -> Frame:
+    """Every episode of flags from ``start`` to ``end`` and what it came to: account_id, flag_date,
+    last_flag, flags, flag_kinds, detail, owner and owner_name (the CSM on the flag date), segment
+    (on the flag date), arr (on the flag date), check_date, check ("renewal" or "horizon"),
+    arr_at_check (null while pending) and outcome (:data:`OUTCOMES`)."""
+    money = _money(store.config.minor_units)
     schema = pa.schema(
         [("account_id", pa.string()), ("flag_date", pa.date32()), ("last_flag", pa.date32()), ("flags", pa.int64()),
          ("flag_kinds", pa.string()), ("detail", pa.string()), ("owner", pa.string()), ("owner_name", pa.string()),
          ("segment", pa.string()), ("arr", money), ("check_date", pa.date32()), ("check", pa.string()),
          ("arr_at_check", money), ("outcome", pa.string())]
     )  # fmt: skip
+    rows = [{k: r[k] for k in schema.names} for r in _episode_rows(store, start, end)]
     return Frame("save_episodes", pa.Table.from_pylist(rows, schema=schema))
 
 
@@ -154,6 +161,15 @@ def verdict(score: Score, settings: SavesSettings) -> tuple[str, str]:
     return "uncertain", f"{said}: above the base rate but below {below} ({bar:.1%})"
 
 
+def _riskiest(scored: list[tuple[dt.date, Score]]) -> tuple[dt.date, Score]:
+    """The flag an episode's verdict reads: the one with the highest probability (the earliest of
+    equals); the first flag when no flag has one (its note says why)."""
+    known = [(d, sc) for d, sc in scored if sc.probability is not None]
+    if not known:
+        return scored[0]
+    return max(known, key=lambda pair: (pair[1].probability, -pair[0].toordinal()))
+
+
 def saves(
     store: Store,
     *,
@@ -162,21 +178,27 @@ def saves(
     owner: str | None = None,
     scorer: Scorer | None = None,
 ) -> Frame:
-    """Every renewed episode (a claimed save) from ``start`` to ``end``, with the churn probability
-    the health model would have given on its flag date, the segment's base rate, the verdict
-    (:data:`SAVE_VERDICTS`), its reason and the expected ARR saved; ``owner``: only the episodes of
-    this CSM on the flag date. ``scorer`` replaces the model (:data:`.saves_model.Scorer`)."""
+    """Every renewed episode (a claimed save) from ``start`` to ``end``, with the highest churn
+    probability the health model would have given on one of its flag dates up to the check date
+    (``scored_on``: that flag's date, each scored on what was known on it), the segment's base rate,
+    the verdict (:data:`SAVE_VERDICTS`), its reason and the expected ARR saved; ``owner``: only the
+    episodes of this CSM on the flag date. ``scorer`` replaces the model (:data:`.saves_model.Scorer`)."""
     settings = store.config.saves
-    eps = [e for e in episodes(store, start=start, end=end).to_pylist() if e["outcome"] == "renewed"]
+    eps = [e for e in _episode_rows(store, start, end) if e["outcome"] == "renewed"]
     if owner is not None:
         eps = [e for e in eps if e["owner"] == owner]
-    scores = (scorer or model_scorer)(store, [(e["account_id"], e["flag_date"], e["segment"]) for e in eps])
-    if len(scores) != len(eps):
-        raise ConfigError("the scorer must give one score per episode", value=(len(eps), len(scores)))
+    asked = [(i, d) for i, e in enumerate(eps) for d in e["flag_dates"] if d <= e["check_date"]]
+    got = (scorer or model_scorer)(store, [(eps[i]["account_id"], d, eps[i]["segment"]) for i, d in asked])
+    if len(got) != len(asked):
+        raise ConfigError("the scorer must give one score per flag date", value=(len(asked), len(got)))
+    by_episode: list[list[tuple[dt.date, Score]]] = [[] for _ in eps]
+    for (i, d), sc in zip(asked, got, strict=True):
+        by_episode[i].append((d, sc))
+    scores = [_riskiest(scored) for scored in by_episode]
     mu = store.config.minor_units
     unit = Decimal(1).scaleb(-mu)
     rows = []
-    for e, sc in zip(eps, scores, strict=True):
+    for e, (on, sc) in zip(eps, scores, strict=True):
         said, why = verdict(sc, settings)
         p = None if sc.probability is None else round(sc.probability, 4)
         expected = None if p is None else (e["arr"] * Decimal(f"{p:.4f}")).quantize(unit, rounding=ROUND_HALF_EVEN)
@@ -184,15 +206,15 @@ def saves(
             {"account_id": e["account_id"], "flag_date": e["flag_date"], "flag_kinds": e["flag_kinds"],
              "owner": e["owner"], "owner_name": e["owner_name"], "segment": e["segment"], "arr": e["arr"],
              "churn_probability": p, "base_rate": None if sc.base_rate is None else round(sc.base_rate, 4),
-             "verdict": said, "expected_arr_saved": expected, "renewed_on": e["check_date"],
+             "scored_on": on, "verdict": said, "expected_arr_saved": expected, "renewed_on": e["check_date"],
              "arr_renewed": e["arr_at_check"], "reason": why}
         )  # fmt: skip
     money = _money(mu)
     schema = pa.schema(
         [("account_id", pa.string()), ("flag_date", pa.date32()), ("flag_kinds", pa.string()), ("owner", pa.string()),
          ("owner_name", pa.string()), ("segment", pa.string()), ("arr", money), ("churn_probability", pa.float64()),
-         ("base_rate", pa.float64()), ("verdict", pa.string()), ("expected_arr_saved", money),
-         ("renewed_on", pa.date32()), ("arr_renewed", money), ("reason", pa.string())]
+         ("base_rate", pa.float64()), ("scored_on", pa.date32()), ("verdict", pa.string()),
+         ("expected_arr_saved", money), ("renewed_on", pa.date32()), ("arr_renewed", money), ("reason", pa.string())]
     )  # fmt: skip
     return Frame("saves", pa.Table.from_pylist(rows, schema=schema))
 

@@ -150,17 +150,20 @@ def flags(store: Store, *, start: dt.date | str | None = None, end: dt.date | st
 
 def episodes_of(flag_rows: list[dict[str, Any]], episode_days: int) -> list[dict[str, Any]]:
     """Consecutive flags of one account at most ``episode_days`` apart as one episode: account_id,
-    flag_date (its first flag), last_flag, flags (how many), flag_kinds (the kinds, in
-    :data:`FLAG_KINDS` order, comma-separated) and detail (the first flag's)."""
+    flag_date (its first flag), last_flag, flags (how many), flag_dates (each distinct flag date, in
+    order), flag_kinds (the kinds, in :data:`FLAG_KINDS` order, comma-separated) and detail (the first
+    flag's)."""
     out: list[dict[str, Any]] = []
     current: dict[str, dict[str, Any]] = {}
     for r in sorted(flag_rows, key=lambda r: (r["account_id"], r["flag_date"], FLAG_KINDS.index(r["kind"]))):
         ep = current.get(r["account_id"])
         if ep is None or (r["flag_date"] - ep["last_flag"]).days > episode_days:
             ep = {"account_id": r["account_id"], "flag_date": r["flag_date"], "last_flag": r["flag_date"],
-                  "flags": 0, "kinds": set(), "detail": r["detail"]}  # fmt: skip
+                  "flags": 0, "flag_dates": [], "kinds": set(), "detail": r["detail"]}  # fmt: skip
             current[r["account_id"]] = ep
             out.append(ep)
+        if not ep["flag_dates"] or ep["flag_dates"][-1] != r["flag_date"]:
+            ep["flag_dates"].append(r["flag_date"])
         ep["last_flag"], ep["flags"] = r["flag_date"], ep["flags"] + 1
         ep["kinds"].add(r["kind"])
     for ep in out:
