@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +41,7 @@ TABLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "rum accounts": ("rum", "--accounts"),
     "health": ("health",),
     "health red": ("health", "--band", "red"),
+    "health suggest bands": ("health", "--suggest-bands"),
     "model": ("model",),
     "survival": ("survival", "--by", "segment"),
     "survival curve": ("survival", "--curve"),
@@ -174,6 +177,31 @@ def test_health_shows_the_worst_first_with_every_id_and_score(width, company):
     everything = run(width, "health", "--all", "--columns", "account_id,score", "-c", str(company))
     assert len(re.findall(r"^A\d{6} ", everything.stdout, flags=re.M)) == len(rows)
     assert "showing the first" not in everything.stdout
+
+
+def test_suggest_bands_prints_the_rule_beside_the_configured_edges_and_the_line_to_set(company):
+    from revbook.config import load_config
+    from revbook.health.bands import band_edges, past_scores
+
+    with Workspace(config=load_config(company), read_only=True) as ws:
+        rule = band_edges(*past_scores(ws))
+    result = run(120, "health", "--suggest-bands", "--format", "csv", "-c", str(company))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["edges"], r["band"]) for r in rows] == [
+        (e, b) for e in ("suggested", "configured") for b in ("red", "yellow", "green")
+    ]
+    suggested = {r["band"]: r for r in rows if r["edges"] == "suggested"}
+    assert (
+        float(suggested["yellow"]["from_score"]) == rule.yellow
+        and float(suggested["green"]["from_score"]) == rule.green
+    )
+    for edges in ("suggested", "configured"):
+        assert sum(float(r["share"]) for r in rows if r["edges"] == edges) == pytest.approx(1.0)
+    table = run(120, "health", "--suggest-bands", "-c", str(company))
+    said = " ".join(table.stdout.split())
+    assert f"bands = {{ green = {rule.green:g}, yellow = {rule.yellow:g} }}" in said
+    assert f"base rate {rule.base_rate:.1%} churned within 180 days, {rule.rows:,} scored account-months" in said
 
 
 def test_the_movements_show_the_latest_periods_and_say_so(company):

@@ -11,7 +11,7 @@ import pytest
 
 from revbook import Config, Workspace
 from revbook.errors import WorkspaceError
-from revbook.health.bands import band_edges
+from revbook.health.bands import band_edges, band_frame, bands_on
 from revbook.health.composite import COMPONENTS, component_scores, score_table
 from revbook.health.features import FEATURES, features
 from support import write
@@ -130,6 +130,18 @@ def test_band_rule_worked_example():
     assert (looser.yellow, looser.green, looser.share["yellow"]) == (60.0, 60.0, 0.0)
     with pytest.raises(WorkspaceError, match="with and without churn"):
         band_edges(scores, np.zeros(10, bool))
+    # the configured edges on the same rows: yellow 65, green 75 -> red is the 6 rows below 65 (3 churned)
+    given = bands_on(scores, churned, green=75, yellow=65)
+    assert given.share == {"red": 0.6, "yellow": 0.1, "green": 0.3} and given.churn_rate["red"] == 0.5
+    frame = band_frame(suggested=edges, configured=given).to_pylist()
+    assert [(r["edges"], r["band"], r["scores"], r["from_score"]) for r in frame] == [
+        ("suggested", "red", "below 30", 0.0), ("suggested", "yellow", "30 to below 51", 30.0),
+        ("suggested", "green", "51 and above", 51.0), ("configured", "red", "below 65", 0.0),
+        ("configured", "yellow", "65 to below 75", 65.0), ("configured", "green", "75 and above", 75.0),
+    ]  # fmt: skip
+    # the churn rate against the base (30%): red 100% -> 3.33x, configured red 50% -> 1.67x
+    assert [r["x_base"] for r in frame if r["band"] == "red"] == [3.33, 1.67]
+    assert frame[2]["churn_rate"] == 0.0 and frame[2]["x_base"] == 0.0
 
 
 def test_feature_breadth_counts_the_key_features_known_by_the_date(tmp_path):

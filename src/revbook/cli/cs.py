@@ -82,6 +82,14 @@ def health(
     on: OnOpt = None,
     band: Annotated[str | None, typer.Option(help="only this band: red, yellow, green")] = None,
     owner: Annotated[str | None, typer.Option(help="only this CSM's accounts (owner id)")] = None,
+    suggest_bands: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-bands",
+            help="band edges from the book's own past (red churns >= 3x the base rate, green <= 1/3), "
+            "beside what the configured edges give",
+        ),
+    ] = False,
     format: FormatOpt = Format.table,
     out: OutOpt = None,
     columns: ColumnsOpt = None,
@@ -97,6 +105,9 @@ def health(
 
     cfg = load_config(config, workspace, as_of)
     check_band(band)
+    if suggest_bands:
+        _suggest_bands(cfg, format, out, View.of(columns, wide, limit, all_))
+        return
     with open_workspace(cfg, read_only=True) as ws:
         scores = health_scores(ws, on, band=band, owner=owner)
         if format is Format.table and out is None:
@@ -104,6 +115,23 @@ def health(
             say("  ".join(f"{b}: {n:,} accounts, ARR {arr:,.0f}" for b, (n, arr) in totals.items() if n))
         view = View.of(columns, wide, limit, all_)
         emit(scores, "health, worst first", format, out, view=view, order="worst first")
+
+
+def _suggest_bands(cfg: Any, format: Format, out: Any, view: View) -> None:
+    from ..health.bands import band_edges, band_frame, bands_on, past_scores
+
+    with open_workspace(cfg, read_only=True) as ws:
+        scores, churned = past_scores(ws)
+    rule = band_edges(scores, churned)
+    now = bands_on(scores, churned, green=cfg.health.green, yellow=cfg.health.yellow)
+    title = "health bands by the rule, measured on the last 12 month ends with a known 180-day outcome"
+    emit(band_frame(suggested=rule, configured=now), title, format, out, view=view, ratios=("share", "churn_rate"))
+    if format is Format.table and out is None:
+        say(
+            f"base rate {rule.base_rate:.1%} churned within 180 days, {rule.rows:,} scored account-months; "
+            f"to use the suggested edges, put in revbook.toml:\n  [health]\n"
+            f"  bands = {{ green = {rule.green:g}, yellow = {rule.yellow:g} }}"
+        )
 
 
 @app.command(cls=RevbookCommand)

@@ -63,8 +63,9 @@ def saves(
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Saves verified: each account flagged at risk that then renewed, the churn probability the health
-    model gave on the flag date against its segment's base rate, the verdict and the expected ARR saved."""
+    """Saves verified: each account flagged at risk that then renewed, the highest churn probability the
+    health model gave on one of its flag dates against its segment's base rate, the verdict and the
+    expected ARR saved."""
     from ..errors import ConfigError
     from ..frame import Frame
     from ..impact.saves import SAVE_VERDICTS, saves_summary

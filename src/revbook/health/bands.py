@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import WorkspaceError
+from ..frame import Frame
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["BandEdges", "band_edges", "suggest_bands"]
+__all__ = ["BandEdges", "band_edges", "band_frame", "bands_on", "past_scores", "suggest_bands"]
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,48 @@ def band_edges(
         above = s >= e
         if above.any() and y[above].mean() <= green_ratio * base:
             green = float(e)
-    green = max(green, yellow)
+    return bands_on(s, y, green=max(green, yellow), yellow=yellow)
+
+
+def bands_on(scores: np.ndarray, churned: np.ndarray, *, green: float, yellow: float) -> BandEdges:
+    """What given edges give on scored rows: each band's share of the rows and churn rate."""
+    s = np.asarray(scores, float)
+    y = np.asarray(churned, bool)
+    keep = ~np.isnan(s)
+    s, y = s[keep], y[keep]
     bands = {"red": s < yellow, "yellow": (s >= yellow) & (s < green), "green": s >= green}
     return BandEdges(
         green=green,
         yellow=yellow,
         rows=len(s),
-        base_rate=base,
-        share={b: float(m.mean()) for b, m in bands.items()},
+        base_rate=float(y.mean()) if len(y) else float("nan"),
+        share={b: float(m.mean()) if len(s) else float("nan") for b, m in bands.items()},
         churn_rate={b: float(y[m].mean()) if m.any() else float("nan") for b, m in bands.items()},
     )
+
+
+def band_frame(**edges: BandEdges) -> Frame:
+    """One row per (named set of edges, band): the band's scores (in words, and its lowest score),
+    share of the rows, churn rate and its ratio to the base rate."""
+    rows = []
+    for name, e in edges.items():
+        ranges = {
+            "red": (0.0, f"below {e.yellow:g}"),
+            "yellow": (e.yellow, f"{e.yellow:g} to below {e.green:g}"),
+            "green": (e.green, f"{e.green:g} and above"),
+        }
+        for band, (low, words) in ranges.items():
+            rate = e.churn_rate[band]
+            rows.append(
+                {"edges": name, "band": band, "scores": words, "from_score": low, "share": e.share[band],
+                 "churn_rate": None if np.isnan(rate) else rate,
+                 "x_base": None if np.isnan(rate) or not e.base_rate else round(rate / e.base_rate, 2)}
+            )  # fmt: skip
+    schema = pa.schema(
+        [("edges", pa.string()), ("band", pa.string()), ("scores", pa.string()), ("from_score", pa.float64()),
+         ("share", pa.float64()), ("churn_rate", pa.float64()), ("x_base", pa.float64())]
+    )  # fmt: skip
+    return Frame("health_bands", pa.Table.from_pylist(rows, schema=schema))
 
 
 def suggest_bands(
@@ -89,6 +123,13 @@ def suggest_bands(
 ) -> BandEdges:
     """:func:`band_edges` on the composite of every account paying at the last ``months`` month
     ends whose ``horizon_days`` outcome is known on the as-of date (churn: MRR to zero)."""
+    s, y = past_scores(ws, horizon_days=horizon_days, months=months)
+    return band_edges(s, y, red_ratio=red_ratio, green_ratio=green_ratio)
+
+
+def past_scores(ws: Store, *, horizon_days: int = 180, months: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """The composite scores of every account paying at the last ``months`` month ends whose
+    ``horizon_days`` outcome is known on the as-of date, and whether each churned (MRR to zero)."""
     from .backtest import month_ends
     from .composite import score_table
     from .features import features, labels
@@ -101,4 +142,4 @@ def suggest_bands(
     s = np.asarray(scored["score"].to_numpy(zero_copy_only=False), float)
     lost = np.asarray(lab["lost_mrr"].to_numpy(zero_copy_only=False), float)
     start = np.asarray(lab["mrr_start"].to_numpy(zero_copy_only=False), float)
-    return band_edges(s, (start > 0) & (lost >= start), red_ratio=red_ratio, green_ratio=green_ratio)
+    return s, (start > 0) & (lost >= start)
