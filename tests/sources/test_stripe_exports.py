@@ -98,3 +98,48 @@ def test_a_preset_fits_its_table_only(tmp_path):
     with pytest.raises(ConfigError, match="not a mapping of invoices"):
         load_config(toml)
     assert Config().sources == {}
+
+
+PAYMENTS = """id,Number,Customer,Date (UTC),Due Date (UTC),Period Start (UTC),Period End (UTC),Tax,Total,Amount Paid,Currency,Status,Paid At (UTC)
+in_1,A-0001,cus_A,2026-01-10 09:30,,2026-01-10 09:30,2026-02-10 09:30,,160.00,160.00,usd,paid,2026-01-10 09:31
+in_2,A-0002,cus_A,2026-02-10 09:30,2026-02-20 00:00,2026-02-10 09:30,2026-03-10 09:30,,160.00,0.00,usd,open,
+in_3,C-0002,cus_C,2026-02-01 00:00,,2026-02-01 00:00,2026-03-01 00:00,5.00,55.00,55.00,usd,paid,
+in_5,D-0001,cus_D,2026-03-01 00:00,2026-03-15 00:00,2026-03-01 00:00,2026-04-01 00:00,,80.00,80.00,eur,paid,2026-04-02 10:00
+"""
+
+
+def test_an_invoices_export_gives_the_due_and_paid_dates_past_due_churn_reads(exports):
+    """in_1: charged automatically, due on its date, paid then; in_2: sent for payment, due Feb 20 and
+    still open; in_3: paid, no Paid At: paid on its date; in_5: due Mar 15, paid Apr 2 (18 days late).
+    With past_due_churn_after_days = 20, Acme (in_2) churns on Mar 12 and Delta, paid within 20 days,
+    does not."""
+    write(exports.parent / "invoices.csv", PAYMENTS)
+    toml = exports.read_text().replace('as_of = "2026-06-30"', 'as_of = "2026-06-30"\npast_due_churn_after_days = 20')
+    write(exports, toml)
+    cfg = load_config(exports)
+    with Workspace(cfg.workspace, config=cfg) as ws:
+        ws.load()
+        got = {r["invoice_id"]: (r["due_date"], r["paid_date"]) for r in ws.table("invoices").to_polars().to_dicts()}
+        moves = ws.account_movements().to_polars()
+        acme = moves.filter(account_id="cus_A").to_dicts()
+        delta = moves.filter(account_id="cus_D").to_dicts()
+    day = dt.date
+    assert got == {
+        "in_1": (day(2026, 1, 10), day(2026, 1, 10)),
+        "in_2": (day(2026, 2, 20), None),
+        "in_3": (day(2026, 2, 1), day(2026, 2, 1)),
+        "in_5": (day(2026, 3, 15), day(2026, 4, 2)),
+    }
+    churned = [(r["period"], r["movement"]) for r in acme if r["movement"] == "churn"]
+    assert churned == [("2026-03", "churn")], acme
+    assert delta and not [r for r in delta if r["movement"] == "churn"]
+
+
+def test_an_invoices_export_without_a_payment_column_has_no_due_dates(exports):
+    bare = "\n".join(",".join(line.split(",")[:-1]) for line in INVOICES.splitlines()) + "\n"  # no Status
+    write(exports.parent / "invoices.csv", bare)
+    cfg = load_config(exports)
+    with Workspace(cfg.workspace, config=cfg) as ws:
+        ws.load()
+        rows = ws.table("invoices").to_polars().to_dicts()
+    assert len(rows) == 4 and all(r["due_date"] is None and r["paid_date"] is None for r in rows)

@@ -45,6 +45,8 @@ class Preset:
     skip: tuple[tuple[str, ...], str, str] | None = None
     #: a column whose values the preset cannot turn into money, and the warning when it is not empty
     unmapped: tuple[str, str] | None = None
+    #: canonical columns filled only when one of these export columns is present (else left empty)
+    only_with: dict[str, tuple[str, ...]] | None = None
 
 
 _SUBSCRIPTION_START = ("Start Date (UTC)", "Start (UTC)", "Created (UTC)")
@@ -117,9 +119,22 @@ PRESETS: dict[str, Preset] = {
             # after discounts (the total), before tax
             "amount": (("Total", "Tax"), _num("{0}") + " - coalesce(" + _num("{1}") + ", 0)"),
             "currency": (("Currency",), "upper(trim({0}))"),
+            # as the API's mapping: due on its due date (sent for payment), else on its date (charged
+            # automatically); paid when Paid At says so, or on its date when its status is paid
+            "due_date": (
+                ("Due Date (UTC)", "Due Date", "Date (UTC)", "Created (UTC)"),
+                _date("coalesce(nullif(trim({0}), ''), nullif(trim({1}), ''), {2}, {3})"),
+            ),
+            "paid_date": (
+                ("Paid At (UTC)", "Paid At", "Status", "Date (UTC)", "Created (UTC)"),
+                "coalesce(" + _date("coalesce(nullif(trim({0}), ''), nullif(trim({1}), ''))") + ", CASE WHEN "
+                "lower(trim({2})) = 'paid' THEN " + _date("coalesce({3}, {4})") + " END)",
+            ),
         },
         required=(("Customer", "Customer ID"), ("id", "Invoice ID"), ("Date (UTC)", "Created (UTC)"), ("Total",)),
         skip=(("Status",), "lower(trim({0})) IN ('draft', 'void')", "draft or void (nothing billed)"),
+        # without a payment column nothing tells paid from unpaid: no due date, never delinquent
+        only_with={c: ("Paid At (UTC)", "Paid At", "Status") for c in ("due_date", "paid_date")},
     ),
 }
 assert {p.name: p.table for p in PRESETS.values()} == SOURCE_PRESETS
@@ -153,7 +168,13 @@ def rewrite(
     def sql(candidates: Sequence[str], template: str) -> str:
         return template.format(*(_ident(c) if c in present else "CAST(NULL AS VARCHAR)" for c in candidates))
 
-    exprs = [f"CAST({sql(*spec)} AS VARCHAR) AS {_ident(col)}" for col, spec in preset.columns.items()]
+    def filled(col: str) -> bool:
+        return not preset.only_with or col not in preset.only_with or bool(present & set(preset.only_with[col]))
+
+    exprs = [
+        f"CAST({sql(*spec) if filled(col) else 'NULL'} AS VARCHAR) AS {_ident(col)}"
+        for col, spec in preset.columns.items()
+    ]
     keep = "true"
     if preset.skip and preset.skip[0][0] in present:
         keep = f"NOT coalesce({sql(preset.skip[0], preset.skip[1])}, false)"
