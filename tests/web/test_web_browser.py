@@ -295,6 +295,23 @@ def test_pages_fit_a_phone(server: str, tmp_path: Path, name: str, path: str, ch
         browser.close()
 
 
+@pytest.mark.parametrize("width", [1280, 1440, 1920])
+def test_the_menu_is_one_line_on_a_laptop_and_a_desktop(server: str, tmp_path: Path, width: int) -> None:
+    """Every page's link on one line from 1280 px up (below 1441 px under the brand, above it beside it)."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+        page.goto(server + "/")
+        page.wait_for_load_state("networkidle")
+        tops = page.evaluate(
+            "[...document.querySelectorAll('header.top nav a')].map(a => a.getBoundingClientRect().top)"
+        )
+        assert len(tops) >= 10 and max(tops) - min(tops) < 1, tops
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shoot(page, tmp_path, f"menu-{width}")
+        browser.close()
+
+
 def test_overview_warning_and_partial_month_in_the_browser(server: str, page: Any, tmp_path: Path) -> None:
     page.goto(server + "/")
     charts_rendered(page)
