@@ -6,6 +6,7 @@ names another folder).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,15 +46,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from revbook.web import create_app
-
-    out = tmp_path_factory.mktemp("browser")
-    paths = sample.write(out / "data", accounts=300, text=True)  # with churn reasons and notes
-    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
-        ws.load(dict(paths))
-    app = create_app(out / "w.duckdb", config=Config(as_of=AS_OF), token="", warm=True)
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free port in a thread, as its address, until the block ends."""
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -63,9 +58,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from revbook.web import create_app
+
+    out = tmp_path_factory.mktemp("browser")
+    paths = sample.write(out / "data", accounts=300, text=True)  # with churn reasons and notes
+    with Workspace(out / "w.duckdb", config=Config(as_of=AS_OF)) as ws:
+        ws.load(dict(paths))
+    app = create_app(out / "w.duckdb", config=Config(as_of=AS_OF), token="", warm=True)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

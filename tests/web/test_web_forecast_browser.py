@@ -4,8 +4,6 @@ is done, the backtest runs from its link, no script error; screenshots to tests/
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,8 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
-CHROMIUM = "/usr/bin/chromium"
+from test_web_browser import CHROMIUM, serving  # noqa: E402
+
 AS_OF = sample.SampleConfig().as_of
 CONFIG = Config(as_of=AS_OF, forecast=ForecastSettings(draws=300, backtest_months=2))
 SHOTS = Path(os.environ.get("REVBOOK_SCREENSHOTS") or Path(__file__).parents[1] / "output" / "screenshots")
@@ -37,20 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with Workspace(out / "w.duckdb", config=CONFIG) as ws:
         ws.load(dict(paths))
     app = create_app(out / "w.duckdb", config=CONFIG, token="")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url
 
 
 def test_the_forecast_panel_fills_in_and_the_backtest_runs_from_its_link(server: str) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +18,8 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"]
+from test_web_browser import ARGS, CHROMIUM, serving  # noqa: E402
+
 AS_OF = sample.SampleConfig().as_of
 CONFIG = Config(as_of=AS_OF, vip=VipSettings(min_arr=250000))
 SHOTS = Path(os.environ.get("REVBOOK_SCREENSHOTS") or Path(__file__).parents[1] / "output" / "screenshots")
@@ -40,20 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     with Workspace(out / "w.duckdb", config=CONFIG) as ws:
         ws.load(dict(paths))
     app = create_app(out / "w.duckdb", config=CONFIG, token="")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", out / "w.duckdb"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url, out / "w.duckdb"
 
 
 def shoot(page: Any, tmp_path: Path, name: str) -> None:

@@ -4,8 +4,6 @@ Screenshots go where tests/web/test_web_browser.py puts them."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
-from test_web_browser import ARGS, CHROMIUM, free_port, shoot  # noqa: E402
+from test_web_browser import ARGS, CHROMIUM, serving, shoot  # noqa: E402
 
 AS_OF = sample.SampleConfig().as_of
 
@@ -30,18 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     path = sample_workspace(tmp_path_factory.mktemp("renewalsbrowser"), as_of=AS_OF, accounts=300, text=True)
     app = create_app(path, config=Config(as_of=AS_OF), token="")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ docs/attribution.md says how each is used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, names
+from .keys import Section, integer, names
 
 __all__ = ["AttributionSettings"]
 
@@ -28,7 +28,7 @@ MAX_DAYS = 800
 
 
 @dataclass(frozen=True)
-class AttributionSettings:
+class AttributionSettings(Section):
     """The [attribution] section of revbook.toml, checked."""
 
     #: a won expansion deal closed at most this many days before a line's change explains it
@@ -51,20 +51,11 @@ class AttributionSettings:
     #: an activity with one of these outcomes did not happen: no touch
     missed_outcomes: tuple[str, ...] = ("no_show", "cancelled", "canceled", "rescheduled")
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = SECTION
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> AttributionSettings:
-        """The [attribution] table of revbook.toml, checked."""
-        check_keys(SECTION, raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> AttributionSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys(SECTION, given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _checked(values: Mapping[str, Any]) -> dict[str, Any]:

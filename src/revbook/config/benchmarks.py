@@ -11,12 +11,12 @@ figures, and which ACV band's median they show (revbook.benchmarks), checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..benchmarks import acv_bands
 from ..errors import ConfigError
-from .keys import check_keys
+from .keys import Section
 
 __all__ = ["BenchmarkSettings"]
 
@@ -24,7 +24,7 @@ SECTION = "benchmarks"
 
 
 @dataclass(frozen=True)
-class BenchmarkSettings:
+class BenchmarkSettings(Section):
     """The [benchmarks] section of revbook.toml, checked."""
 
     #: show the bands and the published medians beside NRR, GRR and gross revenue churn
@@ -32,20 +32,11 @@ class BenchmarkSettings:
     #: the ACV band of the published medians; "": the band of the median ARR per paying account
     acv_band: str = ""
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = SECTION
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> BenchmarkSettings:
-        """The [benchmarks] table of revbook.toml, checked."""
-        check_keys(SECTION, raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> BenchmarkSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys(SECTION, given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _checked(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, number
+from .keys import Section, integer, number
 
 __all__ = ["ConcentrationSettings"]
 
@@ -25,7 +25,7 @@ SECTION = "concentration"
 
 
 @dataclass(frozen=True)
-class ConcentrationSettings:
+class ConcentrationSettings(Section):
     """The [concentration] section of revbook.toml, checked."""
 
     #: the trailing window of the cohort, in months
@@ -41,20 +41,11 @@ class ConcentrationSettings:
     #: the fewest accounts in a cohort for an alert on it
     min_accounts: int = 10
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = SECTION
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> ConcentrationSettings:
-        """The [concentration] table of revbook.toml, checked."""
-        check_keys(SECTION, raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> ConcentrationSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys(SECTION, given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def window_months(value: object) -> int:

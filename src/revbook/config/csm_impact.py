@@ -21,11 +21,11 @@ Settings (docs/csm-impact.md has what each one does)::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import as_table, check_keys, integer, number
+from .keys import Section, as_table, integer, number
 
 __all__ = ["DEFAULT_SEGMENT_WEIGHTS", "CsmImpactSettings"]
 
@@ -34,7 +34,7 @@ _SECTION = "csm_impact"
 
 
 @dataclass(frozen=True)
-class CsmImpactSettings:
+class CsmImpactSettings(Section):
     """The [csm_impact] section of revbook.toml, checked."""
 
     #: months from the cohort's start to its end
@@ -63,20 +63,11 @@ class CsmImpactSettings:
     #: added per escalated case opened in the last 90 days
     escalation_weight: float = 0.25
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = _SECTION
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> CsmImpactSettings:
-        """The [csm_impact] table of revbook.toml, checked."""
-        check_keys(_SECTION, raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> CsmImpactSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys(_SECTION, given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _whole(name: str, value: object, low: int, high: int, hint: str | None = None) -> int:

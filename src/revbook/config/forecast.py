@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, number, parse_date
+from .keys import Section, integer, number, parse_date
 
 __all__ = ["ForecastSettings"]
 
 
 @dataclass(frozen=True)
-class ForecastSettings:
+class ForecastSettings(Section):
     """The [forecast] section of revbook.toml, checked."""
 
     #: the forecast's horizons, in months after the date it is made on
@@ -30,20 +30,11 @@ class ForecastSettings:
     #: or these dates (month ends), when given
     backtest_dates: tuple[dt.date, ...] = ()
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = "forecast"
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> ForecastSettings:
-        """The [forecast] table of revbook.toml, checked."""
-        check_keys("forecast", raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> ForecastSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys("forecast", given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _checked(values: Mapping[str, Any]) -> dict[str, Any]:

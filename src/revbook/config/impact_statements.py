@@ -18,11 +18,11 @@ Settings (docs/impact-statements.md has what each one does)::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, number
+from .keys import Section, integer, number
 
 __all__ = ["ImpactStatementsSettings"]
 
@@ -30,7 +30,7 @@ _SECTION = "impact_statements"
 
 
 @dataclass(frozen=True)
-class ImpactStatementsSettings:
+class ImpactStatementsSettings(Section):
     """The [impact_statements] section of revbook.toml, checked."""
 
     #: months of the "after" window; the "before" window is as long and ends where "after" starts
@@ -57,20 +57,11 @@ class ImpactStatementsSettings:
     #: an NRR at or above this reads as strong expansion (at or above 100%: growing)
     nrr_strong: float = 1.1
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = _SECTION
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> ImpactStatementsSettings:
-        """The [impact_statements] table of revbook.toml, checked."""
-        check_keys(_SECTION, raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> ImpactStatementsSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys(_SECTION, given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _whole(name: str, value: object, low: int, high: int, hint: str | None = None) -> int:

@@ -5,11 +5,41 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import fields, replace
+from typing import Any, ClassVar, Self, cast
 
 from ..errors import ConfigError
 
-__all__ = ["as_table", "check_keys", "integer", "names", "number", "parse_date"]
+__all__ = ["Section", "as_table", "check_keys", "integer", "names", "number", "parse_date"]
+
+
+class Section:
+    """What the settings of one ``[section]`` of revbook.toml share, as a frozen dataclass that
+    names its ``SECTION`` and checks and converts a mapping of its settings in ``_check``: checked
+    when made, read from its table (an unknown key refused, naming the nearest), and overridden by
+    keyword options (None = not given)."""
+
+    SECTION: ClassVar[str]
+
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings in ``values``, each checked and converted."""
+        raise NotImplementedError
+
+    def __post_init__(self) -> None:
+        self._check({f.name: getattr(self, f.name) for f in fields(cast(Any, self))})
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Self:
+        """The section's table of revbook.toml, checked."""
+        check_keys(cls.SECTION, raw, [f.name for f in fields(cast(Any, cls))])
+        return cast(Self, cast(Any, cls)(**cls._check(raw)))
+
+    def override(self, **options: Any) -> Self:
+        """These settings with keyword options (None = not given) in place of the file's, checked."""
+        given = {k: v for k, v in options.items() if v is not None}
+        check_keys(self.SECTION, given, [f.name for f in fields(cast(Any, self))])
+        return cast(Self, replace(cast(Any, self), **self._check(given)))
 
 
 def as_table(section: str, value: object) -> Mapping[str, Any]:

@@ -15,17 +15,17 @@ rate, ``[catalogue] renewal_grace_days`` (30): one definition of "renewed" (docs
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, names
+from .keys import Section, integer, names
 
 __all__ = ["RenewalSettings"]
 
 
 @dataclass(frozen=True)
-class RenewalSettings:
+class RenewalSettings(Section):
     """The [renewals] section of revbook.toml, checked."""
 
     #: the buckets' upper edges in days to the due date, increasing (a renewal in 31-60 days is bucket 60)
@@ -37,20 +37,11 @@ class RenewalSettings:
     #: notes' risk signals dated in this many days up to the date are risk reasons
     signal_days: int = 90
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = "renewals"
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> RenewalSettings:
-        """The [renewals] table of revbook.toml, checked."""
-        check_keys("renewals", raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> RenewalSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys("renewals", given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _days(name: str, value: object) -> int:

@@ -19,11 +19,11 @@ Settings (docs/saves.md says what each one does)::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys, integer, names, number
+from .keys import Section, integer, names, number
 
 __all__ = ["SAVE_MODELS", "SavesSettings"]
 
@@ -32,7 +32,7 @@ SAVE_MODELS = ("logistic", "boosting")
 
 
 @dataclass(frozen=True)
-class SavesSettings:
+class SavesSettings(Section):
     """The [saves] section of revbook.toml, checked."""
 
     #: activity types that flag a save attempt (activities.type)
@@ -57,20 +57,11 @@ class SavesSettings:
     #: the health model kind
     model: str = "logistic"
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = "saves"
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> SavesSettings:
-        """The [saves] table of revbook.toml, checked."""
-        check_keys("saves", raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> SavesSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys("saves", given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _days(name: str, value: object, low: int, high: int) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import ConfigError
-from .keys import check_keys
+from .keys import Section
 
 __all__ = ["SPELLS", "SurvivalSettings"]
 
@@ -16,7 +16,7 @@ SPELLS = ("first", "whole")
 
 
 @dataclass(frozen=True)
-class SurvivalSettings:
+class SurvivalSettings(Section):
     """The [survival] section of revbook.toml, checked."""
 
     #: share of revenue kept after the cost of serving it; CLTV is margin, not revenue
@@ -28,20 +28,11 @@ class SurvivalSettings:
     #: the Kaplan-Meier confidence band's level
     confidence: float = 0.95
 
-    def __post_init__(self) -> None:
-        _checked({f.name: getattr(self, f.name) for f in fields(self)})
+    SECTION = "survival"
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> SurvivalSettings:
-        """The [survival] table of revbook.toml, checked."""
-        check_keys("survival", raw, [f.name for f in fields(cls)])
-        return cls(**_checked(raw))
-
-    def override(self, **options: Any) -> SurvivalSettings:
-        """These settings with keyword options (None = not given) in place of the file's, checked."""
-        given = {k: v for k, v in options.items() if v is not None}
-        check_keys("survival", given, [f.name for f in fields(self)])
-        return replace(self, **_checked(given))
+    @staticmethod
+    def _check(values: Mapping[str, Any]) -> dict[str, Any]:
+        return _checked(values)
 
 
 def _number(name: str, value: object) -> Decimal:

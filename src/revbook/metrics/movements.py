@@ -55,14 +55,7 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_sub
     snap = book.snapshots(grain)
     slices = book.slices(grain, dims)
     _, _, last = book.spine(grain)
-    movement = movement_case(
-        book,
-        grain,
-        start="r.start_mrr",
-        end="r.end_mrr",
-        never_paid="r.last_paid IS NULL",
-        zero_periods="r.period - r.last_paid - 1",
-    )
+    movement = _row_movement(book, grain)
     dim_cols = "".join(f", sl.{d}" for d in dims)
     lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
     moved = " OR ".join(f"{d} <> prev_{d}" for d in dims) or "false"
@@ -239,14 +232,10 @@ def movements_sql(book: Book, grain: str, dims: Sequence[str], start: str | None
     """
 
 
-def _subscription_account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
-    """:func:`account_movements_sql` at subscription grain: (account_id, subscription_id, period,
-    start_mrr, end_mrr, <dims>, movement, prev_period, prev_<dims>, transferred)."""
-    snap = book.subscription_snapshots(grain)
-    acct = book.snapshots(grain)
-    slices = book.slices(grain, dims)
-    _, _, last = book.spine(grain)
-    movement = movement_case(
+def _row_movement(book: Book, grain: str) -> str:
+    """The movement of a row ``r`` of start_mrr, end_mrr, period and last_paid (the latest earlier
+    period it paid), as both the account and the subscription grain classify it."""
+    return movement_case(
         book,
         grain,
         start="r.start_mrr",
@@ -254,6 +243,16 @@ def _subscription_account_movements_sql(book: Book, grain: str, dims: Sequence[s
         never_paid="r.last_paid IS NULL",
         zero_periods="r.period - r.last_paid - 1",
     )
+
+
+def _subscription_account_movements_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """:func:`account_movements_sql` at subscription grain: (account_id, subscription_id, period,
+    start_mrr, end_mrr, <dims>, movement, prev_period, prev_<dims>, transferred)."""
+    snap = book.subscription_snapshots(grain)
+    acct = book.snapshots(grain)
+    slices = book.slices(grain, dims)
+    _, _, last = book.spine(grain)
+    movement = _row_movement(book, grain)
     keys = "account_id, subscription_id"
     dim_cols = "".join(f", CASE WHEN sp.account_id IS NOT NULL THEN sp.{d} ELSE sc.{d} END AS {d}" for d in dims)
     lag_cols = "".join(f", lag({d}) OVER w AS prev_{d}" for d in dims)
