@@ -242,15 +242,16 @@ def test_conventions_on_the_sample_company(company: Path, twin_class: type[Twin]
     assert sum(r["new_mrr"] for r in moves) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=WorkspaceError,
-    reason="reconcile builds a second book of the other MRR source on a DuckDB cursor of its own;"
-    " the Spark engine has one book per session and raises a clear error instead",
-)
-def test_reconcile_on_spark(company: Path, spark: Any) -> None:
-    with Workspace(company, config=Config(as_of=AS_OF), read_only=True, engine="spark", spark=spark) as ws:
+def test_reconcile_on_spark_is_refused_with_a_clear_error(company: Path, spark: Any) -> None:
+    """Reconciliation builds a second book of the other MRR source beside the first, which the DuckDB
+    engine does on a cursor of its own; on Spark it is refused, saying where it runs."""
+    refused = pytest.raises(WorkspaceError, match="reconciliation runs on the DuckDB engine only")
+    with (
+        Workspace(company, config=Config(as_of=AS_OF), read_only=True, engine="spark", spark=spark) as ws,
+        refused as err,
+    ):
         ws.reconcile()
+    assert "engine='duckdb'" in (err.value.hint or "")
 
 
 # -- the worked examples of docs/definitions.md -------------------------------------------------
