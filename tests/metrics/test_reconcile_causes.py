@@ -218,3 +218,45 @@ def test_against_stripe_tax_and_a_failed_payment_explain_the_collected_gap(tmp_p
     )
     assert {r["account_id"] for r in rows if r["tax"]} == {"P"}
     assert {r["account_id"] for r in rows if r["past_due_failed"]} == {"Q"}
+
+
+def test_a_trial_counted_from_its_start_is_the_trials_cause(tmp_path: Path):
+    """trial_conversion = "trial_start": V's trial (March) converts to 100 a month on April 1, billed from
+    April. revbook counts the 100 from March, the invoices from April: March's difference of 100 is
+    the trials cause, to the cent; April agrees. W's trial, billed 40 in March while on trial and never
+    converted, stays the trials cause it was (-40)."""
+    tables = {
+        "accounts": pa.table({"account_id": ["V", "W"]}),
+        "subscriptions": pa.table(
+            {
+                "account_id": ["V", "V", "W"],
+                "subscription_id": ["SV", "SV", "SW"],
+                "start_date": [D(2024, 3, 1), D(2024, 4, 1), D(2024, 3, 1)],
+                "end_date": [D(2024, 4, 1), None, D(2024, 4, 1)],
+                "mrr": ["0", "100", "40"],
+                "currency": ["USD"] * 3,
+                "is_trial": [True, False, True],
+            }
+        ),
+        "invoices": pa.table(
+            {
+                "account_id": ["V", "W"],
+                "invoice_id": ["I1", "I2"],
+                "invoice_date": [D(2024, 4, 1), D(2024, 3, 1)],
+                "service_start": [D(2024, 4, 1), D(2024, 3, 1)],
+                "service_end": [D(2024, 4, 30), D(2024, 3, 31)],
+                "amount": ["100", "40"],
+                "currency": ["USD", "USD"],
+            }
+        ),
+    }
+    cfg = Config(as_of=D(2024, 4, 30), trial_conversion="trial_start")
+    with Workspace(tmp_path / "t.duckdb", config=cfg) as w:
+        w.load_frames(tables)
+        rows = {(r["period"], r["account_id"]): r for r in w.why_numbers_differ(accounts=True).to_pylist()}
+    v_mar, w_mar, v_apr = rows[("2024-03", "V")], rows[("2024-03", "W")], rows.get(("2024-04", "V"))
+    assert (v_mar["revbook_mrr"], v_mar["invoiced"], v_mar["trials"]) == (Decimal("100.00"), 0, Decimal("100.00"))
+    assert (w_mar["revbook_mrr"], w_mar["invoiced"], w_mar["trials"]) == (0, Decimal("40.00"), Decimal("-40.00"))
+    assert v_apr is None or (v_apr["difference"], v_apr["trials"]) == (0, 0)  # no difference: no row
+    for r in rows.values():
+        assert r["unexplained"] == 0 and r["difference"] == sum(r[c] for c in (*CAUSES, "unexplained"))

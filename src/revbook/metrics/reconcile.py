@@ -29,8 +29,9 @@ the reporting currency, each invoice line converted and rounded half-even once):
 * ``delinquent_churn``: with ``past_due_churn_after_days`` set, the account's MRR minus its MRR
   without it (cut for an invoice unpaid past its due date; the other causes are measured without it);
 * ``discounts``: with ``mrr_price = "list"``, its MRR at list price minus at net price;
-* ``trials``: when the account's subscription MRR on ``e`` is 0 and a trial line is active then,
-  minus its invoice MRR on ``e`` (billed during what revbook counts as a trial);
+* ``trials``: with ``trial_conversion = "trial_start"``, its MRR minus its MRR with conversions dated
+  at the paid start; and, when that MRR on ``e`` is 0 and a trial line is active then, minus its
+  invoice MRR on ``e`` (billed during what revbook counts as a trial);
 * ``not_invoiced``: an account with no invoice line at all (in any period) has nothing to compare
   with: its whole difference is this cause and every other cause is 0 for it;
 * ``unexplained``: the difference less all of the above.

@@ -147,6 +147,9 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
     at_service_end = unpaid_kept if eos == paid else other_book(store, eos)
     net = eos.with_(mrr_price="net")
     at_net = at_service_end if net == eos else other_book(store, net)
+    # trial_conversion = "trial_start" counts a converted trial's paid MRR from the trial's start
+    paid_start = net.with_(trial_conversion="paid_start")
+    at_paid_start = at_net if paid_start == net else other_book(store, paid_start)
     trials = trial_only(book, periods)
     drift = fx_drift(book, periods, config.reporting_currency)
 
@@ -171,7 +174,16 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
             at_start = minor(amount, Decimal(str(line["rate_start"])), mu)
             row["fx"] += at_start - at_invoice
             billed[key] += at_start
-    for key in set(ours) | set(unpaid_kept) | set(inv_mrr) | set(billed) | set(at_service_end) | set(drift):
+    for key in (
+        set(ours)
+        | set(unpaid_kept)
+        | set(inv_mrr)
+        | set(billed)
+        | set(at_service_end)
+        | set(at_net)
+        | set(at_paid_start)
+        | set(drift)
+    ):
         row = rows[key]
         r, v = ours.get(key, 0), inv_mrr.get(key, 0)
         row["revbook_mrr"] = r
@@ -180,8 +192,9 @@ def split_against_invoices(store: Store) -> tuple[dict[Key, dict[str, int]], Boo
         row["churn_timing"] = unpaid_kept.get(key, 0) - at_service_end.get(key, 0)
         row["fx"] += drift.get(key, 0)
         row["discounts"] = at_service_end.get(key, 0) - at_net.get(key, 0)
-        if key in trials and at_net.get(key, 0) == 0 and v:
-            row["trials"] = -v
+        row["trials"] = at_net.get(key, 0) - at_paid_start.get(key, 0)
+        if key in trials and at_paid_start.get(key, 0) == 0 and v:
+            row["trials"] -= v
     invoices = book.engine.arrow("SELECT DISTINCT account_id FROM invoices").to_pylist()
     invoiced_accounts = {str(r["account_id"]) for r in invoices}
     for (account, _), row in rows.items():
