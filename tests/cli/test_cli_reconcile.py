@@ -79,7 +79,7 @@ def test_a_total_says_which_causes_revbook_can_compute(opts: list[str], tmp_path
     result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["reconcile", "--total", str(totals), *opts])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "revbook computes only churn_timing, delinquent_churn, discounts, fx" in text
+    assert "revbook computes only churn_timing, delinquent_churn, discounts, trials, fx" in text
     rows = json.loads(run("reconcile", "--total", str(totals), "--format", "json", *opts).output)
     # revbook 520 (end of service, net), the total 500: C's +50 at cancellation, D's -10 at list price
     # and X's -10 at March's rate together leave -10, the least any combination leaves

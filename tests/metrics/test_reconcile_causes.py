@@ -220,12 +220,10 @@ def test_against_stripe_tax_and_a_failed_payment_explain_the_collected_gap(tmp_p
     assert {r["account_id"] for r in rows if r["past_due_failed"]} == {"Q"}
 
 
-def test_a_trial_counted_from_its_start_is_the_trials_cause(tmp_path: Path):
-    """trial_conversion = "trial_start": V's trial (March) converts to 100 a month on April 1, billed from
-    April. revbook counts the 100 from March, the invoices from April: March's difference of 100 is
-    the trials cause, to the cent; April agrees. W's trial, billed 40 in March while on trial and never
-    converted, stays the trials cause it was (-40)."""
-    tables = {
+def trial_company() -> dict[str, pa.Table]:
+    """V: a March trial converting to 100 a month on April 1, billed from April; W: a March trial at
+    40, billed 40 while on trial, never converted."""
+    return {
         "accounts": pa.table({"account_id": ["V", "W"]}),
         "subscriptions": pa.table(
             {
@@ -250,6 +248,14 @@ def test_a_trial_counted_from_its_start_is_the_trials_cause(tmp_path: Path):
             }
         ),
     }
+
+
+def test_a_trial_counted_from_its_start_is_the_trials_cause(tmp_path: Path):
+    """trial_conversion = "trial_start": V's trial (March) converts to 100 a month on April 1, billed from
+    April. revbook counts the 100 from March, the invoices from April: March's difference of 100 is
+    the trials cause, to the cent; April agrees. W's trial, billed 40 in March while on trial and never
+    converted, stays the trials cause it was (-40)."""
+    tables = trial_company()
     cfg = Config(as_of=D(2024, 4, 30), trial_conversion="trial_start")
     with Workspace(tmp_path / "t.duckdb", config=cfg) as w:
         w.load_frames(tables)

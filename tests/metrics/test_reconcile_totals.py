@@ -1,5 +1,5 @@
 """why_numbers_differ(against=<a user's totals>): the difference split by the causes revbook can
-compute alone (churn_timing, delinquent_churn, discounts, fx), the rest unexplained, every month to the cent.
+compute alone (churn_timing, delinquent_churn, discounts, trials, fx), the rest unexplained, every month to the cent.
 
 The worked example of docs/reconciliation.md "Against your own totals": the company of
 test_reconcile_causes (churn at cancellation, list price) beside a tool that counts churn at the end
@@ -7,20 +7,23 @@ of service and MRR net of discounts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
+from revbook import Config, Workspace
 from revbook.metrics.reconcile import TOTAL_CAUSES
 from revbook.metrics.reconcile_split import best_causes
-from test_reconcile_causes import ws  # noqa: F401  (the module's workspace fixture)
+from test_reconcile_causes import trial_company, ws  # noqa: F401  (the module's workspace fixture)
 
 
 def test_a_tool_at_end_of_service_and_net_price_is_explained_to_the_cent(ws):  # noqa: F811
     jan, mar = ws.why_numbers_differ(against={"2024-01": Decimal("210"), "2024-03": Decimal("520")}).to_pylist()
     # January: T 100 + X 110 in both
-    assert (jan["difference"], *(jan[c] for c in TOTAL_CAUSES), jan["unexplained"]) == (0, 0, 0, 0, 0, 0)
+    assert (jan["difference"], *(jan[c] for c in TOTAL_CAUSES), jan["unexplained"]) == (0,) * 7
     # March: revbook 480; the tool keeps C's 50 (cancelled March 10, in service to April 30) and
     # counts D at its net 90: 480 + 50 - 10 = 520
     assert (mar["revbook_mrr"], mar["total"], mar["difference"]) == (
@@ -32,6 +35,7 @@ def test_a_tool_at_end_of_service_and_net_price_is_explained_to_the_cent(ws):  #
         "churn_timing": Decimal("-50.00"),
         "delinquent_churn": Decimal("0.00"),  # past_due_churn_after_days is off
         "discounts": Decimal("10.00"),
+        "trials": Decimal("0.00"),  # R's trial never converts: the same under either trial_conversion
         "fx": Decimal("0.00"),  # X's -10 would leave 10 unexplained: the tool converts as revbook does
     }
     assert mar["unexplained"] == Decimal("0.00")
@@ -53,6 +57,23 @@ def test_every_month_adds_up_and_the_accounts_add_up_to_their_cause(ws, march: s
         assert abs(m["unexplained"]) <= abs(m["difference"])  # a cause never widens the gap
         for c in TOTAL_CAUSES:
             assert m[c] == sum(r[c] for r in behind if r["period"] == m["period"])
+
+
+def test_a_tool_that_dates_a_conversion_at_the_trial_start_is_the_trials_cause(tmp_path):
+    """V's March trial converts to 100 on April 1; P pays 50 from February. revbook (paid_start, the
+    default) has 50 in March (P; W's trial counts 0); a tool dating V's conversion at its trial start
+    reports 150: the difference of -100 is the trials cause, V behind it."""
+    tables = trial_company()
+    paying = pa.table({"account_id": ["P"], "subscription_id": ["SP"], "start_date": [dt.date(2024, 2, 1)],
+                       "mrr": ["50"], "currency": ["USD"], "is_trial": [False]})  # fmt: skip
+    tables["accounts"] = pa.table({"account_id": ["V", "W", "P"]})
+    tables["subscriptions"] = pa.concat_tables([tables["subscriptions"], paying], promote_options="default")
+    with Workspace(tmp_path / "t.duckdb", config=Config(as_of=dt.date(2024, 4, 30))) as w:
+        w.load_frames(tables)
+        (mar,) = w.why_numbers_differ(against={"2024-03": Decimal("150")}).to_pylist()
+        behind = w.why_numbers_differ(against={"2024-03": Decimal("150")}, accounts=True).to_pylist()
+    assert (mar["revbook_mrr"], mar["difference"], mar["trials"], mar["unexplained"]) == (50, -100, -100, 0)
+    assert [(r["account_id"], r["trials"]) for r in behind] == [("V", Decimal("-100.00"))]
 
 
 def test_the_best_combination_of_causes():

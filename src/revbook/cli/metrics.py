@@ -108,7 +108,7 @@ def reconcile(
         typer.Option(
             "--total",
             help="a CSV of period,total to compare with instead (e.g. 2024-03,1250.00); split by what revbook "
-            "computes alone (churn_timing, delinquent_churn, discounts, fx), the rest unexplained",
+            "computes alone (the conventions other tools differ on, and FX), the rest unexplained",
         ),
     ] = None,
     accounts: Annotated[
@@ -137,7 +137,8 @@ def reconcile(
 
         say(
             f"against your totals revbook computes only {', '.join(TOTAL_CAUSES)} (its own conventions); "
-            "the causes that compare lines (timing, credits, one-time, trials, tax, past-due) stay in unexplained",
+            "the causes that compare lines (timing, credits, one-time, trials billed, tax, past-due) "
+            "stay in unexplained",
             stderr=True,
         )
 

@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["TOTAL_CAUSES", "against_totals", "read_totals"]
 
 #: the causes a difference against a user's total splits into (what revbook computes alone), in order
-TOTAL_CAUSES = ("churn_timing", "delinquent_churn", "discounts", "fx")
+TOTAL_CAUSES = ("churn_timing", "delinquent_churn", "discounts", "trials", "fx")
 OTHER = {"churn_recognition": {"end_of_service": "cancellation", "cancellation": "end_of_service"}}
 OTHER |= {"mrr_price": {"net": "list", "list": "net"}}
+OTHER |= {"trial_conversion": {"paid_start": "trial_start", "trial_start": "paid_start"}}
 
 
 def read_totals(path: str | Path) -> dict[str, Decimal]:
@@ -93,7 +94,11 @@ def _convention_parts(store: Store) -> tuple[dict[str, dict[Key, int]], dict[int
     periods, _, _ = book.spine("month")
     ours = snapshots(book, "month")
     parts: dict[str, dict[Key, int]] = {}
-    for cause, setting in (("churn_timing", "churn_recognition"), ("discounts", "mrr_price")):
+    conventions = [("churn_timing", "churn_recognition"), ("discounts", "mrr_price")]
+    parts["trials"] = {}
+    if config.mrr_source == "subscriptions":  # invoices carry no trial lines to date a conversion by
+        conventions.append(("trials", "trial_conversion"))
+    for cause, setting in conventions:
         theirs = other_book(store, config.with_(**{setting: OTHER[setting][getattr(config, setting)]}))
         parts[cause] = {k: ours.get(k, 0) - theirs.get(k, 0) for k in set(ours) | set(theirs)}
     parts["delinquent_churn"] = {}
