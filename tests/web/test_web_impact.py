@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from revbook import Config, Workspace, sample
+from revbook.web.pages.impact import SAVES_SHOWN
 from support import get, sample_workspace, text_of
 
 httpx = pytest.importorskip("httpx")
@@ -156,3 +157,7 @@ def test_impact_page_verifies_the_claimed_saves(app: Any, ws: Workspace) -> None
         assert f"{label} {r['saves']:,} {money(r['arr'])} {money(r['expected_arr_saved'])}" in page
     newest = max(frame.to_pylist(), key=lambda r: r["flag_date"])
     assert f"{newest['flag_date']} {newest['account_id']}" in page
+    newest_first = sorted(frame.to_pylist(), key=lambda r: r["flag_date"], reverse=True)[:SAVES_SHOWN]
+    later = [r for r in newest_first if r["scored_on"] != r["flag_date"]]
+    assert later, "some save shown reads a flag after its first"
+    assert f"{later[0]['scored_on']} " in page  # the flag date its probability was read on

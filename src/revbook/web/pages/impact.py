@@ -1,7 +1,7 @@
 """Impact: each CSM's risk-adjusted retention (``revbook.impact.csm``: actual against what models that
 do not know the CSM expect of their book, with a bootstrap interval and a verdict), their load weighted
 by account complexity (``capacity``), and the change of their book over the year with its arithmetic
-(``book_change``), and the saves claimed, each judged by what the model said on its flag date
+(``book_change``), and the saves claimed, each judged by what the model said on its flag dates
 (``saves``); ``?csm=`` shows one CSM's figures in words.
 
 The risk-adjusted figures take seconds (about 5 s at 2,000 accounts): they are computed once in a
