@@ -30,12 +30,18 @@ class Workspace(Store):
     ``<table>`` or ``<table>.parquet`` per table) or of a Spark catalog database (``database=``).
     """
 
+    #: where a load keeps its contract checks' findings (each at its own severity) from before its
+    #: commit to the data-quality findings it keeps after it: the same tables, not checked twice
+    _CONTRACT = "quality.contract"
+
     def _load_checks(self, loaded: tuple[str, ...]) -> list[Finding]:
         """Every load runs the contract checks of :mod:`revbook.quality` before it commits (an error
         rejects it); the findings are read back with :meth:`load_warnings`."""
-        from .quality import load_findings
+        from .quality import contract_findings, load_findings
 
-        return load_findings(self, loaded)
+        found = contract_findings(self)
+        self._derived[self._CONTRACT] = found  # dropped with the derived stages: on a rollback, too
+        return load_findings(self, loaded, found)
 
     def _keep_stages(self, *, changed: bool) -> None:
         """Every load keeps the shared stages and the data-quality findings in the workspace file
@@ -43,8 +49,9 @@ class Workspace(Store):
         from .errors import RevbookError
         from .metrics.kept import keep_stages
 
+        contract = self._derived.pop(self._CONTRACT, None) if changed else None
         try:
-            keep_stages(self, changed=changed)
+            keep_stages(self, changed=changed, contract=contract)
         except RevbookError:
             # data the metrics cannot compute from (a price too large to hold exactly, say): the load
             # stands, nothing is kept, and the metrics raise the same error when asked, as before

@@ -171,3 +171,35 @@ def test_every_setting_the_stage_code_reads_is_in_the_key():
     read = {name for f in files for name in re.findall(r"config\.([a-z_]+)", f.read_text())}
     assert read, "the stage code reads settings"
     assert read - keyed - derived == set()
+
+
+def test_the_kept_findings_reuse_the_loads_contract_checks(tmp_path: Path, small_files: dict[str, Path], monkeypatch):
+    """The contract checks run once per load (before its commit); the kept findings hold what they
+    found, each at its own severity, the same as every check run again over the committed tables."""
+    import revbook.quality.checks as checks
+
+    owners = write(
+        tmp_path / "own.csv",
+        "account_id,owner_id,role,start_date,end_date\nA,P1,csm,2024-01-01,\nA,P9,csm,2024-03-01,\n",
+    )
+    runs: list[tuple[str, ...]] = []
+    run = checks._run
+
+    def counted(ws: object, which: tuple[checks.Check, ...]) -> list:
+        runs.append(tuple(c.name for c in which))
+        return run(ws, which)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checks, "_run", counted)
+    path = tmp_path / "w.duckdb"
+    with Workspace(path, config=Config(as_of=AS_OF)) as ws:
+        ws.load({**small_files, "owners": owners})
+    contract = tuple(c.name for c in checks.CHECKS if c.at_load)
+    assert runs.count(contract) == 1  # once, inside the load
+    assert len(runs) == 2 and not set(runs[1]) & set(contract)  # the others, once, after the commit
+    with Workspace(path, config=Config(as_of=AS_OF), read_only=True) as ws:
+        kept = ws.check().to_pylist()
+        assert len(runs) == 2  # read from the file
+        monkeypatch.setattr(book_module, "stage_key", lambda store: "0" * 64)
+        ws.reset_derived()
+        assert ws.check().to_pylist() == kept  # every check run again over the same tables
+    assert {"overlapping_owners", "unknown_owner"} <= {f["check"] for f in kept}

@@ -147,3 +147,21 @@ def test_a_workspace_from_before_kept_findings_opens_read_only(small_files, tmp_
         assert ws.load_warnings().columns == ["severity", "check", "table", "rows", "message", "hint", "file",
                                               "row", "line", "column", "value"]  # fmt: skip
         assert "severity" in ws.check().columns
+
+
+def test_padding_is_what_the_read_trims(ws, small_files, tmp_path):
+    """A value is padded when the read trims it (spaces, tabs, a no-break space, a byte-order mark
+    at either end) and it is not blank; a control character the read keeps is no padding."""
+    acc = write(
+        tmp_path / "acc.csv",
+        "account_id,name\nA,\u00a0Acme\nB,Brugge\t\nC,Co\x01\nD,\ufeffDelta\n",
+    )
+    subs = write(
+        tmp_path / "subs.csv",
+        small_files["subscriptions"].read_text() + "D,S9,core,basic,2024-02-01,,10,1,USD\n",
+    )
+    results = ws.load({**small_files, "accounts": acc, "subscriptions": subs})
+    (w,) = [w for r in results if r.table == "accounts" for w in r.warnings if w.check == "padded"]
+    assert (w.column, w.rows, w.row) == ("name", 3, 1)
+    names = {r["account_id"]: r["name"] for r in ws.table("accounts").to_pylist()}
+    assert names == {"A": "Acme", "B": "Brugge", "C": "Co\x01", "D": "Delta"}

@@ -12,6 +12,7 @@ book's month levels (what the headline, movements, MRR and retention by any slic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -22,6 +23,7 @@ from ..store import stages
 from .book import GRAINS, Book, stage_key
 
 if TYPE_CHECKING:
+    from ..contract import Finding
     from ..store import Store
 
 __all__ = ["CHECKS_STAGE", "keep_stages", "kept_checks"]
@@ -38,12 +40,13 @@ def _kept(name: str) -> bool:
     return name in ("rb_lines", REVENUE_ONLY, "rb_level_month_all") or name.startswith(("rb_changes_", "rb_state_"))
 
 
-def keep_stages(store: Store, *, changed: bool) -> None:
+def keep_stages(store: Store, *, changed: bool, contract: Sequence[Finding] | None = None) -> None:
     """Build and keep the stages the commands after a load read (see the module's docstring), once
     the load has committed: its own transaction stays small, and the stages its checks built (the
     ledger) are moved into the file rather than built again. Nothing when the kept ones are still
     valid and the load changed no table, or nothing is loaded to compute them from. The old set is
-    dropped first and the new one recorded last, so a run cut short leaves none to read."""
+    dropped first and the new one recorded last, so a run cut short leaves none to read. ``contract``:
+    what the load's contract checks found over the tables it committed (not run again)."""
     from ..quality import run_checks
     from .states import levels, shared_dimensions, states
 
@@ -74,7 +77,7 @@ def keep_stages(store: Store, *, changed: bool) -> None:
     for grain in GRAINS:  # quarter and year from the month states, which they read
         states(book, grain, shared_dimensions())
     levels(book, "month", ())
-    engine.register(CHECKS_STAGE, run_checks(store))
+    engine.register(CHECKS_STAGE, run_checks(store, contract))
     engine.keep_built(CHECKS_STAGE)
     stages.record(store.con, key, sorted(engine.views))
     engine.keep = None

@@ -166,20 +166,24 @@ def _coarser_states(book: Book, grain: str, dims: Sequence[str], name: str) -> N
     month state of its last month, which is the latest month row inside the period (a period with
     no month row keeps the state before it); kept where it differs from the period before, as
     :func:`states` keeps them. Its snapshot date is the same (the period's end, or the as-of date
-    in the last one), so its slices are the same; no slice is looked up again."""
+    in the last one), so its slices are the same; no slice is looked up again. The latest month
+    row of a period is the one whose next row (``next_period``) falls in a later period or is
+    none: a filter, not a numbering of every month row (a sort of them all)."""
     month = states(book, "month", dims)
     cal = book.calendar(grain)
-    period = f"((period - {cal.offset}) // {cal.months})"
+
+    def period(col: str) -> str:
+        return f"(({col} - {cal.offset}) // {cal.months})"
+
     cols = "".join(f", {d}" for d in dims)
     book.engine.materialize(
         name,
         f"""
-        WITH m AS (
-            SELECT account_id, {period} AS period, mrr{cols},
-                   row_number() OVER (PARTITION BY account_id, {period} ORDER BY period DESC) AS rn
+        WITH m1 AS (
+            SELECT account_id, {period("period")} AS period, mrr{cols}
             FROM {month}
-        ),
-        m1 AS (SELECT account_id, period, mrr{cols} FROM m WHERE rn = 1)
+            WHERE next_period IS NULL OR {period("next_period")} <> {period("period")}
+        )
         {_state_rows("m1", dims)}
         """,
     )

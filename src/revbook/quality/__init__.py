@@ -4,7 +4,7 @@ shows (:func:`run_checks`); docs/loading.md lists each finding and whether it is
 
 from __future__ import annotations
 
-from .checks import CHECKS, Check, Finding, headline_findings, load_findings, run_checks
+from .checks import CHECKS, Check, Finding, contract_findings, headline_findings, load_findings, run_checks
 from .current_state import OWN_TERM, current_state_findings
 from .invoices import invoice_service_periods
 
@@ -13,6 +13,7 @@ __all__ = [
     "OWN_TERM",
     "Check",
     "Finding",
+    "contract_findings",
     "current_state_findings",
     "headline_findings",
     "invoice_service_periods",

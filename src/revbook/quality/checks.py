@@ -13,7 +13,7 @@ lists each finding and its severity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from ..ledger import FAR_FUTURE
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["CHECKS", "Check", "Finding", "headline_findings", "load_findings", "run_checks"]
+__all__ = ["CHECKS", "Check", "Finding", "contract_findings", "headline_findings", "load_findings", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,21 @@ class Check:
 
 
 def _duplicate_key(table: str, key: tuple[str, ...], differ: str | None = None, where: str = "") -> Check:
+    """Rows sharing ``key`` (with more than one ``differ`` among them). The keys are found by
+    themselves first and only their rows are read again for the example's file and row: a table
+    with no duplicate (the usual case) is grouped once by its key alone."""
     cols = ", ".join(key)
-    shown = " || ' / ' || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in key)
+    shown = " || ' / ' || ".join(f"coalesce(CAST(t.{c} AS VARCHAR), '')" for c in key)
     having = f"count(DISTINCT {differ}) > 1" if differ else "count(*) > 1"
+    same = " AND ".join(f"d.{c} IS NOT DISTINCT FROM t.{c}" for c in key)
     return Check(
         f"duplicate_{table}_key",
         "error",
         table,
-        f"""SELECT {shown} || ' x' || CAST(count(*) AS VARCHAR), min(_file), min(_row) FROM {table}
-           {where} GROUP BY {cols} HAVING {having}""",
+        f"""SELECT {shown} || ' x' || CAST(count(*) AS VARCHAR), min(t._file), min(t._row)
+           FROM (SELECT {cols}, _file, _row FROM {table} {where}) t
+           JOIN (SELECT {cols} FROM {table} {where} GROUP BY {cols} HAVING {having}) d ON {same}
+           GROUP BY {", ".join(f"t.{c}" for c in key)}""",
         f"{cols} appears more than once in {table}" + (f" with different {differ}" if differ else ""),
         f"keep one row per {cols}",
         key[-1],
@@ -422,11 +428,19 @@ def _float_id_hint(ws: Store, table: str) -> str | None:
     )
 
 
-def load_findings(ws: Store, loaded: tuple[str, ...]) -> list[Finding]:
-    """The contract checks a load runs before it commits. An error about tables this load did not
-    touch (left by an earlier version's load) is kept as a warning, so it does not block others."""
+def contract_findings(ws: Store) -> list[Finding]:
+    """What the contract checks (``at_load``) find over the workspace as it is, each at its own
+    severity: what :func:`load_findings` judges a load by, and what :func:`run_checks` reads again
+    when given them (the same tables: the load that just committed them)."""
+    return _run(ws, tuple(c for c in CHECKS if c.at_load))
+
+
+def load_findings(ws: Store, loaded: tuple[str, ...], contract: Sequence[Finding] | None = None) -> list[Finding]:
+    """The contract checks a load runs before it commits (``contract``: their findings, when
+    :func:`contract_findings` has run them). An error about tables this load did not touch (left
+    by an earlier version's load) is kept as a warning, so it does not block others."""
     out = []
-    for f in _run(ws, tuple(c for c in CHECKS if c.at_load)):
+    for f in contract_findings(ws) if contract is None else contract:
         check = next(c for c in CHECKS if c.name == f.check)
         if f.severity == "error" and not ({f.table, *check.uses} & set(loaded)):
             f = replace(f, severity="warning", message=f.message + " (loaded earlier; fix it and load it again)")
@@ -434,9 +448,14 @@ def load_findings(ws: Store, loaded: tuple[str, ...]) -> list[Finding]:
     return out
 
 
-def run_checks(ws: Store) -> pa.Table:
-    """Every check over the workspace as it is, with what the loads' reads found."""
-    findings = _run(ws, CHECKS)
+def run_checks(ws: Store, contract: Sequence[Finding] | None = None) -> pa.Table:
+    """Every check over the workspace as it is, with what the loads' reads found. ``contract``:
+    the findings of :func:`contract_findings` over these same tables, when a load has just run
+    them (they are not run again)."""
+    if contract is None:
+        findings = _run(ws, CHECKS)
+    else:
+        findings = list(contract) + _run(ws, tuple(c for c in CHECKS if not c.at_load))
     kept = ws.load_warnings().to_pylist()
     findings += [Finding(**r) for r in kept if r["check"] not in {c.name for c in CHECKS}]
     order = {"error": 0, "warning": 1, "info": 2}

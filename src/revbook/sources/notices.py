@@ -53,11 +53,9 @@ def file_notices(
     checks = []
     for c in texts:
         src = _ident(found[c.name])
-        # ascii() of the first character (and of the last) is <= 32 for a space, tab or line break
-        edge = (
-            f"(ascii({src}) <= 32 OR ascii(reverse({src})) <= 32 OR regexp_matches({src}, '^[\u00a0\ufeff]|\u00a0$'))"
-        )
-        checks.append((c, "padded", f"{edge} AND trim({src}, {_lit(_BLANKS)}) <> ''"))
+        # what the read trims (the same blanks): a value it changes, not left empty by it
+        trimmed = f"trim({src}, {_lit(_BLANKS)})"
+        checks.append((c, "padded", f"{src} <> {trimmed} AND {trimmed} <> ''"))
     for name in floats:
         col = table.column(name)
         checks.append((col, "float_id", f"{_ident(found[name])} IS NOT NULL"))
