@@ -176,7 +176,7 @@ def test_every_setting_the_stage_code_reads_is_in_the_key():
 def test_the_kept_findings_reuse_the_loads_contract_checks(tmp_path: Path, small_files: dict[str, Path], monkeypatch):
     """The contract checks run once per load (before its commit); the kept findings hold what they
     found, each at its own severity, the same as every check run again over the committed tables."""
-    import revbook.quality.checks as checks
+    import revbook.quality.run as checks
 
     owners = write(
         tmp_path / "own.csv",

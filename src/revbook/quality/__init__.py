@@ -4,9 +4,10 @@ shows (:func:`run_checks`); docs/loading.md lists each finding and whether it is
 
 from __future__ import annotations
 
-from .checks import CHECKS, Check, Finding, contract_findings, headline_findings, load_findings, run_checks
+from .checks import CHECKS, Check, Finding
 from .current_state import OWN_TERM, current_state_findings
 from .invoices import invoice_service_periods
+from .run import contract_findings, headline_findings, load_findings, run_checks
 
 __all__ = [
     "CHECKS",
