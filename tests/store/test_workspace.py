@@ -224,6 +224,30 @@ def test_check_reports_each_problem_with_its_row(ws, tmp_path):
     assert not any(f["severity"] == "error" for f in findings.values())
 
 
+def test_check_examples_are_the_first_offending_row_in_file_order(ws, tmp_path):
+    """Every check's example is its first offending row in the file, the same on every run: the
+    checks that do not run at load (overlaps, gaps) too, whose queries return rows in no fixed order."""
+    n = 60
+    accounts = write(tmp_path / "a.csv", "account_id\n" + "".join(f"A{i:02d}\n" for i in range(n)))
+    rows = []
+    for i in reversed(range(n)):  # the last account first in the file
+        rows.append(f"A{i:02d},S{i}a,core,2024-01-01,2024-06-01,100,USD\n")
+        rows.append(f"A{i:02d},S{i}b,core,2024-05-01,2024-08-01,100,USD\n")  # overlaps the one before
+        rows.append(f"A{i:02d},S{i}c,core,2024-08-11,,100,USD\n")  # a 10-day gap after it
+    subs = write(
+        tmp_path / "s.csv", "account_id,subscription_id,product,start_date,end_date,mrr,currency\n" + "".join(rows)
+    )
+    ws.load({"accounts": accounts, "subscriptions": subs})
+    for _ in range(3):
+        findings = {f["check"]: f for f in ws.check().to_pylist()}
+        assert findings["overlapping_lines"]["rows"] == n
+        assert findings["overlapping_lines"]["example"].startswith("A59: core lines S59a/")
+        assert findings["overlapping_lines"]["example"].endswith("row 1)")
+        assert findings["gap_reads_as_churn"]["rows"] == n
+        assert findings["gap_reads_as_churn"]["example"].startswith("A59: 10 days")
+        assert findings["gap_reads_as_churn"]["example"].endswith("row 3)")
+
+
 def test_workspace_file_persists(tmp_path, small_files):
     path = tmp_path / "persist.duckdb"
     with Workspace(path, config=Config(as_of=AS_OF)) as w:

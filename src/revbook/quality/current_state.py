@@ -69,7 +69,7 @@ def current_state_findings(ws: Store) -> list[dict[str, object]]:
             )
     out: list[dict[str, object]] = []
     for name, table, sql, message, hint in checks:
-        first = ws.count_and_first(sql)
+        first = ws.count_and_first(sql, "2, 3, 1")  # the first example in file order
         if first:
             n, (example, file, row) = first
             where = f" ({Path(file).name}, row {row})" if file else ""
