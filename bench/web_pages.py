@@ -4,7 +4,8 @@
 
 Starts ``revbook.web.create_app`` under uvicorn in a subprocess on a free port (so the client does not
 share the server's interpreter), waits for it, requests every page once (the cold time: the library
-computes and the app caches its frames), then ``--n`` times each, and prints p50 / p95 per page.
+computes and the app caches its frames), then ``--n`` times each, and prints p50 / p95 per page,
+and how long after the server's start it answered and gave its first page.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
+    launched = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", SERVER, args.workspace, args.as_of, str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
@@ -72,6 +74,8 @@ def main() -> None:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.2)
+            up = time.perf_counter() - launched
+            first = 0.0
             fills: dict[str, str] = {}
             print(f"{'page':24} {'cold s':>8} {'p50 ms':>8} {'p95 ms':>8} {'KiB':>6}")
             for name, path in PAGES:
@@ -84,6 +88,8 @@ def main() -> None:
                 r = client.get(url)
                 cold = time.perf_counter() - started
                 r.raise_for_status()
+                if name == PAGES[0][0]:
+                    first = up + cold
                 times = []
                 for _ in range(args.n):
                     started = time.perf_counter()
@@ -96,6 +102,7 @@ def main() -> None:
                     f"{name:24} {cold:8.2f} {statistics.median(times):8.1f} {p95:8.1f} {len(r.content) / 1024:6.0f}",
                     flush=True,
                 )
+        print(f"server up {up:.2f} s after its start; the first page ({PAGES[0][0]}) {first:.2f} s after it")
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -105,11 +105,13 @@ class Workspace(Store):
         grain: str = "month",
         by: str | Sequence[str] | None = None,
         account: str | Sequence[str] | None = None,
+        moved_only: bool = False,
     ) -> Frame:
-        """One row per account and period it had MRR in, with its movement (the detail behind movements)."""
+        """One row per account and period it had MRR in, with its movement (the detail behind
+        movements); ``moved_only``: only the rows with a movement (much faster on a large book)."""
         from .metrics import tables
 
-        return tables.account_movements(self, grain=grain, by=by, account=account)
+        return tables.account_movements(self, grain=grain, by=by, account=account, moved_only=moved_only)
 
     def retention(
         self,

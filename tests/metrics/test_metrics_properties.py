@@ -193,6 +193,17 @@ def check_account_movements(
         key = (r["period_end"], r["account_id"])
         assert key not in got, f"duplicate account movement {key}"
         got[key] = (money(r["start_mrr"]), money(r["end_mrr"]), r["movement"], r[by] if by else None)
+    # only the rows with a movement: read from the state change points, not every account's every period
+    moved = {
+        (r["period_end"], r["account_id"]): (
+            money(r["start_mrr"]),
+            money(r["end_mrr"]),
+            r["movement"],
+            r[by] if by else None,
+        )
+        for r in ws.account_movements(grain=grain, by=by, moved_only=True).to_pylist()
+    }
+    assert moved == {k: v for k, v in got.items() if v[2] is not None}
     want = {
         (snap.dates[m.period], m.account): (ref.cents(m.start), ref.cents(m.end), m.kind, m.slice)
         for m in ref.account_movements(snap, reactivation_as_new_after_months=as_new_after, slice_of=slicer)

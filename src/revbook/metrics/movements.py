@@ -16,12 +16,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..definitions import MOVEMENT_KINDS, MOVEMENTS
-from .states import LAST_IN_PERIOD, levels, movement_case, movement_rows
+from .states import LAST_IN_PERIOD, levels, movement_case, movement_rows, states
 
 if TYPE_CHECKING:
     from .book import Book
 
-__all__ = ["MOVEMENT_KINDS", "account_movements_sql", "money", "movement_amount", "movements_sql"]
+__all__ = [
+    "MOVEMENT_KINDS",
+    "account_movements_sql",
+    "account_moves_sql",
+    "money",
+    "movement_amount",
+    "movements_sql",
+    "sparse_moves",
+]
 
 #: how each kind's account count is named: new_accounts, reactivated_accounts, ...
 COUNTED = {k: m.counted for k, m in MOVEMENTS.items()}
@@ -90,6 +98,29 @@ def account_movements_sql(book: Book, grain: str, dims: Sequence[str], *, by_sub
         WINDOW w AS (PARTITION BY account_id ORDER BY period)
     ) t{spell_rows}
     """
+
+
+def sparse_moves(book: Book) -> bool:
+    """Whether :func:`account_moves_sql` applies: account grain, net within a period (the spells of
+    ``intra_month = "gross"`` and the subscriptions' rows are read from the snapshots)."""
+    return not book.config.by_subscription and book.config.intra_month != "gross"
+
+
+def account_moves_sql(book: Book, grain: str, dims: Sequence[str]) -> str:
+    """The rows of :func:`account_movements_sql` that carry a movement, from the states: one per
+    state row whose MRR differs from the row before (the state holds until the next row, so the row
+    before is the state at the period's start), sliced at the period's start and classified as the
+    movement tables classify them (:func:`revbook.metrics.states.movement_rows`). No account x period
+    grid: at 1,000,000 accounts the snapshots' rows are tens of millions, these a few. Only where
+    :func:`sparse_moves`."""
+    assert sparse_moves(book)
+    st = states(book, grain, dims)
+    movement = movement_case(
+        book, grain, start="prev_mrr", end="mrr", never_paid="first_paid = period", zero_periods="period - last_drop"
+    )
+    used = "".join(f", CASE WHEN prev_mrr > 0 THEN prev_{d} ELSE {d} END AS {d}" for d in dims)
+    return f"""SELECT account_id, period, prev_mrr AS start_mrr, mrr AS end_mrr{used}, {movement} AS movement
+    FROM {st} WHERE mrr <> prev_mrr"""
 
 
 def _with_spells(book: Book, grain: str, dims: Sequence[str], snap: str) -> tuple[str, str]:

@@ -157,16 +157,20 @@ def account_movements(
     by: str | Sequence[str] | None = None,
     account: str | Sequence[str] | None = None,
     by_subscription: bool | None = None,
+    moved_only: bool = False,
 ) -> Frame:
     """One row per account and period it had MRR in, with its movement (the detail behind movements).
 
     ``by_subscription`` (default: ``movement_grain = "subscription"``): one row per account,
     subscription_id and period; False gives the account rows whatever the setting (what reads
-    whether an account stopped paying: churn reasons, signal evaluation)."""
-    from .movements import account_movements_sql, money
+    whether an account stopped paying: churn reasons, signal evaluation). ``moved_only``: only the
+    rows with a movement, read from the state change points where the settings allow
+    (:func:`revbook.metrics.movements.sparse_moves`), not from every account's every period."""
+    from .movements import account_movements_sql, account_moves_sql, money, sparse_moves
 
+    book = book_of(store)
     dims = slice_columns(by)
-    periods, _, _ = book_of(store).spine(grain)
+    periods, _, _ = book.spine(grain)
     mu = store.config.minor_units
     where, params = account_filter(account, "r.account_id")
     # movement_grain = "subscription": one row per subscription, and the subscription_id beside the account;
@@ -174,10 +178,16 @@ def account_movements(
     if by_subscription is None:
         by_subscription = store.config.by_subscription
     sub = ", r.subscription_id" if by_subscription else ""
+    if moved_only and not by_subscription and sparse_moves(book):
+        rows = account_moves_sql(book, grain, dims)
+    else:
+        rows = account_movements_sql(book, grain, dims, by_subscription=by_subscription)
+        if moved_only:
+            where += " AND r.movement IS NOT NULL"
     sql = f"""SELECT p.label AS period, p.period_end, r.account_id{sub}{"".join(f", r.{d}" for d in dims)},
                      {money("r.start_mrr", mu)} AS start_mrr, {money("r.end_mrr", mu)} AS end_mrr,
                      r.movement
-              FROM ({account_movements_sql(book_of(store), grain, dims, by_subscription=by_subscription)}) r
+              FROM ({rows}) r
               JOIN {periods} p ON p.period = r.period
               WHERE {where}
               ORDER BY r.period, r.account_id{", coalesce(r.subscription_id, '')" if sub else ""},

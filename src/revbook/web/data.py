@@ -190,11 +190,9 @@ class Store:
         import polars as pl
 
         def compute() -> pl.DataFrame:
-            table = self.ws.account_movements(grain=grain, by=list(ALL_DIMS)).to_arrow()
+            table = self.ws.account_movements(grain=grain, by=list(ALL_DIMS), moved_only=True).to_arrow()
             df: pl.DataFrame = pl.from_arrow(table)  # type: ignore[assignment]
-            return df.filter(pl.col("movement").is_not_null()).with_columns(
-                (pl.col("end_mrr") - pl.col("start_mrr")).alias("change")
-            )
+            return df.with_columns((pl.col("end_mrr") - pl.col("start_mrr")).alias("change"))
 
         return self.memo(("moves", grain), compute)
 
