@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from ..engines.duckdb import Engine
+    from .stages import Outcome
 
 __all__ = ["FINDINGS_TABLE", "LoadResult", "Store"]
 
@@ -157,6 +158,8 @@ class Store:
         if not read_only:
             self._create_schema()
         self._derived: dict[str, Any] = {}
+        #: what the last load did to the kept stages (none when it kept none or left them as they were)
+        self.kept_stages: Outcome | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
