@@ -192,3 +192,81 @@ def test_an_incremental_load_keeps_what_a_rebuild_keeps(tmp_path_factory, data, 
         or (outcome.reason == "the first month of the book moved")
     )
     assert incremental == rebuilt
+
+
+def _company(n: int = 4) -> dict[str, Any]:
+    ids = [f"A{i}" for i in range(n)]
+    return {
+        "accounts": dict.fromkeys(ids, "smb"),
+        "lines": [
+            {"account_id": a, "plan": "basic", "start": 31 * i, "end": None, "mrr": 100, "trial": False, "cancel": None}
+            for i, a in enumerate(ids)
+        ],
+        "history": [],
+        "owners": [[a, "P1", 0, None] for a in ids],
+        "teams": {"P1": "north", "P2": "south", "P3": "north"},
+    }
+
+
+def _rows(ws: Workspace, name: str, where: str) -> list[tuple[Any, ...]]:
+    return sorted(ws.con.execute(f"SELECT * FROM {stages.SCHEMA}.{name} WHERE {where}").fetchall(), key=repr)
+
+
+def test_one_account_edited_is_the_one_recomputed(tmp_path: Path):
+    company = _company()
+    with load(tmp_path / "w.duckdb", Config(as_of=AS_OF), files(company, tmp_path / "a")) as ws:
+        assert str(ws.kept_stages) == "kept stages: rebuilt (no stages were kept before)"
+        names = [n for n in stages.kept(ws.con, stage_key(ws)) if n.startswith(("rb_changes_", "rb_state_"))]
+        before = {n: _rows(ws, n, "account_id <> 'A2'") for n in names}
+    company["lines"][2]["mrr"] = 250  # A2's price
+    with load(tmp_path / "w.duckdb", Config(as_of=AS_OF), files(company, tmp_path / "b")) as ws:
+        assert ws.kept_stages == stages.Outcome(accounts=4, recomputed=1)
+        assert str(ws.kept_stages) == "kept stages: 1 of 4 accounts recomputed"
+        assert {n: _rows(ws, n, "account_id <> 'A2'") for n in names} == before
+        assert _rows(ws, "rb_changes_month", "account_id = 'A2'") == [("A2", 2024 * 12 + 2, 25000, None)]  # in cents
+        last = f"SELECT mrr FROM {stages.SCHEMA}.rb_level_month_all ORDER BY period DESC"
+        assert ws.con.execute(last).fetchone() == (3 * 10000 + 25000,)
+
+
+def test_a_later_as_of_date_recomputes_the_accounts_it_reads_anew(tmp_path: Path):
+    company = _company()
+    company["lines"][1]["end"] = 31 + 270  # A1's line ends 2024-10-28: open on the first as-of date, ended after
+    company["owners"][3][3] = 280  # A3's owner leaves 2024-10-07
+    with load(tmp_path / "w.duckdb", Config(as_of=AS_OF), files(company, tmp_path / "a")):
+        pass
+    with load(tmp_path / "w.duckdb", Config(as_of=dt.date(2024, 10, 31)), files(company, tmp_path / "a")) as ws:
+        assert ws.kept_stages == stages.Outcome(accounts=4, recomputed=2)
+        assert ws.con.execute(
+            f"SELECT mrr FROM {stages.SCHEMA}.rb_level_month_all ORDER BY period DESC"
+        ).fetchone() == (30000,)  # A1 ended: 3 x 100.00
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("setting", "a setting or revbook's code changed"),
+        ("as_of_back", "the as-of date moved back"),
+        ("first_month", "the first month of the book moved"),
+        ("most_accounts", "3 of 4 accounts changed, more than half"),
+    ],
+)
+def test_the_full_rebuild_says_why(tmp_path: Path, change: str, reason: str):
+    company = _company()
+    with load(tmp_path / "w.duckdb", Config(as_of=AS_OF), files(company, tmp_path / "a")):
+        pass
+    config = Config(as_of=AS_OF)
+    if change == "setting":
+        config = dataclasses.replace(config, churn_grace_days=10)
+    elif change == "as_of_back":
+        config = Config(as_of=AS_OF - dt.timedelta(days=1))
+    elif change == "first_month":
+        company["lines"][1]["start"] = -40  # A1 starts before the book's first month
+    else:
+        for line in company["lines"][:3]:
+            line["mrr"] += 1
+    with load(tmp_path / "w.duckdb", config, files(company, tmp_path / "b")) as ws:
+        assert ws.kept_stages == stages.Outcome(accounts=4, recomputed=None, reason=reason)
+        assert str(ws.kept_stages) == f"kept stages: rebuilt ({reason})"
+        incremental = kept_tables(ws)
+    with load(tmp_path / "fresh.duckdb", config, files(company, tmp_path / "b")) as ws:
+        assert kept_tables(ws) == incremental

@@ -186,11 +186,11 @@ class Book:
         cal = self.calendar(grain)
         last = cal.period_of(self.as_of)
         if grain in self.first_periods:
-            first = self.first_periods[grain]
+            given = self.first_periods[grain]
             if name not in self._built:
-                self.engine.materialize(name, cal.periods_sql(first, last, self.as_of))
+                self.engine.materialize(name, cal.periods_sql(given, last, self.as_of))
                 self._built.add(name)
-            return name, first, last
+            return name, given, last
         changes = self.changes(grain)
         first = self.engine.scalar(f"SELECT min(period) FROM {changes} WHERE mrr > 0")
         if self.config.intra_month == "gross":  # from the first paid line, which may be a spell no snapshot sees
