@@ -8,8 +8,8 @@ disappear) are built again, by the stages' own definitions, on a second connecti
 ``rb_lines``, ``accounts``, ``account_history`` and ``owners`` hold those accounts' rows only
 (temporary tables that shadow the workspace's), over the whole book's month spine. Their rows
 of the kept ``rb_changes_*`` and ``rb_state_*`` are replaced; every other account's rows are
-untouched. The ledger, the month levels and the findings are rebuilt whole (the levels sum over
-the states; both are cheap beside the states).
+the same. The ledger, the month levels and the findings are rebuilt whole (the levels sum over the states; both are
+cheap beside the states).
 
 Where the as-of date enters: the ledger drops the lines that start after it and leaves open the
 ones that end after it (its lines are digested as built, so clipped); the states read the
@@ -145,7 +145,9 @@ def update(store: Store, book: Book, base: Base, old: Sequence[str]) -> Outcome 
 
 
 def _replace(cur: duckdb.DuckDBPyConnection, sub: Book, names: Sequence[str], ids: str) -> None:
-    """Replace the changed accounts' rows of each kept table ``names`` with ``sub``'s."""
+    """Replace the changed accounts' rows of each kept table ``names`` with ``sub``'s (a DELETE
+    and an INSERT: at a fifth of the accounts changed, faster than writing each table again as
+    the other accounts' rows and the new ones)."""
     for name in names:
         if name not in sub._built:
             raise AssertionError(f"{name} was kept but not recomputed")

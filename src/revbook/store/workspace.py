@@ -158,8 +158,7 @@ class Store:
         if not read_only:
             self._create_schema()
         self._derived: dict[str, Any] = {}
-        #: what the last load did to the kept stages (none when it kept none or left them as they were)
-        self.kept_stages: Outcome | None = None
+        self.kept_stages: Outcome | None = None  #: what the last load did to the kept stages, if anything
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
