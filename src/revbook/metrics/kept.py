@@ -1,8 +1,10 @@
 """The stages a load keeps in the workspace file for the commands after it.
 
 A load that changes a table (or finds the kept stages made for another key: a new as-of date, a
-changed setting, a newer revbook) rebuilds them once it has committed (the old set dropped first,
-the new one recorded last, so that a run cut short leaves none to read): the ledger (which the
+changed setting, a newer revbook) rebuilds them once it has committed (the old set unrecorded
+first, the new one recorded last, so that a run cut short leaves none to read; a refresh of the
+data or a later as-of date recomputes only the accounts that changed,
+:mod:`revbook.metrics.incremental`): the ledger (which the
 load's own checks build anyway, moved into the file), the change points at every grain, the
 month states of the whole book, the states of the shared slices at every grain and the whole
 book's month levels (what the headline, movements, MRR and retention by any slice read), and the data-quality findings
