@@ -727,3 +727,11 @@ def test_replace_allows_emptying_a_table_and_says_so(base, tmp_path):
     assert result.exit_code == 0, result.output
     assert "owners is empty (it had 3 rows)" in flat(result.output)
     assert digest(ws)["main.owners"][0] == 0
+
+
+def test_a_load_says_how_many_accounts_its_kept_stages_recomputed(base, tmp_path):
+    ws = workspace(base, tmp_path)
+    more = SUBS_HEADER + "\n" + SUBS_ROWS + "C,S5,1,core,basic,2024-07-01,,80,,flat,USD\n"
+    result = load(ws, *write_files(tmp_path, {"subscriptions": ("subs.csv", more)}))
+    assert result.exit_code == 0, result.output
+    assert "kept stages: 1 of 3 accounts recomputed" in flat(result.output)

@@ -126,6 +126,7 @@ def load(
     sources = _sources(cfg, files or [], map_ or []) if files or map_ else None
     with open_workspace(cfg) as ws, console(stderr=True).status("loading (all tables or none)..."):
         results = ws.load(sources, force=force, replace=replace, strict=strict)
+        kept = ws.kept_stages
     terminal = console()
     for r in results:
         state = "unchanged, skipped" if r.skipped else "loaded"
@@ -135,6 +136,8 @@ def load(
             where = w.where()
             text = f"{w.severity}: {w.table}: {where + ': ' if where else ''}{w.message}"
             terminal.print(text + (f"; {w.hint}" if w.hint else ""), soft_wrap=True, markup=False)
+    if kept is not None:
+        terminal.print(str(kept), markup=False)
     terminal.print(f"workspace: {cfg.workspace}", markup=False)
 
 

@@ -77,7 +77,14 @@ class Book:
     #: how many (grain, slices) groups of state stages stay cached; older ones are dropped
     KEEP_GROUPS = 6
 
-    def __init__(self, engine: Engine, config: Config, *, kept: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        *,
+        kept: Sequence[str] = (),
+        first_periods: Mapping[str, int] | None = None,
+    ) -> None:
         self.engine = engine
         self.config = config
         self.as_of = config.snapshot_date()
@@ -87,6 +94,9 @@ class Book:
         if "rb_lines" in self.kept and (config.mrr_source != "invoices" or REVENUE_ONLY in self.kept):
             self._built.add("ledger")
         self._groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        #: the first period of each grain's spine, when given rather than read from the book's own
+        #: lines (a book of some accounts' lines whose states are those of a larger book)
+        self.first_periods = dict(first_periods or {})
 
     def close(self) -> None:
         self.engine.close()
@@ -175,6 +185,12 @@ class Book:
         name = f"rb_periods_{grain}"
         cal = self.calendar(grain)
         last = cal.period_of(self.as_of)
+        if grain in self.first_periods:
+            given = self.first_periods[grain]
+            if name not in self._built:
+                self.engine.materialize(name, cal.periods_sql(given, last, self.as_of))
+                self._built.add(name)
+            return name, given, last
         changes = self.changes(grain)
         first = self.engine.scalar(f"SELECT min(period) FROM {changes} WHERE mrr > 0")
         if self.config.intra_month == "gross":  # from the first paid line, which may be a spell no snapshot sees
@@ -393,7 +409,15 @@ class Book:
 
 
 #: the modules whose code defines the kept stages: their source is part of the key
-STAGE_CODE = ("ledger.py", "metrics/book.py", "metrics/periods.py", "metrics/states.py", "metrics/kept.py", "quality")
+STAGE_CODE = (
+    "ledger.py",
+    "metrics/book.py",
+    "metrics/periods.py",
+    "metrics/states.py",
+    "metrics/kept.py",
+    "metrics/incremental.py",
+    "quality",
+)
 #: the settings of Config the stages never read; every other workspace-level setting is in the key
 UNKEYED_SETTINGS = ("workspace", "memory_limit", "max_shrink", "sources")
 
@@ -413,20 +437,37 @@ def stage_settings(config: Config) -> dict[str, object]:
     return settings
 
 
-def stage_key(store: Store) -> str:
-    """The digest the kept stages are valid for: each table's load (its fingerprint, row count and
-    time), the as-of date and every workspace-level setting (not the sections of revbook.toml, which
-    the stages never read), and the code of the modules that define them (``STAGE_CODE``)."""
+def settings_key(config: Config) -> str:
+    """The part of :func:`stage_key` that is neither data nor the as-of date: every workspace-level
+    setting (not the sections of revbook.toml, which the stages never read) and the code of the
+    modules that define the stages (``STAGE_CODE``). Kept stages made under another one are never
+    updated in place (:mod:`revbook.metrics.incremental`)."""
     h = hashlib.sha256()
-    loads = store.con.execute(f"SELECT table_name, fingerprint, rows, loaded_at FROM {META_TABLE} ORDER BY 1")
-    h.update(repr(loads.fetchall()).encode())
-    h.update(repr(sorted(stage_settings(store.config).items())).encode())
+    settings = stage_settings(config)
+    del settings["as_of"]
+    h.update(repr(sorted(settings.items())).encode())
     root = Path(__file__).resolve().parents[1]
     for module in STAGE_CODE:
         path = root / module
         for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
             h.update(file.read_bytes())
     return h.hexdigest()
+
+
+def data_key(store: Store) -> str:
+    """The data part of :func:`stage_key`: each table's load (its fingerprint, row count and time)
+    and the as-of date."""
+    h = hashlib.sha256()
+    loads = store.con.execute(f"SELECT table_name, fingerprint, rows, loaded_at FROM {META_TABLE} ORDER BY 1")
+    h.update(repr(loads.fetchall()).encode())
+    h.update(store.config.snapshot_date().isoformat().encode())
+    return h.hexdigest()
+
+
+def stage_key(store: Store) -> str:
+    """The digest the kept stages are valid for: :func:`settings_key` (settings and code) and
+    :func:`data_key` (what was loaded and when, the as-of date)."""
+    return hashlib.sha256(f"{settings_key(store.config)}:{data_key(store)}".encode()).hexdigest()
 
 
 def _build_book(store: Store) -> Book:

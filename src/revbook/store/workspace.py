@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from ..engines.duckdb import Engine
+    from .stages import Outcome
 
 __all__ = ["FINDINGS_TABLE", "LoadResult", "Store"]
 
@@ -157,6 +158,7 @@ class Store:
         if not read_only:
             self._create_schema()
         self._derived: dict[str, Any] = {}
+        self.kept_stages: Outcome | None = None  #: what the last load did to the kept stages, if anything
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
