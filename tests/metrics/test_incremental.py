@@ -109,9 +109,10 @@ def edited(draw: st.DrawFn, company: dict[str, Any]) -> dict[str, Any]:
             elif len(c["lines"]) > 1:
                 del c["lines"][i]
         elif edit == "segment":
-            c["history"].append(
-                (a, draw(st.sampled_from(["smb", "enterprise", "mid_market"])), draw(st.integers(0, 330)))
-            )
+            # one value per account and day, as the contract asks: a second edit on the same day replaces the first
+            day = draw(st.integers(0, 330))
+            c["history"] = [h for h in c["history"] if (h[0], h[2]) != (a, day)]
+            c["history"].append((a, draw(st.sampled_from(["smb", "enterprise", "mid_market"])), day))
         elif edit == "owner" and c["owners"]:
             c["owners"][draw(st.integers(0, len(c["owners"]) - 1))][1] = draw(st.sampled_from(["P1", "P2", "P3"]))
         elif edit == "team":
