@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from ...errors import ConfigError
 from ..data import MOVEMENTS
 from ..filters import Filters, Query, choice, filters, number, period, text
+from ..paging import sorted_slice
 from ..render import render
 
 if TYPE_CHECKING:
@@ -125,26 +126,30 @@ def cohort_view(f: Filters) -> tuple[pl.DataFrame, dict[str, Any]]:
         raise ConfigError(
             f"window: no snapshot {f.window} months before {f.label}", hint="choose a later period or a shorter window"
         )
-    start = f.store.snapshot("month", opening["period_end"]).rename({"mrr": "start_mrr"}).drop("arr", "period")
-    end = f.store.snapshot("month", f.period["period_end"]).select("account_id", pl.col("mrr").alias("end_mrr"))
-    names = f.store.table("accounts").select("account_id", "name")
-    df = (
-        start.join(end, on="account_id", how="left")
-        .with_columns(pl.col("end_mrr").fill_null(0))
-        .with_columns(
-            pl.min_horizontal("start_mrr", "end_mrr").alias("retained_mrr"),
-            pl.when(pl.col("end_mrr") == 0)
-            .then(pl.lit("churned"))
-            .when(pl.col("end_mrr") > pl.col("start_mrr"))
-            .then(pl.lit("expanded"))
-            .when(pl.col("end_mrr") < pl.col("start_mrr"))
-            .then(pl.lit("contracted"))
-            .otherwise(pl.lit("flat"))
-            .alias("status"),
+
+    def compute() -> pl.DataFrame:
+        start = f.store.snapshot("month", opening["period_end"]).rename({"mrr": "start_mrr"}).drop("arr", "period")
+        end = f.store.snapshot("month", f.period["period_end"]).select("account_id", pl.col("mrr").alias("end_mrr"))
+        names = f.store.table("accounts").select("account_id", "name")
+        return (
+            start.join(end, on="account_id", how="left")
+            .with_columns(pl.col("end_mrr").fill_null(0))
+            .with_columns(
+                pl.min_horizontal("start_mrr", "end_mrr").alias("retained_mrr"),
+                pl.when(pl.col("end_mrr") == 0)
+                .then(pl.lit("churned"))
+                .when(pl.col("end_mrr") > pl.col("start_mrr"))
+                .then(pl.lit("expanded"))
+                .when(pl.col("end_mrr") < pl.col("start_mrr"))
+                .then(pl.lit("contracted"))
+                .otherwise(pl.lit("flat"))
+                .alias("status"),
+            )
+            .join(names, on="account_id", how="left")
         )
-        .join(names, on="account_id", how="left")
-    )
-    return df, {"opening": opening}
+
+    # the window's accounts are the same for every filter, sort and page of it: joined once
+    return f.store.memo(("cohort_view", f.label, f.window), compute), {"opening": opening}
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -176,10 +181,9 @@ def accounts(
     sort_key = sort if sort in {c for c, _, _ in columns} | {"account_id"} else DEFAULT_SORT[view]
     desc = (dir or ("asc" if sort_key in ("name", "account_id", "segment", "owner_name") else "desc")) == "desc"
     totals = _totals(df, view)
-    df = df.sort([sort_key, "account_id"], descending=[desc, False], nulls_last=True)
     pages = max(1, -(-df.height // size))
     page = min(page, pages)
-    rows = df.slice((page - 1) * size, size).to_dicts()
+    rows = sorted_slice(df, [sort_key, "account_id"], [desc, False], (page - 1) * size, size).to_dicts()
     f.extra = {
         "view": view if view != "list" else None,
         "movement": movement,

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ...reports import charts
 from ..filters import Filters, Query, filters_with, flag, slice_param
+from ..paging import sorted_slice
 from ..render import render
 from .overview import charts_for, cohort_url, figures, top_movers
 
@@ -122,7 +123,7 @@ def _accounts(f: Filters, n: int = 15) -> dict[str, Any]:
     df = f.store.account_list(f.grain, f.period).filter(
         (pl.col(f.by or "owner") == f.value) & (pl.col("status") == "paying")
     )
-    return {"count": df.height, "top": df.sort("arr", descending=True).head(n).to_dicts()}
+    return {"count": df.height, "top": sorted_slice(df, ["arr", "account_id"], [True, False], 0, n).to_dicts()}
 
 
 def warm(store: Store) -> list[Callable[[], object]]:

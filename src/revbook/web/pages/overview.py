@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from ...reports import charts
 from ..filters import Filters, filters
+from ..paging import sorted_slice
 from ..render import render
 
 if TYPE_CHECKING:
@@ -65,8 +66,12 @@ def top_movers(f: Filters, n: int = 8) -> dict[str, list[dict[str, Any]]]:
         "account_id", "name", "movement", "start_mrr", "end_mrr", "change", "segment", "owner_name"
     )
     return {
-        "up": moves.filter(pl.col("change") > 0).sort("change", descending=True).head(n).to_dicts(),
-        "down": moves.filter(pl.col("change") < 0).sort("change").head(n).to_dicts(),
+        "up": sorted_slice(
+            moves.filter(pl.col("change") > 0), ["change", "account_id"], [True, False], 0, n
+        ).to_dicts(),
+        "down": sorted_slice(
+            moves.filter(pl.col("change") < 0), ["change", "account_id"], [False, False], 0, n
+        ).to_dicts(),
     }
 
 
