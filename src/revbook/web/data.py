@@ -72,43 +72,42 @@ class Store:
 
     def rows(self, method: str, **options: Any) -> list[dict[str, Any]]:
         """A library call's rows; a row of a period also has its ``period_label`` (:meth:`label`)."""
-
-        def compute() -> list[dict[str, Any]]:
-            rows: list[dict[str, Any]] = self.frame(method, **options).to_pylist()
-            grain = options.get("grain", "month")
-            for r in rows:
-                if "period" in r and "period_end" in r:
-                    r["period_label"] = self.label(grain, r)
-            return rows
-
         key = ("rows", method, *sorted((k, _key(v)) for k, v in options.items()))
-        return self.memo(key, compute)
+        return self.memo(key, lambda: self._labelled(self.frame(method, **options), options))
 
     def rows_at(self, method: str, period_end: dt.date, **options: Any) -> list[dict[str, Any]]:
-        """The rows of a library call whose period ends on ``period_end`` (indexed once per call)."""
+        """The rows of a library call whose period ends on ``period_end`` (kept per date)."""
+        import pyarrow.compute as pc
 
-        def index() -> dict[dt.date, list[dict[str, Any]]]:
-            out: dict[dt.date, list[dict[str, Any]]] = {}
-            for r in self.rows(method, **options):
-                out.setdefault(r["period_end"], []).append(r)
-            return out
+        def compute() -> list[dict[str, Any]]:
+            t = self.frame(method, **options)
+            return self._labelled(t.filter(pc.field("period_end") == period_end), options)
 
-        key = ("rows_at", method, *sorted((k, _key(v)) for k, v in options.items()))
-        return self.memo(key, index).get(period_end, [])
+        key = ("rows_at", method, period_end, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, compute)
 
     def rows_in(self, method: str, by: str | None, value: str | None, **options: Any) -> list[dict[str, Any]]:
-        """The rows of ``method(by=by, ...)`` for one slice value (all rows without a slice), indexed once."""
+        """The rows of ``method(by=by, ...)`` for one slice value (all rows without a slice), kept per value."""
         if by is None or value is None:
             return self.rows(method, by=None, **options)
+        import pyarrow.compute as pc
 
-        def index() -> dict[Any, list[dict[str, Any]]]:
-            out: dict[Any, list[dict[str, Any]]] = {}
-            for r in self.rows(method, by=by, **options):
-                out.setdefault(r[by], []).append(r)
-            return out
+        def compute() -> list[dict[str, Any]]:
+            t = self.frame(method, by=by, **options)
+            return self._labelled(t.filter(pc.field(by) == value), options)
 
-        key = ("rows_in", method, by, *sorted((k, _key(v)) for k, v in options.items()))
-        return self.memo(key, index).get(value, [])
+        key = ("rows_in", method, by, value, *sorted((k, _key(v)) for k, v in options.items()))
+        return self.memo(key, compute)
+
+    def _labelled(self, t: pa.Table, options: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """``t``'s rows as dicts (only the rows asked for: a sliced table's every row as a dict would
+        cost gigabytes at a million accounts), each row of a period with its ``period_label``."""
+        rows: list[dict[str, Any]] = t.to_pylist()
+        grain = options.get("grain", "month")
+        for r in rows:
+            if "period" in r and "period_end" in r:
+                r["period_label"] = self.label(grain, r)
+        return rows
 
     def headline(self) -> dict[str, Any]:
         return self.memo("headline", self.ws.headline)
@@ -169,9 +168,10 @@ class Store:
         """(value, label) of a slice dimension, as they occur in the monthly MRR by that slice."""
 
         def compute() -> list[tuple[str, str]]:
-            rows = self.rows("mrr", grain="month", by=dim)
+            t = self.frame("mrr", grain="month", by=dim)
+            cols = [dim, "owner_name"] if dim == "owner" and "owner_name" in t.column_names else [dim]
             seen: dict[str, str] = {}
-            for r in rows:
+            for r in t.select(cols).to_pylist():  # two columns' dicts, in the table's order
                 if r[dim] is not None:
                     label = (r.get("owner_name") or r[dim]) if dim == "owner" else r[dim]
                     seen.setdefault(r[dim], shown_value(label))

@@ -230,13 +230,9 @@ def _totals(df: pl.DataFrame, view: str) -> dict[str, Any]:
 def _retention_row(f: Filters) -> dict[str, Any] | None:
     """The library's NRR, GRR and logo retention of this window and slice, shown beside the list."""
     by = f.by if f.value is not None else None
-    rows = f.store.rows("retention", grain="month", by=by)
+    rows = f.store.rows_at("retention", f.period["period_end"], grain="month", by=by)
     return next(
-        (
-            r
-            for r in rows
-            if r["period"] == f.label and r["window_months"] == f.window and (by is None or r[by] == f.value)
-        ),
+        (r for r in rows if r["window_months"] == f.window and (by is None or r[by] == f.value)),
         None,
     )
 

@@ -128,8 +128,8 @@ def _accounts(f: Filters, n: int = 15) -> dict[str, Any]:
 
 def warm(store: Store) -> list[Callable[[], object]]:
     return [
-        lambda: store.rows("mrr", grain="month", by="owner"),
-        lambda: store.rows("retention", grain="month", by="owner"),
-        lambda: store.rows("movements", grain="month", by="owner"),
+        lambda: store.frame("mrr", grain="month", by="owner"),
+        lambda: store.frame("retention", grain="month", by="owner"),
+        lambda: store.frame("movements", grain="month", by="owner"),
         lambda: store.slice_values("owner"),
     ]
