@@ -77,26 +77,23 @@ class Store:
 
     def rows_at(self, method: str, period_end: dt.date, **options: Any) -> list[dict[str, Any]]:
         """The rows of a library call whose period ends on ``period_end`` (kept per date)."""
-        import pyarrow.compute as pc
-
-        def compute() -> list[dict[str, Any]]:
-            t = self.frame(method, **options)
-            return self._labelled(t.filter(pc.field("period_end") == period_end), options)
-
-        key = ("rows_at", method, period_end, *sorted((k, _key(v)) for k, v in options.items()))
-        return self.memo(key, compute)
+        return self._rows_where(method, "period_end", period_end, options)
 
     def rows_in(self, method: str, by: str | None, value: str | None, **options: Any) -> list[dict[str, Any]]:
         """The rows of ``method(by=by, ...)`` for one slice value (all rows without a slice), kept per value."""
         if by is None or value is None:
             return self.rows(method, by=None, **options)
+        return self._rows_where(method, by, value, {**options, "by": by})
+
+    def _rows_where(self, method: str, column: str, value: Any, options: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows of ``method(**options)`` whose ``column`` equals ``value``, filtered in Arrow first."""
         import pyarrow.compute as pc
 
         def compute() -> list[dict[str, Any]]:
-            t = self.frame(method, by=by, **options)
-            return self._labelled(t.filter(pc.field(by) == value), options)
+            t = self.frame(method, **options)
+            return self._labelled(t.filter(pc.field(column) == value), options)
 
-        key = ("rows_in", method, by, value, *sorted((k, _key(v)) for k, v in options.items()))
+        key = ("rows_where", method, column, _key(value), *sorted((k, _key(v)) for k, v in options.items()))
         return self.memo(key, compute)
 
     def _labelled(self, t: pa.Table, options: Mapping[str, Any]) -> list[dict[str, Any]]:
